@@ -1,0 +1,140 @@
+// swift-tools-version:6.2
+// sedgate: an EESSI gateway. One executable, two roles (access point, coordination node).
+
+import PackageDescription
+
+/// Settings every sedgate target shares: Swift 6 mode, the upcoming features STYLE.md asks for, no warnings.
+let strict: [SwiftSetting] = [
+    .enableUpcomingFeature("ExistentialAny"),
+    .enableUpcomingFeature("MemberImportVisibility"),
+    .enableUpcomingFeature("InternalImportsByDefault"),
+    .treatAllWarnings(as: .error),
+]
+
+let package = Package(
+    name: "sedgate",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "sedgate", targets: ["sedgate"])
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+    ],
+    targets: [
+        // C libraries, through pkg-config.
+        .systemLibrary(
+            name: "CLibXML2",
+            pkgConfig: "libxml-2.0",
+            providers: [.apt(["libxml2-dev"])]
+        ),
+
+        // Value types and protocols. No I/O.
+        .target(
+            name: "SedgateCore",
+            dependencies: [.product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict
+        ),
+        // Spool directories: atomic enter, move, scan, inotify hints, file-name templates.
+        .target(
+            name: "Spool",
+            dependencies: [
+                "SedgateCore",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict
+        ),
+        // Safe XML (libxml2), SED documents and their envelopes, XSD validation.
+        .target(
+            name: "Documents",
+            dependencies: ["SedgateCore", "CLibXML2"],
+            resources: [.copy("Schemas")],
+            swiftSettings: strict
+        ),
+        // The journal: SED ids, states, history, seen-set, queues (SQLite through GRDB).
+        .target(
+            name: "Store",
+            dependencies: [
+                "SedgateCore",
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: strict
+        ),
+        // The AP ⇄ CN ⇄ AP protocol: SOAP 1.2 + WS-Addressing messages, HTTPS client and server, retries.
+        .target(
+            name: "Transport",
+            dependencies: [
+                "SedgateCore", "Documents",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The access point: spool intake, journal, sender, receiver, inbound writer.
+        .target(
+            name: "AccessPoint",
+            dependencies: [
+                "SedgateCore", "Spool", "Documents", "Store", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The coordination node: store and forward, routing table, receipts relayed back.
+        .target(
+            name: "CoordinationNode",
+            dependencies: [
+                "SedgateCore", "Documents", "Store", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The executable: argument parsing, configuration, the service group.
+        .executableTarget(
+            name: "sedgate",
+            dependencies: [
+                "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
+                "SedgateTesting",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            swiftSettings: strict
+        ),
+        // Test and demo support: temporary spools, demo certificates, a topology launcher, sample SEDs.
+        .target(
+            name: "SedgateTesting",
+            dependencies: ["SedgateCore", "Spool"],
+            swiftSettings: strict
+        ),
+
+        .testTarget(name: "SedgateCoreTests", dependencies: ["SedgateCore"], swiftSettings: strict),
+        .testTarget(name: "SpoolTests", dependencies: ["Spool", "SedgateTesting"], swiftSettings: strict),
+        .testTarget(name: "DocumentsTests", dependencies: ["Documents"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: strict),
+        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: strict),
+        .testTarget(
+            name: "EndToEndTests",
+            dependencies: ["SedgateCore", "SedgateTesting"],
+            swiftSettings: strict
+        ),
+    ]
+)

@@ -1,0 +1,64 @@
+// AccessPoint: the composition root of an access point: opens the journal and spool, recovers what a
+// crash interrupted, and returns the node's services for one ServiceGroup.
+
+import Foundation
+public import Logging
+public import SedgateCore
+public import ServiceLifecycle
+import Spool
+import Store
+import Transport
+
+/// One access point: intake from `outbound/`, sending to the CN, receiving into `inbound/`.
+public struct AccessPoint: Sendable {
+    public let configuration: AccessPointConfiguration
+    let journal: Journal
+    let logger: Logger
+
+    /// Opens the node's spool and journal (creating them if needed).
+    public init(configuration: AccessPointConfiguration, logger: Logger) throws(SedgateError) {
+        self.configuration = configuration
+        try configuration.spool.create()
+        self.journal = try Journal(path: configuration.spool.varDirectory + "/journal.sqlite")
+        self.logger = logger
+    }
+
+    /// The journal, for the offline tools (`queue`, `trace`).
+    public var store: any MessageStore { journal }
+
+    /// Finishes interrupted work, then returns the services to run: intake, sender, protocol server.
+    public func services() async throws(SedgateError) -> [any Service] {
+        let bell = Doorbell()
+        let intake = IntakeQueue(configuration: configuration, journal: journal, logger: logger, sender: bell)
+        let receiver = InboundReceiver(configuration: configuration, journal: journal, logger: logger)
+        try await intake.recover()
+        try await receiver.recover()
+        let client = try ProtocolClient(tls: configuration.tls, logger: logger)
+        let server = try ProtocolServer(
+            host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver, logger: logger)
+        return [
+            server,
+            IntakeService(queue: intake, settle: configuration.settle, logger: logger),
+            OutboundSender(configuration: configuration, journal: journal, client: client, bell: bell, logger: logger),
+        ]
+    }
+}
+
+/// Runs the outbound watcher and hands every event to the intake queue, one at a time.
+struct IntakeService: Service {
+    let queue: IntakeQueue
+    let settle: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let watcher = OutboundWatcher(directory: queue.configuration.spool.outbound, settle: settle, logger: logger)
+        for try await event in watcher.cancelOnGracefulShutdown() {
+            switch event {
+            case .committed(let file):
+                await queue.take(file)
+            case .refused(let path, let relativePath, let reason):
+                await queue.refuse(path: path, relativePath: relativePath, reason: reason)
+            }
+        }
+    }
+}

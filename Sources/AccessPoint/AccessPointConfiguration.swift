@@ -1,0 +1,51 @@
+// AccessPointConfiguration: everything one access point needs to run, already validated.
+// The executable builds it from `etc/<node>.toml`; tests build it directly.
+
+public import SedgateCore
+public import Spool
+public import Transport
+
+/// The settings of one access point.
+public struct AccessPointConfiguration: Sendable {
+    /// This node's id (it must match the CN of its TLS certificate).
+    public var node: NodeID
+    /// The spool root, `spool/<node>`.
+    public var spool: SpoolLayout
+    /// Where the protocol server listens.
+    public var host: String
+    public var port: Int
+    /// Certificate, key and CA for mutual TLS.
+    public var tls: TLSFiles
+    /// The coordination node: its id and base URL (`https://host:port`).
+    public var coordinationNode: NodeID
+    public var coordinationNodeURL: String
+    /// How long a closed-after-write file must stay unchanged before it is taken.
+    public var settle: Duration
+    /// Files larger than this are refused at intake.
+    public var maxDocumentBytes: Int
+    /// How inbound files are named, over envelope fields.
+    public var inboundTemplate: FileNameTemplate
+    /// Retry bounds towards the CN.
+    public var retryInitial: Duration
+    public var retryMaximum: Duration
+
+    public init(
+        node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
+        coordinationNodeURL: String, settle: Duration = .milliseconds(500), maxDocumentBytes: Int = 16 << 20,
+        inboundTemplate: FileNameTemplate, retryInitial: Duration = .milliseconds(250),
+        retryMaximum: Duration = .seconds(30)
+    ) {
+        self.node = node
+        self.spool = spool
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.coordinationNode = coordinationNode
+        self.coordinationNodeURL = coordinationNodeURL
+        self.settle = settle
+        self.maxDocumentBytes = maxDocumentBytes
+        self.inboundTemplate = inboundTemplate
+        self.retryInitial = retryInitial
+        self.retryMaximum = retryMaximum
+    }
+}

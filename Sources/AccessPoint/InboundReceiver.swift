@@ -1,0 +1,148 @@
+// InboundReceiver: the access point's side of the protocol server. It takes SEDs the CN delivers
+// (validates, drops duplicates by SED id, stores, lands them in inbound/ under the file-name template)
+// and the receipts the CN relays for SEDs this AP sent. Writes var/store/, inbound/, the journal, reports/.
+//
+// Exactly once: the SED is stored and journalled (the seen-set) before the receipt is given, and it is
+// placed in inbound/ by one rename from var/store/, so a retry never lands it twice.
+
+import Documents
+import Foundation
+import Logging
+import SedgateCore
+import Spool
+import Transport
+
+/// Receives deliveries and receipts from the CN.
+struct InboundReceiver: MessageHandler {
+    let configuration: AccessPointConfiguration
+    let journal: any MessageStore
+    let reports: ReportWriter
+    let logger: Logger
+
+    init(configuration: AccessPointConfiguration, journal: any MessageStore, logger: Logger) {
+        self.configuration = configuration
+        self.journal = journal
+        self.reports = ReportWriter(directory: configuration.spool.reports)
+        self.logger = logger
+    }
+
+    func handle(_ message: ProtocolMessage, peer: PeerIdentity) async -> ProtocolMessage {
+        guard peer.node == configuration.coordinationNode else {
+            return reply(to: message, fault: SedgateError(.unauthorized, "only the coordination node \(configuration.coordinationNode) may deliver to this access point"))
+        }
+        do {
+            switch message.action {
+            case .deliver: return try await receive(message)
+            case .receipt: return try await noteReceipt(message)
+            case .fault:
+                throw SedgateError(.protocolViolation, "a fault is an answer, not a request")
+            }
+        } catch {
+            return reply(to: message, fault: error)
+        }
+    }
+
+    /// Lands SEDs that were received but not yet placed in inbound/ when the node stopped.
+    func recover() async throws(SedgateError) {
+        for record in try await journal.records(.inbound, in: .received, peer: nil, limit: Int.max) {
+            try await land(record)
+        }
+    }
+
+    private func receive(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
+        guard let envelope = message.envelope, let payload = message.payload, let sedId = envelope.sedId else {
+            throw SedgateError(.protocolViolation, "a delivery must carry an envelope with a SedId and a payload")
+        }
+        guard message.to == configuration.node else {
+            throw SedgateError(.unknownRoute, "this delivery is addressed to \(message.to), not to \(configuration.node); check the CN's routing table")
+        }
+        if try await journal.record(sedId, .inbound) != nil {
+            logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sedId)"])
+            return receipt(for: message, sedId: sedId)
+        }
+        let document = try SEDReader.read(payload, source: "SED \(sedId) from \(message.from)")
+        guard document.envelope.sedId == sedId else {
+            throw SedgateError(.protocolViolation, "the SOAP header names SED \(sedId) but the document inside is \(document.envelope.sedId?.rawValue ?? "without a SedId")")
+        }
+        let storeName = "in-\(sedId).xml"
+        try SpoolFile.writeAtomically(payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
+        let record = MessageRecord(
+            sedId: sedId, direction: .inbound, state: .received, file: nil, peer: message.from,
+            origin: envelope.sendingAP ?? message.from, envelope: document.envelope, payloadPath: "var/store/\(storeName)",
+            size: payload.count)
+        if try await journal.insert(record, ticket: nil, detail: "received from \(message.from)") {
+            try await land(record)
+        }
+        return receipt(for: message, sedId: sedId)
+    }
+
+    /// Moves a received SED from var/store/ into inbound/ under its template name, never overwriting.
+    private func land(_ record: MessageRecord) async throws(SedgateError) {
+        let stored = configuration.spool.root + "/" + record.payloadPath
+        guard FileManager.default.fileExists(atPath: stored) else {
+            // The rename happened just before a crash; the national side already has the file.
+            try await journal.transition(record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: nil, detail: "landed before a restart")
+            return
+        }
+        let name = configuration.inboundTemplate.render(record.envelope)
+        let final = try SpoolFile.moveNoReplace(stored, toDirectory: configuration.spool.inbound, preferredName: name)
+        let landedName = "inbound/" + (final.split(separator: "/").last.map(String.init) ?? name)
+        try await journal.transition(record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: landedName, detail: nil)
+        logger.info("landed", metadata: ["sedId": "\(record.sedId)", "file": "\(landedName)"])
+    }
+
+    /// A receipt relayed by the CN for a SED this AP sent.
+    private func noteReceipt(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
+        guard let receipt = message.receipt else {
+            throw SedgateError(.protocolViolation, "a receipt message must carry a Receipt")
+        }
+        guard let record = try await journal.record(receipt.sedId, .outbound) else {
+            throw SedgateError(.notFound, "no SED \(receipt.sedId) was sent from this access point")
+        }
+        let state: SEDState
+        let allowedFrom: Set<SEDState>
+        switch receipt.kind {
+        case .stored:
+            state = .sent
+            allowedFrom = [.accepted]
+        case .delivered:
+            state = .delivered
+            allowedFrom = [.accepted, .sent]
+        case .routed:
+            state = .routed
+            allowedFrom = [.accepted, .sent, .delivered]
+        }
+        if try await journal.transition(
+            receipt.sedId, .outbound, to: state, onlyFrom: allowedFrom, file: nil, detail: "\(receipt.kind) at \(receipt.node) at \(receipt.at)")
+        {
+            // A relayed receipt can overtake the CN's own answer: a batch job waiting for `sent` still gets it.
+            if record.state == .accepted, state != .sent { report(.sent, record) }
+            if record.state == .sent || record.state == .accepted, state == .routed { report(.delivered, record) }
+            report(state, record)
+        }
+        return ProtocolMessage(
+            messageID: "urn:uuid:\(UUID().uuidString.lowercased())", action: .receipt, from: configuration.node,
+            to: message.from, relatesTo: message.messageID, envelope: nil, payload: nil,
+            receipt: Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now()),
+            fault: nil)
+    }
+
+    private func report(_ state: SEDState, _ record: MessageRecord) {
+        AccessPointReports.write(
+            reports, state, name: record.file ?? record.sedId.rawValue, sedId: record.sedId, ticket: nil,
+            node: configuration.node, envelope: record.envelope, error: nil, logger: logger)
+    }
+
+    private func receipt(for message: ProtocolMessage, sedId: SEDID) -> ProtocolMessage {
+        ProtocolMessage(
+            messageID: "urn:uuid:\(UUID().uuidString.lowercased())", action: .receipt, from: configuration.node,
+            to: message.from, relatesTo: message.messageID, envelope: nil, payload: nil,
+            receipt: Receipt(sedId: sedId, kind: .delivered, node: configuration.node, at: Timestamp.now()), fault: nil)
+    }
+
+    private func reply(to message: ProtocolMessage, fault error: any Error) -> ProtocolMessage {
+        let reason = error as? SedgateError ?? SedgateError(.storage, "\(error)")
+        logger.warning("refused a message", metadata: ["from": "\(message.from)", "error": "\(reason)"])
+        return message.replying(with: Fault(reason, isSenderFault: reason.code.isPermanent))
+    }
+}

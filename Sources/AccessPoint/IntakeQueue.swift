@@ -1,0 +1,185 @@
+// IntakeQueue: the access point's queue manager for `outbound/`. It takes committed files, journals
+// each under its SED id, and queues it for sending; anything refused goes to `rejected/` beside an
+// `.error` file. Reads outbound/, writes var/intake/, var/store/, rejected/, reports/.
+//
+// Crash safety: the intake row is journalled before the file leaves `outbound/`, and the SED row
+// replaces it in one transaction, so a restart finds every file in exactly one of: outbound/ (not
+// taken), var/intake/ with an intake row (taken, to process again), or the journal (accepted).
+
+import Documents
+import Foundation
+import Logging
+import SedgateCore
+import Spool
+
+/// Takes committed files from outbound/, journals them under a fresh or given SED id, and queues them for sending.
+struct IntakeQueue: Sendable {
+    let configuration: AccessPointConfiguration
+    let journal: any MessageStore
+    let reports: ReportWriter
+    let logger: Logger
+    /// Rung after each accepted SED, to wake the sender.
+    let sender: Doorbell
+
+    init(configuration: AccessPointConfiguration, journal: any MessageStore, logger: Logger, sender: Doorbell) {
+        self.configuration = configuration
+        self.journal = journal
+        self.reports = ReportWriter(directory: configuration.spool.reports)
+        self.logger = logger
+        self.sender = sender
+    }
+
+    private var layout: SpoolLayout { configuration.spool }
+
+    /// Takes one committed file. Never throws: every outcome is a journal entry and a file move.
+    func take(_ file: CommittedFile) async {
+        let ticket = UUID().uuidString.lowercased()
+        do {
+            try await journal.beginIntake(IntakeRecord(ticket: ticket, name: file.relativePath, takenAt: Timestamp.now()))
+        } catch {
+            logger.error("cannot journal the intake; the file stays in outbound/", metadata: ["file": "\(file.relativePath)", "error": "\(error)"])
+            return
+        }
+        do {
+            try SpoolFile.move(file.path, to: intakePath(ticket))
+        } catch {
+            // The producer removed or replaced it between the event and now: nothing was taken.
+            logger.warning("a committed file vanished before it was taken", metadata: ["file": "\(file.relativePath)", "error": "\(error)"])
+            try? await journal.endIntake(ticket: ticket, rejected: nil)
+            return
+        }
+        await process(ticket: ticket, name: file.relativePath)
+    }
+
+    /// Refuses something dropped in outbound/ that is not a committable file (a symlink, a bad name, a directory).
+    func refuse(path: String, relativePath: String, reason: SedgateError) async {
+        await reject(path: path, name: relativePath, ticket: UUID().uuidString.lowercased(), sedId: nil, error: reason)
+    }
+
+    /// Finishes what a crash interrupted: intake rows left open, files left in var/intake/.
+    func recover() async throws(SedgateError) {
+        for intake in try await journal.openIntakes() {
+            let path = intakePath(intake.ticket)
+            if let sedId = try await journal.sedId(forTicket: intake.ticket) {
+                // Accepted just before the crash: only the leftovers remain.
+                try? FileManager.default.removeItem(atPath: path)
+                try await journal.endIntake(ticket: intake.ticket, rejected: nil)
+                logger.info("intake already accepted before restart", metadata: ["sedId": "\(sedId)"])
+            } else if FileManager.default.fileExists(atPath: path) {
+                logger.info("resuming an interrupted intake", metadata: ["file": "\(intake.name)"])
+                await process(ticket: intake.ticket, name: intake.name)
+            } else {
+                // The rename never happened: the file is still in outbound/ and the scan will take it.
+                try await journal.endIntake(ticket: intake.ticket, rejected: nil)
+            }
+        }
+        // Files in var/intake/ without an intake row were accepted (the row went with the SED row).
+        let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: layout.intake)) ?? []
+        for ticket in leftovers where !ticket.hasPrefix(".") {
+            if try await journal.sedId(forTicket: ticket) != nil {
+                try? FileManager.default.removeItem(atPath: intakePath(ticket))
+            } else {
+                await process(ticket: ticket, name: "recovered-\(ticket)")
+            }
+        }
+    }
+
+    private func intakePath(_ ticket: String) -> String { layout.intake + "/" + ticket }
+
+    /// Reads, validates and journals one taken file; on failure moves it to rejected/.
+    private func process(ticket: String, name: String) async {
+        let path = intakePath(ticket)
+        var sedId: SEDID?
+        do {
+            let bytes = try SpoolFile.read(path, maxBytes: configuration.maxDocumentBytes)
+            let document = try SEDReader.read(bytes, source: "outbound/\(name)")
+            sedId = document.envelope.sedId
+            let record = try await accept(document, name: name)
+            sedId = record.sedId
+            guard try await journal.insert(record, ticket: ticket, detail: "taken from outbound/\(name)") else {
+                throw duplicate(record.sedId, name: name)
+            }
+            try? FileManager.default.removeItem(atPath: path)
+            report(.accepted, name: name, sedId: record.sedId, ticket: ticket, envelope: record.envelope)
+            logger.info("accepted", metadata: ["file": "\(name)", "sedId": "\(record.sedId)"])
+            sender.ring()
+        } catch {
+            await reject(path: path, name: name, ticket: ticket, sedId: sedId, error: error)
+        }
+    }
+
+    /// Completes the envelope (SED id, creation time, sending AP) and stores the final bytes.
+    private func accept(_ document: SEDDocument, name: String) async throws(SedgateError) -> MessageRecord {
+        let envelope = document.envelope
+        if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
+            throw SedgateError(
+                .invalidEnvelope,
+                "SendingAP is \(sendingAP) but this access point is \(configuration.node); remove SendingAP or correct it",
+                location: .init(file: "outbound/\(name)", field: "Envelope/SendingAP"))
+        }
+        let sedId = envelope.sedId ?? SEDID.random()
+        if try await journal.record(sedId, .outbound) != nil { throw duplicate(sedId, name: name) }
+        var additions: [EnvelopeField: String] = [:]
+        if envelope.sedId == nil { additions[.sedId] = sedId.rawValue }
+        if envelope.createdAt == nil { additions[.createdAt] = Timestamp.now() }
+        if envelope.sendingAP == nil { additions[.sendingAP] = configuration.node.rawValue }
+        let final = additions.isEmpty ? document : try EnvelopeCompletion.completing(document, with: additions)
+        let storeName = "\(sedId).xml"
+        try SpoolFile.writeAtomically(final.bytes, to: layout.store + "/" + storeName, tmpDirectory: layout.tmp)
+        return MessageRecord(
+            sedId: sedId, direction: .outbound, state: .accepted, file: name, peer: configuration.coordinationNode,
+            origin: configuration.node, envelope: final.envelope, payloadPath: "var/store/\(storeName)",
+            size: final.bytes.count)
+    }
+
+    private func duplicate(_ sedId: SEDID, name: String) -> SedgateError {
+        SedgateError(
+            .duplicate,
+            "SED id \(sedId) was already accepted; the same SED is never sent twice. A deliberate resend needs a new SED id",
+            location: .init(file: "outbound/\(name)", field: "Envelope/SedId"))
+    }
+
+    private func reject(path: String, name: String, ticket: String, sedId: SEDID?, error: any Error) async {
+        let reason = error as? SedgateError ?? SedgateError(.io, "the file could not be read: \(error)")
+        do {
+            let final = try Rejection.reject(path, originalName: name, layout: layout, error: reason)
+            logger.notice("rejected", metadata: ["file": "\(name)", "to": "\(final)", "reason": "\(reason)"])
+        } catch {
+            logger.error("cannot move a refused file to rejected/", metadata: ["file": "\(name)", "error": "\(error)"])
+        }
+        let event = sedId.map {
+            HistoryEvent(sedId: $0, direction: .outbound, state: .rejected, at: Timestamp.now(), detail: reason.description)
+        }
+        try? await journal.endIntake(ticket: ticket, rejected: event)
+        report(.rejected, name: name, sedId: sedId, ticket: ticket, envelope: nil, error: reason)
+    }
+
+    /// Writes one status file to reports/; a failure to write is logged, never fatal.
+    func report(
+        _ state: SEDState, name: String, sedId: SEDID?, ticket: String?, envelope: Envelope?, error: SedgateError? = nil
+    ) {
+        AccessPointReports.write(
+            reports, state, name: name, sedId: sedId, ticket: ticket, node: configuration.node, envelope: envelope,
+            error: error, logger: logger)
+    }
+}
+
+/// Writes reports/ status files for the access point's parts.
+enum AccessPointReports {
+    static func write(
+        _ writer: ReportWriter, _ state: SEDState, name: String, sedId: SEDID?, ticket: String?, node: NodeID,
+        envelope: Envelope?, error: SedgateError?, logger: Logger
+    ) {
+        let fields = envelope.map { envelope in
+            Dictionary(uniqueKeysWithValues: envelope.fields.map { ($0.0.rawValue, $0.1) })
+        }
+        let report = Report(
+            file: name, sedId: sedId?.rawValue, ticket: ticket, state: state, at: Timestamp.now(), node: node.rawValue,
+            code: error?.code.name, reason: error?.message, location: error?.location, envelope: fields)
+        do {
+            _ = try writer.write(report)
+        } catch {
+            logger.error("cannot write a report", metadata: ["file": "\(name)", "state": "\(state)", "error": "\(error)"])
+        }
+    }
+}

@@ -1,0 +1,58 @@
+// CoordinationNode: the composition root of a coordination node: opens the journal, and returns the
+// protocol server plus one forwarder per access point for one ServiceGroup.
+
+import Foundation
+public import Logging
+public import SedgateCore
+public import ServiceLifecycle
+import Spool
+import Store
+import Transport
+
+/// The coordination node: store and forward between access points, reading envelopes only.
+public struct CoordinationNode: Sendable {
+    public let configuration: CoordinationNodeConfiguration
+    let journal: Journal
+    let logger: Logger
+
+    /// Opens the node's spool and journal (creating them if needed).
+    public init(configuration: CoordinationNodeConfiguration, logger: Logger) throws(SedgateError) {
+        self.configuration = configuration
+        try configuration.spool.create()
+        self.journal = try Journal(path: configuration.spool.varDirectory + "/journal.sqlite")
+        self.logger = logger
+    }
+
+    /// The journal, for the offline tools (`queue`, `trace`).
+    public var store: any MessageStore { journal }
+
+    /// The services to run: the protocol server and the forwarders.
+    public func services() throws(SedgateError) -> [any Service] {
+        let bells = Dictionary(uniqueKeysWithValues: configuration.peers.keys.map { ($0, Doorbell()) })
+        let client = try ProtocolClient(tls: configuration.tls, logger: logger)
+        let handler = RelayHandler(configuration: configuration, journal: journal, bells: bells, logger: logger)
+        let server = try ProtocolServer(
+            host: configuration.host, port: configuration.port, tls: configuration.tls, handler: handler, logger: logger)
+        let forwarders = configuration.peers.sorted { $0.key < $1.key }.map { peer, url in
+            Forwarder(
+                configuration: configuration, peer: peer, url: url, journal: journal, client: client, bell: bells[peer]!,
+                bells: bells, logger: logger)
+        }
+        return [server, ForwardingService(forwarders: forwarders, client: client)]
+    }
+}
+
+/// Runs every forwarder side by side; shuts the shared client down at the end.
+struct ForwardingService: Service {
+    let forwarders: [Forwarder]
+    let client: ProtocolClient
+
+    func run() async throws {
+        await withDiscardingTaskGroup { group in
+            for forwarder in forwarders {
+                group.addTask { await forwarder.run() }
+            }
+        }
+        await client.shutdown()
+    }
+}

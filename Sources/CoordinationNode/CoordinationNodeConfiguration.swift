@@ -1,0 +1,35 @@
+// CoordinationNodeConfiguration: everything one coordination node needs to run, already validated.
+
+public import SedgateCore
+public import Spool
+public import Transport
+
+/// The settings of one coordination node.
+public struct CoordinationNodeConfiguration: Sendable {
+    public var node: NodeID
+    /// The spool root; the CN keeps only its internal queue (`var/`) there.
+    public var spool: SpoolLayout
+    public var host: String
+    public var port: Int
+    public var tls: TLSFiles
+    /// The access points this CN talks to, and their base URLs (`https://host:port`).
+    public var peers: [NodeID: String]
+    public var routes: RoutingTable
+    public var retryInitial: Duration
+    public var retryMaximum: Duration
+
+    public init(
+        node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, peers: [NodeID: String],
+        routes: RoutingTable, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(30)
+    ) {
+        self.node = node
+        self.spool = spool
+        self.host = host
+        self.port = port
+        self.tls = tls
+        self.peers = peers
+        self.routes = routes
+        self.retryInitial = retryInitial
+        self.retryMaximum = retryMaximum
+    }
+}

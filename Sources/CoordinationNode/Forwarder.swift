@@ -1,0 +1,129 @@
+// Forwarder: for one access point, forwards the SEDs stored for it (oldest first) and sends it the
+// receipts queued for it, with backoff while it is down. One Forwarder per configured peer, so a
+// peer that is down never delays another. Reads var/store/ and the journal; writes the journal.
+
+import Foundation
+import Logging
+import SedgateCore
+import ServiceLifecycle
+import Spool
+import Transport
+
+/// Forwards stored SEDs to one access point and relays receipts back to it.
+struct Forwarder: Sendable {
+    let configuration: CoordinationNodeConfiguration
+    let peer: NodeID
+    let url: String
+    let journal: any MessageStore
+    let client: ProtocolClient
+    let bell: Doorbell
+    let bells: [NodeID: Doorbell]
+    let logger: Logger
+
+    func run() async {
+        var schedule = RetrySchedule(initial: configuration.retryInitial, maximum: configuration.retryMaximum)
+        var notBefore = ContinuousClock.now
+        await withDiscardingTaskGroup { group in
+            group.addTask { [bell] in
+                while !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(200))
+                    bell.ring()
+                }
+            }
+            for await _ in bell.rings.cancelOnGracefulShutdown() {
+                guard ContinuousClock.now >= notBefore else { continue }
+                if let retryAt = await drain(&schedule) { notBefore = retryAt }
+            }
+            group.cancelAll()
+        }
+    }
+
+    /// Forwards and relays until both queues are empty; returns a retry time after a failure.
+    private func drain(_ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
+        while !Task.isCancelled {
+            let deliveries: [MessageRecord]
+            let signals: [SignalRecord]
+            do {
+                deliveries = try await journal.records(.relay, in: .stored, peer: peer, limit: 64)
+                signals = try await journal.pendingSignals(peer: peer, limit: 64)
+            } catch {
+                logger.error("cannot read the journal", metadata: ["error": "\(error)"])
+                return schedule.failed(now: .now)
+            }
+            if deliveries.isEmpty && signals.isEmpty { return nil }
+            for record in deliveries {
+                if let retryAt = await forward(record, &schedule) { return retryAt }
+            }
+            for signal in signals {
+                if let retryAt = await relay(signal, &schedule) { return retryAt }
+            }
+        }
+        return nil
+    }
+
+    private func forward(_ record: MessageRecord, _ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
+        let payload: [UInt8]
+        do {
+            payload = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
+        } catch {
+            logger.error("the stored copy of a SED is unreadable", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
+            _ = try? await journal.transition(record.sedId, .relay, to: .failed, onlyFrom: [.stored], file: nil, detail: "\(error)")
+            return nil
+        }
+        let message = ProtocolMessage.deliver(envelope: record.envelope, payload: payload, from: configuration.node, to: peer)
+        guard let reply = await exchange(message, record.sedId, &schedule) else { return schedule.failed(now: .now) }
+        if let fault = reply.fault {
+            if fault.isSenderFault && fault.code != .backPressure {
+                logger.error("the destination refused a SED", metadata: ["sedId": "\(record.sedId)", "fault": "\(fault.reason)"])
+                _ = try? await journal.transition(record.sedId, .relay, to: .failed, onlyFrom: [.stored], file: nil, detail: fault.reason)
+                return nil
+            }
+            try? await journal.noteAttempt(record.sedId, .relay, error: fault.reason)
+            return schedule.failed(now: .now, retryAfter: fault.retryAfter)
+        }
+        guard let receipt = reply.receipt, receipt.sedId == record.sedId else {
+            return schedule.failed(now: .now)
+        }
+        schedule.succeeded()
+        do {
+            // The receipt for the origin is queued in its own row: if the CN dies between the two writes,
+            // the SED is forwarded again, the destination drops the duplicate and answers again.
+            try await journal.enqueueSignal(
+                SignalRecord(peer: record.origin, sedId: record.sedId, kind: receipt.kind.rawValue, node: receipt.node, at: receipt.at))
+            try await journal.transition(record.sedId, .relay, to: .forwarded, onlyFrom: [.stored], file: nil, detail: "\(receipt.kind) at \(receipt.node)")
+            bells[record.origin]?.ring()
+        } catch {
+            logger.error("cannot journal a destination receipt", metadata: ["error": "\(error)"])
+            return schedule.failed(now: .now)
+        }
+        return nil
+    }
+
+    private func relay(_ signal: SignalRecord, _ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
+        guard let kind = Receipt.Kind(rawValue: signal.kind) else {
+            try? await journal.completeSignal(id: signal.id)
+            return nil
+        }
+        let message = ProtocolMessage(
+            action: .receipt, from: configuration.node, to: peer,
+            receipt: Receipt(sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at))
+        guard let reply = await exchange(message, signal.sedId, &schedule) else { return schedule.failed(now: .now) }
+        if let fault = reply.fault, !fault.isSenderFault || fault.code == .backPressure {
+            return schedule.failed(now: .now, retryAfter: fault.retryAfter)
+        }
+        // A refused receipt (the AP does not know the SED) cannot succeed later: drop it, with a trace in the log.
+        if let fault = reply.fault { logger.warning("a receipt was refused", metadata: ["sedId": "\(signal.sedId)", "fault": "\(fault.reason)"]) }
+        schedule.succeeded()
+        try? await journal.completeSignal(id: signal.id)
+        return nil
+    }
+
+    private func exchange(_ message: ProtocolMessage, _ sedId: SEDID, _ schedule: inout RetrySchedule) async -> ProtocolMessage? {
+        do {
+            return try await client.send(message, to: url)
+        } catch {
+            logger.warning("peer unreachable; will retry", metadata: ["peer": "\(peer)", "sedId": "\(sedId)", "error": "\(error)"])
+            return nil
+        }
+    }
+}

@@ -1,0 +1,158 @@
+// XMLTree: safe parsing of untrusted XML with libxml2 into an immutable tree.
+//
+// Reads bytes only: no network, no DTD (a DOCTYPE is refused outright, so no entity can be declared, expanded or
+// fetched), no XInclude, no XML_PARSE_HUGE. Errors never reach stderr; they become a SedgateError with the line
+// and column libxml2 reported.
+
+import CLibXML2
+public import SedgateCore
+
+/// A parsed XML document; immutable after parsing, so it may be shared between tasks.
+///
+/// Made only by `parse(_:source:limits:)`, which refuses hostile input (`.hostileInput`: a DOCTYPE, too many
+/// bytes, too deep) and malformed input (`.malformedXML`, with line and column). Frees its libxml2 document
+/// when the last `XMLTree` or `XMLNode` referring to it goes away.
+public final class XMLTree: @unchecked Sendable {
+    /// The libxml2 document; never mutated after `parse` returns.
+    let document: xmlDocPtr
+    /// The source name given to `parse`, for error locations.
+    public let source: String
+
+    private init(document: xmlDocPtr, source: String) {
+        self.document = document
+        self.source = source
+    }
+
+    deinit {
+        xmlFreeDoc(document)
+    }
+
+    /// The root element.
+    public var root: XMLNode {
+        // parse() checked that a root element exists.
+        XMLNode(tree: self, node: xmlDocGetRootElement(document)!)
+    }
+
+    /// Parser options: forbid the network, keep entity references unexpanded, report big line numbers, and keep
+    /// libxml2 quiet (errors are read back from the context instead).
+    private static let options: Int32 = Int32(
+        bitPattern: XML_PARSE_NONET.rawValue | XML_PARSE_BIG_LINES.rawValue | XML_PARSE_NOERROR.rawValue
+            | XML_PARSE_NOWARNING.rawValue)
+
+    /// Parses `bytes` safely; `source` names the input in error messages (e.g. `outbound/claim.xml`).
+    ///
+    /// Throws `.hostileInput` for a document with a DOCTYPE, over `limits.maxBytes` bytes or nested deeper than
+    /// `limits.maxDepth`; `.malformedXML` (with line and column) for anything that is not well-formed XML,
+    /// including bytes that are illegal in XML.
+    public static func parse(_ bytes: [UInt8], source: String, limits: XMLLimits = .default) throws(SedgateError)
+        -> XMLTree
+    {
+        LibXML.initialize()
+        guard bytes.count <= limits.maxBytes, bytes.count < Int(Int32.max) else {
+            throw SedgateError(
+                .hostileInput,
+                "the document is \(bytes.count) bytes long; at most \(limits.maxBytes) are accepted. "
+                    + "Split it, or send large attachments as fragments",
+                location: .init(file: source))
+        }
+        guard !bytes.isEmpty else {
+            throw SedgateError(
+                .malformedXML, "the file is empty; an XML document with one root element was expected",
+                location: .init(file: source, line: 1, column: 1))
+        }
+        guard let context = xmlNewParserCtxt() else {
+            throw SedgateError(
+                .io, "libxml2 could not allocate a parser; the node is out of memory, retry later",
+                location: .init(file: source))
+        }
+        defer { xmlFreeParserCtxt(context) }
+        silence(context)
+
+        let document = bytes.withUnsafeBufferPointer { buffer in
+            buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { start in
+                xmlCtxtReadMemory(context, start, Int32(buffer.count), nil, nil, options)
+            }
+        }
+        if context.pointee.errNo == Int32(XML_ERR_USER_STOP.rawValue) || document?.pointee.intSubset != nil
+            || document?.pointee.extSubset != nil
+        {
+            if let document { xmlFreeDoc(document) }
+            throw SedgateError(
+                .hostileInput,
+                "the document has a DOCTYPE declaration; sedgate refuses DTDs in exchanged documents (they can "
+                    + "declare entities that read files or expand without bound). Remove the DOCTYPE",
+                location: .init(file: source, line: Int(context.pointee.input?.pointee.line ?? 0)))
+        }
+        guard let document else {
+            throw parseError(context, source: source)
+        }
+        let tree = XMLTree(document: document, source: source)
+        guard xmlDocGetRootElement(document) != nil else {
+            throw SedgateError(.malformedXML, "the document has no root element", location: .init(file: source))
+        }
+        try tree.checkDepth(limit: limits.maxDepth)
+        return tree
+    }
+
+    /// Routes the context's diagnostics to a no-op handler and refuses a DOCTYPE as soon as the parser sees one.
+    private static func silence(_ context: xmlParserCtxtPtr) {
+        guard let sax = context.pointee.sax else { return }
+        // The structured handler wins over the generic one that prints to stderr.
+        sax.pointee.serror = { _, _ in }
+        // Called at `<!DOCTYPE name ...`, before any internal subset is read: stop there, declare nothing.
+        sax.pointee.internalSubset = { userData, _, _, _ in
+            guard let userData else { return }
+            xmlStopParser(userData.assumingMemoryBound(to: xmlParserCtxt.self))
+        }
+        sax.pointee.entityDecl = nil
+        sax.pointee.externalSubset = nil
+        sax.pointee.resolveEntity = nil
+    }
+
+    /// The error libxml2 recorded for a failed parse, as a SedgateError with line and column.
+    private static func parseError(_ context: xmlParserCtxtPtr, source: String) -> SedgateError {
+        guard let error = xmlCtxtGetLastError(UnsafeMutableRawPointer(context)) else {
+            return SedgateError(.malformedXML, "the document is not well-formed XML", location: .init(file: source))
+        }
+        let message = LibXML.message(error.pointee.message)
+        let location = SedgateError.Location(
+            file: source, line: error.pointee.line > 0 ? Int(error.pointee.line) : nil,
+            column: error.pointee.int2 > 0 ? Int(error.pointee.int2) : nil)
+        let lowered = message.lowercased()
+        // libxml2's own safety limits (depth, huge text or names, entity loops). Matched on phrases, never single
+        // words: messages quote element names, and an element may well be called <huge>.
+        let limitPhrases = [
+            "xml_parse_huge", "excessive depth", "huge input lookup", "huge text node", "too big found",
+            "length too long",
+        ]
+        if limitPhrases.contains(where: { lowered.contains($0) })
+            || error.pointee.code == Int32(XML_ERR_ENTITY_LOOP.rawValue)
+        {
+            return SedgateError(
+                .hostileInput, "the document exceeds a parser safety limit: \(message). Simplify the document",
+                location: location)
+        }
+        return SedgateError(
+            .malformedXML, "the document is not well-formed XML: \(message). Fix the file and send it again",
+            location: location)
+    }
+
+    /// Walks the element tree without recursion and refuses nesting deeper than `limit`.
+    private func checkDepth(limit: Int) throws(SedgateError) {
+        var stack: [(xmlNodePtr, Int)] = [(xmlDocGetRootElement(document)!, 1)]
+        while let (node, depth) = stack.popLast() {
+            if depth > limit {
+                let element = XMLNode(tree: self, node: node)
+                throw SedgateError(
+                    .hostileInput,
+                    "elements are nested \(depth) deep; at most \(limit) levels are accepted. Flatten the document",
+                    location: .init(file: source, line: element.line, field: element.path))
+            }
+            var child = node.pointee.children
+            while let current = child {
+                if current.pointee.type == XML_ELEMENT_NODE { stack.append((current, depth + 1)) }
+                child = current.pointee.next
+            }
+        }
+    }
+}

@@ -1,0 +1,24 @@
+// Doorbell: wakes a worker loop when there is new work, without polling and without losing a ring.
+
+/// A wake-up signal for one consumer loop. `ring()` from anywhere; the consumer iterates `rings`.
+/// Rings coalesce: many rings while the consumer is busy become one wake-up, which is all a
+/// "look at the queue again" loop needs.
+public final class Doorbell: Sendable {
+    /// The wake-ups; iterate it in exactly one task.
+    public let rings: AsyncStream<Void>
+    private let continuation: AsyncStream<Void>.Continuation
+
+    public init() {
+        (rings, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+    }
+
+    /// Asks the consumer to look again.
+    public func ring() {
+        continuation.yield()
+    }
+
+    /// Ends the stream (the consumer's loop finishes).
+    public func close() {
+        continuation.finish()
+    }
+}

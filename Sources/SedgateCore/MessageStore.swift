@@ -1,0 +1,153 @@
+// MessageStore: the journal every node keeps (DESIGN.md §3): SED ids, states and their history, the
+// intake log, the seen-set and the outgoing signal queue. SQLite implements it now (Store target);
+// PostgreSQL for a clustered CN implements the same protocol later.
+
+/// Which way a journalled SED travels on this node.
+public enum Direction: String, Sendable, Codable, Hashable {
+    /// Outbound at the sending AP: taken from `outbound/`, sent to the CN.
+    case outbound = "out"
+    /// Relayed by the CN: received from one AP, forwarded to another.
+    case relay
+    /// Inbound at the receiving AP: received from the CN, placed in `inbound/`.
+    case inbound = "in"
+}
+
+/// One journalled SED on one node.
+public struct MessageRecord: Sendable, Hashable {
+    /// Arrival order on this node; forwarding follows it.
+    public var seq: Int64
+    public var sedId: SEDID
+    public var direction: Direction
+    public var state: SEDState
+    /// The user's name for it: the original `outbound/` name, or the `inbound/` name once landed.
+    public var file: String?
+    /// The next hop (outbound: the CN; relay: the destination AP) or, inbound, the origin AP.
+    public var peer: NodeID
+    /// The access point that sent it.
+    public var origin: NodeID
+    public var envelope: Envelope
+    /// Where the payload bytes are kept on this node (relative to the node's spool root).
+    public var payloadPath: String
+    public var size: Int
+    public var attempts: Int
+    public var lastError: String?
+    public var createdAt: String
+    public var updatedAt: String
+
+    public init(
+        seq: Int64 = 0, sedId: SEDID, direction: Direction, state: SEDState, file: String?, peer: NodeID,
+        origin: NodeID, envelope: Envelope, payloadPath: String, size: Int, attempts: Int = 0,
+        lastError: String? = nil, createdAt: String = "", updatedAt: String = ""
+    ) {
+        self.seq = seq
+        self.sedId = sedId
+        self.direction = direction
+        self.state = state
+        self.file = file
+        self.peer = peer
+        self.origin = origin
+        self.envelope = envelope
+        self.payloadPath = payloadPath
+        self.size = size
+        self.attempts = attempts
+        self.lastError = lastError
+        self.createdAt = createdAt
+        self.updatedAt = updatedAt
+    }
+}
+
+/// One line of a SED's history on this node.
+public struct HistoryEvent: Sendable, Hashable {
+    public var sedId: SEDID
+    public var direction: Direction
+    public var state: SEDState
+    public var at: String
+    public var detail: String?
+
+    public init(sedId: SEDID, direction: Direction, state: SEDState, at: String, detail: String?) {
+        self.sedId = sedId
+        self.direction = direction
+        self.state = state
+        self.at = at
+        self.detail = detail
+    }
+}
+
+/// A file taken from `outbound/` but not yet accepted or rejected: the intake log's row.
+public struct IntakeRecord: Sendable, Hashable {
+    /// A fresh UUID naming the taken file in the intake queue.
+    public var ticket: String
+    /// The relative name in `outbound/` (e.g. `claim.xml` or `profile/claim.xml`).
+    public var name: String
+    public var takenAt: String
+
+    public init(ticket: String, name: String, takenAt: String) {
+        self.ticket = ticket
+        self.name = name
+        self.takenAt = takenAt
+    }
+}
+
+/// A receipt that must travel back towards the sending AP (CN → origin AP, or AP → CN).
+public struct SignalRecord: Sendable, Hashable {
+    public var id: Int64
+    /// Whom to send it to.
+    public var peer: NodeID
+    public var sedId: SEDID
+    /// `stored`, `delivered` or `routed` (the receipt kinds of the protocol).
+    public var kind: String
+    /// The node that vouches for it (the destination AP for `delivered`).
+    public var node: NodeID
+    public var at: String
+
+    public init(id: Int64 = 0, peer: NodeID, sedId: SEDID, kind: String, node: NodeID, at: String) {
+        self.id = id
+        self.peer = peer
+        self.sedId = sedId
+        self.kind = kind
+        self.node = node
+        self.at = at
+    }
+}
+
+/// The journal of one node. Every method is one durable transaction: when it returns, the change
+/// survives a `kill -9` (and, with `synchronous = FULL`, a power cut).
+public protocol MessageStore: Sendable {
+    /// Logs that `name` is about to be taken from `outbound/` under `ticket` (before the rename).
+    func beginIntake(_ record: IntakeRecord) async throws(SedgateError)
+    /// Intake rows left by a crash, oldest first.
+    func openIntakes() async throws(SedgateError) -> [IntakeRecord]
+    /// Forgets an intake row (the file was rejected or was never taken).
+    func endIntake(ticket: String, rejected: HistoryEvent?) async throws(SedgateError)
+    /// Whether `ticket` already became a journalled SED (crash recovery after accept).
+    func sedId(forTicket ticket: String) async throws(SedgateError) -> SEDID?
+
+    /// Journals a new SED in `record.state`, and ends `ticket`'s intake in the same transaction.
+    /// Returns false, changing nothing, when `(sedId, direction)` is already journalled: the seen-set.
+    func insert(_ record: MessageRecord, ticket: String?, detail: String?) async throws(SedgateError) -> Bool
+    /// Moves a SED to `state`, with a history line; `file` replaces the user's name when given.
+    /// Returns false if the SED is unknown or `onlyFrom` does not contain its current state.
+    @discardableResult
+    func transition(
+        _ sedId: SEDID, _ direction: Direction, to state: SEDState, onlyFrom: Set<SEDState>?, file: String?,
+        detail: String?
+    ) async throws(SedgateError) -> Bool
+    /// Counts a failed attempt and keeps its reason.
+    func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError)
+    /// SEDs in `state`, oldest first, optionally only for one peer.
+    func records(_ direction: Direction, in state: SEDState, peer: NodeID?, limit: Int) async throws(SedgateError)
+        -> [MessageRecord]
+    /// One SED as journalled.
+    func record(_ sedId: SEDID, _ direction: Direction) async throws(SedgateError) -> MessageRecord?
+    /// A SED's history on this node, oldest first.
+    func history(_ sedId: SEDID) async throws(SedgateError) -> [HistoryEvent]
+    /// How many SEDs are in each (direction, state).
+    func counts() async throws(SedgateError) -> [Direction: [SEDState: Int]]
+
+    /// Queues a receipt to send to `signal.peer`; idempotent on (peer, sedId, kind).
+    func enqueueSignal(_ signal: SignalRecord) async throws(SedgateError)
+    /// Receipts waiting for `peer` (or all peers), oldest first.
+    func pendingSignals(peer: NodeID?, limit: Int) async throws(SedgateError) -> [SignalRecord]
+    /// Marks a receipt as sent.
+    func completeSignal(id: Int64) async throws(SedgateError)
+}

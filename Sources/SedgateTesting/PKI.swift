@@ -1,0 +1,70 @@
+// PKI: makes a demo certificate authority and one certificate per node with the `openssl` command.
+// Writes `<directory>/ca.crt`, `ca.key`, and `<NODE>.crt`, `<NODE>.key` for each node. Keys are made at
+// set-up and never committed.
+
+import Foundation
+public import SedgateCore
+
+/// A throw-away public-key infrastructure for demos and tests.
+public enum PKI {
+    /// Creates the CA (unless it exists) and a certificate for each node that has none yet.
+    /// Node certificates carry CN=<node id> (the identity the CN checks) and SAN localhost/127.0.0.1.
+    public static func generate(in directory: String, nodes: [String]) throws(SedgateError) {
+        do {
+            try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        } catch {
+            throw SedgateError(.io, "cannot create \(directory) for the demo certificates", cause: error)
+        }
+        let ca = directory + "/ca"
+        if !FileManager.default.fileExists(atPath: ca + ".crt") {
+            try openssl([
+                "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", ca + ".key", "-out", ca + ".crt",
+                "-days", "3650", "-subj", "/CN=sedgate demo CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ])
+        }
+        let extensions = directory + "/node.ext"
+        do {
+            try Data(
+                """
+                basicConstraints=CA:FALSE
+                keyUsage=critical,digitalSignature,keyEncipherment
+                extendedKeyUsage=serverAuth,clientAuth
+                subjectAltName=DNS:localhost,IP:127.0.0.1
+
+                """.utf8
+            ).write(to: URL(fileURLWithPath: extensions))
+        } catch {
+            throw SedgateError(.io, "cannot write \(extensions)", cause: error)
+        }
+        for node in nodes where !FileManager.default.fileExists(atPath: "\(directory)/\(node).crt") {
+            let base = "\(directory)/\(node)"
+            try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=\(node)"])
+            try openssl([
+                "x509", "-req", "-in", base + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
+                "-out", base + ".crt", "-days", "825", "-sha256", "-extfile", extensions,
+            ])
+            try? FileManager.default.removeItem(atPath: base + ".csr")
+        }
+    }
+
+    private static func openssl(_ arguments: [String]) throws(SedgateError) {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        do {
+            try process.run()
+        } catch {
+            throw SedgateError(.configuration, "cannot run openssl; install it (apt-get install openssl)", cause: error)
+        }
+        let output = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw SedgateError(
+                .configuration, "openssl \(arguments.first ?? "") failed: \(String(decoding: output, as: UTF8.self))")
+        }
+    }
+}

@@ -1,0 +1,226 @@
+// Topology: a CN and access points as real `sedgate` processes on loopback, for end-to-end tests,
+// `sedgate demo` and `sedgate bench`. Writes configurations, certificates and logs under one directory;
+// starts, kills (SIGKILL) and restarts nodes.
+
+import Foundation
+import Glibc
+import SedgateCore
+public import Spool
+
+/// A running (or startable) set of sedgate nodes.
+public final class Topology: @unchecked Sendable {
+    /// One node of the topology.
+    public struct Node: Sendable {
+        public let id: String
+        public let role: String
+        public let config: String
+        public let spool: SpoolLayout
+        public let port: Int
+
+        public init(id: String, role: String, config: String, spool: SpoolLayout, port: Int) {
+            self.id = id
+            self.role = role
+            self.config = config
+            self.spool = spool
+            self.port = port
+        }
+    }
+
+    public let directory: String
+    public let executable: String
+    public let nodes: [Node]
+    private let lock = NSLock()
+    private var processes: [String: Process] = [:]
+
+    /// Uses existing configuration files (e.g. `etc/demo/*.toml`); `ports` and `spools` are read from them by the caller.
+    public init(directory: String, executable: String, nodes: [Node]) {
+        self.directory = directory
+        self.executable = executable
+        self.nodes = nodes
+    }
+
+    /// Writes a fresh topology under `directory`: a CN and one access point per entry of `accessPoints`
+    /// (node id → the country it serves), certificates, configurations with free loopback ports.
+    public convenience init(
+        directory: String, executable: String, accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
+        settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml"
+    ) throws {
+        let pki = directory + "/pki"
+        try PKI.generate(in: pki, nodes: ["CN"] + accessPoints.map(\.id))
+        let cnPort = try Topology.freePort()
+        var nodes: [Node] = []
+        var peers = ""
+        var routes = ""
+        for ap in accessPoints {
+            let port = try Topology.freePort()
+            let spool = "\(directory)/spool/\(ap.id.lowercased())"
+            let config = "\(directory)/\(ap.id.lowercased()).toml"
+            try Topology.write(
+                """
+                [node]
+                id = "\(ap.id)"
+                role = "ap"
+                spool = "\(spool)"
+
+                [server]
+                host = "127.0.0.1"
+                port = \(port)
+
+                [tls]
+                certificate = "\(pki)/\(ap.id).crt"
+                private-key = "\(pki)/\(ap.id).key"
+                ca = "\(pki)/ca.crt"
+
+                [cn]
+                id = "CN"
+                url = "https://127.0.0.1:\(cnPort)"
+
+                [intake]
+                settle-ms = \(settleMilliseconds)
+
+                [inbound]
+                template = "\(inboundTemplate)"
+
+                [retry]
+                initial-ms = 100
+                maximum-ms = 1000
+
+                """, to: config)
+            nodes.append(Node(id: ap.id, role: "ap", config: config, spool: SpoolLayout(root: spool), port: port))
+            peers += "\"\(ap.id)\" = \"https://127.0.0.1:\(port)\"\n"
+            routes += "\"\(ap.country)\" = \"\(ap.id)\"\n"
+        }
+        let cnSpool = "\(directory)/spool/cn"
+        let cnConfig = "\(directory)/cn.toml"
+        try Topology.write(
+            """
+            [node]
+            id = "CN"
+            role = "cn"
+            spool = "\(cnSpool)"
+
+            [server]
+            host = "127.0.0.1"
+            port = \(cnPort)
+
+            [tls]
+            certificate = "\(pki)/CN.crt"
+            private-key = "\(pki)/CN.key"
+            ca = "\(pki)/ca.crt"
+
+            [retry]
+            initial-ms = 100
+            maximum-ms = 1000
+
+            [peers]
+            \(peers)
+            [routes]
+            \(routes)
+            """, to: cnConfig)
+        nodes.insert(Node(id: "CN", role: "cn", config: cnConfig, spool: SpoolLayout(root: cnSpool), port: cnPort), at: 0)
+        self.init(directory: directory, executable: executable, nodes: nodes)
+    }
+
+    /// The node named `id`.
+    public func node(_ id: String) -> Node {
+        guard let node = nodes.first(where: { $0.id == id }) else { preconditionFailure("no node \(id) in this topology") }
+        return node
+    }
+
+    /// Starts a node (its output is appended to `<directory>/<id>.log`) and waits until it listens.
+    public func start(_ id: String, timeout: Duration = .seconds(30)) async throws {
+        let node = node(id)
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = [node.role, "--config", node.config]
+        let logPath = "\(directory)/\(id.lowercased()).log"
+        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
+        try log.seekToEnd()
+        process.standardOutput = log
+        process.standardError = log
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        lock.withLock { processes[id] = process }
+        try await Wait.until("\(id) to listen on port \(node.port) (see \(logPath))", timeout: timeout) {
+            guard process.isRunning else {
+                throw SedgateError(.io, "\(id) exited with status \(process.terminationStatus); see \(logPath)")
+            }
+            return Topology.isListening(port: node.port)
+        }
+    }
+
+    /// Starts every node, the CN first.
+    public func startAll() async throws {
+        for node in nodes { try await start(node.id) }
+    }
+
+    /// Kills a node with SIGKILL (no chance to clean up), and waits for it to exit.
+    public func kill(_ id: String) {
+        kill(id, signal: SIGKILL)
+    }
+
+    /// Sends `signal` to a node and waits for it to exit.
+    public func kill(_ id: String, signal: Int32) {
+        guard let process = lock.withLock({ processes.removeValue(forKey: id) }) else { return }
+        if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
+        process.waitUntilExit()
+    }
+
+    /// Stops every node gracefully (SIGTERM), then waits.
+    public func stopAll() {
+        for node in nodes.reversed() { kill(node.id, signal: SIGTERM) }
+    }
+
+    /// The process id of a running node.
+    public func pid(_ id: String) -> Int32? {
+        lock.withLock { processes[id]?.processIdentifier }
+    }
+
+    deinit {
+        for process in processes.values where process.isRunning {
+            Glibc.kill(process.processIdentifier, SIGKILL)
+        }
+    }
+
+    // MARK: - Helpers
+
+    /// A free TCP port on 127.0.0.1, found by binding port 0.
+    public static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw SedgateError(.io, "cannot open a socket to find a free port") }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = 0
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        }
+        guard bound == 0 else { throw SedgateError(.io, "cannot bind a socket to find a free port") }
+        _ = withUnsafeMutablePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
+        }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    /// Whether something accepts TCP connections on 127.0.0.1:`port`.
+    public static func isListening(port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = UInt16(port).bigEndian
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let result = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        return result == 0
+    }
+
+    static func write(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+}

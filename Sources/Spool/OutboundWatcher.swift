@@ -1,0 +1,103 @@
+// OutboundWatcher: the pickup of committed files from `outbound/`, as an AsyncSequence of SpoolEvents.
+// Reads the folder through a WatchLoop on its own thread; writes nothing (the consumer moves files away).
+
+import Foundation
+public import Logging
+import Synchronization
+
+/// Reports files national systems commit to `outbound/` and to its profile folders (DESIGN.md §2).
+///
+/// A file is committed by renaming it in (reported at once), or by closing it after writing (reported once its
+/// size and mtime stayed unchanged for `settle`). At start and after an inotify overflow the folder is scanned, and
+/// files whose mtime is `settle` old are reported. Dot-files, `*.part` and `*.tmp` are never reported. Symbolic
+/// links, FIFOs, devices, folders that are not configured profiles, and names with control characters or invalid
+/// UTF-8 are reported as `.refused`, for the consumer to move to `rejected/`. A name is reported once while the
+/// same file stays there; the consumer is expected to move it away. A file hard-linked into the folder (no close,
+/// no rename) is only seen by the next scan.
+///
+/// Each iteration runs its own watcher thread; cancelling the consuming task ends the sequence at once and stops
+/// the thread within 200 ms.
+public struct OutboundWatcher: AsyncSequence, Sendable {
+    public typealias Element = SpoolEvent
+    public typealias Failure = Never
+
+    /// The `outbound/` folder.
+    public let directory: String
+    /// How long a closed-after-writing file must stay unchanged before it is reported.
+    public let settle: Duration
+    /// Folder names in `outbound/` that are profile folders (read one level deep); other folders are refused.
+    public let allowedProfiles: Set<String>
+    private let logger: Logger
+
+    /// A watcher of `directory` (which should exist; if it does not, the watcher waits for it).
+    public init(directory: String, settle: Duration, allowedProfiles: Set<String> = [], logger: Logger) {
+        self.directory = directory
+        self.settle = settle
+        self.allowedProfiles = allowedProfiles
+        self.logger = logger
+    }
+
+    /// Starts watching; events flow until the iterator is dropped or its task cancelled.
+    public func makeAsyncIterator() -> Iterator {
+        let stop = StopFlag()
+        let (stream, continuation) = AsyncStream<SpoolEvent>.makeStream(bufferingPolicy: .unbounded)
+        continuation.onTermination = { _ in stop.raise() }
+        let (directory, settle, allowedProfiles, logger) = (directory, settle, allowedProfiles, logger)
+        let thread = Thread {
+            let loop = WatchLoop(root: directory, settle: settle, allowedProfiles: allowedProfiles, logger: logger) {
+                continuation.yield($0)
+            }
+            loop.run { stop.isRaised }
+            continuation.finish()
+        }
+        thread.name = "sedgate-outbound"
+        thread.start()
+        return Iterator(base: stream.makeAsyncIterator(), token: StopToken(stop))
+    }
+
+    /// Yields events as the watcher finds them.
+    public struct Iterator: AsyncIteratorProtocol {
+        var base: AsyncStream<SpoolEvent>.Iterator
+        let token: StopToken
+
+        /// The next event; nil once the consuming task is cancelled.
+        public mutating func next() async -> SpoolEvent? {
+            await base.next()
+        }
+
+        /// The next event, staying on the caller's actor; nil once the consuming task is cancelled.
+        public mutating func next(isolation actor: isolated (any Actor)?) async -> SpoolEvent? {
+            await base.next(isolation: actor)
+        }
+    }
+
+    /// One-shot scan: the committed files in `directory` and its profile folders whose mtime is at least `settle`
+    /// old, oldest first. Refused and young entries are left out. For `sedgate queue list` and tests.
+    public static func scan(directory: String, settle: Duration, allowedProfiles: Set<String> = []) -> [CommittedFile] {
+        let (seconds, attoseconds) = settle.components
+        let settleNanoseconds = seconds * 1_000_000_000 + attoseconds / 1_000_000_000
+        let cutoff = Syscall.nanoseconds(CLOCK_REALTIME) - settleNanoseconds
+        var entries = OutboundEntry.list(root: directory, profile: nil, allowedProfiles: allowedProfiles) ?? []
+        for name in entries.compactMap(\.profileFolder) {
+            entries += OutboundEntry.list(root: directory, profile: name, allowedProfiles: allowedProfiles) ?? []
+        }
+        return entries
+            .filter { $0.isRegularFile && $0.refusal == nil && $0.observation.mtime <= cutoff }
+            .sorted { ($0.observation.mtime, $0.relativePath) < ($1.observation.mtime, $1.relativePath) }
+            .map { CommittedFile(relativePath: $0.relativePath, path: $0.path, profile: $0.profile) }
+    }
+}
+
+/// Tells the watcher thread to stop.
+final class StopFlag: Sendable {
+    private let raised = Atomic<Bool>(false)
+    func raise() { raised.store(true, ordering: .relaxed) }
+    var isRaised: Bool { raised.load(ordering: .relaxed) }
+}
+
+/// Held only by an iterator: when the iterator goes away, the watcher thread stops.
+final class StopToken: Sendable {
+    private let flag: StopFlag
+    init(_ flag: StopFlag) { self.flag = flag }
+    deinit { flag.raise() }
+}

@@ -1,0 +1,81 @@
+// SpoolFile: durable file operations for spool folders: atomic write, move, directory fsync.
+// Writes the target file (through a temporary name) and fsyncs files and directories so a crash loses nothing.
+
+import Glibc
+public import SedgateCore
+
+/// Durable file operations. Every state change is one `rename`, after `fsync` of the file; the directories
+/// involved are fsynced afterwards, so after a crash the file is either wholly at its old place or its new one.
+public enum SpoolFile {
+    /// Writes `bytes` to `path` so that no reader ever sees a partial file.
+    ///
+    /// The bytes go to a temporary name first (`.name.<random>.tmp`, in the target's directory or in
+    /// `tmpDirectory`, which must be on the same file system), are fsynced, renamed over `path` (replacing
+    /// what was there), and the directory is fsynced. On failure the temporary file is removed.
+    public static func writeAtomically(_ bytes: [UInt8], to path: String, tmpDirectory: String? = nil)
+        throws(SedgateError)
+    {
+        let directory = Syscall.directory(of: path)
+        let name = Syscall.name(of: path)
+        guard !name.isEmpty, name != ".", name != ".." else {
+            throw SedgateError(.io, "'\(path)' does not name a file; pass a path ending in a file name",
+                location: .init(file: path))
+        }
+        // Long names would overflow NAME_MAX once decorated; the temporary name only has to be unique.
+        let stem = name.utf8.count > 200 ? "sedgate" : name
+        let temporary = Syscall.join(tmpDirectory ?? directory, ".\(stem).\(Syscall.randomToken()).tmp")
+
+        let fd = Syscall.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
+        guard fd >= 0 else {
+            throw Syscall.ioError("create the temporary file", temporary, errno: errno,
+                remedy: "check that the directory exists and the gateway may write to it")
+        }
+        var committed = false
+        defer { if !committed { unlink(temporary) } }
+
+        var code = Syscall.writeAll(fd, bytes)
+        if code == 0, fsync(fd) != 0 { code = errno }
+        if close(fd) != 0, code == 0 { code = errno }
+        guard code == 0 else {
+            throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
+        }
+        guard rename(temporary, path) == 0 else {
+            throw Syscall.ioError("rename \(temporary) to", path, errno: errno,
+                remedy: "the temporary folder must be on the same file system as the target")
+        }
+        committed = true
+        try fsyncDirectory(directory)
+        if let tmpDirectory, tmpDirectory != directory { try fsyncDirectory(tmpDirectory) }
+    }
+
+    /// Renames `from` to `to` (replacing `to` if it exists) and fsyncs both directories.
+    /// Both must be on one file system; a symbolic link is moved as itself, never followed.
+    public static func move(_ from: String, to: String) throws(SedgateError) {
+        guard rename(from, to) == 0 else {
+            throw Syscall.ioError("move \(from) to", to, errno: errno,
+                remedy: "check that the source exists and both folders are on the same file system")
+        }
+        try fsyncParents(from, to)
+    }
+
+    /// Fsyncs the directory at `path`, making the renames and creations inside it durable.
+    public static func fsyncDirectory(_ path: String) throws(SedgateError) {
+        let fd = Syscall.retrying { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            throw Syscall.ioError("open the directory", path, errno: errno, remedy: "check that it exists")
+        }
+        defer { close(fd) }
+        // EINVAL: the file system does not sync directories (e.g. some FUSE mounts); nothing more can be done.
+        if fsync(fd) != 0, errno != EINVAL {
+            throw Syscall.ioError("fsync the directory", path, errno: errno, remedy: "check the disk's health")
+        }
+    }
+
+    /// Fsyncs the directories of two paths (once when they are the same).
+    static func fsyncParents(_ first: String, _ second: String) throws(SedgateError) {
+        let one = Syscall.directory(of: first)
+        let two = Syscall.directory(of: second)
+        try fsyncDirectory(two)
+        if one != two { try fsyncDirectory(one) }
+    }
+}

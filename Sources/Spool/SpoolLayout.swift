@@ -1,0 +1,85 @@
+// SpoolLayout: the folders of one node's spool (DESIGN.md §2) and their creation. Writes directories only.
+
+import Glibc
+public import SedgateCore
+
+/// The folders of `spool/<node>/`: the contract folders national systems see, and `var/` for the gateway's own queues.
+///
+/// Contract folders: `outbound/` (files to send), `reports/` (status files), `rejected/` (refused originals beside
+/// `.error` files), `inbound/` (received documents), `manual/` (documents without a known recipient).
+/// `var/` is internal and may change: `var/intake` (taken from outbound, not yet journalled), `var/store`
+/// (journalled payloads) and `var/tmp` (temporary files, on the same file system so a rename commits them).
+public struct SpoolLayout: Sendable, Hashable {
+    /// The spool root, `spool/<node>`.
+    public let root: String
+    /// `<root>/outbound`: national systems drop files to send here.
+    public let outbound: String
+    /// `<root>/reports`: one JSON status file per outbound item and state.
+    public let reports: String
+    /// `<root>/rejected`: original bytes of anything refused, beside `<name>.error`.
+    public let rejected: String
+    /// `<root>/inbound`: received documents, renamed into place when complete.
+    public let inbound: String
+    /// `<root>/manual`: received documents whose recipient could not be determined.
+    public let manual: String
+    /// `<root>/var`: the gateway's internal queues (not part of the contract).
+    public let varDirectory: String
+    /// `<root>/var/intake`: files taken from `outbound/`, waiting to be journalled.
+    public let intake: String
+    /// `<root>/var/store`: payloads the journal refers to.
+    public let store: String
+    /// `<root>/var/tmp`: temporary files; on the spool's file system so a rename commits them.
+    public let tmp: String
+
+    /// Names the folders under `root` (nothing is created; see `create()`).
+    public init(root: String) {
+        let base = root.count > 1 && root.hasSuffix("/") ? String(root.dropLast()) : root
+        self.root = base
+        outbound = Syscall.join(base, "outbound")
+        reports = Syscall.join(base, "reports")
+        rejected = Syscall.join(base, "rejected")
+        inbound = Syscall.join(base, "inbound")
+        manual = Syscall.join(base, "manual")
+        varDirectory = Syscall.join(base, "var")
+        intake = Syscall.join(varDirectory, "intake")
+        store = Syscall.join(varDirectory, "store")
+        tmp = Syscall.join(varDirectory, "tmp")
+    }
+
+    /// Every folder, parents first.
+    public var allDirectories: [String] {
+        [root, outbound, reports, rejected, inbound, manual, varDirectory, intake, store, tmp]
+    }
+
+    /// Creates every folder that is missing (mode 0750, parents of the root too); existing folders are kept.
+    /// Throws `.io` when a path exists but is not a directory, or cannot be created.
+    public func create() throws(SedgateError) {
+        try Self.makeDirectories(root)
+        for directory in allDirectories.dropFirst() {
+            try Self.makeDirectory(directory)
+        }
+    }
+
+    /// `mkdir -p` for the root: each missing ancestor is created in turn.
+    static func makeDirectories(_ path: String) throws(SedgateError) {
+        var prefix = path.hasPrefix("/") ? "" : "."
+        for component in path.split(separator: "/") {
+            prefix += "/" + component
+            try makeDirectory(prefix)
+        }
+    }
+
+    /// Creates one directory unless it already exists as a directory (a link to one is accepted for the root).
+    static func makeDirectory(_ path: String) throws(SedgateError) {
+        if mkdir(path, 0o750) == 0 { return }
+        let code = errno
+        var info = stat()
+        if code == EEXIST, stat(path, &info) == 0, Syscall.kind(info) == S_IFDIR { return }
+        if code == EEXIST {
+            throw SedgateError(.io, "\(path) exists but is not a directory; move it away so the spool can be created",
+                location: .init(file: path))
+        }
+        throw Syscall.ioError("create the spool directory", path, errno: code,
+            remedy: "check that the gateway's user may write to its parent")
+    }
+}

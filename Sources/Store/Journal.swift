@@ -1,0 +1,318 @@
+// Journal: the node's SQLite journal (GRDB, WAL, synchronous=FULL). It implements MessageStore:
+// reads and writes `<spool>/var/journal.sqlite`; a failed statement becomes a `.storage` SedgateError.
+
+import Foundation
+public import GRDB
+public import SedgateCore
+
+/// The SQLite journal of one node. One file, WAL mode, every write a durable transaction.
+public final class Journal: MessageStore {
+    /// The underlying pool (readers run beside the single writer, as WAL allows).
+    public let database: DatabasePool
+    /// Where the journal lives.
+    public let path: String
+
+    /// Opens (creating and migrating if needed) the journal at `path`.
+    public init(path: String) throws(SedgateError) {
+        self.path = path
+        var configuration = Configuration()
+        configuration.prepareDatabase { db in
+            // FULL: a committed transaction survives a power cut, not only a process kill.
+            try db.execute(sql: "PRAGMA synchronous = FULL")
+        }
+        configuration.busyMode = .timeout(10)
+        do {
+            database = try DatabasePool(path: path, configuration: configuration)
+            try Journal.migrator.migrate(database)
+        } catch {
+            throw SedgateError(
+                .storage, "cannot open the journal at \(path); check that the spool is writable and not used by another node",
+                cause: error)
+        }
+    }
+
+    static var migrator: DatabaseMigrator {
+        var migrator = DatabaseMigrator()
+        migrator.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE intake (
+                        ticket TEXT PRIMARY KEY,
+                        name TEXT NOT NULL,
+                        takenAt TEXT NOT NULL
+                    );
+                    CREATE TABLE message (
+                        seq INTEGER PRIMARY KEY AUTOINCREMENT,
+                        sedId TEXT NOT NULL,
+                        direction TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        file TEXT,
+                        ticket TEXT,
+                        peer TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        envelope TEXT NOT NULL,
+                        payloadPath TEXT NOT NULL,
+                        size INTEGER NOT NULL,
+                        attempts INTEGER NOT NULL DEFAULT 0,
+                        lastError TEXT,
+                        createdAt TEXT NOT NULL,
+                        updatedAt TEXT NOT NULL,
+                        UNIQUE (sedId, direction)
+                    );
+                    CREATE INDEX message_queue ON message (direction, state, peer, seq);
+                    CREATE INDEX message_ticket ON message (ticket);
+                    CREATE TABLE event (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        sedId TEXT NOT NULL,
+                        direction TEXT NOT NULL,
+                        state TEXT NOT NULL,
+                        at TEXT NOT NULL,
+                        detail TEXT
+                    );
+                    CREATE INDEX event_sed ON event (sedId, id);
+                    CREATE TABLE signal (
+                        id INTEGER PRIMARY KEY AUTOINCREMENT,
+                        peer TEXT NOT NULL,
+                        sedId TEXT NOT NULL,
+                        kind TEXT NOT NULL,
+                        node TEXT NOT NULL,
+                        at TEXT NOT NULL,
+                        done INTEGER NOT NULL DEFAULT 0,
+                        UNIQUE (peer, sedId, kind)
+                    );
+                    CREATE INDEX signal_pending ON signal (done, peer, id);
+                    """)
+        }
+        return migrator
+    }
+
+    // MARK: - Intake
+
+    public func beginIntake(_ record: IntakeRecord) async throws(SedgateError) {
+        try await write("log the intake of \(record.name)") { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO intake (ticket, name, takenAt) VALUES (?, ?, ?)",
+                arguments: [record.ticket, record.name, record.takenAt])
+        }
+    }
+
+    public func openIntakes() async throws(SedgateError) -> [IntakeRecord] {
+        try await read("list open intakes") { db in
+            try Row.fetchAll(db, sql: "SELECT ticket, name, takenAt FROM intake ORDER BY takenAt, ticket").map {
+                IntakeRecord(ticket: $0["ticket"], name: $0["name"], takenAt: $0["takenAt"])
+            }
+        }
+    }
+
+    public func endIntake(ticket: String, rejected: HistoryEvent?) async throws(SedgateError) {
+        try await write("end the intake \(ticket)") { db in
+            try db.execute(sql: "DELETE FROM intake WHERE ticket = ?", arguments: [ticket])
+            if let rejected { try Journal.appendEvent(rejected, db: db) }
+        }
+    }
+
+    public func sedId(forTicket ticket: String) async throws(SedgateError) -> SEDID? {
+        try await read("find the SED of ticket \(ticket)") { db in
+            try String.fetchOne(db, sql: "SELECT sedId FROM message WHERE ticket = ? LIMIT 1", arguments: [ticket])
+                .flatMap(SEDID.init)
+        }
+    }
+
+    // MARK: - Messages
+
+    public func insert(_ record: MessageRecord, ticket: String?, detail: String?) async throws(SedgateError) -> Bool {
+        let envelopeJSON = try Journal.encode(record.envelope)
+        let now = Journal.timestamp()
+        return try await write("journal SED \(record.sedId)") { db in
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO message
+                        (sedId, direction, state, file, ticket, peer, origin, envelope, payloadPath, size,
+                         createdAt, updatedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    record.sedId.rawValue, record.direction.rawValue, record.state.rawValue, record.file, ticket,
+                    record.peer.rawValue, record.origin.rawValue, envelopeJSON, record.payloadPath, record.size,
+                    now, now,
+                ])
+            guard db.changesCount == 1 else { return false }
+            if let ticket { try db.execute(sql: "DELETE FROM intake WHERE ticket = ?", arguments: [ticket]) }
+            try Journal.appendEvent(
+                HistoryEvent(sedId: record.sedId, direction: record.direction, state: record.state, at: now, detail: detail),
+                db: db)
+            return true
+        }
+    }
+
+    @discardableResult
+    public func transition(
+        _ sedId: SEDID, _ direction: Direction, to state: SEDState, onlyFrom: Set<SEDState>?, file: String?,
+        detail: String?
+    ) async throws(SedgateError) -> Bool {
+        let now = Journal.timestamp()
+        return try await write("move SED \(sedId) to \(state)") { db in
+            guard
+                let current = try String.fetchOne(
+                    db, sql: "SELECT state FROM message WHERE sedId = ? AND direction = ?",
+                    arguments: [sedId.rawValue, direction.rawValue])
+            else { return false }
+            if let onlyFrom, !onlyFrom.contains(where: { $0.rawValue == current }) { return false }
+            try db.execute(
+                sql: """
+                    UPDATE message SET state = ?, file = COALESCE(?, file), updatedAt = ?, lastError = NULL
+                    WHERE sedId = ? AND direction = ?
+                    """,
+                arguments: [state.rawValue, file, now, sedId.rawValue, direction.rawValue])
+            try Journal.appendEvent(
+                HistoryEvent(sedId: sedId, direction: direction, state: state, at: now, detail: detail), db: db)
+            return true
+        }
+    }
+
+    public func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError) {
+        try await write("count an attempt for \(sedId)") { db in
+            try db.execute(
+                sql: "UPDATE message SET attempts = attempts + 1, lastError = ?, updatedAt = ? WHERE sedId = ? AND direction = ?",
+                arguments: [error, Journal.timestamp(), sedId.rawValue, direction.rawValue])
+        }
+    }
+
+    public func records(_ direction: Direction, in state: SEDState, peer: NodeID?, limit: Int) async throws(SedgateError)
+        -> [MessageRecord]
+    {
+        try await read("list \(direction.rawValue) SEDs in \(state)") { db in
+            var sql = "SELECT * FROM message WHERE direction = ? AND state = ?"
+            var arguments: StatementArguments = [direction.rawValue, state.rawValue]
+            if let peer {
+                sql += " AND peer = ?"
+                _ = arguments.append(contentsOf: [peer.rawValue])
+            }
+            sql += " ORDER BY seq LIMIT ?"
+            _ = arguments.append(contentsOf: [limit])
+            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Journal.message)
+        }
+    }
+
+    public func record(_ sedId: SEDID, _ direction: Direction) async throws(SedgateError) -> MessageRecord? {
+        try await read("read SED \(sedId)") { db in
+            try Row.fetchOne(
+                db, sql: "SELECT * FROM message WHERE sedId = ? AND direction = ?",
+                arguments: [sedId.rawValue, direction.rawValue]
+            ).map(Journal.message)
+        }
+    }
+
+    public func history(_ sedId: SEDID) async throws(SedgateError) -> [HistoryEvent] {
+        try await read("read the history of \(sedId)") { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE sedId = ? ORDER BY id", arguments: [sedId.rawValue])
+                .map { row in
+                    HistoryEvent(
+                        sedId: sedId, direction: Direction(rawValue: row["direction"]) ?? .outbound,
+                        state: SEDState(rawValue: row["state"]) ?? .failed, at: row["at"], detail: row["detail"])
+                }
+        }
+    }
+
+    public func counts() async throws(SedgateError) -> [Direction: [SEDState: Int]] {
+        try await read("count SEDs") { db in
+            var result: [Direction: [SEDState: Int]] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT direction, state, COUNT(*) AS n FROM message GROUP BY direction, state") {
+                guard let direction = Direction(rawValue: row["direction"]), let state = SEDState(rawValue: row["state"])
+                else { continue }
+                result[direction, default: [:]][state] = row["n"]
+            }
+            return result
+        }
+    }
+
+    // MARK: - Signals
+
+    public func enqueueSignal(_ signal: SignalRecord) async throws(SedgateError) {
+        try await write("queue a \(signal.kind) receipt for \(signal.sedId)") { db in
+            try db.execute(
+                sql: "INSERT OR IGNORE INTO signal (peer, sedId, kind, node, at) VALUES (?, ?, ?, ?, ?)",
+                arguments: [signal.peer.rawValue, signal.sedId.rawValue, signal.kind, signal.node.rawValue, signal.at])
+        }
+    }
+
+    public func pendingSignals(peer: NodeID?, limit: Int) async throws(SedgateError) -> [SignalRecord] {
+        try await read("list pending receipts") { db in
+            let rows: [Row]
+            if let peer {
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM signal WHERE done = 0 AND peer = ? ORDER BY id LIMIT ?",
+                    arguments: [peer.rawValue, limit])
+            } else {
+                rows = try Row.fetchAll(db, sql: "SELECT * FROM signal WHERE done = 0 ORDER BY id LIMIT ?", arguments: [limit])
+            }
+            return rows.compactMap { row in
+                guard let peer = NodeID(row["peer"]), let sedId = SEDID(row["sedId"]), let node = NodeID(row["node"]) else {
+                    return nil
+                }
+                return SignalRecord(id: row["id"], peer: peer, sedId: sedId, kind: row["kind"], node: node, at: row["at"])
+            }
+        }
+    }
+
+    public func completeSignal(id: Int64) async throws(SedgateError) {
+        try await write("mark receipt \(id) sent") { db in
+            try db.execute(sql: "UPDATE signal SET done = 1 WHERE id = ?", arguments: [id])
+        }
+    }
+
+    // MARK: - Helpers
+
+    static func timestamp() -> String { Timestamp.now() }
+
+    static func appendEvent(_ event: HistoryEvent, db: Database) throws {
+        try db.execute(
+            sql: "INSERT INTO event (sedId, direction, state, at, detail) VALUES (?, ?, ?, ?, ?)",
+            arguments: [event.sedId.rawValue, event.direction.rawValue, event.state.rawValue, event.at, event.detail])
+    }
+
+    static func encode(_ envelope: Envelope) throws(SedgateError) -> String {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        do {
+            return String(decoding: try encoder.encode(envelope), as: UTF8.self)
+        } catch {
+            throw SedgateError(.storage, "cannot encode the envelope for the journal", cause: error)
+        }
+    }
+
+    static func message(_ row: Row) throws -> MessageRecord {
+        let envelopeText: String = row["envelope"]
+        let envelope = try JSONDecoder().decode(Envelope.self, from: Data(envelopeText.utf8))
+        guard let sedId = SEDID(row["sedId"]), let peer = NodeID(row["peer"]), let origin = NodeID(row["origin"]),
+            let direction = Direction(rawValue: row["direction"]), let state = SEDState(rawValue: row["state"])
+        else {
+            throw SedgateError(.storage, "a journal row is corrupt (seq \(row["seq"] as Int64? ?? -1)); restore the journal from backup")
+        }
+        return MessageRecord(
+            seq: row["seq"], sedId: sedId, direction: direction, state: state, file: row["file"], peer: peer,
+            origin: origin, envelope: envelope, payloadPath: row["payloadPath"], size: row["size"],
+            attempts: row["attempts"], lastError: row["lastError"], createdAt: row["createdAt"],
+            updatedAt: row["updatedAt"])
+    }
+
+    private func write<T: Sendable>(_ what: String, _ body: @Sendable @escaping (Database) throws -> T) async throws(SedgateError) -> T {
+        do {
+            return try await database.write(body)
+        } catch let error as SedgateError {
+            throw error
+        } catch {
+            throw SedgateError(.storage, "the journal could not \(what); the change was not made", cause: error)
+        }
+    }
+
+    private func read<T: Sendable>(_ what: String, _ body: @Sendable @escaping (Database) throws -> T) async throws(SedgateError) -> T {
+        do {
+            return try await database.read(body)
+        } catch let error as SedgateError {
+            throw error
+        } catch {
+            throw SedgateError(.storage, "the journal could not \(what)", cause: error)
+        }
+    }
+}

@@ -1,0 +1,103 @@
+// ProtocolClient: posts protocol messages to a peer node over HTTPS with mutual TLS and reads its reply.
+
+import AsyncHTTPClient
+public import Logging
+import NIOCore
+import NIOHTTP1
+public import SedgateCore
+
+/// Sends messages to other nodes: `POST <baseURL>/sedgate/v1/messages`, presenting this node's certificate and
+/// verifying the peer's fully (CA chain and host name). One client serves every destination; share it.
+///
+/// `send` returns the peer's reply (a receipt or a fault, for the caller to act on) and throws only when no
+/// reply could be had: the peer unreachable, the TLS handshake refused, a timeout (`.peerUnavailable`), or a
+/// reply that breaks the protocol (`.protocolViolation`).
+public final class ProtocolClient: Sendable {
+    /// The largest reply accepted: replies are small, but a reply may one day carry a SED (synchronous path).
+    public static let maximumReplySize = 64 << 20
+
+    private let http: HTTPClient
+    private let logger: Logger
+
+    /// Makes a client with this node's TLS identity. Throws `.configuration` when a TLS file cannot be read.
+    public init(tls: TLSFiles, logger: Logger) throws(SedgateError) {
+        let configuration = HTTPClient.Configuration(
+            tlsConfiguration: try tls.clientConfiguration(), redirectConfiguration: .disallow)
+        self.http = HTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration,
+            backgroundActivityLogger: logger)
+        self.logger = logger
+    }
+
+    /// Posts `message` to the node at `baseURL` (e.g. `https://cn.example:8443`) and returns its reply.
+    public func send(
+        _ message: ProtocolMessage, to baseURL: String, timeout: Duration = .seconds(30)
+    ) async throws(SedgateError) -> ProtocolMessage {
+        let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + SOAPNamespace.messagesPath
+        var request = HTTPClientRequest(url: url)
+        request.method = .POST
+        request.headers.add(name: "Content-Type", value: SOAPNamespace.contentType)
+        request.body = .bytes(ByteBuffer(bytes: SOAPCodec.encode(message)))
+
+        let status: Int
+        let body: ByteBuffer
+        do {
+            let response = try await http.execute(request, timeout: TimeAmount(timeout), logger: logger)
+            status = Int(response.status.code)
+            body = try await response.body.collect(upTo: Self.maximumReplySize)
+        } catch {
+            throw SedgateError(.peerUnavailable,
+                "cannot deliver to \(url): \(error); the peer is down, unreachable, refused our certificate or was "
+                    + "too slow (limit \(timeout)); the message will be retried",
+                cause: error)
+        }
+
+        let reply: ProtocolMessage
+        do {
+            reply = try SOAPCodec.decode(Array(buffer: body), source: "reply from \(url)")
+        } catch {
+            // A proxy or a broken peer answering an error page is a transport failure, not the peer's verdict.
+            guard status == 200 else {
+                throw SedgateError(.peerUnavailable,
+                    "\(url) answered HTTP \(status) without a SOAP reply; check the peer's URL and its health; "
+                        + "the message will be retried", cause: error)
+            }
+            throw SedgateError(.protocolViolation,
+                "\(url) answered HTTP 200 with a reply this node cannot read: \(error.message); "
+                    + "report it to the peer's operator", location: error.location, cause: error)
+        }
+        guard reply.action != .deliver, reply.relatesTo == nil || reply.relatesTo == message.messageID else {
+            throw SedgateError(.protocolViolation,
+                "\(url) answered \(message.messageID) with a \(reply.action) message relating to "
+                    + "\(reply.relatesTo ?? "nothing"); report it to the peer's operator")
+        }
+        return reply
+    }
+
+    /// Checks that the node at `baseURL` answers `GET /sedgate/v1/health` with 200 over mutual TLS.
+    /// Throws `.peerUnavailable` otherwise.
+    public func checkHealth(of baseURL: String, timeout: Duration = .seconds(5)) async throws(SedgateError) {
+        let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + SOAPNamespace.healthPath
+        let status: Int
+        do {
+            let response = try await http.execute(HTTPClientRequest(url: url), timeout: TimeAmount(timeout), logger: logger)
+            status = Int(response.status.code)
+            _ = try await response.body.collect(upTo: 1024)
+        } catch {
+            throw SedgateError(.peerUnavailable, "\(url) is not reachable: \(error); check that the peer runs and "
+                + "trusts this node's certificate", cause: error)
+        }
+        guard status == 200 else {
+            throw SedgateError(.peerUnavailable, "\(url) answered HTTP \(status); the peer is not healthy")
+        }
+    }
+
+    /// Closes the client's connections; call once, before the process ends.
+    public func shutdown() async {
+        do {
+            try await http.shutdown()
+        } catch {
+            logger.warning("the protocol client did not shut down cleanly", metadata: ["error": "\(error)"])
+        }
+    }
+}

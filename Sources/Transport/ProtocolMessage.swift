@@ -1,0 +1,141 @@
+// ProtocolMessage: one SOAP message between nodes (deliver, receipt or fault), as values, before encoding.
+
+public import SedgateCore
+
+/// One message of the AP ⇄ CN ⇄ AP protocol (DESIGN.md §5), independent of its SOAP encoding.
+///
+/// A `deliver` carries a SED: its `envelope` (SOAP header) and its bytes (`payload`, SOAP body).
+/// A `receipt` or `fault` answers a deliver and names it in `relatesTo`. `SOAPCodec` writes and reads them.
+public struct ProtocolMessage: Sendable, Equatable {
+    /// What the message asks or answers; the WS-Addressing `Action` URI.
+    public enum Action: String, Sendable, CaseIterable {
+        /// Carries a SED towards its destination.
+        case deliver = "urn:eessi:sedgate:1:Deliver"
+        /// Acknowledges that a SED was stored, delivered or routed.
+        case receipt = "urn:eessi:sedgate:1:Receipt"
+        /// Refuses or defers a message; see `Fault`.
+        case fault = "urn:eessi:sedgate:1:Fault"
+    }
+
+    /// The unique id of this message, `urn:uuid:<uuid>` (`wsa:MessageID`).
+    public var messageID: String
+    /// What the message is (`wsa:Action`).
+    public var action: Action
+    /// The sending node (`wsa:From/wsa:Address` = `urn:eessi:node:<id>`).
+    public var from: NodeID
+    /// The receiving node (`wsa:To` = `urn:eessi:node:<id>`).
+    public var to: NodeID
+    /// The `messageID` this message answers (`wsa:RelatesTo`), for receipts and faults.
+    public var relatesTo: String?
+    /// For a deliver: the SED envelope, carried in the SOAP header.
+    public var envelope: Envelope?
+    /// For a deliver: the SED bytes, carried base64 in `<sg:Payload>` in the SOAP body.
+    public var payload: [UInt8]?
+    /// For a receipt: what was acknowledged.
+    public var receipt: Receipt?
+    /// For a fault: what went wrong.
+    public var fault: Fault?
+
+    /// Makes a message from its parts; `messageID` defaults to a fresh `urn:uuid:`.
+    public init(
+        messageID: String = ProtocolMessage.newMessageID(), action: Action, from: NodeID, to: NodeID,
+        relatesTo: String? = nil, envelope: Envelope? = nil, payload: [UInt8]? = nil,
+        receipt: Receipt? = nil, fault: Fault? = nil
+    ) {
+        self.messageID = messageID
+        self.action = action
+        self.from = from
+        self.to = to
+        self.relatesTo = relatesTo
+        self.envelope = envelope
+        self.payload = payload
+        self.receipt = receipt
+        self.fault = fault
+    }
+
+    /// A fresh message id, `urn:uuid:` and a random UUID.
+    public static func newMessageID() -> String {
+        "urn:uuid:" + SEDID.random().rawValue
+    }
+
+    /// A deliver message carrying one SED from `from` to `to`.
+    public static func deliver(envelope: Envelope, payload: [UInt8], from: NodeID, to: NodeID) -> ProtocolMessage {
+        ProtocolMessage(action: .deliver, from: from, to: to, envelope: envelope, payload: payload)
+    }
+
+    /// The receipt answering this message, sent back by `to` to `from`.
+    public func replying(with receipt: Receipt) -> ProtocolMessage {
+        ProtocolMessage(action: .receipt, from: to, to: from, relatesTo: messageID, receipt: receipt)
+    }
+
+    /// The fault answering this message, sent back by `to` to `from`.
+    public func replying(with fault: Fault) -> ProtocolMessage {
+        ProtocolMessage(action: .fault, from: to, to: from, relatesTo: messageID, fault: fault)
+    }
+}
+
+/// An acknowledgement that a node has taken responsibility for a SED (`<sg:Receipt>`).
+public struct Receipt: Sendable, Equatable {
+    /// How far the SED got.
+    public enum Kind: String, Sendable, CaseIterable {
+        /// Stored durably at the coordination node.
+        case stored
+        /// Stored durably at the destination access point.
+        case delivered
+        /// Taken by the national side at the destination.
+        case routed
+    }
+
+    /// The SED acknowledged.
+    public var sedId: SEDID
+    /// How far it got.
+    public var kind: Kind
+    /// The node that acknowledges it.
+    public var node: NodeID
+    /// When, ISO 8601 UTC (`2026-11-23T10:15:00Z`).
+    public var at: String
+
+    /// Makes a receipt.
+    public init(sedId: SEDID, kind: Kind, node: NodeID, at: String) {
+        self.sedId = sedId
+        self.kind = kind
+        self.node = node
+        self.at = at
+    }
+}
+
+/// A refusal or deferral, sent as a SOAP 1.2 `env:Fault` with subcode `sg:<code>`.
+public struct Fault: Sendable, Equatable {
+    /// What kind of failure; the subcode on the wire.
+    public var code: SedgateError.Code
+    /// A sentence for a human at the other end: what went wrong and what to do.
+    public var reason: String
+    /// For back-pressure: how many seconds the sender should wait before trying again.
+    public var retryAfterSeconds: Int?
+    /// True when the sender's message is at fault (`env:Sender`: do not resend it unchanged);
+    /// false when the receiver failed (`env:Receiver`: the same message may succeed later).
+    public var isSenderFault: Bool
+
+    /// Makes a fault.
+    public init(code: SedgateError.Code, reason: String, retryAfterSeconds: Int? = nil, isSenderFault: Bool) {
+        self.code = code
+        self.reason = reason
+        self.retryAfterSeconds = retryAfterSeconds
+        self.isSenderFault = isSenderFault
+    }
+
+    /// The fault that reports `error` to the peer; `isSenderFault` says whose fault it was.
+    public init(_ error: SedgateError, isSenderFault: Bool) {
+        self.init(code: error.code, reason: error.description, isSenderFault: isSenderFault)
+    }
+
+    /// The wait a back-pressure fault asks for, as a `Duration`.
+    public var retryAfter: Duration? {
+        retryAfterSeconds.map { .seconds($0) }
+    }
+
+    /// The error to raise locally for this fault, naming the peer that sent it.
+    public func error(from peer: NodeID) -> SedgateError {
+        SedgateError(code, "\(peer) refused the message (\(isSenderFault ? "sender" : "receiver") fault): \(reason)")
+    }
+}

@@ -1,0 +1,123 @@
+// ProtocolServer: the HTTPS (mutual TLS) endpoint of a node. Receives posted SOAP messages, identifies the peer
+// by its client certificate, hands each message to a MessageHandler and writes its reply.
+
+import HTTPTypes
+import Hummingbird
+import HummingbirdTLS
+public import Logging
+import NIOCore
+import NIOSSL
+public import SedgateCore
+public import ServiceLifecycle
+
+/// The protocol's HTTPS server, a `Service`: `POST /sedgate/v1/messages` and `GET /sedgate/v1/health`.
+///
+/// Every connection must present a client certificate signed by the network CA (`TLSFiles.trustRootsPath`);
+/// a message whose `wsa:From` is not the certificate's CN is refused (`.unauthorized`, HTTP 403).
+/// Replies: 200 with the handler's receipt; faults with 400 (sender's fault), 403 (unauthorized),
+/// 413 (body over the limit), 415 (not SOAP), 503 + `Retry-After` (back-pressure) or 500 (other receiver faults).
+public final class ProtocolServer: Service, Sendable {
+    /// The default limit on a request body: 64 MiB.
+    public static let defaultMaximumBodySize = 64 << 20
+
+    private let host: String
+    private let port: Int
+    private let tlsConfiguration: TLSConfiguration
+    private let exchange: MessageExchange
+    private let maximumBodySize: Int
+    private let logger: Logger
+    private let listening = ListeningPort()
+
+    /// The node this server speaks for: its certificate's subject CN.
+    public var node: NodeID { exchange.node }
+
+    /// Prepares a server on `host`:`port` (0 picks a free port; see `listeningPort()`).
+    ///
+    /// Throws `.configuration` when a TLS file cannot be read or the certificate's CN is not a node id.
+    public init(
+        host: String, port: Int, tls: TLSFiles, handler: any MessageHandler, logger: Logger,
+        maximumBodySize: Int = ProtocolServer.defaultMaximumBodySize
+    ) throws(SedgateError) {
+        let configuration = try tls.serverConfiguration()
+        let commonName = try tls.commonName()
+        guard let node = commonName.flatMap(NodeID.init) else {
+            throw SedgateError(.configuration,
+                "the server certificate '\(tls.certificatePath)' names CN '\(commonName ?? "")', which is not a node "
+                    + "id; issue the node's certificate with CN=<node id> (letters, digits, . _ -)",
+                location: .init(file: tls.certificatePath))
+        }
+        self.host = host
+        self.port = port
+        self.tlsConfiguration = configuration
+        self.exchange = MessageExchange(node: node, handler: handler, maximumBytes: maximumBodySize)
+        self.maximumBodySize = maximumBodySize
+        self.logger = logger
+    }
+
+    /// The port the server listens on, once it does; nil if it stopped or failed to start first.
+    public func listeningPort() async -> Int? {
+        await listening.wait()
+    }
+
+    /// Runs the server until cancelled or gracefully shut down.
+    public func run() async throws {
+        let router = Router(context: ProtocolRequestContext.self)
+        router.get(RouterPath(SOAPNamespace.healthPath)) { _, _ in "ok" }
+        router.post(RouterPath(SOAPNamespace.messagesPath)) { request, context in
+            await self.respond(to: request, context: context)
+        }
+        let listening = self.listening
+        let application = Application(
+            router: router,
+            server: try .tls(.http1(), tlsConfiguration: tlsConfiguration),
+            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            onServerRunning: { channel in listening.bound(channel.localAddress?.port ?? 0) },
+            logger: logger)
+        defer { listening.stopped() }
+        logger.info("protocol server starting", metadata: ["node": "\(node)", "address": "\(host):\(port)"])
+        do {
+            try await application.run()
+        } catch {
+            guard !listening.isListening else { throw error }
+            throw SedgateError(.configuration,
+                "the protocol server cannot listen on \(host):\(port); check that the address is this host's and the "
+                    + "port is free", cause: error)
+        }
+    }
+
+    /// Reads the body (bounded), lets the exchange answer it, and writes the reply.
+    private func respond(to request: Request, context: ProtocolRequestContext) async -> Response {
+        let peer = await context.peer()
+        let contentType = request.headers[.contentType] ?? ""
+        guard contentType.lowercased().hasPrefix("application/soap+xml") else {
+            let fault = Fault(code: .protocolViolation, reason: "the request has Content-Type '\(contentType)'; "
+                + "post SOAP 1.2 messages as \(SOAPNamespace.contentType)", isSenderFault: true)
+            return response(exchange.reply(fault, to: nil, peer: peer), status: 415)
+        }
+        let body: ByteBuffer
+        do {
+            body = try await request.body.collect(upTo: maximumBodySize)
+        } catch is NIOTooManyBytesError {
+            let fault = Fault(code: .hostileInput, reason: "the message is larger than this node's limit of "
+                + "\(maximumBodySize) bytes; send large SEDs in fragments", isSenderFault: true)
+            return response(exchange.reply(fault, to: nil, peer: peer), status: 413)
+        } catch {
+            let fault = Fault(code: .protocolViolation, reason: "the request body could not be read (\(error)); "
+                + "send the message again", isSenderFault: true)
+            return response(exchange.reply(fault, to: nil, peer: peer), status: 400)
+        }
+        let answer = await exchange.answer(Array(buffer: body), peer: peer, logger: context.logger)
+        return response(answer)
+    }
+
+    /// The HTTP response carrying `reply`, with `Retry-After` for back-pressure.
+    private func response(_ answer: (status: Int, reply: ProtocolMessage), status: Int? = nil) -> Response {
+        var headers: HTTPFields = [.contentType: SOAPNamespace.contentType]
+        if let seconds = answer.reply.fault?.retryAfterSeconds {
+            headers[.retryAfter] = String(seconds)
+        }
+        return Response(
+            status: .init(code: status ?? answer.status), headers: headers,
+            body: .init(byteBuffer: ByteBuffer(bytes: SOAPCodec.encode(answer.reply))))
+    }
+}

@@ -1,0 +1,25 @@
+// SOAPNamespace: the namespace URIs and fixed names of the protocol's SOAP messages.
+
+/// Namespace URIs used on the wire (DESIGN.md §5).
+enum SOAPNamespace {
+    /// SOAP 1.2 envelope, prefix `env`.
+    static let envelope = "http://www.w3.org/2003/05/soap-envelope"
+    /// SOAP 1.1 envelope: recognised only to say clearly that it is not accepted.
+    static let soap11Envelope = "http://schemas.xmlsoap.org/soap/envelope/"
+    /// WS-Addressing 1.0, prefix `wsa`.
+    static let addressing = "http://www.w3.org/2005/08/addressing"
+    /// sedgate protocol elements, prefix `sg`.
+    static let protocol_ = "urn:eessi:sedgate:protocol:1"
+    /// The SED envelope, prefix `sed`.
+    static let sed = "urn:eessi:sedgate:sed:1"
+    /// The protocol version this node writes and accepts.
+    static let version = "1"
+    /// The prefix of node addresses in `wsa:From` and `wsa:To`.
+    static let nodeURIPrefix = "urn:eessi:node:"
+    /// The HTTP content type of protocol messages.
+    static let contentType = "application/soap+xml; charset=utf-8"
+    /// The path messages are posted to.
+    static let messagesPath = "/sedgate/v1/messages"
+    /// The path that answers "ok" while the server runs.
+    static let healthPath = "/sedgate/v1/health"
+}

@@ -1,0 +1,113 @@
+// InspectCommands: `sedgate queue list`, `sedgate trace SEDID`, `sedgate validate FILE...`: read-only tools.
+
+import AccessPoint
+import ArgumentParser
+import CoordinationNode
+import Documents
+import Foundation
+import SedgateCore
+import Spool
+import Store
+
+/// Opens a node's journal for reading, without starting the node.
+func openJournal(_ path: String) throws -> (NodeConfiguration, Journal) {
+    let configuration = try exitOnError { () throws(SedgateError) in try NodeConfiguration.load(path) }
+    let journal = try exitOnError { () throws(SedgateError) in
+        try Journal(path: configuration.spool.varDirectory + "/journal.sqlite")
+    }
+    return (configuration, journal)
+}
+
+/// `sedgate queue list`: what waits where, and since when.
+struct QueueCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "queue", abstract: "Inspect a node's queues.", subcommands: [List.self])
+
+    struct List: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "What waits where, and since when.")
+        @OptionGroup var options: ConfigOption
+        @Option(help: "Show at most this many waiting SEDs per state.")
+        var limit: Int = 20
+
+        func run() async throws {
+            let (configuration, journal) = try openJournal(options.config)
+            let counts = try await journal.counts()
+            print("node \(configuration.node)  spool \(configuration.spool.root)")
+            print("")
+            print(pad("DIRECTION", 10) + pad("STATE", 12) + "COUNT")
+            for direction in [Direction.outbound, .relay, .inbound] {
+                for (state, count) in (counts[direction] ?? [:]).sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+                    print(pad(direction.rawValue, 10) + pad(state.rawValue, 12) + "\(count)")
+                }
+            }
+            let intakes = try await journal.openIntakes()
+            if !intakes.isEmpty { print("intake    (taking)    \(intakes.count)") }
+            let waiting: [(Direction, SEDState)] = [(.outbound, .accepted), (.outbound, .sent), (.relay, .stored), (.inbound, .received)]
+            for (direction, state) in waiting {
+                let records = try await journal.records(direction, in: state, peer: nil, limit: limit)
+                guard !records.isEmpty else { continue }
+                print("")
+                print("waiting: \(direction.rawValue) \(state.rawValue)")
+                print(pad("SINCE", 26) + pad("SED ID", 38) + pad("PEER", 10) + pad("TRIES", 7) + "FILE / LAST ERROR")
+                for record in records {
+                    print(
+                        pad(record.updatedAt, 26) + pad(record.sedId.rawValue, 38) + pad(record.peer.rawValue, 10)
+                            + pad("\(record.attempts)", 7) + (record.lastError ?? record.file ?? ""))
+                }
+            }
+        }
+    }
+}
+
+/// `sedgate trace SEDID`: one SED's history on this node.
+struct TraceCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "trace", abstract: "One SED's history on this node.")
+    @OptionGroup var options: ConfigOption
+    @Argument(help: "The SED id (a UUID).")
+    var sedId: String
+
+    func run() async throws {
+        guard let id = SEDID(sedId) else { throw ValidationError("'\(sedId)' is not a SED id (a UUID)") }
+        let (configuration, journal) = try openJournal(options.config)
+        let history = try await journal.history(id)
+        guard !history.isEmpty else {
+            printError("sedgate: node \(configuration.node) has no record of SED \(id)")
+            throw ExitCode(1)
+        }
+        for direction in [Direction.outbound, .relay, .inbound] {
+            if let record = try await journal.record(id, direction) {
+                print("SED \(id) (\(direction.rawValue)) now \(record.state): \(record.envelope.sedType) \(record.envelope.sender) -> \(record.envelope.receiver), peer \(record.peer), \(record.size) bytes, \(record.file ?? "")")
+            }
+        }
+        for event in history {
+            print(pad(event.at, 26) + pad(event.direction.rawValue, 6) + pad(event.state.rawValue, 11) + (event.detail ?? ""))
+        }
+    }
+}
+
+/// `sedgate validate FILE...`: checks SED documents (safe parse, envelope schema, envelope rules).
+struct ValidateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Validate SED documents.")
+    @Argument(help: "SED files to check.")
+    var files: [String]
+
+    func run() async throws {
+        var failures = 0
+        for file in files {
+            do {
+                let bytes = try SpoolFile.read(file, maxBytes: 64 << 20)
+                let document = try SEDReader.read(bytes, source: file)
+                print("\(file): valid \(document.envelope.sedType) \(document.envelope.sender) -> \(document.envelope.receiver)")
+            } catch {
+                failures += 1
+                print("\(file): \(error)")
+            }
+        }
+        if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// Left-aligns `text` in a column of `width`.
+func pad(_ text: String, _ width: Int) -> String {
+    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
+}

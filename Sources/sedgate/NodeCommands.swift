@@ -1,0 +1,87 @@
+// NodeCommands: `sedgate ap` and `sedgate cn`: run one node until SIGTERM or SIGINT.
+
+import AccessPoint
+import ArgumentParser
+import CoordinationNode
+import Logging
+import SedgateCore
+import ServiceLifecycle
+import Spool
+import UnixSignals
+
+/// `sedgate ap --config FILE`: runs an access point.
+struct AccessPointCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "ap", abstract: "Run an access point.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        try await NodeRunner.run(options, role: "ap")
+    }
+}
+
+/// `sedgate cn --config FILE`: runs a coordination node.
+struct CoordinationNodeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(commandName: "cn", abstract: "Run a coordination node.")
+    @OptionGroup var options: ConfigOption
+
+    func run() async throws {
+        try await NodeRunner.run(options, role: "cn")
+    }
+}
+
+/// Loads a configuration, builds the node's services and runs them in one ServiceGroup.
+enum NodeRunner {
+    static func run(_ options: ConfigOption, role: String) async throws {
+        Logs.bootstrap()
+        let configuration = try exitOnError { () throws(SedgateError) in try NodeConfiguration.load(options.config) }
+        var logger = Logger(label: "sedgate.\(configuration.node)")
+        logger.logLevel = Logger.Level(rawValue: options.logLevel) ?? .info
+        let services: [any Service]
+        switch (configuration, role) {
+        case (.accessPoint(let settings), "ap"):
+            let node = try exitOnError { () throws(SedgateError) in try AccessPoint(configuration: settings, logger: logger) }
+            services = try await node.services()
+        case (.coordinationNode(let settings), "cn"):
+            let node = try exitOnError { () throws(SedgateError) in try CoordinationNode(configuration: settings, logger: logger) }
+            services = try node.services()
+        default:
+            throw ValidationError("\(options.config) configures a \(role == "ap" ? "coordination node" : "access point"); use `sedgate \(role == "ap" ? "cn" : "ap")`")
+        }
+        logger.notice("starting", metadata: ["node": "\(configuration.node)", "spool": "\(configuration.spool.root)"])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger))
+        try await group.run()
+        logger.notice("stopped", metadata: ["node": "\(configuration.node)"])
+    }
+}
+
+/// Turns a SedgateError into a clean message on stderr and exit code 2 (configuration) or 1.
+func exitOnError<T>(_ body: () throws(SedgateError) -> T) throws -> T {
+    do {
+        return try body()
+    } catch {
+        printError("sedgate: \(error)")
+        throw ExitCode(error.code == .configuration ? 2 : 1)
+    }
+}
+
+/// Writes a line to standard error.
+func printError(_ text: String) {
+    var stream = StandardError()
+    print(text, to: &stream)
+}
+
+struct StandardError: TextOutputStream {
+    mutating func write(_ string: String) {
+        FileHandleStandardError.write(string)
+    }
+}
+
+/// Logging set-up, once per process.
+enum Logs {
+    static func bootstrap() {
+        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+    }
+}

@@ -1,0 +1,84 @@
+// NodeConfiguration: turns an `etc/<node>.toml` into an access point's or a coordination node's
+// configuration. The file's `[node] role` says which.
+
+import AccessPoint
+import CoordinationNode
+import Foundation
+import SedgateCore
+import Spool
+import Transport
+
+/// A node's configuration, by role.
+enum NodeConfiguration {
+    case accessPoint(AccessPointConfiguration)
+    case coordinationNode(CoordinationNodeConfiguration)
+
+    var spool: SpoolLayout {
+        switch self {
+        case .accessPoint(let configuration): return configuration.spool
+        case .coordinationNode(let configuration): return configuration.spool
+        }
+    }
+
+    var node: NodeID {
+        switch self {
+        case .accessPoint(let configuration): return configuration.node
+        case .coordinationNode(let configuration): return configuration.node
+        }
+    }
+
+    /// Reads and checks `path`.
+    static func load(_ path: String) throws(SedgateError) -> NodeConfiguration {
+        let file = try ConfigFile(path: path)
+        let role = try file.string("node", "role")
+        let node = try file.node("node", "id")
+        let spool = SpoolLayout(root: try file.string("node", "spool"))
+        let host = try file.string("server", "host", default: "127.0.0.1")
+        let port = try file.int("server", "port")
+        let tls = TLSFiles(
+            certificatePath: try file.string("tls", "certificate"), privateKeyPath: try file.string("tls", "private-key"),
+            trustRootsPath: try file.string("tls", "ca"))
+        let retryInitial = try file.milliseconds("retry", "initial-ms", default: 250)
+        let retryMaximum = try file.milliseconds("retry", "maximum-ms", default: 30_000)
+        let result: NodeConfiguration
+        switch role {
+        case "ap":
+            let template: FileNameTemplate
+            do {
+                template = try FileNameTemplate(try file.string("inbound", "template", default: "{receiver}_{sedType}_{sedId}.xml"))
+            } catch {
+                throw file.fail("inbound", "template", error.message)
+            }
+            result = .accessPoint(
+                AccessPointConfiguration(
+                    node: node, spool: spool, host: host, port: port, tls: tls,
+                    coordinationNode: try file.node("cn", "id"), coordinationNodeURL: try file.string("cn", "url"),
+                    settle: try file.milliseconds("intake", "settle-ms", default: 500),
+                    maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
+                    inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum))
+        case "cn":
+            var peers: [NodeID: String] = [:]
+            for (key, url) in try file.stringTable("peers") {
+                guard let id = NodeID(key) else { throw file.fail("peers", key, "is not a node id") }
+                peers[id] = url
+            }
+            var routes: [String: NodeID] = [:]
+            for (key, value) in try file.stringTable("routes") {
+                guard let id = NodeID(value), peers[id] != nil else {
+                    throw file.fail("routes", key, "names '\(value)', which is not listed in [peers]")
+                }
+                routes[key] = id
+            }
+            let table: RoutingTable
+            do { table = try RoutingTable(routes) } catch { throw file.fail("routes", nil, error.message) }
+            result = .coordinationNode(
+                CoordinationNodeConfiguration(
+                    node: node, spool: spool, host: host, port: port, tls: tls, peers: peers, routes: table,
+                    retryInitial: retryInitial, retryMaximum: retryMaximum))
+        default:
+            throw file.fail("node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")
+        }
+        try file.checkUnknownKeys()
+        return result
+    }
+}

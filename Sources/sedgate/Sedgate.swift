@@ -1,0 +1,24 @@
+// Sedgate: the executable's entry point and its subcommands.
+
+import ArgumentParser
+
+/// `sedgate`: an EESSI gateway. One binary, two roles, and offline tools.
+@main
+struct Sedgate: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sedgate",
+        abstract: "An EESSI gateway: access point and coordination node, with offline tools.",
+        subcommands: [
+            AccessPointCommand.self, CoordinationNodeCommand.self, QueueCommand.self, TraceCommand.self,
+            ValidateCommand.self, DemoCommand.self, BenchCommand.self, PKICommand.self,
+        ])
+}
+
+/// Options every command that reads a node's configuration shares.
+struct ConfigOption: ParsableArguments {
+    @Option(name: .shortAndLong, help: "The node's configuration file (etc/<node>.toml).")
+    var config: String
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+}

@@ -1,0 +1,88 @@
+// JournalTests: the journal keeps SED ids, states, history and the seen-set across reopen.
+
+import Foundation
+import SedgateCore
+import Store
+import Testing
+
+@Suite("Journal")
+struct JournalTests {
+    let directory: String
+    init() throws {
+        directory = NSTemporaryDirectory() + "journal-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+    }
+
+    func envelope() throws -> Envelope {
+        try Envelope(fields: [
+            .sedType: "P001", .sedVersion: "1.0", .sector: "PE", .bucType: "P_BUC_01",
+            .caseId: "c0ffee00-0000-4000-8000-000000000001", .sender: "BE:0001", .receiver: "DK:0002",
+        ])
+    }
+
+    func record(_ id: SEDID, _ direction: Direction = .outbound, state: SEDState = .accepted) throws -> MessageRecord {
+        MessageRecord(
+            sedId: id, direction: direction, state: state, file: "claim.xml", peer: NodeID("CN")!,
+            origin: NodeID("AP-BE")!, envelope: try envelope(), payloadPath: "var/store/\(id)", size: 10)
+    }
+
+    @Test("a SED journalled once is refused a second time in the same direction (the seen-set)")
+    func seenSet() async throws {
+        let journal = try Journal(path: directory + "/j.sqlite")
+        let id = SEDID.random()
+        #expect(try await journal.insert(try record(id), ticket: nil, detail: nil))
+        #expect(try await journal.insert(try record(id), ticket: nil, detail: nil) == false)
+        #expect(try await journal.insert(try record(id, .inbound, state: .received), ticket: nil, detail: nil))
+    }
+
+    @Test("accepting a SED ends its intake in the same transaction, and both survive reopening")
+    func intakeEndsOnInsert() async throws {
+        let path = directory + "/j.sqlite"
+        let id = SEDID.random()
+        do {
+            let journal = try Journal(path: path)
+            try await journal.beginIntake(IntakeRecord(ticket: "t1", name: "claim.xml", takenAt: "x"))
+            try await journal.beginIntake(IntakeRecord(ticket: "t2", name: "other.xml", takenAt: "y"))
+            #expect(try await journal.insert(try record(id), ticket: "t1", detail: "ok"))
+        }
+        let reopened = try Journal(path: path)
+        #expect(try await reopened.openIntakes().map(\.ticket) == ["t2"])
+        #expect(try await reopened.sedId(forTicket: "t1") == id)
+        #expect(try await reopened.record(id, .outbound)?.state == .accepted)
+    }
+
+    @Test("transitions are guarded by the expected current state and leave a history")
+    func transitions() async throws {
+        let journal = try Journal(path: directory + "/j.sqlite")
+        let id = SEDID.random()
+        _ = try await journal.insert(try record(id), ticket: nil, detail: nil)
+        #expect(try await journal.transition(id, .outbound, to: .sent, onlyFrom: [.accepted], file: nil, detail: "CN receipt"))
+        #expect(try await journal.transition(id, .outbound, to: .sent, onlyFrom: [.accepted], file: nil, detail: nil) == false)
+        #expect(try await journal.transition(id, .outbound, to: .delivered, onlyFrom: [.sent], file: nil, detail: nil))
+        #expect(try await journal.history(id).map(\.state) == [.accepted, .sent, .delivered])
+        #expect(try await journal.counts()[.outbound]?[.delivered] == 1)
+    }
+
+    @Test("pending records come back in arrival order, per peer")
+    func order() async throws {
+        let journal = try Journal(path: directory + "/j.sqlite")
+        let ids = (0..<5).map { _ in SEDID.random() }
+        for id in ids { _ = try await journal.insert(try record(id), ticket: nil, detail: nil) }
+        let pending = try await journal.records(.outbound, in: .accepted, peer: NodeID("CN")!, limit: 10)
+        #expect(pending.map(\.sedId) == ids)
+        #expect(try await journal.records(.outbound, in: .accepted, peer: NodeID("OTHER")!, limit: 10).isEmpty)
+    }
+
+    @Test("a receipt is queued once per peer, SED and kind, and disappears when completed")
+    func signals() async throws {
+        let journal = try Journal(path: directory + "/j.sqlite")
+        let id = SEDID.random()
+        let signal = SignalRecord(peer: NodeID("AP-BE")!, sedId: id, kind: "delivered", node: NodeID("AP-DK")!, at: "now")
+        try await journal.enqueueSignal(signal)
+        try await journal.enqueueSignal(signal)
+        let pending = try await journal.pendingSignals(peer: nil, limit: 10)
+        #expect(pending.count == 1)
+        try await journal.completeSignal(id: pending[0].id)
+        #expect(try await journal.pendingSignals(peer: nil, limit: 10).isEmpty)
+    }
+}
