@@ -17,8 +17,10 @@ public final class TemporaryDirectory: Sendable {
         let safeLabel = String(label.map { $0.isLetter || $0.isNumber || $0 == "-" ? $0 : "_" }.prefix(40))
         var template = Array("\(base)/\(safeLabel).XXXXXX".utf8CString)
         guard let created = template.withUnsafeMutableBufferPointer({ mkdtemp($0.baseAddress!) }) else {
-            throw SedgateError(.io, "could not create a temporary folder under \(base): \(String(cString: strerror(errno))); "
-                + "check that it exists and is writable, or set TMPDIR")
+            throw SedgateError(
+                .io,
+                "could not create a temporary folder under \(base): \(String(cString: strerror(errno))); "
+                    + "check that it exists and is writable, or set TMPDIR")
         }
         path = String(cString: created)
     }

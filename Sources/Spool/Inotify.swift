@@ -17,8 +17,9 @@ final class Inotify {
     }
 
     /// What the watcher asks for on each folder.
-    static let folderMask = UInt32(IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE
-        | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
+    static let folderMask = UInt32(
+        IN_MOVED_TO | IN_MOVED_FROM | IN_CLOSE_WRITE | IN_MODIFY | IN_CREATE | IN_DELETE
+            | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR | IN_DONT_FOLLOW)
 
     private let fd: Int32
     private var buffer = [UInt8](repeating: 0, count: 65_536)
@@ -27,8 +28,10 @@ final class Inotify {
     init() throws(SedgateError) {
         fd = inotify_init1(Int32(IN_NONBLOCK | IN_CLOEXEC))
         guard fd >= 0 else {
-            throw SedgateError(.io, "could not start inotify: \(Syscall.describe(errno)); "
-                + "raise fs.inotify.max_user_instances (falling back to scanning every second)")
+            throw SedgateError(
+                .io,
+                "could not start inotify: \(Syscall.describe(errno)); "
+                    + "raise fs.inotify.max_user_instances (falling back to scanning every second)")
         }
     }
 
@@ -38,7 +41,8 @@ final class Inotify {
     func watch(_ path: String) throws(SedgateError) -> Int32 {
         let watch = inotify_add_watch(fd, path, Self.folderMask)
         guard watch >= 0 else {
-            throw Syscall.ioError("watch", path, errno: errno,
+            throw Syscall.ioError(
+                "watch", path, errno: errno,
                 remedy: "check that the folder exists; raise fs.inotify.max_user_watches if the limit is reached")
         }
         return watch

@@ -24,6 +24,8 @@ struct OutboundEntry {
     var relativePath: String
     /// The full path.
     var path: String
+    /// The name as the file system holds it (which may not be valid UTF-8).
+    var rawName: [UInt8]
     /// The profile folder it is in, if any.
     var profile: String?
     var observation: Observation
@@ -42,7 +44,9 @@ struct OutboundEntry {
 
     /// Inspects `rawName` in `outbound/` (profile nil) or `outbound/<profile>/`. Nil when the entry is to be ignored
     /// (dot-files, `*.part`, `*.tmp`) or is gone.
-    static func inspect(root: String, profile: String?, rawName: [UInt8], allowedProfiles: Set<String>)
+    static func inspect(
+        root: String, profile: String?, rawName: [UInt8], allowedProfiles: Set<String>
+    )
         -> OutboundEntry?
     {
         let folder = profile.map { Syscall.join(root, $0) } ?? root
@@ -53,14 +57,18 @@ struct OutboundEntry {
         let shown = OutboundName.lossy(rawName)
         let relative = profile.map { "\($0)/\(shown)" } ?? shown
         let mtime = Int64(info.st_mtim.tv_sec) * 1_000_000_000 + Int64(info.st_mtim.tv_nsec)
-        let observation = Observation(identity: Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
+        let observation = Observation(
+            identity: Identity(device: UInt64(info.st_dev), inode: UInt64(info.st_ino)),
             size: Int64(info.st_size), mtime: mtime)
         let kind = Syscall.kind(info)
-        var entry = OutboundEntry(relativePath: relative, path: Syscall.join(folder, shown), profile: profile,
+        var entry = OutboundEntry(
+            relativePath: relative, path: Syscall.join(folder, shown), rawName: rawName, profile: profile,
             observation: observation, isRegularFile: kind == S_IFREG)
 
         func refusal(_ why: String) -> SedgateError {
-            SedgateError(.hostileInput, "outbound/\(relative) \(why)", location: .init(file: "outbound/\(relative)"))
+            // Escaped, so a newline in a name cannot forge lines in logs and .error files.
+            let shown = "outbound/" + OutboundName.printable(relative)
+            return SedgateError(.hostileInput, "\(shown) \(why)", location: .init(file: shown))
         }
         switch kind {
         case S_IFREG:
@@ -68,8 +76,11 @@ struct OutboundEntry {
         case S_IFDIR where profile == nil && verdict == .accept(shown) && allowedProfiles.contains(shown):
             entry.profileFolder = shown
         case S_IFDIR:
-            let known = allowedProfiles.isEmpty ? "none is configured" : allowedProfiles.sorted().joined(separator: ", ")
-            let what = profile == nil ? "is a folder but not a configured profile (\(known))"
+            let known =
+                allowedProfiles.isEmpty ? "none is configured" : allowedProfiles.sorted().joined(separator: ", ")
+            let what =
+                profile == nil
+                ? "is a folder but not a configured profile (\(known))"
                 : "is a folder inside a profile folder, and only one level is read"
             entry.refusal = refusal("\(what); move its files into outbound/ or configure the profile")
         case S_IFLNK:
@@ -117,6 +128,18 @@ enum OutboundName {
         }
         if control { return .refuse("has a control character (such as a newline) in its name; rename it and resubmit") }
         return .accept(name)
+    }
+
+    /// The name with control characters escaped (`\n`, `\u{7}`), safe to print on one line.
+    static func printable(_ name: String) -> String {
+        var text = ""
+        for scalar in name.unicodeScalars {
+            switch scalar.properties.generalCategory {
+            case .control, .lineSeparator, .paragraphSeparator: text += scalar.escaped(asASCII: true)
+            default: text.unicodeScalars.append(scalar)
+            }
+        }
+        return text
     }
 
     /// The name as text, with U+FFFD for bytes that are not valid UTF-8.

@@ -81,7 +81,8 @@ public struct OutboundWatcher: AsyncSequence, Sendable {
         for name in entries.compactMap(\.profileFolder) {
             entries += OutboundEntry.list(root: directory, profile: name, allowedProfiles: allowedProfiles) ?? []
         }
-        return entries
+        return
+            entries
             .filter { $0.isRegularFile && $0.refusal == nil && $0.observation.mtime <= cutoff }
             .sorted { ($0.observation.mtime, $0.relativePath) < ($1.observation.mtime, $1.relativePath) }
             .map { CommittedFile(relativePath: $0.relativePath, path: $0.path, profile: $0.profile) }

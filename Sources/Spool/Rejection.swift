@@ -13,18 +13,24 @@ public enum Rejection {
     /// `reason` (one sentence) and `at` (ISO 8601 UTC). A symbolic link is moved as itself, never followed.
     /// The file is moved before the `.error` is written, so a crash in between loses no bytes.
     @discardableResult
-    public static func reject(_ path: String, originalName: String, layout: SpoolLayout, error: SedgateError)
+    public static func reject(
+        _ path: String, originalName: String, layout: SpoolLayout, error: SedgateError
+    )
         throws(SedgateError) -> String
     {
-        let target = try SpoolFile.moveNoReplace(path, toDirectory: layout.rejected,
+        let target = try SpoolFile.moveNoReplace(
+            path, toDirectory: layout.rejected,
             preferredName: PathComponent.flat(originalName))
-        try SpoolFile.writeAtomically(Array(errorText(originalName: originalName, error: error).utf8),
+        try SpoolFile.writeAtomically(
+            Array(errorText(originalName: originalName, error: error).utf8),
             to: target + ".error")
         return target
     }
 
     /// The text of an `.error` file.
-    public static func errorText(originalName: String, error: SedgateError, at: String = Timestamp.iso8601())
+    public static func errorText(
+        originalName: String, error: SedgateError, at: String = Timestamp.iso8601()
+    )
         -> String
     {
         var lines = ["file: \(originalName)", "code: \(error.code.name)"]

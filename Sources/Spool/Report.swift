@@ -46,10 +46,12 @@ public struct Report: Codable, Sendable, Hashable {
     }
 
     /// A report for a failure: code, reason and location are taken from `error`.
-    public init(file: String, sedId: String? = nil, ticket: String? = nil, state: SEDState, node: String,
-        error: SedgateError)
-    {
-        self.init(file: file, sedId: sedId, ticket: ticket, state: state, node: node, code: error.code.name,
+    public init(
+        file: String, sedId: String? = nil, ticket: String? = nil, state: SEDState, node: String,
+        error: SedgateError
+    ) {
+        self.init(
+            file: file, sedId: sedId, ticket: ticket, state: state, node: node, code: error.code.name,
             reason: error.message, location: error.location)
     }
 

@@ -1,7 +1,7 @@
 // ReportWriter: writes `Report`s as JSON files into `reports/`, atomically. Writes one file per call.
 
-public import SedgateCore
 import Foundation
+public import SedgateCore
 
 /// Writes status reports to the `reports/` folder.
 ///
@@ -42,7 +42,8 @@ public struct ReportWriter: Sendable {
         do {
             data = try encoder.encode(report)
         } catch {
-            throw SedgateError(.io, "could not encode the report for \(report.file): \(error); this is a bug, report it",
+            throw SedgateError(
+                .io, "could not encode the report for \(report.file): \(error); this is a bug, report it",
                 cause: error)
         }
         let path = Syscall.join(directory, Self.fileName(for: report))

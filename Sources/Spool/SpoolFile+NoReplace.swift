@@ -9,7 +9,9 @@ extension SpoolFile {
     ///
     /// Never overwrites: uses `renameat2(RENAME_NOREPLACE)`, or `link` + `unlink` where the kernel or file system
     /// lacks it. `preferredName` is made safe for one path component first. Returns the final path.
-    public static func moveNoReplace(_ from: String, toDirectory: String, preferredName: String)
+    public static func moveNoReplace(
+        _ from: String, toDirectory: String, preferredName: String
+    )
         throws(SedgateError) -> String
     {
         let name = PathComponent.safe(preferredName)
@@ -22,11 +24,13 @@ extension SpoolFile {
             case EEXIST:
                 continue
             case let code:
-                throw Syscall.ioError("move \(from) into", toDirectory, errno: code,
+                throw Syscall.ioError(
+                    "move \(from) into", toDirectory, errno: code,
                     remedy: "check that the source exists and both folders are on the same file system")
             }
         }
-        throw SedgateError(.io, "\(toDirectory) holds 10000 files named like \(name); clear it out and retry",
+        throw SedgateError(
+            .io, "\(toDirectory) holds 10000 files named like \(name); clear it out and retry",
             location: .init(file: from))
     }
 
@@ -36,7 +40,8 @@ extension SpoolFile {
         return unsafeBitCast(symbol, to: RenameAt2.self)
     }()
 
-    private typealias RenameAt2 = @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32)
+    private typealias RenameAt2 =
+        @convention(c) (Int32, UnsafePointer<CChar>?, Int32, UnsafePointer<CChar>?, UInt32)
         -> Int32
 
     /// Renames without replacing; returns 0 or an errno (EEXIST when the target is taken).

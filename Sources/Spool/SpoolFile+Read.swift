@@ -64,7 +64,8 @@ extension SpoolFile {
     }
 
     private static func tooLarge(_ path: String, _ maxBytes: Int) -> SedgateError {
-        SedgateError(.hostileInput,
+        SedgateError(
+            .hostileInput,
             "\(path) is larger than the limit of \(maxBytes) bytes; split it or raise the limit in the configuration",
             location: .init(file: path))
     }

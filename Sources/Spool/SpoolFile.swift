@@ -12,13 +12,16 @@ public enum SpoolFile {
     /// The bytes go to a temporary name first (`.name.<random>.tmp`, in the target's directory or in
     /// `tmpDirectory`, which must be on the same file system), are fsynced, renamed over `path` (replacing
     /// what was there), and the directory is fsynced. On failure the temporary file is removed.
-    public static func writeAtomically(_ bytes: [UInt8], to path: String, tmpDirectory: String? = nil)
+    public static func writeAtomically(
+        _ bytes: [UInt8], to path: String, tmpDirectory: String? = nil
+    )
         throws(SedgateError)
     {
         let directory = Syscall.directory(of: path)
         let name = Syscall.name(of: path)
         guard !name.isEmpty, name != ".", name != ".." else {
-            throw SedgateError(.io, "'\(path)' does not name a file; pass a path ending in a file name",
+            throw SedgateError(
+                .io, "'\(path)' does not name a file; pass a path ending in a file name",
                 location: .init(file: path))
         }
         // Long names would overflow NAME_MAX once decorated; the temporary name only has to be unique.
@@ -27,7 +30,8 @@ public enum SpoolFile {
 
         let fd = Syscall.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
         guard fd >= 0 else {
-            throw Syscall.ioError("create the temporary file", temporary, errno: errno,
+            throw Syscall.ioError(
+                "create the temporary file", temporary, errno: errno,
                 remedy: "check that the directory exists and the gateway may write to it")
         }
         var committed = false
@@ -40,7 +44,8 @@ public enum SpoolFile {
             throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
         }
         guard rename(temporary, path) == 0 else {
-            throw Syscall.ioError("rename \(temporary) to", path, errno: errno,
+            throw Syscall.ioError(
+                "rename \(temporary) to", path, errno: errno,
                 remedy: "the temporary folder must be on the same file system as the target")
         }
         committed = true
@@ -52,7 +57,8 @@ public enum SpoolFile {
     /// Both must be on one file system; a symbolic link is moved as itself, never followed.
     public static func move(_ from: String, to: String) throws(SedgateError) {
         guard rename(from, to) == 0 else {
-            throw Syscall.ioError("move \(from) to", to, errno: errno,
+            throw Syscall.ioError(
+                "move \(from) to", to, errno: errno,
                 remedy: "check that the source exists and both folders are on the same file system")
         }
         try fsyncParents(from, to)

@@ -76,10 +76,12 @@ public struct SpoolLayout: Sendable, Hashable {
         var info = stat()
         if code == EEXIST, stat(path, &info) == 0, Syscall.kind(info) == S_IFDIR { return }
         if code == EEXIST {
-            throw SedgateError(.io, "\(path) exists but is not a directory; move it away so the spool can be created",
+            throw SedgateError(
+                .io, "\(path) exists but is not a directory; move it away so the spool can be created",
                 location: .init(file: path))
         }
-        throw Syscall.ioError("create the spool directory", path, errno: code,
+        throw Syscall.ioError(
+            "create the spool directory", path, errno: code,
             remedy: "check that the gateway's user may write to its parent")
     }
 }

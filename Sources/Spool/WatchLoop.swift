@@ -46,9 +46,10 @@ final class WatchLoop {
     private static let second: Int64 = 1_000_000_000
     private static let tick: Int64 = 200_000_000
 
-    init(root: String, settle: Duration, allowedProfiles: Set<String>, logger: Logger,
-        emit: @escaping (SpoolEvent) -> Void)
-    {
+    init(
+        root: String, settle: Duration, allowedProfiles: Set<String>, logger: Logger,
+        emit: @escaping (SpoolEvent) -> Void
+    ) {
         self.root = root
         let (seconds, attoseconds) = settle.components
         self.settle = max(0, seconds * Self.second + attoseconds / 1_000_000_000)
@@ -149,7 +150,8 @@ final class WatchLoop {
             if !entry.isRegularFile { report(entry) }
         case .closed:
             guard entry.isRegularFile, reported[entry.relativePath] != entry.observation.identity else { return }
-            pending[entry.relativePath] = Pending(profile: profile, rawName: rawName,
+            pending[entry.relativePath] = Pending(
+                profile: profile, rawName: rawName,
                 observation: entry.observation, deadline: Syscall.nanoseconds(CLOCK_MONOTONIC) + settle)
         }
     }
@@ -215,13 +217,15 @@ final class WatchLoop {
                 ready.append(entry)
             } else if pending[entry.relativePath]?.observation != entry.observation {
                 // A future mtime (clock skew) waits one settle from now, not until the clock catches up.
-                let rawName = Array(Syscall.name(of: entry.path).utf8)
-                pending[entry.relativePath] = Pending(profile: profile, rawName: rawName,
+                pending[entry.relativePath] = Pending(
+                    profile: profile, rawName: entry.rawName,
                     observation: entry.observation, deadline: now + min(settle, settle - age))
             }
         }
         // Oldest first, so a scan after a restart takes files in the order they were committed.
-        for entry in ready.sorted(by: { ($0.observation.mtime, $0.relativePath) < ($1.observation.mtime, $1.relativePath) }) {
+        for entry in ready.sorted(by: {
+            ($0.observation.mtime, $0.relativePath) < ($1.observation.mtime, $1.relativePath)
+        }) {
             report(entry)
         }
         return true
@@ -244,7 +248,9 @@ final class WatchLoop {
         guard reported[entry.relativePath] != entry.observation.identity else { return }
         reported[entry.relativePath] = entry.observation.identity
         if let refusal = entry.refusal {
-            logger.warning("refusing an outbound entry: \(refusal.message)", metadata: ["file": "\(entry.relativePath)"])
+            logger.warning(
+                "refusing an outbound entry: \(refusal.message)",
+                metadata: ["file": "\(OutboundName.printable(entry.relativePath))"])
         }
         emit(entry.event)
     }

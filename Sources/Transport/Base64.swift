@@ -18,8 +18,10 @@ enum Base64 {
         var index = 0
         while index + 3 <= bytes.count {
             let chunk = UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
-            out += [alphabet[Int(chunk >> 18 & 63)], alphabet[Int(chunk >> 12 & 63)],
-                    alphabet[Int(chunk >> 6 & 63)], alphabet[Int(chunk & 63)]]
+            out += [
+                alphabet[Int(chunk >> 18 & 63)], alphabet[Int(chunk >> 12 & 63)],
+                alphabet[Int(chunk >> 6 & 63)], alphabet[Int(chunk & 63)],
+            ]
             index += 3
         }
         let rest = bytes.count - index
@@ -27,7 +29,9 @@ enum Base64 {
             let second = rest == 2 ? UInt32(bytes[index + 1]) : 0
             let chunk = UInt32(bytes[index]) << 16 | second << 8
             out += [alphabet[Int(chunk >> 18 & 63)], alphabet[Int(chunk >> 12 & 63)]]
-            out += rest == 2 ? [alphabet[Int(chunk >> 6 & 63)], UInt8(ascii: "=")] : [UInt8(ascii: "="), UInt8(ascii: "=")]
+            out +=
+                rest == 2
+                ? [alphabet[Int(chunk >> 6 & 63)], UInt8(ascii: "=")] : [UInt8(ascii: "="), UInt8(ascii: "=")]
         }
         return String(decoding: out, as: UTF8.self)
     }
@@ -54,7 +58,8 @@ enum Base64 {
         out.reserveCapacity(sextets.count * 3 / 4)
         var index = 0
         while index + 4 <= sextets.count {
-            let chunk = UInt32(sextets[index]) << 18 | UInt32(sextets[index + 1]) << 12
+            let chunk =
+                UInt32(sextets[index]) << 18 | UInt32(sextets[index + 1]) << 12
                 | UInt32(sextets[index + 2]) << 6 | UInt32(sextets[index + 3])
             out += [UInt8(chunk >> 16 & 0xFF), UInt8(chunk >> 8 & 0xFF), UInt8(chunk & 0xFF)]
             index += 4

@@ -17,15 +17,19 @@ struct MessageExchange: Sendable {
         do {
             message = try SOAPCodec.decode(bytes, source: source, maximumBytes: maximumBytes)
         } catch {
-            logger.notice("refused an undecodable message", metadata: ["peer": "\(peer.commonName ?? "-")", "error": "\(error)"])
+            logger.notice(
+                "refused an undecodable message", metadata: ["peer": "\(peer.commonName ?? "-")", "error": "\(error)"])
             return reply(Fault(error, isSenderFault: true), to: nil, peer: peer)
         }
         guard let peerNode = peer.node, peerNode == message.from else {
             let claimed = peer.commonName.map { "'\($0)'" } ?? "no name"
-            let fault = Fault(code: .unauthorized, reason: "the message claims to come from \(message.from) but the "
-                + "client certificate names \(claimed); send with the certificate issued to \(message.from)",
+            let fault = Fault(
+                code: .unauthorized,
+                reason: "the message claims to come from \(message.from) but the "
+                    + "client certificate names \(claimed); send with the certificate issued to \(message.from)",
                 isSenderFault: true)
-            logger.warning("refused a message whose sender does not match the certificate",
+            logger.warning(
+                "refused a message whose sender does not match the certificate",
                 metadata: ["from": "\(message.from)", "certificate": "\(peer.commonName ?? "-")"])
             return reply(fault, to: message, peer: peer)
         }
@@ -34,7 +38,9 @@ struct MessageExchange: Sendable {
     }
 
     /// A fault reply written by the server itself, answering `message` when it could be read.
-    func reply(_ fault: Fault, to message: ProtocolMessage?, peer: PeerIdentity) -> (status: Int, reply: ProtocolMessage) {
+    func reply(
+        _ fault: Fault, to message: ProtocolMessage?, peer: PeerIdentity
+    ) -> (status: Int, reply: ProtocolMessage) {
         let reply = ProtocolMessage(
             action: .fault, from: node, to: message?.from ?? peer.node ?? Self.unknownPeer,
             relatesTo: message?.messageID, fault: fault)

@@ -46,8 +46,9 @@ public final class ProtocolClient: Sendable {
             status = Int(response.status.code)
             body = try await response.body.collect(upTo: Self.maximumReplySize)
         } catch {
-            throw SedgateError(.peerUnavailable,
-                "cannot deliver to \(url): \(error); the peer is down, unreachable, refused our certificate or was "
+            throw SedgateError(
+                .peerUnavailable,
+                "cannot deliver to \(url); the peer is down, unreachable, refused our certificate or was "
                     + "too slow (limit \(timeout)); the message will be retried",
                 cause: error)
         }
@@ -58,16 +59,19 @@ public final class ProtocolClient: Sendable {
         } catch {
             // A proxy or a broken peer answering an error page is a transport failure, not the peer's verdict.
             guard status == 200 else {
-                throw SedgateError(.peerUnavailable,
+                throw SedgateError(
+                    .peerUnavailable,
                     "\(url) answered HTTP \(status) without a SOAP reply; check the peer's URL and its health; "
                         + "the message will be retried", cause: error)
             }
-            throw SedgateError(.protocolViolation,
+            throw SedgateError(
+                .protocolViolation,
                 "\(url) answered HTTP 200 with a reply this node cannot read: \(error.message); "
                     + "report it to the peer's operator", location: error.location, cause: error)
         }
         guard reply.action != .deliver, reply.relatesTo == nil || reply.relatesTo == message.messageID else {
-            throw SedgateError(.protocolViolation,
+            throw SedgateError(
+                .protocolViolation,
                 "\(url) answered \(message.messageID) with a \(reply.action) message relating to "
                     + "\(reply.relatesTo ?? "nothing"); report it to the peer's operator")
         }
@@ -80,12 +84,15 @@ public final class ProtocolClient: Sendable {
         let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + SOAPNamespace.healthPath
         let status: Int
         do {
-            let response = try await http.execute(HTTPClientRequest(url: url), timeout: TimeAmount(timeout), logger: logger)
+            let response = try await http.execute(
+                HTTPClientRequest(url: url), timeout: TimeAmount(timeout), logger: logger)
             status = Int(response.status.code)
             _ = try await response.body.collect(upTo: 1024)
         } catch {
-            throw SedgateError(.peerUnavailable, "\(url) is not reachable: \(error); check that the peer runs and "
-                + "trusts this node's certificate", cause: error)
+            throw SedgateError(
+                .peerUnavailable,
+                "\(url) is not reachable; check that the peer runs and "
+                    + "trusts this node's certificate", cause: error)
         }
         guard status == 200 else {
             throw SedgateError(.peerUnavailable, "\(url) answered HTTP \(status); the peer is not healthy")

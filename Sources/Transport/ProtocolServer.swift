@@ -41,7 +41,8 @@ public final class ProtocolServer: Service, Sendable {
         let configuration = try tls.serverConfiguration()
         let commonName = try tls.commonName()
         guard let node = commonName.flatMap(NodeID.init) else {
-            throw SedgateError(.configuration,
+            throw SedgateError(
+                .configuration,
                 "the server certificate '\(tls.certificatePath)' names CN '\(commonName ?? "")', which is not a node "
                     + "id; issue the node's certificate with CN=<node id> (letters, digits, . _ -)",
                 location: .init(file: tls.certificatePath))
@@ -79,7 +80,8 @@ public final class ProtocolServer: Service, Sendable {
             try await application.run()
         } catch {
             guard !listening.isListening else { throw error }
-            throw SedgateError(.configuration,
+            throw SedgateError(
+                .configuration,
                 "the protocol server cannot listen on \(host):\(port); check that the address is this host's and the "
                     + "port is free", cause: error)
         }
@@ -90,20 +92,26 @@ public final class ProtocolServer: Service, Sendable {
         let peer = await context.peer()
         let contentType = request.headers[.contentType] ?? ""
         guard contentType.lowercased().hasPrefix("application/soap+xml") else {
-            let fault = Fault(code: .protocolViolation, reason: "the request has Content-Type '\(contentType)'; "
-                + "post SOAP 1.2 messages as \(SOAPNamespace.contentType)", isSenderFault: true)
+            let fault = Fault(
+                code: .protocolViolation,
+                reason: "the request has Content-Type '\(contentType)'; "
+                    + "post SOAP 1.2 messages as \(SOAPNamespace.contentType)", isSenderFault: true)
             return response(exchange.reply(fault, to: nil, peer: peer), status: 415)
         }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBodySize)
         } catch is NIOTooManyBytesError {
-            let fault = Fault(code: .hostileInput, reason: "the message is larger than this node's limit of "
-                + "\(maximumBodySize) bytes; send large SEDs in fragments", isSenderFault: true)
+            let fault = Fault(
+                code: .hostileInput,
+                reason: "the message is larger than this node's limit of "
+                    + "\(maximumBodySize) bytes; send large SEDs in fragments", isSenderFault: true)
             return response(exchange.reply(fault, to: nil, peer: peer), status: 413)
         } catch {
-            let fault = Fault(code: .protocolViolation, reason: "the request body could not be read (\(error)); "
-                + "send the message again", isSenderFault: true)
+            let fault = Fault(
+                code: .protocolViolation,
+                reason: "the request body could not be read (\(error)); "
+                    + "send the message again", isSenderFault: true)
             return response(exchange.reply(fault, to: nil, peer: peer), status: 400)
         }
         let answer = await exchange.answer(Array(buffer: body), peer: peer, logger: context.logger)

@@ -31,12 +31,15 @@ extension SOAPCodec {
             SedgateError(.protocolViolation, message, location: .init(file: source, line: node.line, field: node.path))
         }
 
-        func required(_ parent: XMLNode, _ name: String, _ namespace: String, _ prefix: String) throws(SedgateError)
+        func required(
+            _ parent: XMLNode, _ name: String, _ namespace: String, _ prefix: String
+        ) throws(SedgateError)
             -> XMLNode
         {
             guard let child = parent.firstChild(name, namespace: namespace) else {
-                throw violation("the message has no <\(prefix):\(name)> in \(parent.path); every protocol message "
-                    + "must carry it (see the sedgate protocol, DESIGN.md §5)", at: parent)
+                throw violation(
+                    "the message has no <\(prefix):\(name)> in \(parent.path); every protocol message "
+                        + "must carry it (see the sedgate protocol, DESIGN.md §5)", at: parent)
             }
             return child
         }
@@ -54,10 +57,12 @@ extension SOAPCodec {
         func message(_ root: XMLNode) throws(SedgateError) -> ProtocolMessage {
             guard root.localName == "Envelope", root.namespaceURI == SOAPNamespace.envelope else {
                 let found = "{\(root.namespaceURI ?? "")}\(root.localName)"
-                let hint = root.namespaceURI == SOAPNamespace.soap11Envelope
+                let hint =
+                    root.namespaceURI == SOAPNamespace.soap11Envelope
                     ? "it is SOAP 1.1; send SOAP 1.2" : "send a SOAP 1.2 envelope"
-                throw violation("the message is not a SOAP 1.2 envelope (its root is \(found)); \(hint) "
-                    + "(namespace \(SOAPNamespace.envelope))", at: root)
+                throw violation(
+                    "the message is not a SOAP 1.2 envelope (its root is \(found)); \(hint) "
+                        + "(namespace \(SOAPNamespace.envelope))", at: root)
             }
             let header = try required(root, "Header", SOAPNamespace.envelope, "env")
             let body = try required(root, "Body", SOAPNamespace.envelope, "env")
@@ -65,8 +70,9 @@ extension SOAPCodec {
             let protocolElement = try required(header, "Protocol", SOAPNamespace.protocol_, "sg")
             let version = protocolElement.attribute("version") ?? ""
             guard version == SOAPNamespace.version else {
-                throw violation("the message speaks sedgate protocol version '\(version)'; this node speaks version "
-                    + "\(SOAPNamespace.version) only", at: protocolElement)
+                throw violation(
+                    "the message speaks sedgate protocol version '\(version)'; this node speaks version "
+                        + "\(SOAPNamespace.version) only", at: protocolElement)
             }
 
             let messageID = try required(header, "MessageID", SOAPNamespace.addressing, "wsa").text.trimmed
@@ -76,8 +82,9 @@ extension SOAPCodec {
             let actionElement = try required(header, "Action", SOAPNamespace.addressing, "wsa")
             guard let action = ProtocolMessage.Action(rawValue: actionElement.text.trimmed) else {
                 let known = ProtocolMessage.Action.allCases.map(\.rawValue).joined(separator: ", ")
-                throw violation("wsa:Action '\(actionElement.text.trimmed)' is not an action of this protocol; "
-                    + "use one of \(known)", at: actionElement)
+                throw violation(
+                    "wsa:Action '\(actionElement.text.trimmed)' is not an action of this protocol; "
+                        + "use one of \(known)", at: actionElement)
             }
             let fromElement = try required(header, "From", SOAPNamespace.addressing, "wsa")
             let from = try node(try required(fromElement, "Address", SOAPNamespace.addressing, "wsa"))
@@ -90,8 +97,9 @@ extension SOAPCodec {
             switch action {
             case .deliver:
                 guard let envelopeElement = header.firstChild("Envelope", namespace: SOAPNamespace.sed) else {
-                    throw violation("a Deliver message has no <sed:Envelope> in its SOAP header; the SED envelope "
-                        + "must travel with the SED", at: header)
+                    throw violation(
+                        "a Deliver message has no <sed:Envelope> in its SOAP header; the SED envelope "
+                            + "must travel with the SED", at: header)
                 }
                 message.envelope = try parseEnvelope(envelopeElement, source: source)
                 message.payload = try payload(try required(body, "Payload", SOAPNamespace.protocol_, "sg"))
@@ -105,16 +113,19 @@ extension SOAPCodec {
 
         func payload(_ element: XMLNode) throws(SedgateError) -> [UInt8] {
             guard let sizeText = element.attribute("size"), let size = Int(sizeText), size >= 0 else {
-                throw violation("<sg:Payload> has no valid size attribute; give the payload's length in bytes",
+                throw violation(
+                    "<sg:Payload> has no valid size attribute; give the payload's length in bytes",
                     at: element)
             }
             guard let bytes = Base64.decode(element.text) else {
-                throw violation("<sg:Payload> is not valid base64; encode the SED bytes with RFC 4648 base64",
+                throw violation(
+                    "<sg:Payload> is not valid base64; encode the SED bytes with RFC 4648 base64",
                     at: element)
             }
             guard bytes.count == size else {
-                throw violation("<sg:Payload> declares \(size) bytes but holds \(bytes.count); the payload was "
-                    + "truncated or altered in transit, send it again", at: element)
+                throw violation(
+                    "<sg:Payload> declares \(size) bytes but holds \(bytes.count); the payload was "
+                        + "truncated or altered in transit, send it again", at: element)
             }
             return bytes
         }
@@ -166,7 +177,8 @@ extension SOAPCodec {
                 }
                 retryAfter = seconds
             }
-            return Fault(code: SedgateError.Code(wireName: subValue), reason: reason, retryAfterSeconds: retryAfter,
+            return Fault(
+                code: SedgateError.Code(wireName: subValue), reason: reason, retryAfterSeconds: retryAfter,
                 isSenderFault: isSenderFault)
         }
     }

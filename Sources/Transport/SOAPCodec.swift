@@ -1,7 +1,7 @@
 // SOAPCodec: writes a ProtocolMessage as a SOAP 1.2 envelope with WS-Addressing headers (reading: SOAPCodec+Decode).
 
-import SedgateCore
 import Documents
+import SedgateCore
 
 /// The SOAP 1.2 form of protocol messages (DESIGN.md §5).
 ///

@@ -55,12 +55,14 @@ public struct TLSFiles: Sendable, Hashable, Codable {
         do {
             loaded = try NIOSSLCertificate.fromPEMFile(path)
         } catch {
-            throw SedgateError(.configuration,
+            throw SedgateError(
+                .configuration,
                 "cannot read the TLS \(role) '\(path)' as PEM certificates; check that the file exists, is readable and holds '-----BEGIN CERTIFICATE-----' blocks",
                 location: .init(file: path), cause: error)
         }
         guard !loaded.isEmpty else {
-            throw SedgateError(.configuration,
+            throw SedgateError(
+                .configuration,
                 "the TLS \(role) file '\(path)' holds no certificate; put the PEM certificate(s) in it",
                 location: .init(file: path))
         }
@@ -72,7 +74,8 @@ public struct TLSFiles: Sendable, Hashable, Codable {
         do {
             return try NIOSSLPrivateKey(file: privateKeyPath, format: .pem)
         } catch {
-            throw SedgateError(.configuration,
+            throw SedgateError(
+                .configuration,
                 "cannot read the TLS private key '\(privateKeyPath)' as an unencrypted PEM key; check the path and that the key has no passphrase",
                 location: .init(file: privateKeyPath), cause: error)
         }

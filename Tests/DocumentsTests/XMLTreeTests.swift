@@ -118,3 +118,16 @@ func escaping() {
     #expect("a<b>&\"c'".xmlEscaped == "a&lt;b&gt;&amp;&quot;c&apos;")
     #expect("plain ÆØÅ".xmlEscaped == "plain ÆØÅ")
 }
+
+@Test("a text node over libxml2's 10 MB text limit is either kept whole or refused, never silently cut short")
+func hugeTextNodeIsWholeOrRefused() throws {
+    let length = 10_400_000
+    let bytes = Array(("<a>" + String(repeating: "QUJD", count: length / 4) + "</a>").utf8)
+    do {
+        let tree = try XMLTree.parse(bytes, source: "big.xml")
+        let count = tree.root.text.utf8.count
+        #expect(count == length, "text came back with \(count) bytes")
+    } catch {
+        #expect(error.code == .hostileInput)
+    }
+}

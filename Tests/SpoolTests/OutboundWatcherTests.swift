@@ -54,7 +54,8 @@ struct OutboundWatcherTests {
             for name in [".hidden.xml", "claim.xml.part", "claim.xml.tmp"] {
                 try write("x", to: outbound.appending(name))
             }
-            try FileManager.default.createDirectory(atPath: outbound.appending(".tmp"), withIntermediateDirectories: false)
+            try FileManager.default.createDirectory(
+                atPath: outbound.appending(".tmp"), withIntermediateDirectories: false)
             try write("x", to: outbound.appending(".tmp/inside.xml"))
             // Closed after the others, so it settles after them: once it is reported, they would have been.
             try write("x", to: outbound.appending("control.xml"))
@@ -85,10 +86,12 @@ struct OutboundWatcherTests {
         let outbound = try TemporaryDirectory("outbound")
         let elsewhere = try TemporaryDirectory("elsewhere")
         try write("secret", to: elsewhere.appending("secret.xml"))
-        try FileManager.default.createSymbolicLink(atPath: outbound.appending("early.xml"),
+        try FileManager.default.createSymbolicLink(
+            atPath: outbound.appending("early.xml"),
             withDestinationPath: elsewhere.appending("secret.xml"))
         try await withWatcher(outbound.path) { log in
-            try FileManager.default.createSymbolicLink(atPath: outbound.appending("late.xml"),
+            try FileManager.default.createSymbolicLink(
+                atPath: outbound.appending("late.xml"),
                 withDestinationPath: elsewhere.appending("secret.xml"))
             #expect(await log.wait { Set($0.refused) == ["early.xml", "late.xml"] })
             #expect(log.committed.isEmpty)
@@ -103,8 +106,10 @@ struct OutboundWatcherTests {
     func profileFolders() async throws {
         let outbound = try TemporaryDirectory("outbound")
         try await withWatcher(outbound.path, profiles: ["pensions"]) { log in
-            try FileManager.default.createDirectory(atPath: outbound.appending("pensions"), withIntermediateDirectories: false)
-            try FileManager.default.createDirectory(atPath: outbound.appending("other"), withIntermediateDirectories: false)
+            try FileManager.default.createDirectory(
+                atPath: outbound.appending("pensions"), withIntermediateDirectories: false)
+            try FileManager.default.createDirectory(
+                atPath: outbound.appending("other"), withIntermediateDirectories: false)
             #expect(await log.wait { $0.refused.contains("other") })
             try commitByRename("p", to: outbound.appending("pensions/claim.xml"))
             #expect(await log.waitCommitted("pensions/claim.xml"))
@@ -121,6 +126,25 @@ struct OutboundWatcherTests {
         try await withWatcher(outbound.path) { log in
             try commitByRename("x", to: outbound.appending("bad\nname.xml"))
             #expect(await log.wait { $0.refused == ["bad\nname.xml"] })
+            #expect(log.committed.isEmpty)
+        }
+    }
+
+    @Test("a name that is not valid UTF-8 is refused, at start and when it is committed")
+    func invalidUTF8Refused() async throws {
+        let outbound = try TemporaryDirectory("outbound")
+        func create(_ name: [UInt8]) throws {
+            let path = Array(outbound.path.utf8) + [UInt8(ascii: "/")] + name + [0]
+            let fd = path.withUnsafeBufferPointer { buffer in
+                buffer.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_WRONLY | O_CREAT, 0o644) }
+            }
+            try #require(fd >= 0)
+            close(fd)
+        }
+        try create([0x61, 0xFF, 0x2E, 0x78])  // "a\xFF.x"
+        try await withWatcher(outbound.path) { log in
+            try create([0x62, 0xFE, 0x2E, 0x78])  // "b\xFE.x"
+            #expect(await log.wait { Set($0.refused) == ["a\u{FFFD}.x", "b\u{FFFD}.x"] })
             #expect(log.committed.isEmpty)
         }
     }
@@ -156,14 +180,16 @@ struct OutboundWatcherTests {
     @Test("the one-shot scan lists settled files, oldest first, and leaves out young, hidden and refused entries")
     func oneShotScan() throws {
         let outbound = try TemporaryDirectory("outbound")
-        try FileManager.default.createDirectory(atPath: outbound.appending("pensions"), withIntermediateDirectories: false)
+        try FileManager.default.createDirectory(
+            atPath: outbound.appending("pensions"), withIntermediateDirectories: false)
         try write("a", to: outbound.appending("new.xml"))
         try write("b", to: outbound.appending("old.xml"))
         try write("c", to: outbound.appending("pensions/p.xml"))
         try write("d", to: outbound.appending("x.part"))
         try age(outbound.appending("old.xml"), bySeconds: 100)
         try age(outbound.appending("pensions/p.xml"), bySeconds: 50)
-        try FileManager.default.createSymbolicLink(atPath: outbound.appending("link.xml"), withDestinationPath: "/etc/passwd")
+        try FileManager.default.createSymbolicLink(
+            atPath: outbound.appending("link.xml"), withDestinationPath: "/etc/passwd")
         let files = OutboundWatcher.scan(directory: outbound.path, settle: .seconds(10), allowedProfiles: ["pensions"])
         #expect(files.map(\.relativePath) == ["old.xml", "pensions/p.xml"])
         #expect(files.last?.profile == "pensions")

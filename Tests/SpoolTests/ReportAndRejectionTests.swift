@@ -11,10 +11,12 @@ import Testing
 struct ReportAndRejectionTests {
     @Test("a report is named <flat name>.<id>.<state>.json, so batch jobs can glob for the state they wait for")
     func reportNaming() {
-        let delivered = Report(file: "pensions/claim.xml", sedId: "0f8fad5b-d9cb-469f-a165-70867728950e",
+        let delivered = Report(
+            file: "pensions/claim.xml", sedId: "0f8fad5b-d9cb-469f-a165-70867728950e",
             state: .delivered, node: "AP-BE")
-        #expect(ReportWriter.fileName(for: delivered)
-            == "pensions__claim.xml.0f8fad5b-d9cb-469f-a165-70867728950e.delivered.json")
+        #expect(
+            ReportWriter.fileName(for: delivered)
+                == "pensions__claim.xml.0f8fad5b-d9cb-469f-a165-70867728950e.delivered.json")
         let refused = Report(file: "claim.xml", ticket: "T42", state: .rejected, node: "AP-BE")
         #expect(ReportWriter.fileName(for: refused) == "claim.xml.T42.rejected.json")
     }
@@ -22,14 +24,17 @@ struct ReportAndRejectionTests {
     @Test("a written report is sorted-key JSON that reads back to the same report")
     func reportWrite() throws {
         let folder = try TemporaryDirectory("reports")
-        let error = SedgateError(.schemaViolation, "field amount is not a number", location: .init(line: 3, field: "Amount"))
+        let error = SedgateError(
+            .schemaViolation, "field amount is not a number", location: .init(line: 3, field: "Amount"))
         let report = Report(file: "claim.xml", ticket: "T1", state: .rejected, node: "AP-BE", error: error)
         let path = try ReportWriter(directory: folder.path).write(report)
         #expect(path == folder.appending("claim.xml.T1.rejected.json"))
         let data = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(try JSONDecoder().decode(Report.self, from: data) == report)
         let text = String(decoding: data, as: UTF8.self)
-        let keys = ["\"at\"", "\"code\"", "\"file\"", "\"location\"", "\"node\"", "\"reason\"", "\"state\"", "\"ticket\""]
+        let keys = [
+            "\"at\"", "\"code\"", "\"file\"", "\"location\"", "\"node\"", "\"reason\"", "\"state\"", "\"ticket\"",
+        ]
         let offsets = keys.map { text.range(of: $0)?.lowerBound }
         #expect(offsets.allSatisfy { $0 != nil })
         #expect(offsets.compactMap { $0 } == offsets.compactMap { $0 }.sorted())
@@ -42,17 +47,21 @@ struct ReportAndRejectionTests {
         let folder = try TemporaryDirectory("reject")
         let layout = SpoolLayout(root: folder.appending("spool"))
         try layout.create()
-        let error = SedgateError(.schemaViolation, "record 17 field amount: 'ABC' is not a number\nfix it",
+        let error = SedgateError(
+            .schemaViolation, "record 17 field amount: 'ABC' is not a number\nfix it",
             location: .init(record: 17, field: "amount"))
         var finals: [String] = []
         for content in ["first", "second"] {
             try write(content, to: layout.intake + "/x")
-            finals.append(try Rejection.reject(layout.intake + "/x", originalName: "mtf/pay.mtf", layout: layout,
-                error: error))
+            finals.append(
+                try Rejection.reject(
+                    layout.intake + "/x", originalName: "mtf/pay.mtf", layout: layout,
+                    error: error))
         }
         #expect(finals == [layout.rejected + "/mtf__pay.mtf", layout.rejected + "/mtf__pay-1.mtf"])
-        #expect(try names(in: layout.rejected)
-            == ["mtf__pay-1.mtf", "mtf__pay-1.mtf.error", "mtf__pay.mtf", "mtf__pay.mtf.error"])
+        #expect(
+            try names(in: layout.rejected)
+                == ["mtf__pay-1.mtf", "mtf__pay-1.mtf.error", "mtf__pay.mtf", "mtf__pay.mtf.error"])
         #expect(try String(contentsOfFile: finals[1], encoding: .utf8) == "second")
         let lines = try String(contentsOfFile: finals[0] + ".error", encoding: .utf8).split(separator: "\n")
         #expect(lines.count == 6)
@@ -69,8 +78,10 @@ struct ReportAndRejectionTests {
         let folder = try TemporaryDirectory("reject")
         let layout = SpoolLayout(root: folder.appending("spool"))
         try layout.create()
-        try FileManager.default.createSymbolicLink(atPath: layout.outbound + "/evil.xml", withDestinationPath: "/etc/passwd")
-        let moved = try Rejection.reject(layout.outbound + "/evil.xml", originalName: "evil.xml", layout: layout,
+        try FileManager.default.createSymbolicLink(
+            atPath: layout.outbound + "/evil.xml", withDestinationPath: "/etc/passwd")
+        let moved = try Rejection.reject(
+            layout.outbound + "/evil.xml", originalName: "evil.xml", layout: layout,
             error: SedgateError(.hostileInput, "outbound/evil.xml is a symbolic link"))
         var info = stat()
         #expect(lstat(moved, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)

@@ -60,8 +60,10 @@ struct SpoolFileTests {
         var finals: [String] = []
         for content in ["one", "two", "three"] {
             try write(content, to: folder.appending("claim.xml"))
-            finals.append(try SpoolFile.moveNoReplace(folder.appending("claim.xml"), toDirectory: target,
-                preferredName: "claim.xml"))
+            finals.append(
+                try SpoolFile.moveNoReplace(
+                    folder.appending("claim.xml"), toDirectory: target,
+                    preferredName: "claim.xml"))
         }
         #expect(finals == ["claim.xml", "claim-1.xml", "claim-2.xml"].map { target + "/" + $0 })
         #expect(try String(contentsOfFile: target + "/claim.xml", encoding: .utf8) == "one")
@@ -74,7 +76,8 @@ struct SpoolFileTests {
         try write("secret", to: folder.appending("secret"))
         try FileManager.default.createSymbolicLink(atPath: folder.appending("link"), withDestinationPath: "secret")
         try FileManager.default.createDirectory(atPath: folder.appending("out"), withIntermediateDirectories: false)
-        let moved = try SpoolFile.moveNoReplace(folder.appending("link"), toDirectory: folder.appending("out"),
+        let moved = try SpoolFile.moveNoReplace(
+            folder.appending("link"), toDirectory: folder.appending("out"),
             preferredName: "link")
         var info = stat()
         #expect(lstat(moved, &info) == 0 && info.st_mode & S_IFMT == S_IFLNK)

@@ -58,7 +58,8 @@ func withWatcher(
     _ body: (EventLog) async throws -> Void
 ) async throws -> Duration {
     let log = EventLog()
-    let watcher = OutboundWatcher(directory: directory, settle: settle, allowedProfiles: profiles,
+    let watcher = OutboundWatcher(
+        directory: directory, settle: settle, allowedProfiles: profiles,
         logger: Logger(label: "spool-tests"))
     // An old file is reported by the start-up scan, which runs after the watch is in place.
     try write("ready", to: directory + "/" + EventLog.readyName)

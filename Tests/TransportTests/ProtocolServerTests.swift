@@ -2,6 +2,7 @@
 
 import Logging
 import SedgateCore
+import ServiceLifecycle
 import Synchronization
 import Testing
 import Transport
@@ -15,21 +16,34 @@ final class RecordingHandler: MessageHandler {
         guard let sedId = message.envelope?.sedId else {
             return message.replying(with: Fault(code: .invalidEnvelope, reason: "no SED id", isSenderFault: true))
         }
-        return message.replying(with: Receipt(sedId: sedId, kind: .stored, node: message.to, at: "2026-11-23T10:15:01Z"))
+        return message.replying(
+            with: Receipt(sedId: sedId, kind: .stored, node: message.to, at: "2026-11-23T10:15:01Z"))
     }
 }
 
-@Suite("Protocol server and client over mutual TLS", .serialized)
+/// Always over capacity: answers every message with a back-pressure fault asking for 42 seconds.
+struct BusyHandler: MessageHandler {
+    func handle(_ message: ProtocolMessage, peer: PeerIdentity) async -> ProtocolMessage {
+        message.replying(
+            with: Fault(
+                code: .backPressure, reason: "over capacity", retryAfterSeconds: 42,
+                isSenderFault: false))
+    }
+}
+
+@Suite("Protocol server and client over mutual TLS", .serialized, .timeLimit(.minutes(1)))
 struct ProtocolServerTests {
     let logger = Logger(label: "test")
 
     /// Runs a CN server on an ephemeral port of 127.0.0.1 and calls `body` with its base URL once it is healthy.
     func withServer(
-        _ pki: TestCertificates, handler: RecordingHandler,
+        _ pki: TestCertificates, handler: any MessageHandler,
+        maximumBodySize: Int = ProtocolServer.defaultMaximumBodySize,
         _ body: @Sendable (String) async throws -> Void
     ) async throws {
-        let server = try ProtocolServer(host: "127.0.0.1", port: 0, tls: pki.files("server"), handler: handler,
-            logger: logger)
+        let server = try ProtocolServer(
+            host: "127.0.0.1", port: 0, tls: pki.files("server"), handler: handler,
+            logger: logger, maximumBodySize: maximumBodySize)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             defer { group.cancelAll() }
@@ -42,7 +56,7 @@ struct ProtocolServerTests {
                 do {
                     try await probe.checkHealth(of: baseURL, timeout: .seconds(2))
                     break
-                } catch where ContinuousClock.now < deadline {
+                } catch  where ContinuousClock.now < deadline {
                     try await Task.sleep(for: .milliseconds(20))
                 }
             }
@@ -105,7 +119,7 @@ struct ProtocolServerTests {
             let message = try Fixtures.deliver()
             var outcome: SedgateError?
             do {
-                _ = try await client.send(message, to: baseURL, timeout: .seconds(10))
+                _ = try await client.send(message, to: baseURL, timeout: .seconds(2))
             } catch {
                 outcome = error as? SedgateError
             }
@@ -125,13 +139,60 @@ struct ProtocolServerTests {
             let message = try Fixtures.deliver()
             var outcome: SedgateError?
             do {
-                _ = try await client.send(message, to: baseURL, timeout: .seconds(10))
+                _ = try await client.send(message, to: baseURL, timeout: .seconds(2))
             } catch {
                 outcome = error as? SedgateError
             }
             await client.shutdown()
             #expect(outcome?.code == .peerUnavailable)
         }
+    }
+
+    @Test("a back-pressure fault reaches the client with its retry-after, as a reply rather than an error")
+    func backPressure() async throws {
+        let pki = try TestCertificates.make()
+        defer { pki.remove() }
+        try await withServer(pki, handler: BusyHandler()) { baseURL in
+            let client = try ProtocolClient(tls: pki.files("client"), logger: logger)
+            let reply = try? await client.send(try Fixtures.deliver(), to: baseURL)
+            await client.shutdown()
+            #expect(reply?.fault?.code == .backPressure)
+            #expect(reply?.fault?.isSenderFault == false)
+            #expect(reply?.fault?.retryAfter == .seconds(42))
+        }
+    }
+
+    @Test("a message over the server's body limit is refused with a fault, before it is decoded")
+    func bodyLimit() async throws {
+        let pki = try TestCertificates.make()
+        defer { pki.remove() }
+        let handler = RecordingHandler()
+        try await withServer(pki, handler: handler, maximumBodySize: 512) { baseURL in
+            let client = try ProtocolClient(tls: pki.files("client"), logger: logger)
+            let reply = try? await client.send(try Fixtures.deliver(), to: baseURL)
+            await client.shutdown()
+            #expect(reply?.fault?.code == .hostileInput)
+            #expect(reply?.fault?.reason.contains("512 bytes") == true)
+            #expect(handler.received.withLock { $0.isEmpty })
+        }
+    }
+
+    @Test("the server is a Service: a graceful shutdown of its group stops it")
+    func gracefulShutdown() async throws {
+        let pki = try TestCertificates.make()
+        defer { pki.remove() }
+        let server = try ProtocolServer(
+            host: "127.0.0.1", port: 0, tls: pki.files("server"),
+            handler: RecordingHandler(), logger: logger)
+        let services = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await services.run() }
+            #expect(await server.listeningPort() != nil)
+            await services.triggerGracefulShutdown()
+            // run() returning (not hanging) is the behaviour under test; a hang fails by the test's time limit.
+            try await group.next()
+        }
+        #expect(await server.listeningPort() == nil)
     }
 
     @Test("an unreachable peer is reported as unavailable, naming the URL")
@@ -143,7 +204,7 @@ struct ProtocolServerTests {
         var outcome: SedgateError?
         do {
             // Port 1 on loopback: nothing listens there, so the connection is refused at once.
-            _ = try await client.send(message, to: "https://127.0.0.1:1", timeout: .seconds(5))
+            _ = try await client.send(message, to: "https://127.0.0.1:1", timeout: .seconds(2))
         } catch {
             outcome = error
         }
@@ -154,7 +215,8 @@ struct ProtocolServerTests {
 
     @Test("a missing TLS file is a configuration error naming the path")
     func missingFile() {
-        let files = TLSFiles(certificatePath: "/nonexistent/cert.pem", privateKeyPath: "/nonexistent/key.pem",
+        let files = TLSFiles(
+            certificatePath: "/nonexistent/cert.pem", privateKeyPath: "/nonexistent/key.pem",
             trustRootsPath: "/nonexistent/ca.pem")
         #expect {
             _ = try ProtocolClient(tls: files, logger: Logger(label: "test"))

@@ -68,7 +68,8 @@ struct SOAPCodecRefusalTests {
 
     @Test("another protocol version is refused")
     func otherVersion() throws {
-        let text = try deliverText().replacingOccurrences("<sg:Protocol version=\"1\"/>", with: "<sg:Protocol version=\"2\"/>")
+        let text = try deliverText().replacingOccurrences(
+            "<sg:Protocol version=\"1\"/>", with: "<sg:Protocol version=\"2\"/>")
         #expect(refusal(text)?.code == .protocolViolation)
     }
 
@@ -82,16 +83,19 @@ struct SOAPCodecRefusalTests {
 
     @Test("a payload whose size does not match its declared size is refused")
     func sizeMismatch() throws {
-        let text = try deliverText().replacingOccurrences("size=\"27\"", with: "size=\"28\"")
+        let text = try deliverText().replacingOccurrences(
+            "size=\"\(Fixtures.payload.count)\"", with: "size=\"\(Fixtures.payload.count + 1)\"")
         let error = try #require(refusal(text))
         #expect(error.code == .protocolViolation)
-        #expect(error.message.contains("declares 28 bytes but holds 27"))
+        #expect(
+            error.message.contains(
+                "declares \(Fixtures.payload.count + 1) bytes but holds \(Fixtures.payload.count)"))
     }
 
     @Test("a payload that is not base64 is refused", arguments: ["!!!!", "PFNF=RD", "PFN"])
     func badBase64(garbage: String) throws {
         let text = try deliverText()
-        let start = try #require(text.firstRange(of: "size=\"27\">"))
+        let start = try #require(text.firstRange(of: "size=\"\(Fixtures.payload.count)\">"))
         let end = try #require(text.firstRange(of: "</sg:Payload>"))
         let broken = String(text[..<start.upperBound]) + garbage + String(text[end.lowerBound...])
         let error = try #require(refusal(broken))
@@ -121,7 +125,8 @@ struct SOAPCodecRefusalTests {
     func externalEntity() throws {
         let text = try deliverText().replacingOccurrences(
             "<?xml version=\"1.0\" encoding=\"UTF-8\"?>",
-            with: "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE env:Envelope [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
+            with:
+                "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<!DOCTYPE env:Envelope [<!ENTITY xxe SYSTEM \"file:///etc/passwd\">]>"
         ).replacingOccurrences("<wsa:To>urn:eessi:node:CN</wsa:To>", with: "<wsa:To>&xxe;</wsa:To>")
         let error = try #require(refusal(text))
         #expect(error.code == .hostileInput)

@@ -40,7 +40,8 @@ struct SOAPCodecTests {
     func faultRoundTrip() throws {
         let deliver = try Fixtures.deliver()
         let backPressure = deliver.replying(
-            with: Fault(code: .backPressure, reason: "over capacity <now> & busy", retryAfterSeconds: 30,
+            with: Fault(
+                code: .backPressure, reason: "over capacity <now> & busy", retryAfterSeconds: 30,
                 isSenderFault: false))
         #expect(try roundTrip(backPressure) == backPressure)
         let refused = deliver.replying(
@@ -59,14 +60,23 @@ struct SOAPCodecTests {
         #expect(text.contains("<wsa:To>urn:eessi:node:CN</wsa:To>"))
         #expect(text.contains("<wsa:Action>urn:eessi:sedgate:1:Deliver</wsa:Action>"))
         #expect(text.contains("<sed:Envelope xmlns:sed=\"urn:eessi:sedgate:sed:1\">"))
-        #expect(text.contains("<sg:Payload contentType=\"application/xml\" size=\"27\">"))
+        #expect(text.contains("<sg:Payload contentType=\"application/xml\" size=\"\(Fixtures.payload.count)\">"))
+    }
+
+    @Test("a payload of several megabytes survives the codec")
+    func largePayload() throws {
+        var message = try Fixtures.deliver()
+        message.payload = (0..<(12 << 20)).map { UInt8(truncatingIfNeeded: $0) }
+        #expect(try roundTrip(message).payload == message.payload)
     }
 
     @Test("base64 split over lines, as some stacks write it, is accepted")
     func wrappedBase64() throws {
         let message = try Fixtures.deliver()
         let text = String(decoding: SOAPCodec.encode(message), as: UTF8.self)
-        let encoded = text.split(separator: ">").first { $0.hasPrefix("PFNFRD") }.map { String($0.prefix { $0 != "<" }) }
+        let encoded = text.split(separator: ">").first { $0.hasPrefix("PFNFRD") }.map {
+            String($0.prefix { $0 != "<" })
+        }
         let base64 = try #require(encoded)
         let wrapped = String(base64.prefix(8)) + "\n  " + String(base64.dropFirst(8))
         let decoded = try SOAPCodec.decode(Array(text.replacingOccurrences(base64, with: wrapped).utf8), source: "t")

@@ -10,7 +10,8 @@ struct TestCertificates {
     /// Makes the network CA with a server (CN=CN, SAN localhost/127.0.0.1) and a client (CN=AP-A), and a rogue CA
     /// with a client also named AP-A.
     static func make() throws -> TestCertificates {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sedgate-tls-\(UUID().uuidString)")
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sedgate-tls-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let pki = TestCertificates(directory: directory)
         try pki.makeCA("ca")
@@ -23,7 +24,8 @@ struct TestCertificates {
 
     /// The TLS files of the leaf `name`, trusting `ca`.
     func files(_ name: String, trusting ca: String = "ca") -> TLSFiles {
-        TLSFiles(certificatePath: path("\(name).pem"), privateKeyPath: path("\(name).key"),
+        TLSFiles(
+            certificatePath: path("\(name).pem"), privateKeyPath: path("\(name).key"),
             trustRootsPath: path("\(ca).pem"))
     }
 

@@ -1,0 +1,50 @@
+# sedgate: the two commands (`make demo`, `make test`) and a few more.
+# Each target installs missing Debian packages first, so a fresh machine needs nothing else.
+
+SWIFT ?= swift
+# Debian packages sedgate builds against or tests with (pkg-config names in Package.swift).
+APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1-dev libxmlsec1-openssl \
+               xmlsec1 libarchive-dev libsqlite3-dev
+BIN = .build/debug/sedgate
+
+.PHONY: all deps build demo test lint format bench clean
+
+all: build
+
+## deps: install missing system packages (apt-get; sudo when not root)
+deps:
+	@missing=""; for p in $(APT_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing:$$missing"; SUDO=""; [ "$$(id -u)" = 0 ] || SUDO=sudo; \
+	  $$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq $$missing >/dev/null; \
+	fi
+
+## build: compile sedgate (debug)
+build: deps
+	$(SWIFT) build
+
+## demo: a CN and two APs on loopback (etc/demo), the sample SEDs crossing end to end
+demo: build
+	$(BIN) pki --directory etc/demo/pki --nodes CN,AP-BE,AP-DK
+	$(BIN) demo --etc etc/demo --samples etc/samples
+
+## test: lint, build everything, run every test (unit, in-process and end-to-end with real processes)
+test: deps lint
+	$(SWIFT) build --build-tests
+	$(SWIFT) test --skip-build
+
+## lint: swift-format in strict mode
+lint:
+	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
+
+## format: rewrite sources in the house style
+format:
+	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
+
+## bench: throughput and latency through the demo topology, release build
+bench: deps
+	$(SWIFT) build -c release
+	.build/release/sedgate bench --count 2000
+
+clean:
+	rm -rf .build spool/cn spool/ap-be spool/ap-dk spool/*.log etc/demo/pki

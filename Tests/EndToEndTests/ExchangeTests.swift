@@ -1,0 +1,124 @@
+// ExchangeTests: SEDs committed to AP-BE's outbound arrive exactly once, byte-identical, in AP-DK's
+// inbound, through the CN, with three real sedgate processes over mutual TLS; also across a SIGKILL
+// of the CN in the middle of the run.
+
+import Foundation
+import SedgateCore
+import SedgateTesting
+import Spool
+import Testing
+
+@Suite("AP → CN → AP exchange, real processes", .serialized)
+struct ExchangeTests {
+    /// One committed SED as the producer knows it.
+    struct Committed {
+        let name: String
+        let bytes: [UInt8]
+        let sedId: SEDID?
+        /// Whether the envelope was complete, so the AP had nothing to add.
+        let complete: Bool
+    }
+
+    /// Writes `count` SEDs as dot-files, then commits each by rename. A third carry a complete envelope,
+    /// a third a SedId only, a third no SedId (the AP assigns one).
+    static func commit(_ count: Int, to node: Topology.Node, prefix: String = "sed") throws -> [Committed] {
+        var committed: [Committed] = []
+        for index in 0..<count {
+            let complete = index % 3 == 0
+            let sedId = index % 3 == 2 ? nil : SEDID.random()
+            let name = String(format: "\(prefix)-%04d.xml", index)
+            let bytes = SampleSED.make(sedId: sedId, size: 5_000, index: index, sendingAP: complete ? node.id : nil)
+            let hidden = "\(node.spool.outbound)/.\(name)"
+            try Data(bytes).write(to: URL(fileURLWithPath: hidden))
+            #expect(rename(hidden, "\(node.spool.outbound)/\(name)") == 0)
+            committed.append(Committed(name: name, bytes: bytes, sedId: sedId, complete: complete))
+        }
+        return committed
+    }
+
+    static func files(_ directory: String, suffix: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: directory)) ?? []).filter { $0.hasSuffix(suffix) }
+    }
+
+    /// The part of a SED after its envelope, which no node may change.
+    static func content(_ bytes: [UInt8]) -> Substring {
+        let text = String(decoding: bytes, as: UTF8.self)
+        guard let range = text.range(of: "<Content>") else { return text[...] }
+        return text[range.lowerBound...]
+    }
+
+    /// Checks exactly-once, byte-identical delivery and the reports, once everything is delivered.
+    static func verify(_ committed: [Committed], sender: Topology.Node, receiver: Topology.Node) throws {
+        let delivered = files(sender.spool.reports, suffix: ".delivered.json")
+        #expect(delivered.count == committed.count)
+        // Map each original file to the SED id its reports carry.
+        var idByName: [String: String] = [:]
+        for report in delivered {
+            let data = try Data(contentsOf: URL(fileURLWithPath: "\(sender.spool.reports)/\(report)"))
+            let object = try JSONSerialization.jsonObject(with: data) as? [String: Any]
+            idByName[object?["file"] as? String ?? ""] = object?["sedId"] as? String
+            #expect(object?["state"] as? String == "delivered")
+        }
+        let inbound = files(receiver.spool.inbound, suffix: ".xml")
+        #expect(inbound.count == committed.count, "every SED lands once, and only once")
+        var inboundById: [String: String] = [:]
+        for name in inbound {
+            let id = String(name.dropLast(4).suffix(36))
+            #expect(inboundById[id] == nil, "SED \(id) landed twice")
+            inboundById[id] = name
+        }
+        for item in committed {
+            let id = try #require(idByName[item.name], "no delivered report for \(item.name)")
+            if let given = item.sedId { #expect(given.rawValue == id, "the producer's SED id is kept") }
+            let landed = try #require(inboundById[id], "\(item.name) (SED \(id)) is not in inbound/")
+            let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(receiver.spool.inbound)/\(landed)")))
+            // The content is never touched; a complete envelope travels byte for byte too.
+            #expect(content(bytes) == content(item.bytes), "\(item.name)'s content arrives byte-identical")
+            if item.complete { #expect(bytes == item.bytes, "\(item.name) arrives byte-identical") }
+            #expect(String(decoding: bytes, as: UTF8.self).contains("<SedId>\(id)</SedId>"), "the SED id is in the envelope")
+        }
+    }
+
+    @Test("200 SEDs committed to AP-BE arrive exactly once and byte-identical in AP-DK's inbound, each reported delivered")
+    func twoHundredExactlyOnce() async throws {
+        let directory = try TemporaryDirectory("e2e-200")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.stopAll() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+
+        let committed = try Self.commit(200, to: sender)
+        try await Wait.until("200 delivered reports in \(sender.spool.reports)", timeout: .seconds(240), interval: .milliseconds(100)) {
+            Self.files(sender.spool.reports, suffix: ".delivered.json").count >= 200
+        }
+        topology.stopAll()
+        try Self.verify(committed, sender: sender, receiver: receiver)
+        #expect(Self.files(sender.spool.outbound, suffix: ".xml").isEmpty, "every committed file was taken")
+        #expect(Self.files(sender.spool.rejected, suffix: "").isEmpty, "nothing was rejected")
+    }
+
+    @Test("a CN killed with SIGKILL in the middle of the run and restarted still delivers every SED exactly once")
+    func coordinationNodeKilled() async throws {
+        let directory = try TemporaryDirectory("e2e-kill")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.stopAll() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+
+        let committed = try Self.commit(200, to: sender)
+        try await Wait.until("the first SEDs to reach the CN", timeout: .seconds(120), interval: .milliseconds(10)) {
+            Self.files(sender.spool.reports, suffix: ".sent.json").count >= 40
+        }
+        topology.kill("CN")
+        let deliveredAtKill = Self.files(sender.spool.reports, suffix: ".delivered.json").count
+        #expect(deliveredAtKill < 200, "the kill happened in the middle of the run")
+        try await topology.start("CN")
+        try await Wait.until("200 delivered reports after the CN restart", timeout: .seconds(240), interval: .milliseconds(100)) {
+            Self.files(sender.spool.reports, suffix: ".delivered.json").count >= 200
+        }
+        topology.stopAll()
+        try Self.verify(committed, sender: sender, receiver: receiver)
+    }
+}
