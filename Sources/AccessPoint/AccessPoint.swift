@@ -35,7 +35,8 @@ public struct AccessPoint: Sendable {
         try await receiver.recover()
         let client = try ProtocolClient(tls: configuration.tls, logger: logger)
         let server = try ProtocolServer(
-            host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver, logger: logger)
+            host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver,
+            logger: logger)
         return [
             server,
             IntakeService(queue: intake, settle: configuration.settle, logger: logger),

@@ -28,7 +28,11 @@ struct InboundReceiver: MessageHandler {
 
     func handle(_ message: ProtocolMessage, peer: PeerIdentity) async -> ProtocolMessage {
         guard peer.node == configuration.coordinationNode else {
-            return reply(to: message, fault: SedgateError(.unauthorized, "only the coordination node \(configuration.coordinationNode) may deliver to this access point"))
+            return reply(
+                to: message,
+                fault: SedgateError(
+                    .unauthorized,
+                    "only the coordination node \(configuration.coordinationNode) may deliver to this access point"))
         }
         do {
             switch message.action {
@@ -54,7 +58,10 @@ struct InboundReceiver: MessageHandler {
             throw SedgateError(.protocolViolation, "a delivery must carry an envelope with a SedId and a payload")
         }
         guard message.to == configuration.node else {
-            throw SedgateError(.unknownRoute, "this delivery is addressed to \(message.to), not to \(configuration.node); check the CN's routing table")
+            throw SedgateError(
+                .unknownRoute,
+                "this delivery is addressed to \(message.to), not to \(configuration.node); check the CN's routing table"
+            )
         }
         if try await journal.record(sedId, .inbound) != nil {
             logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sedId)"])
@@ -62,13 +69,18 @@ struct InboundReceiver: MessageHandler {
         }
         let document = try SEDReader.read(payload, source: "SED \(sedId) from \(message.from)")
         guard document.envelope.sedId == sedId else {
-            throw SedgateError(.protocolViolation, "the SOAP header names SED \(sedId) but the document inside is \(document.envelope.sedId?.rawValue ?? "without a SedId")")
+            throw SedgateError(
+                .protocolViolation,
+                "the SOAP header names SED \(sedId) but the document inside is \(document.envelope.sedId?.rawValue ?? "without a SedId")"
+            )
         }
         let storeName = "in-\(sedId).xml"
-        try SpoolFile.writeAtomically(payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
+        try SpoolFile.writeAtomically(
+            payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
         let record = MessageRecord(
             sedId: sedId, direction: .inbound, state: .received, file: nil, peer: message.from,
-            origin: envelope.sendingAP ?? message.from, envelope: document.envelope, payloadPath: "var/store/\(storeName)",
+            origin: envelope.sendingAP ?? message.from, envelope: document.envelope,
+            payloadPath: "var/store/\(storeName)",
             size: payload.count)
         if try await journal.insert(record, ticket: nil, detail: "received from \(message.from)") {
             try await land(record)
@@ -81,13 +93,16 @@ struct InboundReceiver: MessageHandler {
         let stored = configuration.spool.root + "/" + record.payloadPath
         guard FileManager.default.fileExists(atPath: stored) else {
             // The rename happened just before a crash; the national side already has the file.
-            try await journal.transition(record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: nil, detail: "landed before a restart")
+            try await journal.transition(
+                record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: nil, detail: "landed before a restart"
+            )
             return
         }
         let name = configuration.inboundTemplate.render(record.envelope)
         let final = try SpoolFile.moveNoReplace(stored, toDirectory: configuration.spool.inbound, preferredName: name)
         let landedName = "inbound/" + (final.split(separator: "/").last.map(String.init) ?? name)
-        try await journal.transition(record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: landedName, detail: nil)
+        try await journal.transition(
+            record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: landedName, detail: nil)
         logger.info("landed", metadata: ["sedId": "\(record.sedId)", "file": "\(landedName)"])
     }
 
@@ -113,7 +128,8 @@ struct InboundReceiver: MessageHandler {
             allowedFrom = [.accepted, .sent, .delivered]
         }
         if try await journal.transition(
-            receipt.sedId, .outbound, to: state, onlyFrom: allowedFrom, file: nil, detail: "\(receipt.kind) at \(receipt.node) at \(receipt.at)")
+            receipt.sedId, .outbound, to: state, onlyFrom: allowedFrom, file: nil,
+            detail: "\(receipt.kind) at \(receipt.node) at \(receipt.at)")
         {
             // A relayed receipt can overtake the CN's own answer: a batch job waiting for `sent` still gets it.
             if record.state == .accepted, state != .sent { report(.sent, record) }

@@ -35,16 +35,21 @@ struct IntakeQueue: Sendable {
     func take(_ file: CommittedFile) async {
         let ticket = UUID().uuidString.lowercased()
         do {
-            try await journal.beginIntake(IntakeRecord(ticket: ticket, name: file.relativePath, takenAt: Timestamp.now()))
+            try await journal.beginIntake(
+                IntakeRecord(ticket: ticket, name: file.relativePath, takenAt: Timestamp.now()))
         } catch {
-            logger.error("cannot journal the intake; the file stays in outbound/", metadata: ["file": "\(file.relativePath)", "error": "\(error)"])
+            logger.error(
+                "cannot journal the intake; the file stays in outbound/",
+                metadata: ["file": "\(file.relativePath)", "error": "\(error)"])
             return
         }
         do {
             try SpoolFile.move(file.path, to: intakePath(ticket))
         } catch {
             // The producer removed or replaced it between the event and now: nothing was taken.
-            logger.warning("a committed file vanished before it was taken", metadata: ["file": "\(file.relativePath)", "error": "\(error)"])
+            logger.warning(
+                "a committed file vanished before it was taken",
+                metadata: ["file": "\(file.relativePath)", "error": "\(error)"])
             try? await journal.endIntake(ticket: ticket, rejected: nil)
             return
         }
@@ -148,7 +153,8 @@ struct IntakeQueue: Sendable {
             logger.error("cannot move a refused file to rejected/", metadata: ["file": "\(name)", "error": "\(error)"])
         }
         let event = sedId.map {
-            HistoryEvent(sedId: $0, direction: .outbound, state: .rejected, at: Timestamp.now(), detail: reason.description)
+            HistoryEvent(
+                sedId: $0, direction: .outbound, state: .rejected, at: Timestamp.now(), detail: reason.description)
         }
         try? await journal.endIntake(ticket: ticket, rejected: event)
         report(.rejected, name: name, sedId: sedId, ticket: ticket, envelope: nil, error: reason)
@@ -179,7 +185,8 @@ enum AccessPointReports {
         do {
             _ = try writer.write(report)
         } catch {
-            logger.error("cannot write a report", metadata: ["file": "\(name)", "state": "\(state)", "error": "\(error)"])
+            logger.error(
+                "cannot write a report", metadata: ["file": "\(name)", "state": "\(state)", "error": "\(error)"])
         }
     }
 }

@@ -17,7 +17,10 @@ final class OutboundSender: Service {
     let reports: ReportWriter
     let logger: Logger
 
-    init(configuration: AccessPointConfiguration, journal: any MessageStore, client: ProtocolClient, bell: Doorbell, logger: Logger) {
+    init(
+        configuration: AccessPointConfiguration, journal: any MessageStore, client: ProtocolClient, bell: Doorbell,
+        logger: Logger
+    ) {
         self.configuration = configuration
         self.journal = journal
         self.client = client
@@ -51,7 +54,8 @@ final class OutboundSender: Service {
         while !Task.isCancelled {
             let batch: [MessageRecord]
             do {
-                batch = try await journal.records(.outbound, in: .accepted, peer: configuration.coordinationNode, limit: 64)
+                batch = try await journal.records(
+                    .outbound, in: .accepted, peer: configuration.coordinationNode, limit: 64)
             } catch {
                 logger.error("cannot read the journal", metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
@@ -81,7 +85,8 @@ final class OutboundSender: Service {
         do {
             reply = try await client.send(message, to: configuration.coordinationNodeURL)
         } catch {
-            logger.warning("the CN is unreachable; will retry", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
+            logger.warning(
+                "the CN is unreachable; will retry", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
             try? await journal.noteAttempt(record.sedId, .outbound, error: error.description)
             return schedule.failed(now: .now)
         }
@@ -95,24 +100,34 @@ final class OutboundSender: Service {
                     report(.sent, record)
                 }
             } catch {
-                logger.error("cannot journal the CN receipt; will resend (the CN drops the duplicate)", metadata: ["error": "\(error)"])
+                logger.error(
+                    "cannot journal the CN receipt; will resend (the CN drops the duplicate)",
+                    metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
             }
             return nil
         }
-        let fault = reply.fault ?? Fault(code: .protocolViolation, reason: "the CN answered neither a receipt nor a fault", retryAfterSeconds: nil, isSenderFault: false)
+        let fault =
+            reply.fault
+            ?? Fault(
+                code: .protocolViolation, reason: "the CN answered neither a receipt nor a fault",
+                retryAfterSeconds: nil, isSenderFault: false)
         if fault.isSenderFault && fault.code != .backPressure {
             await fail(record, SedgateError(fault.code, "the CN refused the SED: \(fault.reason)"))
             return nil
         }
-        logger.warning("the CN could not take the SED now; will retry", metadata: ["sedId": "\(record.sedId)", "fault": "\(fault.reason)"])
+        logger.warning(
+            "the CN could not take the SED now; will retry",
+            metadata: ["sedId": "\(record.sedId)", "fault": "\(fault.reason)"])
         try? await journal.noteAttempt(record.sedId, .outbound, error: fault.reason)
         return schedule.failed(now: .now, retryAfter: fault.retryAfterSeconds.map { .seconds($0) })
     }
 
     private func fail(_ record: MessageRecord, _ error: SedgateError) async {
         logger.error("giving up on a SED", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
-        if (try? await journal.transition(record.sedId, .outbound, to: .failed, onlyFrom: [.accepted], file: nil, detail: error.description)) == true {
+        if (try? await journal.transition(
+            record.sedId, .outbound, to: .failed, onlyFrom: [.accepted], file: nil, detail: error.description)) == true
+        {
             report(.failed, record, error: error)
         }
     }

@@ -32,10 +32,12 @@ public struct CoordinationNode: Sendable {
         let client = try ProtocolClient(tls: configuration.tls, logger: logger)
         let handler = RelayHandler(configuration: configuration, journal: journal, bells: bells, logger: logger)
         let server = try ProtocolServer(
-            host: configuration.host, port: configuration.port, tls: configuration.tls, handler: handler, logger: logger)
+            host: configuration.host, port: configuration.port, tls: configuration.tls, handler: handler, logger: logger
+        )
         let forwarders = configuration.peers.sorted { $0.key < $1.key }.map { peer, url in
             Forwarder(
-                configuration: configuration, peer: peer, url: url, journal: journal, client: client, bell: bells[peer]!,
+                configuration: configuration, peer: peer, url: url, journal: journal, client: client,
+                bell: bells[peer]!,
                 bells: bells, logger: logger)
         }
         return [server, ForwardingService(forwarders: forwarders, client: client)]

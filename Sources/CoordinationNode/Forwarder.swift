@@ -66,16 +66,21 @@ struct Forwarder: Sendable {
         do {
             payload = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
         } catch {
-            logger.error("the stored copy of a SED is unreadable", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
-            _ = try? await journal.transition(record.sedId, .relay, to: .failed, onlyFrom: [.stored], file: nil, detail: "\(error)")
+            logger.error(
+                "the stored copy of a SED is unreadable", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
+            _ = try? await journal.transition(
+                record.sedId, .relay, to: .failed, onlyFrom: [.stored], file: nil, detail: "\(error)")
             return nil
         }
-        let message = ProtocolMessage.deliver(envelope: record.envelope, payload: payload, from: configuration.node, to: peer)
+        let message = ProtocolMessage.deliver(
+            envelope: record.envelope, payload: payload, from: configuration.node, to: peer)
         guard let reply = await exchange(message, record.sedId, &schedule) else { return schedule.failed(now: .now) }
         if let fault = reply.fault {
             if fault.isSenderFault && fault.code != .backPressure {
-                logger.error("the destination refused a SED", metadata: ["sedId": "\(record.sedId)", "fault": "\(fault.reason)"])
-                _ = try? await journal.transition(record.sedId, .relay, to: .failed, onlyFrom: [.stored], file: nil, detail: fault.reason)
+                logger.error(
+                    "the destination refused a SED", metadata: ["sedId": "\(record.sedId)", "fault": "\(fault.reason)"])
+                _ = try? await journal.transition(
+                    record.sedId, .relay, to: .failed, onlyFrom: [.stored], file: nil, detail: fault.reason)
                 return nil
             }
             try? await journal.noteAttempt(record.sedId, .relay, error: fault.reason)
@@ -89,8 +94,12 @@ struct Forwarder: Sendable {
             // The receipt for the origin is queued in its own row: if the CN dies between the two writes,
             // the SED is forwarded again, the destination drops the duplicate and answers again.
             try await journal.enqueueSignal(
-                SignalRecord(peer: record.origin, sedId: record.sedId, kind: receipt.kind.rawValue, node: receipt.node, at: receipt.at))
-            try await journal.transition(record.sedId, .relay, to: .forwarded, onlyFrom: [.stored], file: nil, detail: "\(receipt.kind) at \(receipt.node)")
+                SignalRecord(
+                    peer: record.origin, sedId: record.sedId, kind: receipt.kind.rawValue, node: receipt.node,
+                    at: receipt.at))
+            try await journal.transition(
+                record.sedId, .relay, to: .forwarded, onlyFrom: [.stored], file: nil,
+                detail: "\(receipt.kind) at \(receipt.node)")
             bells[record.origin]?.ring()
         } catch {
             logger.error("cannot journal a destination receipt", metadata: ["error": "\(error)"])
@@ -112,17 +121,22 @@ struct Forwarder: Sendable {
             return schedule.failed(now: .now, retryAfter: fault.retryAfter)
         }
         // A refused receipt (the AP does not know the SED) cannot succeed later: drop it, with a trace in the log.
-        if let fault = reply.fault { logger.warning("a receipt was refused", metadata: ["sedId": "\(signal.sedId)", "fault": "\(fault.reason)"]) }
+        if let fault = reply.fault {
+            logger.warning("a receipt was refused", metadata: ["sedId": "\(signal.sedId)", "fault": "\(fault.reason)"])
+        }
         schedule.succeeded()
         try? await journal.completeSignal(id: signal.id)
         return nil
     }
 
-    private func exchange(_ message: ProtocolMessage, _ sedId: SEDID, _ schedule: inout RetrySchedule) async -> ProtocolMessage? {
+    private func exchange(
+        _ message: ProtocolMessage, _ sedId: SEDID, _ schedule: inout RetrySchedule
+    ) async -> ProtocolMessage? {
         do {
             return try await client.send(message, to: url)
         } catch {
-            logger.warning("peer unreachable; will retry", metadata: ["peer": "\(peer)", "sedId": "\(sedId)", "error": "\(error)"])
+            logger.warning(
+                "peer unreachable; will retry", metadata: ["peer": "\(peer)", "sedId": "\(sedId)", "error": "\(error)"])
             return nil
         }
     }

@@ -19,7 +19,10 @@ struct RelayHandler: MessageHandler {
     func handle(_ message: ProtocolMessage, peer: PeerIdentity) async -> ProtocolMessage {
         do {
             guard let node = peer.node, configuration.peers[node] != nil else {
-                throw SedgateError(.unauthorized, "\(peer.commonName ?? "an unnamed peer") is not an access point of this network; add it to [peers] first")
+                throw SedgateError(
+                    .unauthorized,
+                    "\(peer.commonName ?? "an unnamed peer") is not an access point of this network; add it to [peers] first"
+                )
             }
             switch message.action {
             case .deliver: return try await store(message)
@@ -38,16 +41,20 @@ struct RelayHandler: MessageHandler {
             throw SedgateError(.protocolViolation, "a delivery must carry an envelope with a SedId and a payload")
         }
         guard message.to == configuration.node else {
-            throw SedgateError(.protocolViolation, "this message is addressed to \(message.to), not to the CN \(configuration.node)")
+            throw SedgateError(
+                .protocolViolation, "this message is addressed to \(message.to), not to the CN \(configuration.node)")
         }
         guard envelope.sendingAP == message.from else {
             throw SedgateError(
                 .unauthorized,
-                "the envelope's SendingAP is \(envelope.sendingAP?.rawValue ?? "missing") but the sender is \(message.from)")
+                "the envelope's SendingAP is \(envelope.sendingAP?.rawValue ?? "missing") but the sender is \(message.from)"
+            )
         }
-        guard let destination = configuration.routes.destination(for: envelope.receiver), let bell = bells[destination] else {
+        guard let destination = configuration.routes.destination(for: envelope.receiver), let bell = bells[destination]
+        else {
             throw SedgateError(
-                .unknownRoute, "no access point serves \(envelope.receiver); the CN's routing table has no entry for it")
+                .unknownRoute, "no access point serves \(envelope.receiver); the CN's routing table has no entry for it"
+            )
         }
         if try await journal.record(sedId, .relay) != nil {
             logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sedId)", "from": "\(message.from)"])
@@ -55,7 +62,8 @@ struct RelayHandler: MessageHandler {
         }
         envelope.receivingAP = destination
         let storeName = "relay-\(sedId).bin"
-        try SpoolFile.writeAtomically(payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
+        try SpoolFile.writeAtomically(
+            payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
         let record = MessageRecord(
             sedId: sedId, direction: .relay, state: .stored, file: nil, peer: destination, origin: message.from,
             envelope: envelope, payloadPath: "var/store/\(storeName)", size: payload.count)
@@ -73,9 +81,12 @@ struct RelayHandler: MessageHandler {
             throw SedgateError(.notFound, "no SED \(receipt.sedId) was forwarded to \(message.from)")
         }
         try await journal.enqueueSignal(
-            SignalRecord(peer: record.origin, sedId: receipt.sedId, kind: receipt.kind.rawValue, node: receipt.node, at: receipt.at))
+            SignalRecord(
+                peer: record.origin, sedId: receipt.sedId, kind: receipt.kind.rawValue, node: receipt.node,
+                at: receipt.at))
         bells[record.origin]?.ring()
-        return message.replying(with: Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now()))
+        return message.replying(
+            with: Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now()))
     }
 
     private func storedReceipt(_ message: ProtocolMessage, _ sedId: SEDID) -> ProtocolMessage {

@@ -15,7 +15,9 @@ public enum EnvelopeCompletion {
     /// for `Envelope`; a self-closing `<Envelope/>` becomes a start and an end tag. Every byte outside the
     /// inserted text is unchanged. Throws `.unsupportedInput` if the bytes are not in an ASCII-compatible
     /// encoding (e.g. UTF-16), and the reader's errors if an added value is invalid.
-    public static func completing(_ document: SEDDocument, with additions: [EnvelopeField: String])
+    public static func completing(
+        _ document: SEDDocument, with additions: [EnvelopeField: String]
+    )
         throws(SedgateError) -> SEDDocument
     {
         let missing = absent(from: document.writtenFields, additions)
@@ -42,7 +44,9 @@ public enum EnvelopeCompletion {
     }
 
     /// The fields among `additions` not in `written`, in canonical order.
-    private static func absent(from written: Set<EnvelopeField>, _ additions: [EnvelopeField: String])
+    private static func absent(
+        from written: Set<EnvelopeField>, _ additions: [EnvelopeField: String]
+    )
         -> [EnvelopeField]
     {
         EnvelopeField.allCases.filter { !written.contains($0) && additions[$0] != nil }

@@ -28,7 +28,9 @@ public enum EnvelopeXML {
     ///
     /// Throws `.invalidEnvelope` naming the element for an unknown or repeated field, a field in another namespace,
     /// or a field holding elements instead of text.
-    public static func fieldElements(of node: XMLNode, source: String) throws(SedgateError)
+    public static func fieldElements(
+        of node: XMLNode, source: String
+    ) throws(SedgateError)
         -> [EnvelopeField: (node: XMLNode, value: String)]
     {
         guard node.localName == "Envelope", node.namespaceURI == namespace else {

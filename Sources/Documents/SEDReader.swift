@@ -18,7 +18,9 @@ public enum SEDReader {
     }
 
     /// Reads and checks one SED; `source` names it in errors (e.g. `outbound/claim.xml`).
-    public static func read(_ bytes: [UInt8], source: String, limits: XMLLimits = .default) throws(SedgateError)
+    public static func read(
+        _ bytes: [UInt8], source: String, limits: XMLLimits = .default
+    ) throws(SedgateError)
         -> SEDDocument
     {
         let tree = try XMLTree.parse(bytes, source: source, limits: limits)

@@ -44,7 +44,9 @@ public final class XMLTree: @unchecked Sendable {
     /// Throws `.hostileInput` for a document with a DOCTYPE, over `limits.maxBytes` bytes or nested deeper than
     /// `limits.maxDepth`; `.malformedXML` (with line and column) for anything that is not well-formed XML,
     /// including bytes that are illegal in XML.
-    public static func parse(_ bytes: [UInt8], source: String, limits: XMLLimits = .default) throws(SedgateError)
+    public static func parse(
+        _ bytes: [UInt8], source: String, limits: XMLLimits = .default
+    ) throws(SedgateError)
         -> XMLTree
     {
         LibXML.initialize()
@@ -67,6 +69,10 @@ public final class XMLTree: @unchecked Sendable {
         }
         defer { xmlFreeParserCtxt(context) }
         silence(context)
+        // The first error is the one a user can act on; libxml2 keeps only the last (often "premature end").
+        let first = FirstError()
+        context.pointee._private = Unmanaged.passUnretained(first).toOpaque()
+        defer { context.pointee._private = nil }
 
         let document = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { start in
@@ -84,7 +90,7 @@ public final class XMLTree: @unchecked Sendable {
                 location: .init(file: source, line: Int(context.pointee.input?.pointee.line ?? 0)))
         }
         guard let document else {
-            throw parseError(context, source: source)
+            throw parseError(context, first: first, source: source)
         }
         let tree = XMLTree(document: document, source: source)
         guard xmlDocGetRootElement(document) != nil else {
@@ -97,8 +103,13 @@ public final class XMLTree: @unchecked Sendable {
     /// Routes the context's diagnostics to a no-op handler and refuses a DOCTYPE as soon as the parser sees one.
     private static func silence(_ context: xmlParserCtxtPtr) {
         guard let sax = context.pointee.sax else { return }
-        // The structured handler wins over the generic one that prints to stderr.
-        sax.pointee.serror = { _, _ in }
+        // The structured handler wins over the generic one that prints to stderr; it keeps the first error.
+        sax.pointee.serror = { userData, error in
+            guard let userData, let error else { return }
+            let context = userData.assumingMemoryBound(to: xmlParserCtxt.self)
+            guard let box = context.pointee._private else { return }
+            Unmanaged<FirstError>.fromOpaque(box).takeUnretainedValue().keep(error.pointee)
+        }
         // Called at `<!DOCTYPE name ...`, before any internal subset is read: stop there, declare nothing.
         sax.pointee.internalSubset = { userData, _, _, _ in
             guard let userData else { return }
@@ -110,14 +121,14 @@ public final class XMLTree: @unchecked Sendable {
     }
 
     /// The error libxml2 recorded for a failed parse, as a SedgateError with line and column.
-    private static func parseError(_ context: xmlParserCtxtPtr, source: String) -> SedgateError {
-        guard let error = xmlCtxtGetLastError(UnsafeMutableRawPointer(context)) else {
+    private static func parseError(_ context: xmlParserCtxtPtr, first: FirstError, source: String) -> SedgateError {
+        guard let error = first.error ?? xmlCtxtGetLastError(UnsafeMutableRawPointer(context))?.pointee else {
             return SedgateError(.malformedXML, "the document is not well-formed XML", location: .init(file: source))
         }
-        let message = LibXML.message(error.pointee.message)
+        let message = first.message ?? LibXML.message(error.message)
         let location = SedgateError.Location(
-            file: source, line: error.pointee.line > 0 ? Int(error.pointee.line) : nil,
-            column: error.pointee.int2 > 0 ? Int(error.pointee.int2) : nil)
+            file: source, line: error.line > 0 ? Int(error.line) : nil,
+            column: error.int2 > 0 ? Int(error.int2) : nil)
         let lowered = message.lowercased()
         // libxml2's own safety limits (depth, huge text or names, entity loops). Matched on phrases, never single
         // words: messages quote element names, and an element may well be called <huge>.
@@ -126,7 +137,7 @@ public final class XMLTree: @unchecked Sendable {
             "length too long",
         ]
         if limitPhrases.contains(where: { lowered.contains($0) })
-            || error.pointee.code == Int32(XML_ERR_ENTITY_LOOP.rawValue)
+            || error.code == Int32(XML_ERR_ENTITY_LOOP.rawValue)
         {
             return SedgateError(
                 .hostileInput, "the document exceeds a parser safety limit: \(message). Simplify the document",
@@ -154,5 +165,17 @@ public final class XMLTree: @unchecked Sendable {
                 child = current.pointee.next
             }
         }
+    }
+}
+
+/// The first error libxml2 reports during one parse (its message copied: libxml2 reuses the buffer).
+private final class FirstError {
+    var error: xmlError?
+    var message: String?
+
+    func keep(_ error: xmlError) {
+        guard self.error == nil, error.level.rawValue >= XML_ERR_ERROR.rawValue else { return }
+        self.error = error
+        self.message = LibXML.message(error.message)
     }
 }

@@ -28,7 +28,9 @@ public enum EnvelopeField: String, CaseIterable, Sendable, Codable, Hashable {
     }
 
     /// Fields a producer must supply; the access point fills in the others it can.
-    public static let required: [EnvelopeField] = [.sedType, .sedVersion, .sector, .bucType, .caseId, .sender, .receiver]
+    public static let required: [EnvelopeField] = [
+        .sedType, .sedVersion, .sector, .bucType, .caseId, .sender, .receiver,
+    ]
 
     /// The maximum length of the text form (annex (e) sizes, a little generous where the annex is silent).
     public var maxLength: Int {
@@ -93,7 +95,8 @@ public struct Envelope: Sendable, Hashable, Codable {
     /// Builds an envelope from text fields, checking each; the error names the first bad field.
     public init(fields: [EnvelopeField: String]) throws(SedgateError) {
         func fail(_ field: EnvelopeField, _ reason: String) -> SedgateError {
-            SedgateError(.invalidEnvelope, "envelope field \(field.xmlName) \(reason)",
+            SedgateError(
+                .invalidEnvelope, "envelope field \(field.xmlName) \(reason)",
                 location: .init(field: "Envelope/\(field.xmlName)"))
         }
         for field in EnvelopeField.required where (fields[field] ?? "").isEmpty {
@@ -113,7 +116,9 @@ public struct Envelope: Sendable, Hashable, Codable {
         }
         func node(_ field: EnvelopeField) throws(SedgateError) -> NodeID? {
             guard let value = text(field) else { return nil }
-            guard let id = NodeID(value) else { throw fail(field, "'\(value)' is not a node id ([A-Za-z0-9._-], 1-32)") }
+            guard let id = NodeID(value) else {
+                throw fail(field, "'\(value)' is not a node id ([A-Za-z0-9._-], 1-32)")
+            }
             return id
         }
         func address(_ field: EnvelopeField) throws(SedgateError) -> Address {
@@ -125,7 +130,9 @@ public struct Envelope: Sendable, Hashable, Codable {
         }
         func integer(_ field: EnvelopeField) throws(SedgateError) -> Int? {
             guard let value = text(field) else { return nil }
-            guard let number = Int(value), number >= 0 else { throw fail(field, "'\(value)' is not a non-negative integer") }
+            guard let number = Int(value), number >= 0 else {
+                throw fail(field, "'\(value)' is not a non-negative integer")
+            }
             return number
         }
 
@@ -134,7 +141,8 @@ public struct Envelope: Sendable, Hashable, Codable {
         sedVersion = text(.sedVersion)!
         let sector = text(.sector)!
         guard Envelope.sectors.contains(sector) else {
-            throw fail(.sector, "'\(sector)' is not a sector code (\(Envelope.sectors.sorted().joined(separator: ", ")))")
+            throw fail(
+                .sector, "'\(sector)' is not a sector code (\(Envelope.sectors.sorted().joined(separator: ", ")))")
         }
         self.sector = sector
         bucType = text(.bucType)!
@@ -158,7 +166,9 @@ public struct Envelope: Sendable, Hashable, Codable {
         switch text(.interaction) {
         case nil: interaction = .async
         case let value?:
-            guard let parsed = Interaction(rawValue: value) else { throw fail(.interaction, "'\(value)' is not ASYNC or SYNC") }
+            guard let parsed = Interaction(rawValue: value) else {
+                throw fail(.interaction, "'\(value)' is not ASYNC or SYNC")
+            }
             interaction = parsed
         }
         dueDate = text(.dueDate)

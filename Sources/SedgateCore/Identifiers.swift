@@ -29,7 +29,8 @@ public struct SEDID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
             let digits = Array("0123456789abcdef")
             return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
         }
-        let text = hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
+        let text =
+            hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
             + hex[8..<10].joined() + "-" + hex[10..<16].joined()
         return SEDID(text)!
     }
@@ -40,7 +41,8 @@ public struct SEDID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let id = SEDID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a UUID"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a UUID"))
         }
         self = id
     }
@@ -60,7 +62,8 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible, C
     public init?(_ text: String) {
         guard (1...32).contains(text.utf8.count), text != ".", text != ".." else { return nil }
         for byte in text.utf8 {
-            let ok = (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            let ok =
+                (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
                 || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
             guard ok else { return nil }
         }
@@ -73,7 +76,8 @@ public struct NodeID: Hashable, Sendable, Comparable, CustomStringConvertible, C
     public init(from decoder: any Decoder) throws {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let id = NodeID(text) else {
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a node id"))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not a node id"))
         }
         self = id
     }
@@ -122,7 +126,9 @@ public struct Address: Hashable, Sendable, CustomStringConvertible, Codable {
         let text = try decoder.singleValueContainer().decode(String.self)
         guard let address = Address(text) else {
             throw DecodingError.dataCorrupted(
-                .init(codingPath: decoder.codingPath, debugDescription: "'\(text)' is not CC:INSTITUTION[:OFFICE[:EXTRA]]"))
+                .init(
+                    codingPath: decoder.codingPath, debugDescription: "'\(text)' is not CC:INSTITUTION[:OFFICE[:EXTRA]]"
+                ))
         }
         self = address
     }

@@ -135,7 +135,9 @@ public protocol MessageStore: Sendable {
     /// Counts a failed attempt and keeps its reason.
     func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError)
     /// SEDs in `state`, oldest first, optionally only for one peer.
-    func records(_ direction: Direction, in state: SEDState, peer: NodeID?, limit: Int) async throws(SedgateError)
+    func records(
+        _ direction: Direction, in state: SEDState, peer: NodeID?, limit: Int
+    ) async throws(SedgateError)
         -> [MessageRecord]
     /// One SED as journalled.
     func record(_ sedId: SEDID, _ direction: Direction) async throws(SedgateError) -> MessageRecord?

@@ -98,7 +98,8 @@ public struct SedgateError: Error, Sendable, CustomStringConvertible {
         /// The field or element path.
         public var field: String?
 
-        public init(file: String? = nil, line: Int? = nil, column: Int? = nil, record: Int? = nil, field: String? = nil) {
+        public init(file: String? = nil, line: Int? = nil, column: Int? = nil, record: Int? = nil, field: String? = nil)
+        {
             self.file = file
             self.line = line
             self.column = column

@@ -39,7 +39,10 @@ public enum PKI {
         }
         for node in nodes where !FileManager.default.fileExists(atPath: "\(directory)/\(node).crt") {
             let base = "\(directory)/\(node)"
-            try openssl(["req", "-newkey", "rsa:2048", "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj", "/CN=\(node)"])
+            try openssl([
+                "req", "-newkey", "rsa:2048", "-nodes", "-keyout", base + ".key", "-out", base + ".csr", "-subj",
+                "/CN=\(node)",
+            ])
             try openssl([
                 "x509", "-req", "-in", base + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
                 "-out", base + ".crt", "-days", "825", "-sha256", "-extfile", extensions,

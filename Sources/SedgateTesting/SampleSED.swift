@@ -48,7 +48,8 @@ public enum SampleSED {
 
             """
         while head.utf8.count + periods.utf8.count + tail.utf8.count < size {
-            periods += "      <pe:Period type=\"employment\" from=\"\(year)-01-01\" to=\"\(year)-12-31\" scheme=\"wage-earners\">Employer \(index)-\(year) é</pe:Period>\n"
+            periods +=
+                "      <pe:Period type=\"employment\" from=\"\(year)-01-01\" to=\"\(year)-12-31\" scheme=\"wage-earners\">Employer \(index)-\(year) é</pe:Period>\n"
             year += 1
         }
         return Array((head + periods + tail).utf8)

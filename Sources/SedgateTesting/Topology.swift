@@ -42,7 +42,8 @@ public final class Topology: @unchecked Sendable {
     /// Writes a fresh topology under `directory`: a CN and one access point per entry of `accessPoints`
     /// (node id → the country it serves), certificates, configurations with free loopback ports.
     public convenience init(
-        directory: String, executable: String, accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
+        directory: String, executable: String,
+        accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
         settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml"
     ) throws {
         let pki = directory + "/pki"
@@ -117,13 +118,16 @@ public final class Topology: @unchecked Sendable {
             [routes]
             \(routes)
             """, to: cnConfig)
-        nodes.insert(Node(id: "CN", role: "cn", config: cnConfig, spool: SpoolLayout(root: cnSpool), port: cnPort), at: 0)
+        nodes.insert(
+            Node(id: "CN", role: "cn", config: cnConfig, spool: SpoolLayout(root: cnSpool), port: cnPort), at: 0)
         self.init(directory: directory, executable: executable, nodes: nodes)
     }
 
     /// The node named `id`.
     public func node(_ id: String) -> Node {
-        guard let node = nodes.first(where: { $0.id == id }) else { preconditionFailure("no node \(id) in this topology") }
+        guard let node = nodes.first(where: { $0.id == id }) else {
+            preconditionFailure("no node \(id) in this topology")
+        }
         return node
     }
 
@@ -134,7 +138,9 @@ public final class Topology: @unchecked Sendable {
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [node.role, "--config", node.config]
         let logPath = "\(directory)/\(id.lowercased()).log"
-        if !FileManager.default.fileExists(atPath: logPath) { _ = FileManager.default.createFile(atPath: logPath, contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath) {
+            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
         try log.seekToEnd()
         process.standardOutput = log
@@ -215,7 +221,9 @@ public final class Topology: @unchecked Sendable {
         address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
         let result = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
         }
         return result == 0
     }

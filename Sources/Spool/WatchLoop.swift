@@ -8,8 +8,9 @@ import SedgateCore
 /// Finds committed files in `outbound/` (DESIGN.md §2). Owned by one thread; not Sendable.
 ///
 /// - A rename into the folder (IN_MOVED_TO) commits at once.
-/// - A close after writing (IN_CLOSE_WRITE) commits once size and mtime stay unchanged for `settle`; a write in
-///   the meantime (IN_MODIFY) restarts the settle. A plain create or write never commits by itself.
+/// - A close after writing (IN_CLOSE_WRITE) commits once size and mtime stay unchanged for `settle` and no
+///   process has the file open for writing (`WriterCheck`); a write in the meantime (IN_MODIFY) means a
+///   producer reopened it, and only its next close starts a new settle. A create or write never commits by itself.
 /// - A full scan at start, on IN_Q_OVERFLOW and (without inotify) every second is the truth: a file commits
 ///   once its mtime is `settle` old.
 /// - A name is reported once while the same inode stays there; a new inode at the name is a new commit.
@@ -129,12 +130,10 @@ final class WatchLoop {
         if event.has(IN_MOVED_TO) { arrive(profile, event.name, .renamed) }
         if event.has(IN_CREATE) { arrive(profile, event.name, .created) }
         if event.has(IN_CLOSE_WRITE) { arrive(profile, event.name, .closed) }
-        if event.has(IN_MODIFY), var waiting = pending[relative] {
-            // The producer wrote again: restart the settle from what the file looks like now.
-            guard let entry = inspect(profile, event.name) else { return forget(relative) }
-            waiting.observation = entry.observation
-            waiting.deadline = Syscall.nanoseconds(CLOCK_MONOTONIC) + settle
-            pending[relative] = waiting
+        if event.has(IN_MODIFY), !event.has(IN_CLOSE_WRITE), pending[relative] != nil {
+            // A write after the close: a producer has the file open again. It is being written, not
+            // settling; its next IN_CLOSE_WRITE puts it back to settle from scratch.
+            pending[relative] = nil
         }
     }
 
@@ -166,7 +165,12 @@ final class WatchLoop {
                 forget(relative)
                 continue
             }
-            if entry.observation == waiting.observation || !entry.isRegularFile {
+            if !entry.isRegularFile {
+                pending[relative] = nil
+                report(entry)
+            } else if entry.observation == waiting.observation,
+                WriterCheck.answer(entry.path) != .open
+            {
                 pending[relative] = nil
                 report(entry)
             } else {
@@ -212,9 +216,13 @@ final class WatchLoop {
                 continue
             }
             let age = wallNow - entry.observation.mtime
-            if age >= settle {
+            if age >= settle, WriterCheck.answer(entry.path) != .open {
                 pending[entry.relativePath] = nil
                 ready.append(entry)
+            } else if age >= settle {
+                // Old but still held open for writing (a paused producer): look again after a settle.
+                pending[entry.relativePath] = Pending(
+                    profile: profile, rawName: entry.rawName, observation: entry.observation, deadline: now + settle)
             } else if pending[entry.relativePath]?.observation != entry.observation {
                 // A future mtime (clock skew) waits one settle from now, not until the clock catches up.
                 pending[entry.relativePath] = Pending(

@@ -26,7 +26,8 @@ public final class Journal: MessageStore {
             try Journal.migrator.migrate(database)
         } catch {
             throw SedgateError(
-                .storage, "cannot open the journal at \(path); check that the spool is writable and not used by another node",
+                .storage,
+                "cannot open the journal at \(path); check that the spool is writable and not used by another node",
                 cause: error)
         }
     }
@@ -139,7 +140,8 @@ public final class Journal: MessageStore {
             guard db.changesCount == 1 else { return false }
             if let ticket { try db.execute(sql: "DELETE FROM intake WHERE ticket = ?", arguments: [ticket]) }
             try Journal.appendEvent(
-                HistoryEvent(sedId: record.sedId, direction: record.direction, state: record.state, at: now, detail: detail),
+                HistoryEvent(
+                    sedId: record.sedId, direction: record.direction, state: record.state, at: now, detail: detail),
                 db: db)
             return true
         }
@@ -173,12 +175,15 @@ public final class Journal: MessageStore {
     public func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError) {
         try await write("count an attempt for \(sedId)") { db in
             try db.execute(
-                sql: "UPDATE message SET attempts = attempts + 1, lastError = ?, updatedAt = ? WHERE sedId = ? AND direction = ?",
+                sql:
+                    "UPDATE message SET attempts = attempts + 1, lastError = ?, updatedAt = ? WHERE sedId = ? AND direction = ?",
                 arguments: [error, Journal.timestamp(), sedId.rawValue, direction.rawValue])
         }
     }
 
-    public func records(_ direction: Direction, in state: SEDState, peer: NodeID?, limit: Int) async throws(SedgateError)
+    public func records(
+        _ direction: Direction, in state: SEDState, peer: NodeID?, limit: Int
+    ) async throws(SedgateError)
         -> [MessageRecord]
     {
         try await read("list \(direction.rawValue) SEDs in \(state)") { db in
@@ -217,8 +222,11 @@ public final class Journal: MessageStore {
     public func counts() async throws(SedgateError) -> [Direction: [SEDState: Int]] {
         try await read("count SEDs") { db in
             var result: [Direction: [SEDState: Int]] = [:]
-            for row in try Row.fetchAll(db, sql: "SELECT direction, state, COUNT(*) AS n FROM message GROUP BY direction, state") {
-                guard let direction = Direction(rawValue: row["direction"]), let state = SEDState(rawValue: row["state"])
+            for row in try Row.fetchAll(
+                db, sql: "SELECT direction, state, COUNT(*) AS n FROM message GROUP BY direction, state")
+            {
+                guard let direction = Direction(rawValue: row["direction"]),
+                    let state = SEDState(rawValue: row["state"])
                 else { continue }
                 result[direction, default: [:]][state] = row["n"]
             }
@@ -244,13 +252,16 @@ public final class Journal: MessageStore {
                     db, sql: "SELECT * FROM signal WHERE done = 0 AND peer = ? ORDER BY id LIMIT ?",
                     arguments: [peer.rawValue, limit])
             } else {
-                rows = try Row.fetchAll(db, sql: "SELECT * FROM signal WHERE done = 0 ORDER BY id LIMIT ?", arguments: [limit])
+                rows = try Row.fetchAll(
+                    db, sql: "SELECT * FROM signal WHERE done = 0 ORDER BY id LIMIT ?", arguments: [limit])
             }
             return rows.compactMap { row in
-                guard let peer = NodeID(row["peer"]), let sedId = SEDID(row["sedId"]), let node = NodeID(row["node"]) else {
+                guard let peer = NodeID(row["peer"]), let sedId = SEDID(row["sedId"]), let node = NodeID(row["node"])
+                else {
                     return nil
                 }
-                return SignalRecord(id: row["id"], peer: peer, sedId: sedId, kind: row["kind"], node: node, at: row["at"])
+                return SignalRecord(
+                    id: row["id"], peer: peer, sedId: sedId, kind: row["kind"], node: node, at: row["at"])
             }
         }
     }
@@ -287,7 +298,9 @@ public final class Journal: MessageStore {
         guard let sedId = SEDID(row["sedId"]), let peer = NodeID(row["peer"]), let origin = NodeID(row["origin"]),
             let direction = Direction(rawValue: row["direction"]), let state = SEDState(rawValue: row["state"])
         else {
-            throw SedgateError(.storage, "a journal row is corrupt (seq \(row["seq"] as Int64? ?? -1)); restore the journal from backup")
+            throw SedgateError(
+                .storage,
+                "a journal row is corrupt (seq \(row["seq"] as Int64? ?? -1)); restore the journal from backup")
         }
         return MessageRecord(
             seq: row["seq"], sedId: sedId, direction: direction, state: state, file: row["file"], peer: peer,
@@ -296,7 +309,9 @@ public final class Journal: MessageStore {
             updatedAt: row["updatedAt"])
     }
 
-    private func write<T: Sendable>(_ what: String, _ body: @Sendable @escaping (Database) throws -> T) async throws(SedgateError) -> T {
+    private func write<T: Sendable>(
+        _ what: String, _ body: @Sendable @escaping (Database) throws -> T
+    ) async throws(SedgateError) -> T {
         do {
             return try await database.write(body)
         } catch let error as SedgateError {
@@ -306,7 +321,9 @@ public final class Journal: MessageStore {
         }
     }
 
-    private func read<T: Sendable>(_ what: String, _ body: @Sendable @escaping (Database) throws -> T) async throws(SedgateError) -> T {
+    private func read<T: Sendable>(
+        _ what: String, _ body: @Sendable @escaping (Database) throws -> T
+    ) async throws(SedgateError) -> T {
         do {
             return try await database.read(body)
         } catch let error as SedgateError {

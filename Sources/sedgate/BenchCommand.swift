@@ -47,7 +47,8 @@ struct BenchCommand: AsyncParsableCommand {
         let deadline = ContinuousClock.now + .seconds(max(120, count / 10))
         while arrived.count < count {
             guard ContinuousClock.now < deadline else {
-                throw ValidationError("only \(arrived.count) of \(count) SEDs arrived before the deadline; logs in \(root)")
+                throw ValidationError(
+                    "only \(arrived.count) of \(count) SEDs arrived before the deadline; logs in \(root)")
             }
             for name in (try? FileManager.default.contentsOfDirectory(atPath: receiver.spool.inbound)) ?? [] {
                 // The default template ends with `{sedId}.xml`.
@@ -58,15 +59,21 @@ struct BenchCommand: AsyncParsableCommand {
         }
         let elapsed = (arrived.values.max()! - start)
         let latencies = arrived.map { id, at in at - committed[id]! }.sorted()
-        func percentile(_ p: Double) -> Duration { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
+        func percentile(_ p: Double) -> Duration {
+            latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
+        }
         func ms(_ duration: Duration) -> String {
             let value = Double(duration.components.seconds) * 1000 + Double(duration.components.attoseconds) / 1e15
             return String(format: "%.1f ms", value)
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print("sedgate bench: \(count) SEDs of ~\(size) bytes, AP-BE → CN → AP-DK over mutual TLS on loopback")
-        print(String(format: "throughput: %.1f SEDs/s (%.2f MB/s), %.2f s in all", Double(count) / seconds,
-            Double(count * size) / seconds / 1e6, seconds))
-        print("latency commit → inbound: p50 \(ms(percentile(0.50)))  p90 \(ms(percentile(0.90)))  p99 \(ms(percentile(0.99)))  max \(ms(latencies.last!))")
+        print(
+            String(
+                format: "throughput: %.1f SEDs/s (%.2f MB/s), %.2f s in all", Double(count) / seconds,
+                Double(count * size) / seconds / 1e6, seconds))
+        print(
+            "latency commit → inbound: p50 \(ms(percentile(0.50)))  p90 \(ms(percentile(0.90)))  p99 \(ms(percentile(0.99)))  max \(ms(latencies.last!))"
+        )
     }
 }

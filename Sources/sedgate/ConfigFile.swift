@@ -15,13 +15,15 @@ final class ConfigFile {
     init(path: String) throws(SedgateError) {
         self.path = path
         guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
-            throw SedgateError(.configuration, "cannot read the configuration file \(path); check the path given to --config")
+            throw SedgateError(
+                .configuration, "cannot read the configuration file \(path); check the path given to --config")
         }
         do {
             root = try TOMLTable(string: text)
         } catch let error as TOMLParseError {
             throw SedgateError(
-                .configuration, "\(path) line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)",
+                .configuration,
+                "\(path) line \(error.source.begin.line), column \(error.source.begin.column): \(error.description)",
                 location: .init(file: path, line: error.source.begin.line, column: error.source.begin.column))
         } catch {
             throw SedgateError(.configuration, "\(path) is not valid TOML: \(error)")

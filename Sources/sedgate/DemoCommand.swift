@@ -33,7 +33,8 @@ struct DemoCommand: AsyncParsableCommand {
                 case .coordinationNode(let settings): ("cn", settings.port)
                 }
             nodes.append(
-                Topology.Node(id: configuration.node.rawValue, role: role, config: file, spool: configuration.spool, port: port))
+                Topology.Node(
+                    id: configuration.node.rawValue, role: role, config: file, spool: configuration.spool, port: port))
         }
         try exitOnError { () throws(SedgateError) in try PKI.generate(in: "\(etc)/pki", nodes: nodes.map(\.id)) }
         for node in nodes {
@@ -45,23 +46,31 @@ struct DemoCommand: AsyncParsableCommand {
         defer { topology.stopAll() }
         for node in nodes {
             try await topology.start(node.id)
-            print("started \(node.id) (\(node.role)) on https://127.0.0.1:\(node.port), log spool/\(node.id.lowercased()).log")
+            print(
+                "started \(node.id) (\(node.role)) on https://127.0.0.1:\(node.port), log spool/\(node.id.lowercased()).log"
+            )
         }
 
         // Each sample goes to the access point of its sender's country.
         var sent: [(name: String, from: Topology.Node)] = []
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: samples))?.filter { $0.hasSuffix(".xml") }.sorted() ?? []
+        let names =
+            (try? FileManager.default.contentsOfDirectory(atPath: samples))?.filter { $0.hasSuffix(".xml") }.sorted()
+            ?? []
         for name in names {
             let bytes = try SpoolFile.read("\(samples)/\(name)", maxBytes: 16 << 20)
-            let document = try exitOnError { () throws(SedgateError) in try SEDReader.read(bytes, source: "\(samples)/\(name)") }
+            let document = try exitOnError { () throws(SedgateError) in
+                try SEDReader.read(bytes, source: "\(samples)/\(name)")
+            }
             let country = document.envelope.sender.country.lowercased()
-            guard let from = nodes.first(where: { $0.role == "ap" && $0.id.lowercased().hasSuffix("-" + country) }) else {
+            guard let from = nodes.first(where: { $0.role == "ap" && $0.id.lowercased().hasSuffix("-" + country) })
+            else {
                 print("skipping \(name): no demo access point serves \(document.envelope.sender.country)")
                 continue
             }
             // Commit by rename, as a national batch job should.
             try exitOnError { () throws(SedgateError) in
-                try SpoolFile.writeAtomically(bytes, to: "\(from.spool.outbound)/\(name)", tmpDirectory: from.spool.outbound)
+                try SpoolFile.writeAtomically(
+                    bytes, to: "\(from.spool.outbound)/\(name)", tmpDirectory: from.spool.outbound)
             }
             sent.append((name, from))
             print("committed \(name) to \(from.spool.outbound)/")
@@ -71,7 +80,9 @@ struct DemoCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         do {
-            try await Wait.until("every sample to be delivered", timeout: .seconds(timeout), interval: .milliseconds(100)) {
+            try await Wait.until(
+                "every sample to be delivered", timeout: .seconds(timeout), interval: .milliseconds(100)
+            ) {
                 sent.allSatisfy { sample in !reports(sample.from, sample.name, "delivered").isEmpty }
             }
         } catch {
@@ -82,7 +93,10 @@ struct DemoCommand: AsyncParsableCommand {
         print(pad("SAMPLE", 44) + pad("SED ID", 38) + "STATES")
         for sample in sent {
             let states = ["accepted", "sent", "delivered"].filter { !reports(sample.from, sample.name, $0).isEmpty }
-            let sedId = reports(sample.from, sample.name, "delivered").first.map { String($0.split(separator: ".").dropLast(2).last ?? "") } ?? "?"
+            let sedId =
+                reports(sample.from, sample.name, "delivered").first.map {
+                    String($0.split(separator: ".").dropLast(2).last ?? "")
+                } ?? "?"
             print(pad(sample.name, 44) + pad(sedId, 38) + states.joined(separator: " → "))
         }
         print("")
@@ -92,7 +106,9 @@ struct DemoCommand: AsyncParsableCommand {
             for file in inbound { print("  \(file)") }
         }
         print("")
-        print("demo complete: \(sent.count) SEDs crossed AP → CN → AP exactly once; try `sedgate trace <SED ID> --config etc/demo/ap-be.toml`")
+        print(
+            "demo complete: \(sent.count) SEDs crossed AP → CN → AP exactly once; try `sedgate trace <SED ID> --config etc/demo/ap-be.toml`"
+        )
     }
 
     /// The report files of one sample in one state.

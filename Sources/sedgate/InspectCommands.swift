@@ -42,7 +42,9 @@ struct QueueCommand: AsyncParsableCommand {
             }
             let intakes = try await journal.openIntakes()
             if !intakes.isEmpty { print("intake    (taking)    \(intakes.count)") }
-            let waiting: [(Direction, SEDState)] = [(.outbound, .accepted), (.outbound, .sent), (.relay, .stored), (.inbound, .received)]
+            let waiting: [(Direction, SEDState)] = [
+                (.outbound, .accepted), (.outbound, .sent), (.relay, .stored), (.inbound, .received),
+            ]
             for (direction, state) in waiting {
                 let records = try await journal.records(direction, in: state, peer: nil, limit: limit)
                 guard !records.isEmpty else { continue }
@@ -76,11 +78,15 @@ struct TraceCommand: AsyncParsableCommand {
         }
         for direction in [Direction.outbound, .relay, .inbound] {
             if let record = try await journal.record(id, direction) {
-                print("SED \(id) (\(direction.rawValue)) now \(record.state): \(record.envelope.sedType) \(record.envelope.sender) -> \(record.envelope.receiver), peer \(record.peer), \(record.size) bytes, \(record.file ?? "")")
+                print(
+                    "SED \(id) (\(direction.rawValue)) now \(record.state): \(record.envelope.sedType) \(record.envelope.sender) -> \(record.envelope.receiver), peer \(record.peer), \(record.size) bytes, \(record.file ?? "")"
+                )
             }
         }
         for event in history {
-            print(pad(event.at, 26) + pad(event.direction.rawValue, 6) + pad(event.state.rawValue, 11) + (event.detail ?? ""))
+            print(
+                pad(event.at, 26) + pad(event.direction.rawValue, 6) + pad(event.state.rawValue, 11)
+                    + (event.detail ?? ""))
         }
     }
 }
@@ -97,7 +103,9 @@ struct ValidateCommand: AsyncParsableCommand {
             do {
                 let bytes = try SpoolFile.read(file, maxBytes: 64 << 20)
                 let document = try SEDReader.read(bytes, source: file)
-                print("\(file): valid \(document.envelope.sedType) \(document.envelope.sender) -> \(document.envelope.receiver)")
+                print(
+                    "\(file): valid \(document.envelope.sedType) \(document.envelope.sender) -> \(document.envelope.receiver)"
+                )
             } catch {
                 failures += 1
                 print("\(file): \(error)")

@@ -39,13 +39,19 @@ enum NodeRunner {
         let services: [any Service]
         switch (configuration, role) {
         case (.accessPoint(let settings), "ap"):
-            let node = try exitOnError { () throws(SedgateError) in try AccessPoint(configuration: settings, logger: logger) }
+            let node = try exitOnError { () throws(SedgateError) in
+                try AccessPoint(configuration: settings, logger: logger)
+            }
             services = try await node.services()
         case (.coordinationNode(let settings), "cn"):
-            let node = try exitOnError { () throws(SedgateError) in try CoordinationNode(configuration: settings, logger: logger) }
+            let node = try exitOnError { () throws(SedgateError) in
+                try CoordinationNode(configuration: settings, logger: logger)
+            }
             services = try node.services()
         default:
-            throw ValidationError("\(options.config) configures a \(role == "ap" ? "coordination node" : "access point"); use `sedgate \(role == "ap" ? "cn" : "ap")`")
+            throw ValidationError(
+                "\(options.config) configures a \(role == "ap" ? "coordination node" : "access point"); use `sedgate \(role == "ap" ? "cn" : "ap")`"
+            )
         }
         logger.notice("starting", metadata: ["node": "\(configuration.node)", "spool": "\(configuration.spool.root)"])
         let group = ServiceGroup(

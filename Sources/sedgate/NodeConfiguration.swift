@@ -36,7 +36,8 @@ enum NodeConfiguration {
         let host = try file.string("server", "host", default: "127.0.0.1")
         let port = try file.int("server", "port")
         let tls = TLSFiles(
-            certificatePath: try file.string("tls", "certificate"), privateKeyPath: try file.string("tls", "private-key"),
+            certificatePath: try file.string("tls", "certificate"),
+            privateKeyPath: try file.string("tls", "private-key"),
             trustRootsPath: try file.string("tls", "ca"))
         let retryInitial = try file.milliseconds("retry", "initial-ms", default: 250)
         let retryMaximum = try file.milliseconds("retry", "maximum-ms", default: 30_000)
@@ -45,7 +46,8 @@ enum NodeConfiguration {
         case "ap":
             let template: FileNameTemplate
             do {
-                template = try FileNameTemplate(try file.string("inbound", "template", default: "{receiver}_{sedType}_{sedId}.xml"))
+                template = try FileNameTemplate(
+                    try file.string("inbound", "template", default: "{receiver}_{sedType}_{sedId}.xml"))
             } catch {
                 throw file.fail("inbound", "template", error.message)
             }
@@ -76,7 +78,8 @@ enum NodeConfiguration {
                     node: node, spool: spool, host: host, port: port, tls: tls, peers: peers, routes: table,
                     retryInitial: retryInitial, retryMaximum: retryMaximum))
         default:
-            throw file.fail("node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")
+            throw file.fail(
+                "node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")
         }
         try file.checkUnknownKeys()
         return result

@@ -73,13 +73,19 @@ struct ExchangeTests {
             let landed = try #require(inboundById[id], "\(item.name) (SED \(id)) is not in inbound/")
             let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(receiver.spool.inbound)/\(landed)")))
             // The content is never touched; a complete envelope travels byte for byte too.
-            #expect(content(bytes) == content(item.bytes), "\(item.name)'s content arrives byte-identical")
-            if item.complete { #expect(bytes == item.bytes, "\(item.name) arrives byte-identical") }
-            #expect(String(decoding: bytes, as: UTF8.self).contains("<SedId>\(id)</SedId>"), "the SED id is in the envelope")
+            let sameContent = content(bytes) == content(item.bytes)
+            #expect(sameContent, "\(item.name)'s content arrives byte-identical")
+            let identical = bytes == item.bytes
+            if item.complete { #expect(identical, "\(item.name) arrives byte-identical") }
+            #expect(
+                String(decoding: bytes, as: UTF8.self).contains("<SedId>\(id)</SedId>"), "the SED id is in the envelope"
+            )
         }
     }
 
-    @Test("200 SEDs committed to AP-BE arrive exactly once and byte-identical in AP-DK's inbound, each reported delivered")
+    @Test(
+        "200 SEDs committed to AP-BE arrive exactly once and byte-identical in AP-DK's inbound, each reported delivered"
+    )
     func twoHundredExactlyOnce() async throws {
         let directory = try TemporaryDirectory("e2e-200")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
@@ -89,7 +95,9 @@ struct ExchangeTests {
         let receiver = topology.node("AP-DK")
 
         let committed = try Self.commit(200, to: sender)
-        try await Wait.until("200 delivered reports in \(sender.spool.reports)", timeout: .seconds(240), interval: .milliseconds(100)) {
+        try await Wait.until(
+            "200 delivered reports in \(sender.spool.reports)", timeout: .seconds(240), interval: .milliseconds(100)
+        ) {
             Self.files(sender.spool.reports, suffix: ".delivered.json").count >= 200
         }
         topology.stopAll()
@@ -115,7 +123,9 @@ struct ExchangeTests {
         let deliveredAtKill = Self.files(sender.spool.reports, suffix: ".delivered.json").count
         #expect(deliveredAtKill < 200, "the kill happened in the middle of the run")
         try await topology.start("CN")
-        try await Wait.until("200 delivered reports after the CN restart", timeout: .seconds(240), interval: .milliseconds(100)) {
+        try await Wait.until(
+            "200 delivered reports after the CN restart", timeout: .seconds(240), interval: .milliseconds(100)
+        ) {
             Self.files(sender.spool.reports, suffix: ".delivered.json").count >= 200
         }
         topology.stopAll()

@@ -24,7 +24,9 @@ struct SpoolContractTests {
         files(node.spool.reports).contains { $0.hasPrefix(name + ".") && $0.hasSuffix(".\(state).json") }
     }
 
-    @Test("malformed XML and an invalid envelope go to rejected/ with a reason naming file, line and field; the AP keeps running")
+    @Test(
+        "malformed XML and an invalid envelope go to rejected/ with a reason naming file, line and field; the AP keeps running"
+    )
     func badInputIsRejected() async throws {
         let directory = try TemporaryDirectory("e2e-reject")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
@@ -32,13 +34,16 @@ struct SpoolContractTests {
         try await topology.startAll()
         let sender = topology.node("AP-BE")
 
-        try Self.commit(Array("<SED xmlns=\"urn:eessi:sedgate:sed:1\">\n<Envelope>\n</SED>\n".utf8), as: "broken.xml", to: sender)
+        try Self.commit(
+            Array("<SED xmlns=\"urn:eessi:sedgate:sed:1\">\n<Envelope>\n</SED>\n".utf8), as: "broken.xml", to: sender)
         let badReceiver = String(decoding: SampleSED.make(sedId: nil), as: UTF8.self)
             .replacingOccurrences(of: "<Receiver>DK:0002</Receiver>", with: "<Receiver>Denmark</Receiver>")
         try Self.commit(Array(badReceiver.utf8), as: "bad-receiver.xml", to: sender)
         try Self.commit(SampleSED.make(sedId: nil), as: "good.xml", to: sender)
 
-        try await Wait.until("the good SED to be delivered", timeout: .seconds(60)) { Self.reported(sender, "good.xml", "delivered") }
+        try await Wait.until("the good SED to be delivered", timeout: .seconds(60)) {
+            Self.reported(sender, "good.xml", "delivered")
+        }
         try await Wait.until("both bad files to be rejected", timeout: .seconds(30)) {
             Self.reported(sender, "broken.xml", "rejected") && Self.reported(sender, "bad-receiver.xml", "rejected")
         }
@@ -48,7 +53,8 @@ struct SpoolContractTests {
         let brokenError = try String(contentsOfFile: "\(sender.spool.rejected)/broken.xml.error", encoding: .utf8)
         #expect(brokenError.contains("malformed-xml"))
         #expect(brokenError.contains("line: 3"), "the error points at the line: \(brokenError)")
-        let receiverError = try String(contentsOfFile: "\(sender.spool.rejected)/bad-receiver.xml.error", encoding: .utf8)
+        let receiverError = try String(
+            contentsOfFile: "\(sender.spool.rejected)/bad-receiver.xml.error", encoding: .utf8)
         #expect(receiverError.contains("Receiver"), "the error names the field: \(receiverError)")
         // The original bytes are kept, untouched.
         let kept = try Data(contentsOf: URL(fileURLWithPath: "\(sender.spool.rejected)/bad-receiver.xml"))
@@ -65,26 +71,36 @@ struct SpoolContractTests {
         let receiver = topology.node("AP-DK")
 
         let id = SEDID.random()
-        let full = SampleSED.make(sedId: id, size: 20_000)
+        let full = SampleSED.make(sedId: id, size: 20_000, sendingAP: "AP-BE")
         let path = "\(sender.spool.outbound)/slow.xml"
-        #expect(FileManager.default.createFile(atPath: path, contents: nil))
-        let handle = try #require(FileHandle(forWritingAtPath: path))
+        // Created in place, as a producer writing straight into outbound/ does (FileManager.createFile
+        // would write a temporary file and rename it in: that is a rename commit).
+        let descriptor = open(path, O_CREAT | O_EXCL | O_WRONLY, 0o644)
+        try #require(descriptor >= 0)
+        let handle = FileHandle(fileDescriptor: descriptor, closeOnDealloc: true)
         try handle.write(contentsOf: full[0..<(full.count / 2)])
         try handle.synchronize()
 
         // A barrier: a file committed after the half-written one has been taken and delivered, so the
         // watcher has seen the half-written file's events, and still has not taken it.
         try Self.commit(SampleSED.make(sedId: nil), as: "barrier.xml", to: sender)
-        try await Wait.until("the barrier SED to be delivered", timeout: .seconds(60)) { Self.reported(sender, "barrier.xml", "delivered") }
+        try await Wait.until("the barrier SED to be delivered", timeout: .seconds(60)) {
+            Self.reported(sender, "barrier.xml", "delivered")
+        }
         #expect(FileManager.default.fileExists(atPath: path), "the half-written file is still in outbound/")
-        #expect(!Self.files(sender.spool.reports).contains { $0.hasPrefix("slow.xml.") }, "no report for a file being written")
+        #expect(
+            !Self.files(sender.spool.reports).contains { $0.hasPrefix("slow.xml.") },
+            "no report for a file being written")
         #expect(!Self.files(sender.spool.rejected).contains("slow.xml"), "a file being written is not rejected either")
 
         try handle.write(contentsOf: full[(full.count / 2)...])
         try handle.close()
-        try await Wait.until("the completed file to be delivered", timeout: .seconds(60)) { Self.reported(sender, "slow.xml", "delivered") }
+        try await Wait.until("the completed file to be delivered", timeout: .seconds(60)) {
+            Self.reported(sender, "slow.xml", "delivered")
+        }
         let landed = try #require(Self.files(receiver.spool.inbound).first { $0.contains(id.rawValue) })
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(receiver.spool.inbound)/\(landed)")))
-        #expect(bytes == full, "the file is taken whole, byte-identical")
+        let identical = bytes == full
+        #expect(identical, "the file is taken whole and arrives byte-identical")
     }
 }

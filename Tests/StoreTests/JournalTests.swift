@@ -56,8 +56,12 @@ struct JournalTests {
         let journal = try Journal(path: directory + "/j.sqlite")
         let id = SEDID.random()
         _ = try await journal.insert(try record(id), ticket: nil, detail: nil)
-        #expect(try await journal.transition(id, .outbound, to: .sent, onlyFrom: [.accepted], file: nil, detail: "CN receipt"))
-        #expect(try await journal.transition(id, .outbound, to: .sent, onlyFrom: [.accepted], file: nil, detail: nil) == false)
+        #expect(
+            try await journal.transition(
+                id, .outbound, to: .sent, onlyFrom: [.accepted], file: nil, detail: "CN receipt"))
+        #expect(
+            try await journal.transition(id, .outbound, to: .sent, onlyFrom: [.accepted], file: nil, detail: nil)
+                == false)
         #expect(try await journal.transition(id, .outbound, to: .delivered, onlyFrom: [.sent], file: nil, detail: nil))
         #expect(try await journal.history(id).map(\.state) == [.accepted, .sent, .delivered])
         #expect(try await journal.counts()[.outbound]?[.delivered] == 1)
@@ -77,7 +81,8 @@ struct JournalTests {
     func signals() async throws {
         let journal = try Journal(path: directory + "/j.sqlite")
         let id = SEDID.random()
-        let signal = SignalRecord(peer: NodeID("AP-BE")!, sedId: id, kind: "delivered", node: NodeID("AP-DK")!, at: "now")
+        let signal = SignalRecord(
+            peer: NodeID("AP-BE")!, sedId: id, kind: "delivered", node: NodeID("AP-DK")!, at: "now")
         try await journal.enqueueSignal(signal)
         try await journal.enqueueSignal(signal)
         let pending = try await journal.pendingSignals(peer: nil, limit: 10)
