@@ -26,7 +26,7 @@ public struct AccessPoint: Sendable {
     /// The journal, for the offline tools (`queue`, `trace`).
     public var store: any MessageStore { journal }
 
-    /// Finishes interrupted work, then returns the services to run: intake, sender, protocol server.
+    /// Finishes interrupted work, then returns the services to run: protocol server, intake, sender, take-up.
     public func services() async throws(SedgateError) -> [any Service] {
         let bell = Doorbell()
         let intake = IntakeQueue(configuration: configuration, journal: journal, logger: logger, sender: bell)
@@ -41,6 +41,7 @@ public struct AccessPoint: Sendable {
             server,
             IntakeService(queue: intake, settle: configuration.settle, logger: logger),
             OutboundSender(configuration: configuration, journal: journal, client: client, bell: bell, logger: logger),
+            TakeUpWatcher(configuration: configuration, journal: journal, sender: bell, logger: logger),
         ]
     }
 }

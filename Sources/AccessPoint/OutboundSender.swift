@@ -8,7 +8,7 @@ import ServiceLifecycle
 import Spool
 import Transport
 
-/// Sends accepted SEDs to the CN in order; a `sent` report follows each CN receipt.
+/// Sends accepted SEDs to the CN in order (a `sent` report follows each CN receipt), then queued receipts.
 final class OutboundSender: Service {
     let configuration: AccessPointConfiguration
     let journal: any MessageStore
@@ -53,16 +53,25 @@ final class OutboundSender: Service {
     private func drain(_ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
         while !Task.isCancelled {
             let batch: [MessageRecord]
+            let signals: [SignalRecord]
             do {
                 batch = try await journal.records(
                     .outbound, in: .accepted, peer: configuration.coordinationNode, limit: 64)
+                signals = try await journal.pendingSignals(peer: configuration.coordinationNode, limit: 64)
             } catch {
                 logger.error("cannot read the journal", metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
             }
-            if batch.isEmpty { return nil }
+            if batch.isEmpty && signals.isEmpty { return nil }
             for record in batch {
                 if let retryAt = await send(record, &schedule) { return retryAt }
+            }
+            // Receipts for the CN (`routed`: the national side took a SED this AP received).
+            let receipts = ReceiptSender(
+                node: configuration.node, peer: configuration.coordinationNode, url: configuration.coordinationNodeURL,
+                client: client, journal: journal, logger: logger)
+            for signal in signals {
+                if let retryAt = await receipts.send(signal, &schedule) { return retryAt }
             }
         }
         return nil

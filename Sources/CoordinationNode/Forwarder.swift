@@ -54,8 +54,10 @@ struct Forwarder: Sendable {
             for record in deliveries {
                 if let retryAt = await forward(record, &schedule) { return retryAt }
             }
+            let receipts = ReceiptSender(
+                node: configuration.node, peer: peer, url: url, client: client, journal: journal, logger: logger)
             for signal in signals {
-                if let retryAt = await relay(signal, &schedule) { return retryAt }
+                if let retryAt = await receipts.send(signal, &schedule) { return retryAt }
             }
         }
         return nil
@@ -105,27 +107,6 @@ struct Forwarder: Sendable {
             logger.error("cannot journal a destination receipt", metadata: ["error": "\(error)"])
             return schedule.failed(now: .now)
         }
-        return nil
-    }
-
-    private func relay(_ signal: SignalRecord, _ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
-        guard let kind = Receipt.Kind(rawValue: signal.kind) else {
-            try? await journal.completeSignal(id: signal.id)
-            return nil
-        }
-        let message = ProtocolMessage(
-            action: .receipt, from: configuration.node, to: peer,
-            receipt: Receipt(sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at))
-        guard let reply = await exchange(message, signal.sedId, &schedule) else { return schedule.failed(now: .now) }
-        if let fault = reply.fault, !fault.isSenderFault || fault.code == .backPressure {
-            return schedule.failed(now: .now, retryAfter: fault.retryAfter)
-        }
-        // A refused receipt (the AP does not know the SED) cannot succeed later: drop it, with a trace in the log.
-        if let fault = reply.fault {
-            logger.warning("a receipt was refused", metadata: ["sedId": "\(signal.sedId)", "fault": "\(fault.reason)"])
-        }
-        schedule.succeeded()
-        try? await journal.completeSignal(id: signal.id)
         return nil
     }
 

@@ -102,5 +102,11 @@ struct SpoolContractTests {
         let bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: "\(receiver.spool.inbound)/\(landed)")))
         let identical = bytes == full
         #expect(identical, "the file is taken whole and arrives byte-identical")
+
+        // The national side at AP-DK takes the file: AP-BE learns it was routed.
+        try FileManager.default.removeItem(atPath: "\(receiver.spool.inbound)/\(landed)")
+        try await Wait.until("a routed report for the taken file", timeout: .seconds(30)) {
+            Self.reported(sender, "slow.xml", "routed")
+        }
     }
 }
