@@ -133,7 +133,7 @@ let package = Package(
         .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SedgateCore", "SedgateTesting"],
+            dependencies: ["SedgateCore", "SedgateTesting", "Spool", "Store"],
             swiftSettings: strict
         ),
     ]

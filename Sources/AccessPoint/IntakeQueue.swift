@@ -99,9 +99,11 @@ struct IntakeQueue: Sendable {
             let bytes = try SpoolFile.read(path, maxBytes: configuration.maxDocumentBytes)
             let document = try SEDReader.read(bytes, source: "outbound/\(name)")
             sedId = document.envelope.sedId
-            let record = try await accept(document, name: name)
+            let record = try accept(document, name: name, ticket: ticket)
             sedId = record.sedId
+            // The journal's seen-set decides: an SED id accepted before is refused, never sent twice.
             guard try await journal.insert(record, ticket: ticket, detail: "taken from outbound/\(name)") else {
+                try? FileManager.default.removeItem(atPath: layout.root + "/" + record.payloadPath)
                 throw duplicate(record.sedId, name: name)
             }
             try? FileManager.default.removeItem(atPath: path)
@@ -113,8 +115,9 @@ struct IntakeQueue: Sendable {
         }
     }
 
-    /// Completes the envelope (SED id, creation time, sending AP) and stores the final bytes.
-    private func accept(_ document: SEDDocument, name: String) async throws(SedgateError) -> MessageRecord {
+    /// Completes the envelope (SED id, creation time, sending AP) and stores the final bytes under the
+    /// ticket's name (unique, so a duplicate can never overwrite the stored copy of the SED it repeats).
+    private func accept(_ document: SEDDocument, name: String, ticket: String) throws(SedgateError) -> MessageRecord {
         let envelope = document.envelope
         if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
             throw SedgateError(
@@ -123,13 +126,12 @@ struct IntakeQueue: Sendable {
                 location: .init(file: "outbound/\(name)", field: "Envelope/SendingAP"))
         }
         let sedId = envelope.sedId ?? SEDID.random()
-        if try await journal.record(sedId, .outbound) != nil { throw duplicate(sedId, name: name) }
         var additions: [EnvelopeField: String] = [:]
         if envelope.sedId == nil { additions[.sedId] = sedId.rawValue }
         if envelope.createdAt == nil { additions[.createdAt] = Timestamp.now() }
         if envelope.sendingAP == nil { additions[.sendingAP] = configuration.node.rawValue }
         let final = additions.isEmpty ? document : try EnvelopeCompletion.completing(document, with: additions)
-        let storeName = "\(sedId).xml"
+        let storeName = "out-\(ticket).xml"
         try SpoolFile.writeAtomically(final.bytes, to: layout.store + "/" + storeName, tmpDirectory: layout.tmp)
         return MessageRecord(
             sedId: sedId, direction: .outbound, state: .accepted, file: name, peer: configuration.coordinationNode,

@@ -9,6 +9,7 @@ public import SedgateCore
 /// by `__` (`profile/claim.xml` → `profile__claim.xml`), `<id>` the SED id (or the intake ticket when no SED id was
 /// assigned, or `unidentified`), `<state>` the `SEDState` raw value. A batch job waiting for delivery globs
 /// `reports/<name>.*.delivered.json`. Each file is written atomically: a reader never sees a partial report.
+/// Reports are not fsynced (the journal is); after a power cut the newest reports may be missing, never wrong.
 public struct ReportWriter: Sendable {
     /// The `reports/` folder.
     public let directory: String
@@ -47,7 +48,9 @@ public struct ReportWriter: Sendable {
                 cause: error)
         }
         let path = Syscall.join(directory, Self.fileName(for: report))
-        try SpoolFile.writeAtomically(Array(data) + [UInt8(ascii: "\n")], to: path)
+        // Atomic but not fsynced: a report is derived from the journal (the truth, which is fsynced) and
+        // survives a process kill; flushing every report would double the fsyncs per SED.
+        try SpoolFile.writeAtomically(Array(data) + [UInt8(ascii: "\n")], to: path, durable: false)
         return path
     }
 }

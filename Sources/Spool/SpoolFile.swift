@@ -12,8 +12,12 @@ public enum SpoolFile {
     /// The bytes go to a temporary name first (`.name.<random>.tmp`, in the target's directory or in
     /// `tmpDirectory`, which must be on the same file system), are fsynced, renamed over `path` (replacing
     /// what was there), and the directory is fsynced. On failure the temporary file is removed.
+    ///
+    /// With `durable: false` the fsyncs are skipped: the write is still atomic for every reader and survives
+    /// a process kill (the page cache outlives the process), but not necessarily a power cut. For files
+    /// that can be derived again from the journal, such as reports.
     public static func writeAtomically(
-        _ bytes: [UInt8], to path: String, tmpDirectory: String? = nil
+        _ bytes: [UInt8], to path: String, tmpDirectory: String? = nil, durable: Bool = true
     )
         throws(SedgateError)
     {
@@ -38,7 +42,7 @@ public enum SpoolFile {
         defer { if !committed { unlink(temporary) } }
 
         var code = Syscall.writeAll(fd, bytes)
-        if code == 0, fsync(fd) != 0 { code = errno }
+        if code == 0, durable, fsync(fd) != 0 { code = errno }
         if close(fd) != 0, code == 0 { code = errno }
         guard code == 0 else {
             throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
@@ -49,6 +53,7 @@ public enum SpoolFile {
                 remedy: "the temporary folder must be on the same file system as the target")
         }
         committed = true
+        guard durable else { return }
         try fsyncDirectory(directory)
         if let tmpDirectory, tmpDirectory != directory { try fsyncDirectory(tmpDirectory) }
     }

@@ -55,7 +55,7 @@ struct BenchCommand: AsyncParsableCommand {
                 let id = String(name.dropLast(4).suffix(36))
                 if arrived[id] == nil, committed[id] != nil { arrived[id] = .now }
             }
-            try await Task.sleep(for: .milliseconds(5))
+            try await Task.sleep(for: .milliseconds(25))
         }
         let elapsed = (arrived.values.max()! - start)
         let latencies = arrived.map { id, at in at - committed[id]! }.sorted()

@@ -40,10 +40,28 @@ struct SpoolContractTests {
             .replacingOccurrences(of: "<Receiver>DK:0002</Receiver>", with: "<Receiver>Denmark</Receiver>")
         try Self.commit(Array(badReceiver.utf8), as: "bad-receiver.xml", to: sender)
         try Self.commit(SampleSED.make(sedId: nil), as: "good.xml", to: sender)
+        // The same SED dropped twice (a rerun batch job): it travels once, the second drop is refused.
+        let twiceId = SEDID.random()
+        let twice = SampleSED.make(sedId: twiceId)
+        try Self.commit(twice, as: "first.xml", to: sender)
 
         try await Wait.until("the good SED to be delivered", timeout: .seconds(60)) {
             Self.reported(sender, "good.xml", "delivered")
         }
+        try await Wait.until("the first drop to be accepted", timeout: .seconds(30)) {
+            Self.reported(sender, "first.xml", "accepted")
+        }
+        try Self.commit(twice, as: "again.xml", to: sender)
+        try await Wait.until("the second drop to be rejected", timeout: .seconds(30)) {
+            Self.reported(sender, "again.xml", "rejected")
+        }
+        let duplicateError = try String(contentsOfFile: "\(sender.spool.rejected)/again.xml.error", encoding: .utf8)
+        #expect(duplicateError.contains("code: duplicate"), "\(duplicateError)")
+        try await Wait.until("the first drop to be delivered", timeout: .seconds(60)) {
+            Self.reported(sender, "first.xml", "delivered")
+        }
+        let copies = Self.files(topology.node("AP-DK").spool.inbound).filter { $0.contains(twiceId.rawValue) }
+        #expect(copies.count == 1, "the SED dropped twice landed once: \(copies)")
         try await Wait.until("both bad files to be rejected", timeout: .seconds(30)) {
             Self.reported(sender, "broken.xml", "rejected") && Self.reported(sender, "bad-receiver.xml", "rejected")
         }
