@@ -65,6 +65,7 @@ let package = Package(
             dependencies: [
                 "SedgateCore",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Metrics", package: "swift-metrics"),
             ],
             swiftSettings: strict
         ),

@@ -3,6 +3,7 @@
 
 import Foundation
 public import GRDB
+import Metrics
 public import SedgateCore
 
 /// The SQLite journal of one node. One file, WAL mode, every write a durable transaction.
@@ -124,7 +125,7 @@ public final class Journal: MessageStore {
     public func insert(_ record: MessageRecord, ticket: String?, detail: String?) async throws(SedgateError) -> Bool {
         let envelopeJSON = try Journal.encode(record.envelope)
         let now = Journal.timestamp()
-        return try await write("journal SED \(record.sedId)") { db in
+        let inserted = try await write("journal SED \(record.sedId)") { db in
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO message
@@ -145,6 +146,8 @@ public final class Journal: MessageStore {
                 db: db)
             return true
         }
+        if inserted { Journal.count(record.direction, record.state) }
+        return inserted
     }
 
     @discardableResult
@@ -153,7 +156,7 @@ public final class Journal: MessageStore {
         detail: String?
     ) async throws(SedgateError) -> Bool {
         let now = Journal.timestamp()
-        return try await write("move SED \(sedId) to \(state)") { db in
+        let moved = try await write("move SED \(sedId) to \(state)") { db in
             guard
                 let current = try String.fetchOne(
                     db, sql: "SELECT state FROM message WHERE sedId = ? AND direction = ?",
@@ -170,6 +173,8 @@ public final class Journal: MessageStore {
                 HistoryEvent(sedId: sedId, direction: direction, state: state, at: now, detail: detail), db: db)
             return true
         }
+        if moved { Journal.count(direction, state) }
+        return moved
     }
 
     public func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError) {
@@ -275,6 +280,15 @@ public final class Journal: MessageStore {
     // MARK: - Helpers
 
     static func timestamp() -> String { Timestamp.now() }
+
+    /// Counts one SED entering `state` (swift-metrics counter `sedgate_seds_total{direction,state}`):
+    /// every state change passes through the journal, so this is the one place statistics are counted.
+    static func count(_ direction: Direction, _ state: SEDState) {
+        Counter(
+            label: "sedgate_seds_total", dimensions: [("direction", direction.rawValue), ("state", state.rawValue)]
+        )
+        .increment()
+    }
 
     static func appendEvent(_ event: HistoryEvent, db: Database) throws {
         try db.execute(

@@ -78,9 +78,11 @@ struct TraceCommand: AsyncParsableCommand {
         }
         for direction in [Direction.outbound, .relay, .inbound] {
             if let record = try await journal.record(id, direction) {
-                print(
-                    "SED \(id) (\(direction.rawValue)) now \(record.state): \(record.envelope.sedType) \(record.envelope.sender) -> \(record.envelope.receiver), peer \(record.peer), \(record.size) bytes, \(record.file ?? "")"
-                )
+                let envelope = record.envelope
+                var line = "SED \(id) (\(direction.rawValue)) now \(record.state): \(envelope.sedType) "
+                line += "\(envelope.sender) -> \(envelope.receiver), peer \(record.peer), \(record.size) bytes"
+                if let file = record.file { line += ", \(file)" }
+                print(line)
             }
         }
         for event in history {

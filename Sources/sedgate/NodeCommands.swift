@@ -33,7 +33,9 @@ struct CoordinationNodeCommand: AsyncParsableCommand {
 enum NodeRunner {
     static func run(_ options: ConfigOption, role: String) async throws {
         Logs.bootstrap()
-        let configuration = try exitOnError { () throws(SedgateError) in try NodeConfiguration.load(options.config) }
+        let configuration = try exitOnError { () throws(SedgateError) in
+            try NodeConfiguration.load(options.config, expecting: role)
+        }
         var logger = Logger(label: "sedgate.\(configuration.node)")
         logger.logLevel = Logger.Level(rawValue: options.logLevel) ?? .info
         let services: [any Service]

@@ -27,10 +27,16 @@ enum NodeConfiguration {
         }
     }
 
-    /// Reads and checks `path`.
-    static func load(_ path: String) throws(SedgateError) -> NodeConfiguration {
+    /// Reads and checks `path`; with `expected`, a file for the other role is refused first, by name.
+    static func load(_ path: String, expecting expected: String? = nil) throws(SedgateError) -> NodeConfiguration {
         let file = try ConfigFile(path: path)
         let role = try file.string("node", "role")
+        if let expected, role != expected, ["ap", "cn"].contains(role) {
+            let what = role == "cn" ? "a coordination node" : "an access point"
+            throw file.fail(
+                "node", "role",
+                "is \"\(role)\": this file configures \(what); start it with `sedgate \(role) --config \(path)`")
+        }
         let node = try file.node("node", "id")
         let spool = SpoolLayout(root: try file.string("node", "spool"))
         let host = try file.string("server", "host", default: "127.0.0.1")

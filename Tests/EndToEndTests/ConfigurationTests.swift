@@ -1,0 +1,79 @@
+// ConfigurationTests: a node refuses a wrong configuration at start, with exit code 2 and a message that
+// names the file, the table and key (or the line) and what is wrong.
+
+import Foundation
+import SedgateCore
+import SedgateTesting
+import Testing
+
+@Suite("Configuration errors, real process")
+struct ConfigurationTests {
+    /// Runs `sedgate ap --config FILE` and returns its exit code and standard error.
+    static func start(with text: String) throws -> (status: Int32, errors: String) {
+        let directory = try TemporaryDirectory("config")
+        let path = directory.appending("node.toml")
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: try SedgateBinary.path())
+        process.arguments = ["ap", "--config", path]
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        try process.run()
+        let output = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    }
+
+    static let valid = """
+        [node]
+        id = "AP-BE"
+        role = "ap"
+        spool = "/nonexistent/never-created"
+        [server]
+        port = 1
+        [tls]
+        certificate = "a.crt"
+        private-key = "a.key"
+        ca = "ca.crt"
+        [cn]
+        id = "CN"
+        url = "https://127.0.0.1:2"
+
+        """
+
+    @Test("a misspelt key is refused by name instead of silently becoming a default")
+    func unknownKey() throws {
+        let result = try Self.start(with: Self.valid + "[intake]\nsettle_ms = 100\n")
+        #expect(result.status == 2)
+        #expect(result.errors.contains("[intake] settle_ms is not a known setting"), "\(result.errors)")
+    }
+
+    @Test("a missing key is named with its table")
+    func missingKey() throws {
+        let result = try Self.start(with: Self.valid.replacingOccurrences(of: "id = \"CN\"\n", with: ""))
+        #expect(result.status == 2)
+        #expect(result.errors.contains("[cn] id is missing"), "\(result.errors)")
+    }
+
+    @Test("invalid TOML is reported with its line")
+    func badSyntax() throws {
+        let result = try Self.start(with: "[node]\nid = \"AP-BE\"\nrole = \n")
+        #expect(result.status == 2)
+        #expect(result.errors.contains("line 3"), "\(result.errors)")
+    }
+
+    @Test("a value of the wrong kind says what kind is expected")
+    func wrongType() throws {
+        let result = try Self.start(with: Self.valid.replacingOccurrences(of: "port = 1", with: "port = \"1\""))
+        #expect(result.status == 2)
+        #expect(result.errors.contains("[server] port must be an integer"), "\(result.errors)")
+    }
+
+    @Test("a coordination node's file given to `sedgate ap` is refused with the right command to use")
+    func wrongRole() throws {
+        let result = try Self.start(with: Self.valid.replacingOccurrences(of: "role = \"ap\"", with: "role = \"cn\""))
+        #expect(result.status == 2)
+        #expect(result.errors.contains("configures a coordination node; start it with `sedgate cn"), "\(result.errors)")
+    }
+}
