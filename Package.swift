@@ -28,6 +28,7 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -35,6 +36,11 @@ let package = Package(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibXSLT",
+            pkgConfig: "libexslt",
+            providers: [.apt(["libxslt1-dev"])]
         ),
 
         // Value types and protocols. No I/O.
@@ -57,6 +63,22 @@ let package = Package(
             name: "Documents",
             dependencies: ["SedgateCore", "CLibXML2"],
             resources: [.copy("Schemas")],
+            swiftSettings: strict
+        ),
+        // The conversion function library: dates, exact decimals, code lists, regex, transliteration, and
+        // XSLT (libxslt) with those functions registered, for XML ⇄ XML version migration.
+        .target(
+            name: "ConversionFunctions",
+            dependencies: ["SedgateCore", "Documents", "CLibXML2", "CLibXSLT"],
+            swiftSettings: strict
+        ),
+        // The mapping language: MTF / flat-file layouts and their binding to SED XML, both ways, streaming.
+        .target(
+            name: "Conversion",
+            dependencies: [
+                "SedgateCore", "Documents", "ConversionFunctions", "CLibXML2",
+                .product(name: "Yams", package: "Yams"),
+            ],
             swiftSettings: strict
         ),
         // The journal: SED ids, states, history, seen-set, queues (SQLite through GRDB).
@@ -111,7 +133,7 @@ let package = Package(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
-                "SedgateTesting",
+                "SedgateTesting", "Conversion", "ConversionFunctions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -131,6 +153,11 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SedgateTesting"], swiftSettings: strict),
         .testTarget(name: "DocumentsTests", dependencies: ["Documents"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: strict),
+        .testTarget(
+            name: "ConversionFunctionsTests", dependencies: ["ConversionFunctions", "Documents"], swiftSettings: strict),
+        .testTarget(
+            name: "ConversionTests", dependencies: ["Conversion", "ConversionFunctions", "Documents"],
+            swiftSettings: strict),
         .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",

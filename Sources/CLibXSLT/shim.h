@@ -1,0 +1,9 @@
+#include <libxml/xmlversion.h>
+#undef LIBXML_ICU_ENABLED
+#include <libxslt/xslt.h>
+#include <libxslt/xsltInternals.h>
+#include <libxslt/transform.h>
+#include <libxslt/xsltutils.h>
+#include <libxslt/extensions.h>
+#include <libxslt/security.h>
+#include <libexslt/exslt.h>

@@ -1,0 +1,2 @@
+// Placeholder; the mapping-engine helper replaces this file.
+enum ConversionPlaceholder {}
