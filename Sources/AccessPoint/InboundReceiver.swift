@@ -127,15 +127,14 @@ struct InboundReceiver: MessageHandler {
             state = .routed
             allowedFrom = [.accepted, .sent, .delivered]
         }
-        if try await journal.transition(
+        // Reports before the journal, and on every receipt, even a repeated one: the CN repeats a receipt until
+        // this answer reaches it, so a kill between the two writes can never lose a report. The states a receipt
+        // implies are reported too (a relayed receipt can overtake the CN's own answer).
+        let order: [SEDState] = [.sent, .delivered, .routed]
+        for implied in order.prefix(through: order.firstIndex(of: state)!) { report(implied, record) }
+        try await journal.transition(
             receipt.sedId, .outbound, to: state, onlyFrom: allowedFrom, file: nil,
             detail: "\(receipt.kind) at \(receipt.node) at \(receipt.at)")
-        {
-            // A relayed receipt can overtake the CN's own answer: a batch job waiting for `sent` still gets it.
-            if record.state == .accepted, state != .sent { report(.sent, record) }
-            if record.state == .sent || record.state == .accepted, state == .routed { report(.delivered, record) }
-            report(state, record)
-        }
         return ProtocolMessage(
             messageID: "urn:uuid:\(UUID().uuidString.lowercased())", action: .receipt, from: configuration.node,
             to: message.from, relatesTo: message.messageID, envelope: nil, payload: nil,

@@ -66,9 +66,12 @@ struct IntakeQueue: Sendable {
         for intake in try await journal.openIntakes() {
             let path = intakePath(intake.ticket)
             if let sedId = try await journal.sedId(forTicket: intake.ticket) {
-                // Accepted just before the crash: only the leftovers remain.
+                // Accepted just before the crash: only the leftovers remain (and perhaps the report).
                 try? FileManager.default.removeItem(atPath: path)
                 try await journal.endIntake(ticket: intake.ticket, rejected: nil)
+                if let record = try await journal.record(sedId, .outbound) {
+                    report(.accepted, name: intake.name, sedId: sedId, ticket: intake.ticket, envelope: record.envelope)
+                }
                 logger.info("intake already accepted before restart", metadata: ["sedId": "\(sedId)"])
             } else if FileManager.default.fileExists(atPath: path) {
                 logger.info("resuming an interrupted intake", metadata: ["file": "\(intake.name)"])
@@ -81,7 +84,11 @@ struct IntakeQueue: Sendable {
         // Files in var/intake/ without an intake row were accepted (the row went with the SED row).
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: layout.intake)) ?? []
         for ticket in leftovers where !ticket.hasPrefix(".") {
-            if try await journal.sedId(forTicket: ticket) != nil {
+            if let sedId = try await journal.sedId(forTicket: ticket) {
+                if let record = try await journal.record(sedId, .outbound) {
+                    report(
+                        .accepted, name: record.file ?? ticket, sedId: sedId, ticket: ticket, envelope: record.envelope)
+                }
                 try? FileManager.default.removeItem(atPath: intakePath(ticket))
             } else {
                 await process(ticket: ticket, name: "recovered-\(ticket)")
@@ -106,8 +113,10 @@ struct IntakeQueue: Sendable {
                 try? FileManager.default.removeItem(atPath: layout.root + "/" + record.payloadPath)
                 throw duplicate(record.sedId, name: name)
             }
-            try? FileManager.default.removeItem(atPath: path)
+            // The report before the intake file goes: a kill in between leaves the file, and recovery
+            // (which finds it already accepted) writes the report again.
             report(.accepted, name: name, sedId: record.sedId, ticket: ticket, envelope: record.envelope)
+            try? FileManager.default.removeItem(atPath: path)
             logger.info("accepted", metadata: ["file": "\(name)", "sedId": "\(record.sedId)"])
             sender.ring()
         } catch {

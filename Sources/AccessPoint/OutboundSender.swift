@@ -101,13 +101,13 @@ final class OutboundSender: Service {
         }
         if let receipt = reply.receipt, receipt.sedId == record.sedId {
             schedule.succeeded()
+            // The report first: the CN holds the SED, so `sent` is already true. Written after the journal,
+            // a kill in between would lose it for good (the record would no longer be `accepted`).
+            report(.sent, record)
             do {
-                if try await journal.transition(
+                try await journal.transition(
                     record.sedId, .outbound, to: .sent, onlyFrom: [.accepted], file: nil,
                     detail: "stored at \(receipt.node) at \(receipt.at)")
-                {
-                    report(.sent, record)
-                }
             } catch {
                 logger.error(
                     "cannot journal the CN receipt; will resend (the CN drops the duplicate)",
