@@ -28,12 +28,14 @@ public struct AccessPointConfiguration: Sendable {
     /// Retry bounds towards the CN.
     public var retryInitial: Duration
     public var retryMaximum: Duration
+    /// When to refuse deliveries from the CN and pause intake (free disk on the spool).
+    public var capacity: Capacity
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
         coordinationNodeURL: String, settle: Duration = .milliseconds(500), maxDocumentBytes: Int = 16 << 20,
         inboundTemplate: FileNameTemplate, retryInitial: Duration = .milliseconds(250),
-        retryMaximum: Duration = .seconds(30)
+        retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity()
     ) {
         self.node = node
         self.spool = spool
@@ -47,5 +49,6 @@ public struct AccessPointConfiguration: Sendable {
         self.inboundTemplate = inboundTemplate
         self.retryInitial = retryInitial
         self.retryMaximum = retryMaximum
+        self.capacity = capacity
     }
 }

@@ -67,6 +67,11 @@ struct InboundReceiver: MessageHandler {
             logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sedId)"])
             return receipt(for: message, sedId: sedId)
         }
+        if let refusal = configuration.capacity.refusal(
+            queued: 0, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
+        {
+            throw refusal
+        }
         let document = try SEDReader.read(payload, source: "SED \(sedId) from \(message.from)")
         guard document.envelope.sedId == sedId else {
             throw SedgateError(
@@ -158,6 +163,6 @@ struct InboundReceiver: MessageHandler {
     private func reply(to message: ProtocolMessage, fault error: any Error) -> ProtocolMessage {
         let reason = error as? SedgateError ?? SedgateError(.storage, "\(error)")
         logger.warning("refused a message", metadata: ["from": "\(message.from)", "error": "\(reason)"])
-        return message.replying(with: Fault(reason, isSenderFault: reason.code.isPermanent))
+        return message.replying(with: Fault(reason, retryAfter: configuration.capacity.retryAfter))
     }
 }

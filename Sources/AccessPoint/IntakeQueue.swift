@@ -33,6 +33,7 @@ struct IntakeQueue: Sendable {
 
     /// Takes one committed file. Never throws: every outcome is a journal entry and a file move.
     func take(_ file: CommittedFile) async {
+        await waitForSpace()
         let ticket = UUID().uuidString.lowercased()
         do {
             try await journal.beginIntake(
@@ -54,6 +55,20 @@ struct IntakeQueue: Sendable {
             return
         }
         await process(ticket: ticket, name: file.relativePath)
+    }
+
+    /// Back-pressure towards the national side: while the spool's disk is under its floor, nothing is taken
+    /// (files simply wait in outbound/, committed and safe) rather than failing half-way.
+    private func waitForSpace() async {
+        var warned = false
+        while !Task.isCancelled,
+            let refusal = configuration.capacity.refusal(queued: 0, freeBytes: FreeSpace.bytes(at: layout.root))
+        {
+            if !warned { logger.warning("intake paused", metadata: ["reason": "\(refusal.message)"]) }
+            warned = true
+            try? await Task.sleep(for: .seconds(1))
+        }
+        if warned { logger.notice("intake resumed") }
     }
 
     /// Refuses something dropped in outbound/ that is not a committable file (a symlink, a bad name, a directory).

@@ -17,10 +17,13 @@ public struct CoordinationNodeConfiguration: Sendable {
     public var routes: RoutingTable
     public var retryInitial: Duration
     public var retryMaximum: Duration
+    /// When to refuse new SEDs with back-pressure (queue depth of SEDs waiting to be forwarded, free disk).
+    public var capacity: Capacity
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, peers: [NodeID: String],
-        routes: RoutingTable, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(30)
+        routes: RoutingTable, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(30),
+        capacity: Capacity = Capacity()
     ) {
         self.node = node
         self.spool = spool
@@ -31,5 +34,6 @@ public struct CoordinationNodeConfiguration: Sendable {
         self.routes = routes
         self.retryInitial = retryInitial
         self.retryMaximum = retryMaximum
+        self.capacity = capacity
     }
 }

@@ -32,7 +32,7 @@ struct RelayHandler: MessageHandler {
         } catch {
             let reason = error as? SedgateError ?? SedgateError(.storage, "\(error)")
             logger.warning("refused a message", metadata: ["from": "\(message.from)", "error": "\(reason)"])
-            return message.replying(with: Fault(reason, isSenderFault: reason.code.isPermanent))
+            return message.replying(with: Fault(reason, retryAfter: configuration.capacity.retryAfter))
         }
     }
 
@@ -59,6 +59,13 @@ struct RelayHandler: MessageHandler {
         if try await journal.record(sedId, .relay) != nil {
             logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sedId)", "from": "\(message.from)"])
             return storedReceipt(message, sedId)
+        }
+        // Back-pressure (FS-59): over capacity, refuse before storing; the sender keeps the SED and retries.
+        let queued = try await journal.count(.relay, in: .stored)
+        if let refusal = configuration.capacity.refusal(
+            queued: queued, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
+        {
+            throw refusal
         }
         envelope.receivingAP = destination
         let storeName = "relay-\(sedId).bin"

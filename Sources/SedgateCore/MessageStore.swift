@@ -145,6 +145,8 @@ public protocol MessageStore: Sendable {
     func history(_ sedId: SEDID) async throws(SedgateError) -> [HistoryEvent]
     /// How many SEDs are in each (direction, state).
     func counts() async throws(SedgateError) -> [Direction: [SEDState: Int]]
+    /// How many SEDs are in one (direction, state): the queue depth back-pressure looks at.
+    func count(_ direction: Direction, in state: SEDState) async throws(SedgateError) -> Int
 
     /// Queues a receipt to send to `signal.peer`; idempotent on (peer, sedId, kind).
     func enqueueSignal(_ signal: SignalRecord) async throws(SedgateError)

@@ -41,10 +41,12 @@ public final class Topology: @unchecked Sendable {
 
     /// Writes a fresh topology under `directory`: a CN and one access point per entry of `accessPoints`
     /// (node id → the country it serves), certificates, configurations with free loopback ports.
+    /// `coordinationNodeSettings` is TOML appended to the CN's file (e.g. a `[limits]` table).
     public convenience init(
         directory: String, executable: String,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
-        settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml"
+        settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml",
+        coordinationNodeSettings: String = ""
     ) throws {
         let pki = directory + "/pki"
         try PKI.generate(in: pki, nodes: ["CN"] + accessPoints.map(\.id))
@@ -117,6 +119,7 @@ public final class Topology: @unchecked Sendable {
             \(peers)
             [routes]
             \(routes)
+            \(coordinationNodeSettings)
             """, to: cnConfig)
         nodes.insert(
             Node(id: "CN", role: "cn", config: cnConfig, spool: SpoolLayout(root: cnSpool), port: cnPort), at: 0)

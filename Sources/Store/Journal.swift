@@ -239,6 +239,14 @@ public final class Journal: MessageStore {
         }
     }
 
+    public func count(_ direction: Direction, in state: SEDState) async throws(SedgateError) -> Int {
+        try await read("count \(direction.rawValue) SEDs in \(state)") { db in
+            try Int.fetchOne(
+                db, sql: "SELECT COUNT(*) FROM message WHERE direction = ? AND state = ?",
+                arguments: [direction.rawValue, state.rawValue]) ?? 0
+        }
+    }
+
     // MARK: - Signals
 
     public func enqueueSignal(_ signal: SignalRecord) async throws(SedgateError) {

@@ -125,6 +125,13 @@ public struct Fault: Sendable, Equatable {
     }
 
     /// The fault that reports `error` to the peer; `isSenderFault` says whose fault it was.
+    /// The fault answering `error`: a sender fault when retrying cannot help (`Code.isPermanent`), and for
+    /// back-pressure a `RetryAfter` of `retryAfter`.
+    public init(_ error: SedgateError, retryAfter: Duration) {
+        self.init(error, isSenderFault: error.code.isPermanent)
+        if error.code == .backPressure { retryAfterSeconds = Int(retryAfter.components.seconds) }
+    }
+
     public init(_ error: SedgateError, isSenderFault: Bool) {
         self.init(code: error.code, reason: error.description, isSenderFault: isSenderFault)
     }

@@ -47,6 +47,9 @@ enum NodeConfiguration {
             trustRootsPath: try file.string("tls", "ca"))
         let retryInitial = try file.milliseconds("retry", "initial-ms", default: 250)
         let retryMaximum = try file.milliseconds("retry", "maximum-ms", default: 30_000)
+        let minFreeMB = try file.int("limits", "min-free-mb", default: 64)
+        let retryAfter = try file.int("limits", "retry-after-s", default: 30)
+        var capacity = Capacity(minFreeBytes: Int64(minFreeMB) << 20, retryAfter: .seconds(retryAfter))
         let result: NodeConfiguration
         switch role {
         case "ap":
@@ -63,7 +66,8 @@ enum NodeConfiguration {
                     coordinationNode: try file.node("cn", "id"), coordinationNodeURL: try file.string("cn", "url"),
                     settle: try file.milliseconds("intake", "settle-ms", default: 500),
                     maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
-                    inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum))
+                    inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
+                    capacity: capacity))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {
@@ -77,12 +81,14 @@ enum NodeConfiguration {
                 }
                 routes[key] = id
             }
+            let maxQueued = try file.int("limits", "max-queued", default: 1_000_000)
+            capacity.maxQueued = maxQueued
             let table: RoutingTable
             do { table = try RoutingTable(routes) } catch { throw file.fail("routes", nil, error.message) }
             result = .coordinationNode(
                 CoordinationNodeConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls, peers: peers, routes: table,
-                    retryInitial: retryInitial, retryMaximum: retryMaximum))
+                    retryInitial: retryInitial, retryMaximum: retryMaximum, capacity: capacity))
         default:
             throw file.fail(
                 "node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")
