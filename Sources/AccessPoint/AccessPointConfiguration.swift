@@ -1,6 +1,7 @@
 // AccessPointConfiguration: everything one access point needs to run, already validated.
 // The executable builds it from `etc/<node>.toml`; tests build it directly.
 
+public import Documents
 public import SedgateCore
 public import Spool
 public import Transport
@@ -30,12 +31,17 @@ public struct AccessPointConfiguration: Sendable {
     public var retryMaximum: Duration
     /// When to refuse deliveries from the CN and pause intake (free disk on the spool).
     public var capacity: Capacity
+    /// Content rules per SED type and version (XSD + Schematron); nil: the envelope schema only.
+    public var validator: SEDValidator?
+    /// What a rule violation does to an outbound SED. Inbound SEDs that break a rule are always refused.
+    public var outboundValidation: ValidationPolicy
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
         coordinationNodeURL: String, settle: Duration = .milliseconds(500), maxDocumentBytes: Int = 16 << 20,
         inboundTemplate: FileNameTemplate, retryInitial: Duration = .milliseconds(250),
-        retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity()
+        retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity(), validator: SEDValidator? = nil,
+        outboundValidation: ValidationPolicy = .reject
     ) {
         self.node = node
         self.spool = spool
@@ -50,5 +56,7 @@ public struct AccessPointConfiguration: Sendable {
         self.retryInitial = retryInitial
         self.retryMaximum = retryMaximum
         self.capacity = capacity
+        self.validator = validator
+        self.outboundValidation = outboundValidation
     }
 }

@@ -73,6 +73,10 @@ struct InboundReceiver: MessageHandler {
             throw refusal
         }
         let document = try SEDReader.read(payload, source: "SED \(sedId) from \(message.from)")
+        // Inbound SEDs are always validated: one that breaks its rules is refused (a sender fault), never landed.
+        if let validator = configuration.validator, let error = validator.validate(document).firstError() {
+            throw error
+        }
         guard document.envelope.sedId == sedId else {
             throw SedgateError(
                 .protocolViolation,

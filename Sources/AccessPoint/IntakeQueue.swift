@@ -121,6 +121,7 @@ struct IntakeQueue: Sendable {
             let bytes = try SpoolFile.read(path, maxBytes: configuration.maxDocumentBytes)
             let document = try SEDReader.read(bytes, source: "outbound/\(name)")
             sedId = document.envelope.sedId
+            let flagged = try validate(document)
             let record = try accept(document, name: name, ticket: ticket)
             sedId = record.sedId
             // The journal's seen-set decides: an SED id accepted before is refused, never sent twice.
@@ -130,13 +131,30 @@ struct IntakeQueue: Sendable {
             }
             // The report before the intake file goes: a kill in between leaves the file, and recovery
             // (which finds it already accepted) writes the report again.
-            report(.accepted, name: name, sedId: record.sedId, ticket: ticket, envelope: record.envelope)
+            report(
+                .accepted, name: name, sedId: record.sedId, ticket: ticket, envelope: record.envelope, error: flagged)
             try? FileManager.default.removeItem(atPath: path)
             logger.info("accepted", metadata: ["file": "\(name)", "sedId": "\(record.sedId)"])
             sender.ring()
         } catch {
             await reject(path: path, name: name, ticket: ticket, sedId: sedId, error: error)
         }
+    }
+
+    /// Applies the content rules by the outbound policy: `reject` throws the first error; `flag` returns the
+    /// findings (they go into the `accepted` report's reason) and lets the SED through.
+    private func validate(_ document: SEDDocument) throws(SedgateError) -> SedgateError? {
+        guard let validator = configuration.validator, configuration.outboundValidation.validates else { return nil }
+        let report = validator.validate(document)
+        if let refusal = configuration.outboundValidation.refusal(for: report) { throw refusal }
+        let notable = report.findings.filter { $0.severity != .info }
+        guard !notable.isEmpty else { return nil }
+        return SedgateError(
+            .schemaViolation,
+            "accepted with \(report.errors.count) rule errors and \(report.warnings.count) warnings "
+                + "flagged: "
+                + notable.map { "\($0.path ?? "/") line \($0.line.map(String.init) ?? "?"): \($0.message)" }.joined(
+                    separator: "; "))
     }
 
     /// Completes the envelope (SED id, creation time, sending AP) and stores the final bytes under the

@@ -41,12 +41,13 @@ public final class Topology: @unchecked Sendable {
 
     /// Writes a fresh topology under `directory`: a CN and one access point per entry of `accessPoints`
     /// (node id → the country it serves), certificates, configurations with free loopback ports.
-    /// `coordinationNodeSettings` is TOML appended to the CN's file (e.g. a `[limits]` table).
+    /// `coordinationNodeSettings` is TOML appended to the CN's file (e.g. a `[limits]` table), and
+    /// `accessPointSettings` to each access point's.
     public convenience init(
         directory: String, executable: String,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
         settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml",
-        coordinationNodeSettings: String = ""
+        coordinationNodeSettings: String = "", accessPointSettings: String = ""
     ) throws {
         let pki = directory + "/pki"
         try PKI.generate(in: pki, nodes: ["CN"] + accessPoints.map(\.id))
@@ -88,6 +89,7 @@ public final class Topology: @unchecked Sendable {
                 initial-ms = 100
                 maximum-ms = 1000
 
+                \(accessPointSettings)
                 """, to: config)
             nodes.append(Node(id: ap.id, role: "ap", config: config, spool: SpoolLayout(root: spool), port: port))
             peers += "\"\(ap.id)\" = \"https://127.0.0.1:\(port)\"\n"

@@ -2,6 +2,7 @@
 
 import AccessPoint
 import ArgumentParser
+import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
@@ -93,27 +94,89 @@ struct TraceCommand: AsyncParsableCommand {
     }
 }
 
-/// `sedgate validate FILE...`: checks SED documents (safe parse, envelope schema, envelope rules).
+/// `sedgate validate FILE... [--rules DIR]`: checks SED documents: safe parse, the envelope schema and rules,
+/// and the content rules (XSD + Schematron) for each SED's type and version.
 struct ValidateCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "validate", abstract: "Validate SED documents.")
+    static let configuration = CommandConfiguration(
+        commandName: "validate", abstract: "Validate SED documents against the envelope schema and the content rules.")
+    @Option(help: "The content rules folder (<SedType>/<SedVersion>/*.xsd|*.sch); empty for the envelope only.")
+    var rules: String = "etc/validation"
+    @Flag(help: "Print warnings and notes too, not only errors.")
+    var verbose = false
     @Argument(help: "SED files to check.")
     var files: [String]
 
     func run() async throws {
+        let validator: SEDValidator?
+        if rules.isEmpty {
+            validator = nil
+        } else {
+            validator = try exitOnError { () throws(SedgateError) in try SEDValidator(rulesDirectory: rules) }
+        }
         var failures = 0
         for file in files {
             do {
                 let bytes = try SpoolFile.read(file, maxBytes: 64 << 20)
                 let document = try SEDReader.read(bytes, source: file)
+                let envelope = document.envelope
+                guard let report = validator?.validate(document) else {
+                    print("\(file): valid envelope, \(envelope.sedType) \(envelope.sender) -> \(envelope.receiver)")
+                    continue
+                }
+                if !report.isValid { failures += 1 }
+                let verdict = report.isValid ? "valid" : "INVALID"
                 print(
-                    "\(file): valid \(document.envelope.sedType) \(document.envelope.sender) -> \(document.envelope.receiver)"
-                )
+                    "\(file): \(verdict) \(envelope.sedType) \(envelope.sedVersion), \(report.errors.count) errors, "
+                        + "\(report.warnings.count) warnings (rules: \(report.rulesApplied.joined(separator: ", ")))")
+                for finding in report.findings where verbose || finding.severity == .error {
+                    let line = finding.line.map { " line \($0)" } ?? ""
+                    print("  \(finding.severity) \(finding.path ?? "/")\(line): \(finding.message)")
+                }
             } catch {
                 failures += 1
                 print("\(file): \(error)")
             }
         }
         if failures > 0 { throw ExitCode(1) }
+    }
+}
+
+/// `sedgate migrate --stylesheet XSL FILE...`: XML ⇄ XML version migration with libxslt and the function library.
+struct MigrateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "migrate", abstract: "Transform SEDs with an XSLT stylesheet (e.g. conversions/xslt/*.xsl).")
+    @Option(help: "The stylesheet.")
+    var stylesheet: String
+    @Option(help: "Where to write the results (same file names); default: standard output.")
+    var out: String?
+    @Option(name: .customLong("param"), help: "A stylesheet parameter, name=value (repeatable).")
+    var parameters: [String] = []
+    @Argument(help: "SED files to transform.")
+    var files: [String]
+
+    func run() async throws {
+        let library = try exitOnError { () throws(SedgateError) in try FunctionLibrary.standard() }
+        let sheet = try exitOnError { () throws(SedgateError) in try XSLTStylesheet(path: stylesheet, library: library)
+        }
+        var values: [String: String] = [:]
+        for parameter in parameters {
+            let parts = parameter.split(separator: "=", maxSplits: 1).map(String.init)
+            guard parts.count == 2 else { throw ValidationError("--param takes name=value, not '\(parameter)'") }
+            values[parts[0]] = parts[1]
+        }
+        for file in files {
+            let result = try exitOnError { () throws(SedgateError) in
+                let bytes = try SpoolFile.read(file, maxBytes: 64 << 20)
+                return try sheet.transform(bytes, source: file, parameters: values)
+            }
+            if let out {
+                let target = out + "/" + URL(fileURLWithPath: file).lastPathComponent
+                try exitOnError { () throws(SedgateError) in try SpoolFile.writeAtomically(result, to: target) }
+                print("\(file) -> \(target)")
+            } else {
+                FileHandleStandardOutput.write(result)
+            }
+        }
     }
 }
 

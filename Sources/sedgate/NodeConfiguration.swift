@@ -3,6 +3,7 @@
 
 import AccessPoint
 import CoordinationNode
+import Documents
 import Foundation
 import SedgateCore
 import Spool
@@ -60,6 +61,18 @@ enum NodeConfiguration {
             } catch {
                 throw file.fail("inbound", "template", error.message)
             }
+            let rules = try file.string("validation", "rules", default: "")
+            let policyText = try file.string("validation", "outbound", default: "reject")
+            guard let policy = ValidationPolicy(rawValue: policyText) else {
+                throw file.fail(
+                    "validation", "outbound", "is '\(policyText)'; it must be \"reject\", \"flag\" or \"off\"")
+            }
+            let validator: SEDValidator?
+            do {
+                validator = rules.isEmpty ? nil : try SEDValidator(rulesDirectory: rules)
+            } catch {
+                throw file.fail("validation", "rules", error.message)
+            }
             result = .accessPoint(
                 AccessPointConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls,
@@ -67,7 +80,7 @@ enum NodeConfiguration {
                     settle: try file.milliseconds("intake", "settle-ms", default: 500),
                     maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
-                    capacity: capacity))
+                    capacity: capacity, validator: validator, outboundValidation: policy))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {

@@ -10,7 +10,7 @@ struct Sedgate: AsyncParsableCommand {
         abstract: "An EESSI gateway: access point and coordination node, with offline tools.",
         subcommands: [
             AccessPointCommand.self, CoordinationNodeCommand.self, QueueCommand.self, TraceCommand.self,
-            ValidateCommand.self, DemoCommand.self, BenchCommand.self, PKICommand.self,
+            ValidateCommand.self, MigrateCommand.self, DemoCommand.self, BenchCommand.self, PKICommand.self,
         ])
 }
 

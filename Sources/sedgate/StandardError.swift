@@ -16,3 +16,17 @@ enum FileHandleStandardError {
         }
     }
 }
+
+/// Writes bytes to standard output, unbuffered.
+enum FileHandleStandardOutput {
+    static func write(_ bytes: [UInt8]) {
+        var offset = 0
+        bytes.withUnsafeBytes { buffer in
+            while offset < buffer.count {
+                let written = Glibc.write(1, buffer.baseAddress! + offset, buffer.count - offset)
+                if written <= 0 { return }
+                offset += written
+            }
+        }
+    }
+}

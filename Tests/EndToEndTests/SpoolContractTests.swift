@@ -29,7 +29,11 @@ struct SpoolContractTests {
     )
     func badInputIsRejected() async throws {
         let directory = try TemporaryDirectory("e2e-reject")
-        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            accessPointSettings: "[validation]\nrules = \"\(repository)/etc/validation\"\n")
         defer { topology.stopAll() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
@@ -40,6 +44,11 @@ struct SpoolContractTests {
             .replacingOccurrences(of: "<Receiver>DK:0002</Receiver>", with: "<Receiver>Denmark</Receiver>")
         try Self.commit(Array(badReceiver.utf8), as: "bad-receiver.xml", to: sender)
         try Self.commit(SampleSED.make(sedId: nil), as: "good.xml", to: sender)
+        // A SED that breaks a content rule of its type and version (etc/validation/P001/1.0).
+        let sample = try String(contentsOfFile: "\(repository)/etc/samples/pensions-P001-claim.xml", encoding: .utf8)
+        try Self.commit(
+            Array(sample.replacingOccurrences(of: "<pe:Sex>F</pe:Sex>", with: "<pe:Sex>X</pe:Sex>").utf8),
+            as: "bad-sex.xml", to: sender)
         // The same SED dropped twice (a rerun batch job): it travels once, the second drop is refused.
         let twiceId = SEDID.random()
         let twice = SampleSED.make(sedId: twiceId)
@@ -65,6 +74,12 @@ struct SpoolContractTests {
         try await Wait.until("both bad files to be rejected", timeout: .seconds(30)) {
             Self.reported(sender, "broken.xml", "rejected") && Self.reported(sender, "bad-receiver.xml", "rejected")
         }
+        try await Wait.until("the rule violation to be rejected", timeout: .seconds(30)) {
+            Self.reported(sender, "bad-sex.xml", "rejected")
+        }
+        let ruleError = try String(contentsOfFile: "\(sender.spool.rejected)/bad-sex.xml.error", encoding: .utf8)
+        #expect(ruleError.contains("pe:Sex must be M or F"), "\(ruleError)")
+        #expect(ruleError.contains("/SED/Content/pe:PensionClaim/pe:Person/pe:Sex"), "\(ruleError)")
         let rejected = Self.files(sender.spool.rejected)
         #expect(rejected.contains("broken.xml") && rejected.contains("broken.xml.error"))
         #expect(rejected.contains("bad-receiver.xml") && rejected.contains("bad-receiver.xml.error"))
