@@ -31,6 +31,8 @@ public struct AccessPointConfiguration: Sendable {
     public var retryMaximum: Duration
     /// When to refuse deliveries from the CN and pause intake (free disk on the spool).
     public var capacity: Capacity
+    /// How long a SED may wait to be stored at the CN before it fails as expired.
+    public var lifetime: Duration
     /// Content rules per SED type and version (XSD + Schematron); nil: the envelope schema only.
     public var validator: SEDValidator?
     /// What a rule violation does to an outbound SED. Inbound SEDs that break a rule are always refused.
@@ -41,7 +43,7 @@ public struct AccessPointConfiguration: Sendable {
         coordinationNodeURL: String, settle: Duration = .milliseconds(500), maxDocumentBytes: Int = 16 << 20,
         inboundTemplate: FileNameTemplate, retryInitial: Duration = .milliseconds(250),
         retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity(), validator: SEDValidator? = nil,
-        outboundValidation: ValidationPolicy = .reject
+        outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400)
     ) {
         self.node = node
         self.spool = spool
@@ -58,5 +60,6 @@ public struct AccessPointConfiguration: Sendable {
         self.capacity = capacity
         self.validator = validator
         self.outboundValidation = outboundValidation
+        self.lifetime = lifetime
     }
 }

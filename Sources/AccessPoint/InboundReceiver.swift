@@ -131,16 +131,37 @@ struct InboundReceiver: MessageHandler {
             allowedFrom = [.accepted]
         case .delivered:
             state = .delivered
-            allowedFrom = [.accepted, .sent]
+            allowedFrom = [.accepted, .sent, .held, .failed]
         case .routed:
             state = .routed
-            allowedFrom = [.accepted, .sent, .delivered]
+            allowedFrom = [.accepted, .sent, .held, .delivered, .failed]
+        case .failed:
+            // Given up on the way (expired at the CN, refused by the destination): final, with the reason.
+            let error = SedgateError(
+                .expired, "\(receipt.node) gave up on the SED: \(receipt.reason ?? "no reason given")")
+            AccessPointReports.write(
+                reports, .failed, name: record.file ?? record.sedId.rawValue, sedId: record.sedId, ticket: nil,
+                node: configuration.node, envelope: record.envelope, error: error, logger: logger)
+            try await journal.transition(
+                receipt.sedId, .outbound, to: .failed, onlyFrom: [.accepted, .sent, .held], file: nil,
+                detail: error.message)
+            return ProtocolMessage(
+                action: .receipt, from: configuration.node, to: message.from, relatesTo: message.messageID,
+                receipt: Receipt(sedId: receipt.sedId, kind: .failed, node: configuration.node, at: Timestamp.now()))
         }
         // Reports before the journal, and on every receipt, even a repeated one: the CN repeats a receipt until
         // this answer reaches it, so a kill between the two writes can never lose a report. The states a receipt
         // implies are reported too (a relayed receipt can overtake the CN's own answer).
         let order: [SEDState] = [.sent, .delivered, .routed]
         for implied in order.prefix(through: order.firstIndex(of: state)!) { report(implied, record) }
+        if record.state == .failed {
+            // It failed here only because an operator or the CN gave up while it was already on its way: the
+            // destination has it, and a `failed` report left beside `delivered` would invite a duplicate resend.
+            let stale = Report(
+                file: record.file ?? record.sedId.rawValue, sedId: record.sedId.rawValue, state: .failed,
+                node: configuration.node.rawValue)
+            try? FileManager.default.removeItem(atPath: reports.directory + "/" + ReportWriter.fileName(for: stale))
+        }
         try await journal.transition(
             receipt.sedId, .outbound, to: state, onlyFrom: allowedFrom, file: nil,
             detail: "\(receipt.kind) at \(receipt.node) at \(receipt.at)")

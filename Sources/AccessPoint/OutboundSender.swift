@@ -40,7 +40,15 @@ final class OutboundSender: Service {
                     bell.ring()
                 }
             }
+            var retryStamp = configuration.spool.retryNowStamp()
             for await _ in bell.rings.cancelOnGracefulShutdown() {
+                // `sedgate queue retry` touched the control file: drop the backoff.
+                let stamp = configuration.spool.retryNowStamp()
+                if stamp != retryStamp {
+                    retryStamp = stamp
+                    notBefore = .now
+                    schedule.succeeded()
+                }
                 guard ContinuousClock.now >= notBefore else { continue }
                 if let retryAt = await drain(&schedule) { notBefore = retryAt }
             }
@@ -51,6 +59,15 @@ final class OutboundSender: Service {
 
     /// Sends everything accepted, oldest first. Returns when to try again after a failure, or nil when done.
     private func drain(_ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
+        // After a failure, probe before picking up any SED: while the CN is down no SED is "in flight", so an
+        // operator's hold always wins, and the batch is read fresh once the CN answers.
+        if schedule.consecutiveFailures > 0 {
+            do {
+                try await client.checkHealth(of: configuration.coordinationNodeURL, timeout: .seconds(3))
+            } catch {
+                return schedule.failed(now: .now)
+            }
+        }
         while !Task.isCancelled {
             let batch: [MessageRecord]
             let signals: [SignalRecord]
@@ -79,6 +96,14 @@ final class OutboundSender: Service {
 
     /// Sends one SED. Returns a retry time when the CN could not take it now.
     private func send(_ record: MessageRecord, _ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
+        if Timestamp.isOlder(record.createdAt, than: configuration.lifetime) {
+            let hours = configuration.lifetime.components.seconds / 3_600
+            await fail(
+                record,
+                SedgateError(
+                    .expired, "the CN did not take the SED within its lifetime of \(hours) h ([retry] lifetime-hours)"))
+            return nil
+        }
         let bytes: [UInt8]
         do {
             bytes = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)

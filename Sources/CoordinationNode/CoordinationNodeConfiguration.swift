@@ -17,13 +17,15 @@ public struct CoordinationNodeConfiguration: Sendable {
     public var routes: RoutingTable
     public var retryInitial: Duration
     public var retryMaximum: Duration
+    /// How long a SED may wait at the CN for its destination before it fails as expired (the tender: a month).
+    public var lifetime: Duration
     /// When to refuse new SEDs with back-pressure (queue depth of SEDs waiting to be forwarded, free disk).
     public var capacity: Capacity
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, peers: [NodeID: String],
         routes: RoutingTable, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(30),
-        capacity: Capacity = Capacity()
+        capacity: Capacity = Capacity(), lifetime: Duration = .seconds(30 * 86_400)
     ) {
         self.node = node
         self.spool = spool
@@ -35,5 +37,6 @@ public struct CoordinationNodeConfiguration: Sendable {
         self.retryInitial = retryInitial
         self.retryMaximum = retryMaximum
         self.capacity = capacity
+        self.lifetime = lifetime
     }
 }

@@ -30,7 +30,15 @@ struct Forwarder: Sendable {
                     bell.ring()
                 }
             }
+            var retryStamp = configuration.spool.retryNowStamp()
             for await _ in bell.rings.cancelOnGracefulShutdown() {
+                // `sedgate queue retry` touched the control file: drop the backoff.
+                let stamp = configuration.spool.retryNowStamp()
+                if stamp != retryStamp {
+                    retryStamp = stamp
+                    notBefore = .now
+                    schedule.succeeded()
+                }
                 guard ContinuousClock.now >= notBefore else { continue }
                 if let retryAt = await drain(&schedule) { notBefore = retryAt }
             }
@@ -40,6 +48,15 @@ struct Forwarder: Sendable {
 
     /// Forwards and relays until both queues are empty; returns a retry time after a failure.
     private func drain(_ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
+        // After a failure, probe before picking up any SED: while the peer is down no SED is ever "in flight",
+        // so an operator's hold or expiry always wins, and the batch is read fresh once the peer answers.
+        if schedule.consecutiveFailures > 0 {
+            do {
+                try await client.checkHealth(of: url, timeout: .seconds(3))
+            } catch {
+                return schedule.failed(now: .now)
+            }
+        }
         while !Task.isCancelled {
             let deliveries: [MessageRecord]
             let signals: [SignalRecord]
@@ -64,25 +81,31 @@ struct Forwarder: Sendable {
     }
 
     private func forward(_ record: MessageRecord, _ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
+        // An operator may have held or expired it since the batch was read: look again, just before sending.
+        guard (try? await journal.record(record.sedId, .relay))?.state == .stored else { return nil }
+        if Timestamp.isOlder(record.createdAt, than: configuration.lifetime) {
+            let hours = configuration.lifetime.components.seconds / 3_600
+            await giveUp(record, reason: "expired: \(peer) did not take it within \(hours) h ([retry] lifetime-hours)")
+            return nil
+        }
         let payload: [UInt8]
         do {
             payload = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
         } catch {
-            logger.error(
-                "the stored copy of a SED is unreadable", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
-            _ = try? await journal.transition(
-                record.sedId, .relay, to: .failed, onlyFrom: [.stored], file: nil, detail: "\(error)")
+            await giveUp(record, reason: "the CN's stored copy is unreadable: \(error)")
             return nil
         }
         let message = ProtocolMessage.deliver(
             envelope: record.envelope, payload: payload, from: configuration.node, to: peer)
-        guard let reply = await exchange(message, record.sedId, &schedule) else { return schedule.failed(now: .now) }
+        guard let reply = await exchange(message, record.sedId, &schedule) else {
+            try? await journal.noteAttempt(record.sedId, .relay, error: "\(peer) unreachable")
+            return schedule.failed(now: .now)
+        }
         if let fault = reply.fault {
             if fault.isSenderFault && fault.code != .backPressure {
                 logger.error(
                     "the destination refused a SED", metadata: ["sedId": "\(record.sedId)", "fault": "\(fault.reason)"])
-                _ = try? await journal.transition(
-                    record.sedId, .relay, to: .failed, onlyFrom: [.stored], file: nil, detail: fault.reason)
+                await giveUp(record, reason: "\(peer) refused it: \(fault.reason)")
                 return nil
             }
             try? await journal.noteAttempt(record.sedId, .relay, error: fault.reason)
@@ -99,8 +122,9 @@ struct Forwarder: Sendable {
                 SignalRecord(
                     peer: record.origin, sedId: record.sedId, kind: receipt.kind.rawValue, node: receipt.node,
                     at: receipt.at))
+            // What was delivered is recorded as delivered, even if an operator acted on it during the send.
             try await journal.transition(
-                record.sedId, .relay, to: .forwarded, onlyFrom: [.stored], file: nil,
+                record.sedId, .relay, to: .forwarded, onlyFrom: [.stored, .held, .failed], file: nil,
                 detail: "\(receipt.kind) at \(receipt.node)")
             bells[record.origin]?.ring()
         } catch {
@@ -108,6 +132,22 @@ struct Forwarder: Sendable {
             return schedule.failed(now: .now)
         }
         return nil
+    }
+
+    /// Fails a SED here and queues a `failed` receipt for the AP that sent it, so its sender learns why.
+    private func giveUp(_ record: MessageRecord, reason: String) async {
+        logger.error("giving up on a SED", metadata: ["sedId": "\(record.sedId)", "reason": "\(reason)"])
+        do {
+            try await journal.enqueueSignal(
+                SignalRecord(
+                    peer: record.origin, sedId: record.sedId, kind: "failed", node: configuration.node,
+                    at: Timestamp.now(), reason: reason))
+            try await journal.transition(
+                record.sedId, .relay, to: .failed, onlyFrom: [.stored, .held], file: nil, detail: reason)
+            bells[record.origin]?.ring()
+        } catch {
+            logger.error("cannot journal a failure", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
+        }
     }
 
     private func exchange(

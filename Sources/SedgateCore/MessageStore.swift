@@ -94,19 +94,24 @@ public struct SignalRecord: Sendable, Hashable {
     /// Whom to send it to.
     public var peer: NodeID
     public var sedId: SEDID
-    /// `stored`, `delivered` or `routed` (the receipt kinds of the protocol).
+    /// `stored`, `delivered`, `routed` or `failed` (the receipt kinds of the protocol).
     public var kind: String
     /// The node that vouches for it (the destination AP for `delivered`).
     public var node: NodeID
     public var at: String
+    /// Why, for a `failed` receipt.
+    public var reason: String?
 
-    public init(id: Int64 = 0, peer: NodeID, sedId: SEDID, kind: String, node: NodeID, at: String) {
+    public init(
+        id: Int64 = 0, peer: NodeID, sedId: SEDID, kind: String, node: NodeID, at: String, reason: String? = nil
+    ) {
         self.id = id
         self.peer = peer
         self.sedId = sedId
         self.kind = kind
         self.node = node
         self.at = at
+        self.reason = reason
     }
 }
 

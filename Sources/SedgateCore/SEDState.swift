@@ -17,6 +17,9 @@ public enum SEDState: String, Sendable, Codable, CaseIterable, Hashable {
     /// Given up: expired, or refused by a peer for a reason a retry cannot mend.
     case failed
 
+    /// Held by an operator (`sedgate queue hold`): not sent or forwarded until released.
+    case held
+
     // Relay, at the coordination node.
     /// Stored at the CN, waiting to be forwarded.
     case stored

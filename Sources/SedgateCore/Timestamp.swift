@@ -10,6 +10,18 @@ public enum Timestamp {
         iso8601(Date())
     }
 
+    /// Parses a timestamp written by `iso8601(_:)` (or any ISO 8601 UTC time with or without fractions).
+    public static func parse(_ text: String) -> Date? {
+        (try? Date(text, strategy: Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt)))
+            ?? (try? Date(text, strategy: Date.ISO8601FormatStyle(timeZone: .gmt)))
+    }
+
+    /// Whether `text` (a timestamp) lies more than `lifetime` in the past; false when it cannot be read.
+    public static func isOlder(_ text: String, than lifetime: Duration, now: Date = Date()) -> Bool {
+        guard let date = parse(text) else { return false }
+        return now.timeIntervalSince(date) > Double(lifetime.components.seconds)
+    }
+
     /// `date` formatted.
     public static func iso8601(_ date: Date = Date()) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))

@@ -47,7 +47,8 @@ public final class Topology: @unchecked Sendable {
         directory: String, executable: String,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
         settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml",
-        coordinationNodeSettings: String = "", accessPointSettings: String = ""
+        coordinationNodeSettings: String = "", accessPointSettings: String = "",
+        coordinationNodeLifetimeHours: Int = 720
     ) throws {
         let pki = directory + "/pki"
         try PKI.generate(in: pki, nodes: ["CN"] + accessPoints.map(\.id))
@@ -116,6 +117,7 @@ public final class Topology: @unchecked Sendable {
             [retry]
             initial-ms = 100
             maximum-ms = 1000
+            lifetime-hours = \(coordinationNodeLifetimeHours)
 
             [peers]
             \(peers)

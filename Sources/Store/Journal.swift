@@ -85,6 +85,9 @@ public final class Journal: MessageStore {
                     CREATE INDEX signal_pending ON signal (done, peer, id);
                     """)
         }
+        migrator.registerMigration("v2 receipt reasons") { db in
+            try db.execute(sql: "ALTER TABLE signal ADD COLUMN reason TEXT")
+        }
         return migrator
     }
 
@@ -252,8 +255,11 @@ public final class Journal: MessageStore {
     public func enqueueSignal(_ signal: SignalRecord) async throws(SedgateError) {
         try await write("queue a \(signal.kind) receipt for \(signal.sedId)") { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO signal (peer, sedId, kind, node, at) VALUES (?, ?, ?, ?, ?)",
-                arguments: [signal.peer.rawValue, signal.sedId.rawValue, signal.kind, signal.node.rawValue, signal.at])
+                sql: "INSERT OR IGNORE INTO signal (peer, sedId, kind, node, at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    signal.peer.rawValue, signal.sedId.rawValue, signal.kind, signal.node.rawValue, signal.at,
+                    signal.reason,
+                ])
         }
     }
 
@@ -274,7 +280,8 @@ public final class Journal: MessageStore {
                     return nil
                 }
                 return SignalRecord(
-                    id: row["id"], peer: peer, sedId: sedId, kind: row["kind"], node: node, at: row["at"])
+                    id: row["id"], peer: peer, sedId: sedId, kind: row["kind"], node: node, at: row["at"],
+                    reason: row["reason"])
             }
         }
     }

@@ -21,8 +21,12 @@ public final class ProtocolClient: Sendable {
 
     /// Makes a client with this node's TLS identity. Throws `.configuration` when a TLS file cannot be read.
     public init(tls: TLSFiles, logger: Logger) throws(SedgateError) {
-        let configuration = HTTPClient.Configuration(
+        var configuration = HTTPClient.Configuration(
             tlsConfiguration: try tls.clientConfiguration(), redirectConfiguration: .disallow)
+        // A peer that is down must fail fast (the retry schedule waits between attempts), not pin a message
+        // "in flight" for the whole request timeout while the client retries the connection.
+        configuration.timeout.connect = .seconds(3)
+        configuration.connectionPool.retryConnectionEstablishment = false
         self.http = HTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: configuration,
             backgroundActivityLogger: logger)

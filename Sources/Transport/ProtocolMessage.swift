@@ -84,6 +84,8 @@ public struct Receipt: Sendable, Equatable {
         case delivered
         /// Taken by the national side at the destination.
         case routed
+        /// Given up on the way (expired, or refused by the destination): `reason` says why.
+        case failed
     }
 
     /// The SED acknowledged.
@@ -94,13 +96,16 @@ public struct Receipt: Sendable, Equatable {
     public var node: NodeID
     /// When, ISO 8601 UTC (`2026-11-23T10:15:00Z`).
     public var at: String
+    /// Why, for a `failed` receipt.
+    public var reason: String?
 
     /// Makes a receipt.
-    public init(sedId: SEDID, kind: Kind, node: NodeID, at: String) {
+    public init(sedId: SEDID, kind: Kind, node: NodeID, at: String, reason: String? = nil) {
         self.sedId = sedId
         self.kind = kind
         self.node = node
         self.at = at
+        self.reason = reason
     }
 }
 

@@ -36,7 +36,7 @@ public struct ReceiptSender: Sendable {
         }
         let message = ProtocolMessage(
             action: .receipt, from: node, to: peer,
-            receipt: Receipt(sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at))
+            receipt: Receipt(sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at, reason: signal.reason))
         let reply: ProtocolMessage
         do {
             reply = try await client.send(message, to: url)

@@ -137,7 +137,8 @@ extension SOAPCodec {
             }
             let kindText = element.attribute("kind") ?? ""
             guard let kind = Receipt.Kind(rawValue: kindText) else {
-                throw violation("<sg:Receipt> kind '\(kindText)' is not stored, delivered or routed", at: element)
+                throw violation(
+                    "<sg:Receipt> kind '\(kindText)' is not stored, delivered, routed or failed", at: element)
             }
             let nodeText = element.attribute("node") ?? ""
             guard let node = NodeID(nodeText) else {
@@ -147,7 +148,7 @@ extension SOAPCodec {
             guard !at.isEmpty else {
                 throw violation("<sg:Receipt> has no 'at' time; give the ISO 8601 UTC time of the receipt", at: element)
             }
-            return Receipt(sedId: sedId, kind: kind, node: node, at: at)
+            return Receipt(sedId: sedId, kind: kind, node: node, at: at, reason: element.attribute("reason"))
         }
 
         func fault(_ element: XMLNode) throws(SedgateError) -> Fault {

@@ -19,7 +19,7 @@ import SedgateCore
 ///   <env:Body><sg:Payload contentType="application/xml" size="1234">base64…</sg:Payload></env:Body>
 /// </env:Envelope>
 /// ```
-/// A receipt's body is `<sg:Receipt sedId= kind= node= at=/>`; a fault's is a SOAP 1.2 `env:Fault` whose
+/// A receipt's body is `<sg:Receipt sedId= kind= node= at= [reason=]/>`; a fault's is a SOAP 1.2 `env:Fault` whose
 /// subcode is `sg:<code>` and whose detail may hold `<sg:RetryAfter>` seconds.
 public enum SOAPCodec {
     /// The UTF-8 bytes of `message` as a SOAP 1.2 envelope.
@@ -51,7 +51,9 @@ public enum SOAPCodec {
         }
         if let receipt = message.receipt {
             xml += "<sg:Receipt sedId=\"\(receipt.sedId)\" kind=\"\(receipt.kind.rawValue)\" "
-            xml += "node=\"\(receipt.node)\" at=\"\(receipt.at.xmlEscaped)\"/>\n"
+            xml += "node=\"\(receipt.node)\" at=\"\(receipt.at.xmlEscaped)\""
+            if let reason = receipt.reason { xml += " reason=\"\(reason.xmlEscaped)\"" }
+            xml += "/>\n"
         }
         if let fault = message.fault {
             xml += render(fault)

@@ -22,7 +22,70 @@ func openJournal(_ path: String) throws -> (NodeConfiguration, Journal) {
 /// `sedgate queue list`: what waits where, and since when.
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "queue", abstract: "Inspect a node's queues.", subcommands: [List.self])
+        commandName: "queue", abstract: "Inspect and steer a node's queues.",
+        subcommands: [List.self, Hold.self, Release.self, Expire.self, Retry.self])
+
+    /// Runs one operator action on one SED.
+    static func act(
+        _ options: ConfigOption, _ sedId: String,
+        _ action: (QueueOperations, SEDID) async throws(SedgateError) -> String
+    ) async throws {
+        guard let id = SEDID(sedId) else { throw ValidationError("'\(sedId)' is not a SED id (a UUID)") }
+        let (configuration, journal) = try openJournal(options.config)
+        let operations = QueueOperations(configuration: configuration, journal: journal)
+        do {
+            print(try await action(operations, id))
+        } catch {
+            printError("sedgate: \(error)")
+            throw ExitCode(1)
+        }
+    }
+
+    struct Hold: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Keep a waiting SED from being sent or forwarded.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The SED id.") var sedId: String
+        func run() async throws {
+            try await QueueCommand.act(options, sedId) { (operations, id) throws(SedgateError) in
+                try await operations.hold(id)
+            }
+        }
+    }
+
+    struct Release: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Send a held SED on.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The SED id.") var sedId: String
+        func run() async throws {
+            try await QueueCommand.act(options, sedId) { (operations, id) throws(SedgateError) in
+                try await operations.release(id)
+            }
+        }
+    }
+
+    struct Expire: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Give up on a waiting or held SED: it fails, and its sender is told.")
+        @OptionGroup var options: ConfigOption
+        @Argument(help: "The SED id.") var sedId: String
+        func run() async throws {
+            try await QueueCommand.act(options, sedId) { (operations, id) throws(SedgateError) in
+                try await operations.expire(id)
+            }
+        }
+    }
+
+    struct Retry: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Retry everything that waits, now, without backoff.")
+        @OptionGroup var options: ConfigOption
+        func run() async throws {
+            let (configuration, journal) = try openJournal(options.config)
+            print(
+                try exitOnError { () throws(SedgateError) in
+                    try QueueOperations(configuration: configuration, journal: journal).retryNow()
+                })
+        }
+    }
 
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "What waits where, and since when.")
@@ -44,7 +107,8 @@ struct QueueCommand: AsyncParsableCommand {
             let intakes = try await journal.openIntakes()
             if !intakes.isEmpty { print("intake    (taking)    \(intakes.count)") }
             let waiting: [(Direction, SEDState)] = [
-                (.outbound, .accepted), (.outbound, .sent), (.relay, .stored), (.inbound, .received),
+                (.outbound, .accepted), (.outbound, .held), (.outbound, .sent), (.relay, .stored), (.relay, .held),
+                (.inbound, .received),
             ]
             for (direction, state) in waiting {
                 let records = try await journal.records(direction, in: state, peer: nil, limit: limit)

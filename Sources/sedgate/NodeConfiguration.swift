@@ -48,6 +48,7 @@ enum NodeConfiguration {
             trustRootsPath: try file.string("tls", "ca"))
         let retryInitial = try file.milliseconds("retry", "initial-ms", default: 250)
         let retryMaximum = try file.milliseconds("retry", "maximum-ms", default: 30_000)
+        let lifetime = Duration.seconds(try file.int("retry", "lifetime-hours", default: 720) * 3_600)
         let minFreeMB = try file.int("limits", "min-free-mb", default: 64)
         let retryAfter = try file.int("limits", "retry-after-s", default: 30)
         var capacity = Capacity(minFreeBytes: Int64(minFreeMB) << 20, retryAfter: .seconds(retryAfter))
@@ -80,7 +81,7 @@ enum NodeConfiguration {
                     settle: try file.milliseconds("intake", "settle-ms", default: 500),
                     maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
-                    capacity: capacity, validator: validator, outboundValidation: policy))
+                    capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {
@@ -101,7 +102,7 @@ enum NodeConfiguration {
             result = .coordinationNode(
                 CoordinationNodeConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls, peers: peers, routes: table,
-                    retryInitial: retryInitial, retryMaximum: retryMaximum, capacity: capacity))
+                    retryInitial: retryInitial, retryMaximum: retryMaximum, capacity: capacity, lifetime: lifetime))
         default:
             throw file.fail(
                 "node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")

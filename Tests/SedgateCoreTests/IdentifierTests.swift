@@ -1,5 +1,6 @@
 // IdentifierTests: SED ids, node ids and institution addresses accept what EESSI uses and refuse the rest.
 
+import Foundation
 import SedgateCore
 import Testing
 
@@ -47,5 +48,19 @@ struct IdentifierTests {
         #expect(!SedgateError.Code.peerUnavailable.isPermanent)
         #expect(!SedgateError.Code.backPressure.isPermanent)
         #expect(!SedgateError.Code.storage.isPermanent)
+    }
+}
+
+@Suite("Timestamps")
+struct TimestampTests {
+    @Test("a written timestamp reads back, and its age decides expiry")
+    func ages() throws {
+        let written = Timestamp.iso8601(Date(timeIntervalSince1970: 1_000_000))
+        #expect(written == "1970-01-12T13:46:40.000Z")
+        #expect(Timestamp.parse(written) == Date(timeIntervalSince1970: 1_000_000))
+        let now = Date(timeIntervalSince1970: 1_000_000 + 3_601)
+        #expect(Timestamp.isOlder(written, than: .seconds(3_600), now: now))
+        #expect(!Timestamp.isOlder(written, than: .seconds(3_602), now: now))
+        #expect(!Timestamp.isOlder("not a time", than: .seconds(0)))
     }
 }
