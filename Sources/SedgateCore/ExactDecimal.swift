@@ -187,8 +187,11 @@ public struct ExactDecimal: Sendable, Hashable, Comparable, CustomStringConverti
             denominator = -denominator
             numerator = -numerator
         }
-        let quotient = try Self.divide(numerator, by: denominator, rounding: rounding, describing: self, newScale: scale)
-        guard quotient.magnitude < Self.limit else { throw Self.error("\(self) ÷ \(divisor) needs more than 38 digits") }
+        let quotient = try Self.divide(
+            numerator, by: denominator, rounding: rounding, describing: self, newScale: scale)
+        guard quotient.magnitude < Self.limit else {
+            throw Self.error("\(self) ÷ \(divisor) needs more than 38 digits")
+        }
         return ExactDecimal(checkedUnits: quotient, scale: scale)
     }
 

@@ -1,0 +1,133 @@
+// ConversionBenchmark: generates a flat file of about N MB for a mapping, converts it to XML (streamed to one
+// output file) and back, and reports MB/s each way and the process's peak resident memory.
+
+public import ConversionFunctions
+import Glibc
+public import SedgateCore
+
+/// `sedgate bench convert`: throughput of both directions on a generated file.
+public enum ConversionBenchmark {
+    /// Generates `megabytes` MB of flat data for `mapping` in `directory` by repeating the SEDs of the sample
+    /// file `sample` (any file the mapping reads, MTF profile), converts it to XML (all SEDs appended to one file)
+    /// and back to MTF, and measures. Peak RSS is the process's high-water mark (VmHWM) after the run.
+    public static func run(
+        mapping: Mapping, library: FunctionLibrary, sample: String, megabytes: Int, directory: String
+    ) throws(SedgateError) -> (flatToXMLMBps: Double, xmlToFlatMBps: Double, peakRSSBytes: Int) {
+        // 1. Take the sample's SEDs once, then write them over and over into a big flat file.
+        var seds: [[UInt8]] = []
+        _ = try FlatReader(mapping: mapping, profile: .mtf, source: sample).read(path: sample) { sed in
+            seds.append(sed.bytes)
+        }
+        guard !seds.isEmpty else {
+            throw SedgateError(.unsupportedInput, "the sample \(sample) holds no SED to repeat")
+        }
+        let flatPath = directory + "/bench-input.mtf"
+        let target = megabytes << 20
+        let perSED = max(1, (mapping.mtf?.recordLength ?? 100))
+        let count = max(1, target / perSED)
+        _ = try FlatWriter(mapping: mapping, profile: .mtf).write(
+            seds: RepeatedSEDs(seds: seds, count: count), to: flatPath)
+
+        // 2. Flat → XML, each SED appended to one file.
+        let xmlPath = directory + "/bench-output.xml"
+        let xmlFD = open(xmlPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard xmlFD >= 0 else { throw SedgateError(.io, "cannot create \(xmlPath)") }
+        var sink = ByteSink(fd: xmlFD, name: xmlPath)
+        let start = monotonicSeconds()
+        let readSummary = try FlatReader(mapping: mapping, profile: .mtf, source: flatPath).read(path: flatPath) {
+            (sed: ConvertedSED) throws(SedgateError) in try sink.write(sed.bytes)
+        }
+        try sink.flush()
+        close(xmlFD)
+        let readSeconds = monotonicSeconds() - start
+
+        // 3. XML → flat, reading the SEDs back one by one from the XML file.
+        let backPath = directory + "/bench-back.mtf"
+        let documents = try SEDFileSequence(path: xmlPath)
+        let writeStart = monotonicSeconds()
+        let writeSummary = try FlatWriter(mapping: mapping, profile: .mtf).write(seds: documents, to: backPath)
+        let writeSeconds = monotonicSeconds() - writeStart
+        let megabytesRead = Double(readSummary.bytesRead) / 1_048_576
+        let megabytesWritten = Double(writeSummary.bytesWritten) / 1_048_576
+        return (megabytesRead / readSeconds, megabytesWritten / writeSeconds, peakRSS())
+    }
+
+    static func monotonicSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
+    }
+
+    /// VmHWM from /proc/self/status, in bytes.
+    static func peakRSS() -> Int {
+        guard let status = try? FileText.read("/proc/self/status") else { return 0 }
+        for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
+            let digits = line.filter { $0.isNumber }
+            return (Int(digits) ?? 0) * 1024
+        }
+        return 0
+    }
+}
+
+/// The same SEDs cycled `count` times.
+struct RepeatedSEDs: Sequence, IteratorProtocol {
+    let seds: [[UInt8]]
+    let count: Int
+    var index = 0
+
+    mutating func next() -> [UInt8]? {
+        guard index < count else { return nil }
+        defer { index += 1 }
+        return seds[index % seds.count]
+    }
+}
+
+/// SED documents appended in one file, split at each `<?xml` declaration, read in bounded chunks.
+struct SEDFileSequence: Sequence, IteratorProtocol {
+    var source: ByteSource
+    let fd: Int32
+    static let marker = Array("<?xml ".utf8)
+
+    init(path: String) throws(SedgateError) {
+        fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SedgateError(.io, "cannot open \(path)") }
+        source = ByteSource(fd: fd, name: path)
+    }
+
+    /// The index of the first occurrence of `needle` in `haystack` at or after `start`.
+    static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>, from start: Int) -> Int? {
+        guard let first = needle.first, haystack.count >= needle.count else { return nil }
+        var index = start
+        let last = haystack.endIndex - needle.count
+        while index <= last {
+            if haystack[index] == first && haystack[index..<(index + needle.count)].elementsEqual(needle) {
+                return index
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    mutating func next() -> [UInt8]? {
+        var document: [UInt8] = []
+        while true {
+            guard let window = try? source.peek(65536), !window.isEmpty else {
+                close(fd)
+                return document.isEmpty ? nil : document
+            }
+            // Find the next document start after the first byte of this one.
+            let searchFrom = document.isEmpty ? 1 : 0
+            if let found = Self.find(Self.marker, in: window, from: window.startIndex + searchFrom) {
+                let length = found - window.startIndex
+                document += window.prefix(length)
+                source.consume(length)
+                if !document.isEmpty { return document }
+            } else {
+                // Keep the last bytes in case the marker straddles the chunk boundary.
+                let take = Swift.max(window.count - Self.marker.count, window.count < 65536 ? window.count : 1)
+                document += window.prefix(take)
+                source.consume(take)
+            }
+        }
+    }
+}

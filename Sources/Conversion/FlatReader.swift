@@ -1,0 +1,276 @@
+// FlatReader: flat file → SED XML, streaming. Reads one record at a time, checks the structure (nesting,
+// order), the trailer counts and control totals, binds each SED unit with its parents and children to XML, and
+// hands each finished SED document to a callback. Memory holds one SED's records, never the file.
+//
+// A throw means the whole file is bad (a wrong control total is only known at the end): a caller that already
+// wrote some SEDs must discard them.
+
+import ConversionFunctions
+import Glibc
+public import SedgateCore
+
+/// One SED produced from a flat file.
+public struct ConvertedSED: Sendable {
+    /// The complete document, UTF-8: `<SED xmlns="urn:eessi:sedgate:sed:1"><Envelope>…</Envelope><Content>…`.
+    public let bytes: [UInt8]
+    /// Its envelope, already checked.
+    public let envelope: Envelope
+    /// The flat records it was built from (1-based, inclusive), for reports.
+    public let records: ClosedRange<Int>
+}
+
+/// What a conversion did.
+public struct ConversionSummary: Sendable, Hashable {
+    /// Flat records read or written.
+    public var records: Int = 0
+    /// SED documents produced or consumed.
+    public var seds: Int = 0
+    /// Bytes read from the input.
+    public var bytesRead: Int = 0
+    /// Bytes written to the output (flat writing only).
+    public var bytesWritten: Int = 0
+
+    /// Makes an empty summary.
+    public init() {}
+}
+
+/// Converts a flat file (MTF or CFF profile) into SED documents.
+public struct FlatReader: Sendable {
+    /// The mapping that describes the file.
+    public let mapping: Mapping
+    /// Which flat format the input is in.
+    public let profile: FlatProfile
+    /// The name of the input in messages (`outbound/ae.mtf`).
+    public let sourceName: String
+
+    /// Makes a reader; `source` names the input in every error message.
+    public init(mapping: Mapping, profile: FlatProfile, source: String) {
+        self.mapping = mapping
+        self.profile = profile
+        self.sourceName = source
+    }
+
+    /// Reads the file at `path`, calling `each` for every SED in file order.
+    public func read(
+        path: String, each: (ConvertedSED) throws(SedgateError) -> Void
+    ) throws(SedgateError) -> ConversionSummary {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw SedgateError(
+                .io, "cannot open the flat file: \(String(cString: strerror(errno)))", location: .init(file: sourceName)
+            )
+        }
+        defer { close(fd) }
+        return try read(fileDescriptor: fd, each: each)
+    }
+
+    /// Reads from an open descriptor (left open), calling `each` for every SED in file order.
+    public func read(
+        fileDescriptor: Int32, each: (ConvertedSED) throws(SedgateError) -> Void
+    ) throws(SedgateError) -> ConversionSummary {
+        try run(ByteSource(fd: fileDescriptor, name: sourceName), each: each)
+    }
+
+    /// Reads bytes in memory, calling `each` for every SED in file order.
+    public func read(
+        bytes: [UInt8], each: (ConvertedSED) throws(SedgateError) -> Void
+    ) throws(SedgateError) -> ConversionSummary {
+        try run(ByteSource(bytes: bytes, name: sourceName), each: each)
+    }
+
+    private func run(
+        _ input: ByteSource, each: (ConvertedSED) throws(SedgateError) -> Void
+    ) throws(SedgateError) -> ConversionSummary {
+        switch profile {
+        case .mtf:
+            guard let mtf = mapping.mtf else {
+                throw SedgateError(
+                    .configuration,
+                    "the mapping \(mapping.name) has no flat.mtf profile; add one or read the file as CFF",
+                    location: .init(file: mapping.path))
+            }
+            var source = MTFRecordSource(mapping: mapping, profile: mtf, file: sourceName, input: input)
+            return try assemble(&source, each: each)
+        case .cff:
+            var source = CFFRecordSource(mapping: mapping, file: sourceName, input: input)
+            return try assemble(&source, each: each)
+        }
+    }
+
+    private func assemble(
+        _ source: inout some RecordSource, each: (ConvertedSED) throws(SedgateError) -> Void
+    ) throws(SedgateError) -> ConversionSummary {
+        var summary = ConversionSummary()
+        var cursor = mapping.structure.begin
+        var derivations = Derivations(mapping: mapping)
+        var open: [String: (number: Int, values: [String?])] = [:]
+        var pending: PendingSED?
+        var lastName = ""
+        var lastNumber = 0
+
+        func flush() throws(SedgateError) {
+            guard let unit = pending else { return }
+            pending = nil
+            let sed = try build(unit, open: open)
+            summary.seds += 1
+            try each(sed)
+        }
+
+        while let record = try source.next() {
+            summary.records += 1
+            let layout = mapping.records[record.layout]
+            let name = layout.name
+            if let parent = layout.parent, open[parent] == nil {
+                throw mapping.recordError(
+                    file: sourceName, record: record.number,
+                    "record \(record.number) is a \(name) record, but no \(parent) record comes before it; a \(name) belongs under a \(parent)"
+                )
+            }
+            guard mapping.structure.advance(&cursor, over: name) else {
+                let expected = mapping.structure.expected(cursor)
+                throw mapping.recordError(
+                    file: sourceName, record: record.number,
+                    "record \(record.number) is a \(name) record, which cannot come here (after record \(lastNumber), a \(lastName.isEmpty ? "start of file" : lastName)); the layout \(mapping.structure.text) expects \(expected.isEmpty ? "the end of the file" : expected.joined(separator: " or "))"
+                )
+            }
+            derivations.begin(name)
+            for (index, expected) in derivations.values(for: name) {
+                let field = layout.fields[index]
+                let found = record.values[index].flatMap { ExactDecimal($0) }
+                guard found == expected else {
+                    let position = source.position(of: field, in: layout)
+                    throw mapping.fieldError(
+                        file: sourceName, record: record.number, layout: layout, field: field, column: position.column,
+                        phrase: position.phrase,
+                        "the trailer says \(record.values[index] ?? "nothing") but \(field.derive!) over the records read is \(expected) (records are missing or altered; the whole file is refused)"
+                    )
+                }
+            }
+            do {
+                try derivations.count(name, values: record.values)
+            } catch {
+                throw mapping.recordError(file: sourceName, record: record.number, error.message)
+            }
+            // A record outside the unit's subtree ends the pending SED; then it closes its own groups.
+            if !mapping.descendants.contains(name) { try flush() }
+            for key in open.keys where key == name || mapping.isBelow(key, name) { open[key] = nil }
+            if mapping.isInChain(name) {
+                open[name] = (record.number, record.values)
+                if name == mapping.sed.unit { pending = PendingSED(first: record.number, last: record.number) }
+            } else if mapping.descendants.contains(name) {
+                open[name] = (record.number, record.values)
+                pending?.children.append((record.layout, record.number, record.values))
+                pending?.last = record.number
+            } else {
+                open[name] = (record.number, record.values)
+            }
+            lastName = name
+            lastNumber = record.number
+        }
+        summary.bytesRead = source.bytesRead
+        guard mapping.structure.canEnd(cursor) else {
+            let expected = mapping.structure.expected(cursor).joined(separator: " or ")
+            throw SedgateError(
+                .unsupportedInput,
+                (lastNumber == 0
+                    ? "the file is empty"
+                    : "the file ends after record \(lastNumber) (a \(lastName))")
+                    + ", but the layout \(mapping.structure.text) expects a \(expected) record next (a missing trailer means a truncated file); the whole file is refused",
+                location: .init(file: sourceName, record: lastNumber + 1))
+        }
+        try flush()
+        return summary
+    }
+
+    /// The records of one SED waiting for its end.
+    private struct PendingSED {
+        let first: Int
+        var last: Int
+        var children: [(layout: Int, number: Int, values: [String?])] = []
+    }
+
+    private func build(
+        _ unit: PendingSED, open: [String: (number: Int, values: [String?])]
+    ) throws(SedgateError)
+        -> ConvertedSED
+    {
+        var tree = ContentTree(root: mapping.sed.contentRoot)
+        for name in mapping.chain {
+            guard let instance = open[name], let layout = mapping.record(name) else { continue }
+            try bind(layout, values: instance.values, number: instance.number, base: 0, tree: &tree)
+        }
+        for child in unit.children {
+            let layout = mapping.records[child.layout]
+            guard let binding = mapping.bindings[layout.name], let path = binding.repeatPath else { continue }
+            let base = tree.element(under: 0, steps: path.steps, fresh: true)
+            try bind(layout, values: child.values, number: child.number, base: base, tree: &tree)
+        }
+        var fields: [EnvelopeField: String] = [:]
+        for (field, template) in mapping.sed.envelope {
+            var text = ""
+            for part in template.parts {
+                switch part {
+                case .literal(let literal): text += literal
+                case .field(let record, let name):
+                    if let layout = mapping.record(record), let index = layout.fieldIndex[name] {
+                        text += open[record]?.values[index] ?? ""
+                    }
+                }
+            }
+            fields[field] = text
+        }
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(fields: fields)
+        } catch {
+            throw SedgateError(
+                .invalidEnvelope,
+                "the SED made from records \(unit.first)-\(unit.last) has a bad envelope: \(error.message); correct the fields the mapping's sed.envelope uses",
+                location: .init(file: sourceName, record: unit.first, field: error.location?.field))
+        }
+        return ConvertedSED(
+            bytes: tree.document(envelope: envelope, namespaces: mapping.namespaces), envelope: envelope,
+            records: unit.first...unit.last)
+    }
+
+    private func bind(
+        _ layout: RecordLayout, values: [String?], number: Int, base: Int, tree: inout ContentTree
+    ) throws(SedgateError) {
+        for entry in mapping.bindings[layout.name]?.entries ?? [] {
+            var value: String
+            if let constant = entry.constant {
+                value = constant
+            } else if let name = entry.field, let index = layout.fieldIndex[name], let found = values[index] {
+                value = found
+            } else {
+                continue
+            }
+            if let read = entry.read {
+                do {
+                    value = try mapping.library.call(read.name, read.arguments(for: value))
+                } catch {
+                    let field = entry.field.flatMap { layout.field($0) }
+                    throw SedgateError(
+                        .unsupportedInput,
+                        "in the \(layout.name) record, \(read) cannot convert '\(value.shownInMessage)' for \(entry.path): \(error.message)",
+                        location: .init(file: sourceName, record: number, field: field?.name ?? entry.path.text))
+                }
+            }
+            tree.set(entry.path, under: base, to: value)
+        }
+    }
+}
+
+extension Mapping {
+    /// Whether record type `name` is nested (through parent:) somewhere below `ancestor`.
+    func isBelow(_ name: String, _ ancestor: String) -> Bool {
+        var current = record(name)?.parent
+        var steps = 0
+        while let parent = current, steps < records.count {
+            if parent == ancestor { return true }
+            current = record(parent)?.parent
+            steps += 1
+        }
+        return false
+    }
+}

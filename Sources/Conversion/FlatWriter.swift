@@ -1,0 +1,294 @@
+// FlatWriter: SED XML → flat file, streaming. Takes SED documents in order, rebuilds the parent records (a new
+// header whenever the header data of a SED differs from the previous SED's), the unit record and its child
+// records, computes counts and control totals into the trailers, and writes MTF or CFF bytes incrementally.
+// Writing to a path goes through a temporary file, fsync and rename, so no reader ever sees half a file.
+
+import ConversionFunctions
+import Documents
+import Glibc
+public import SedgateCore
+
+/// Converts SED documents into one flat file (MTF or CFF profile).
+public struct FlatWriter: Sendable {
+    /// The mapping that describes the file.
+    public let mapping: Mapping
+    /// Which flat format to write.
+    public let profile: FlatProfile
+
+    /// Makes a writer.
+    public init(mapping: Mapping, profile: FlatProfile) {
+        self.mapping = mapping
+        self.profile = profile
+    }
+
+    /// Writes `seds` (each a complete SED document) to `path` atomically: a temporary file in the same directory,
+    /// fsync, then rename. On error nothing is left at `path`.
+    public func write(seds: some Sequence<[UInt8]>, to path: String) throws(SedgateError) -> ConversionSummary {
+        let temporary = path + ".part-\(getpid())"
+        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else {
+            throw SedgateError(
+                .io, "cannot create the output file: \(String(cString: strerror(errno))); check the directory",
+                location: .init(file: path))
+        }
+        var closed = false
+        defer {
+            if !closed {
+                close(fd)
+                unlink(temporary)
+            }
+        }
+        let summary = try write(seds: seds, fileDescriptor: fd, name: path)
+        guard fsync(fd) == 0, close(fd) == 0 else {
+            throw SedgateError(
+                .io, "cannot save the output file: \(String(cString: strerror(errno))); check free space",
+                location: .init(file: path))
+        }
+        closed = true
+        guard rename(temporary, path) == 0 else {
+            unlink(temporary)
+            throw SedgateError(
+                .io, "cannot move the output into place: \(String(cString: strerror(errno)))",
+                location: .init(file: path))
+        }
+        return summary
+    }
+
+    /// Writes to an open descriptor (left open).
+    public func write(
+        seds: some Sequence<[UInt8]>, fileDescriptor: Int32, name: String = "output"
+    ) throws(SedgateError) -> ConversionSummary {
+        var emitter = try FlatEmitter(
+            mapping: mapping, profile: profile, sink: ByteSink(fd: fileDescriptor, name: name))
+        for (index, sed) in seds.enumerated() { try emitter.add(sed, name: "SED #\(index + 1)") }
+        return try emitter.finish().summary
+    }
+
+    /// Writes to memory and returns the flat file's bytes.
+    public func write(seds: some Sequence<[UInt8]>) throws(SedgateError) -> (bytes: [UInt8], summary: ConversionSummary)
+    {
+        var emitter = try FlatEmitter(mapping: mapping, profile: profile, sink: ByteSink(fd: nil, name: "output"))
+        for (index, sed) in seds.enumerated() { try emitter.add(sed, name: "SED #\(index + 1)") }
+        return try emitter.finish()
+    }
+}
+
+/// The state of one flat file being written.
+struct FlatEmitter {
+    let mapping: Mapping
+    let profile: FlatProfile
+    var sink: ByteSink
+    private var cursor: Structure.Cursor
+    private var derivations: Derivations
+    private var summary = ConversionSummary()
+    /// The values of the open record at each level of the chain above the unit.
+    private var open: [[String?]?]
+    private var startedFile = false
+    private let codec: FieldCodec?
+    private let cffColumns: CFFColumns
+    /// Records that are not part of any SED: written at the start (leaders) or when a group closes.
+    private let leaders: [Int]
+    private let closers: [String: [Int]]
+    private let fileTrailers: [Int]
+
+    init(mapping: Mapping, profile: FlatProfile, sink: ByteSink) throws(SedgateError) {
+        self.mapping = mapping
+        self.profile = profile
+        self.sink = sink
+        cursor = mapping.structure.begin
+        derivations = Derivations(mapping: mapping)
+        open = Array(repeating: nil, count: mapping.chain.count)
+        cffColumns = CFFColumns(mapping: mapping)
+        if profile == .mtf {
+            guard let mtf = mapping.mtf else {
+                throw SedgateError(
+                    .configuration, "the mapping \(mapping.name) has no flat.mtf profile; add one or write CFF",
+                    location: .init(file: mapping.path))
+            }
+            codec = FieldCodec(charset: mtf.charset, library: mapping.library)
+        } else {
+            codec = nil
+        }
+        var leaders: [Int] = []
+        var closers: [String: [Int]] = [:]
+        var trailers: [Int] = []
+        let firstChain = mapping.structure.names.firstIndex(of: mapping.chain.first ?? "") ?? 0
+        for (index, record) in mapping.records.enumerated()
+        where !mapping.isInChain(record.name) && !mapping.descendants.contains(record.name) {
+            if let parent = record.parent {
+                closers[parent, default: []].append(index)
+            } else if (mapping.structure.names.firstIndex(of: record.name) ?? Int.max) < firstChain {
+                leaders.append(index)
+            } else {
+                trailers.append(index)
+            }
+        }
+        self.leaders = leaders
+        self.closers = closers
+        self.fileTrailers = trailers
+    }
+
+    /// Adds one SED document.
+    mutating func add(_ bytes: [UInt8], name: String) throws(SedgateError) {
+        let tree = try XMLTree.parse(bytes, source: name)
+        let root = tree.root
+        guard root.localName == "SED", root.namespaceURI == EnvelopeXML.namespace,
+            let content = root.firstChild("Content", namespace: EnvelopeXML.namespace)
+        else {
+            throw SedgateError(
+                .unsupportedInput, "\(name) is not a SED (root <SED> in \(EnvelopeXML.namespace) with a <Content>)",
+                location: .init(file: name, line: root.line, field: root.path))
+        }
+        let rootName = mapping.sed.contentRoot
+        guard let base = content.child(rootName) else {
+            throw SedgateError(
+                .unsupportedInput,
+                "\(name) has no <\(rootName.qualified)> in its Content (namespace \(rootName.namespace ?? "none")); the mapping \(mapping.name) converts only such SEDs",
+                location: .init(file: name, line: content.line, field: content.path))
+        }
+        summary.seds += 1
+        if !startedFile {
+            startedFile = true
+            for index in leaders { try emit(index, values: nil, sed: name, sources: [:]) }
+        }
+        // The unit's ancestors: a level whose data differs from the open record's starts a new group there.
+        var levels: [([String?], [Int: XMLNode])] = []
+        for level in mapping.chain {
+            let layout = mapping.record(level)!
+            levels.append(try values(layout, at: base, sed: name))
+        }
+        let unitLevel = mapping.chain.count - 1
+        var changed = unitLevel
+        for level in 0..<unitLevel where open[level] == nil || open[level]! != levels[level].0 {
+            changed = level
+            break
+        }
+        try close(from: changed, sed: name)
+        for level in changed...unitLevel {
+            let index = mapping.recordIndex[mapping.chain[level]]!
+            try emit(index, values: levels[level].0, sed: name, sources: levels[level].1)
+            open[level] = levels[level].0
+        }
+        for (index, layout) in mapping.records.enumerated() where mapping.descendants.contains(layout.name) {
+            guard let binding = mapping.bindings[layout.name], let path = binding.repeatPath else { continue }
+            for element in base.all(path.steps) {
+                let (values, sources) = try self.values(layout, at: element, sed: name)
+                try emit(index, values: values, sed: name, sources: sources)
+            }
+        }
+    }
+
+    /// Closes the groups at `level` and below (deepest first), writing their closing records.
+    private mutating func close(from level: Int, sed: String) throws(SedgateError) {
+        guard level < mapping.chain.count else { return }
+        for depth in stride(from: mapping.chain.count - 1, through: level, by: -1) {
+            if open[depth] != nil {
+                for index in closers[mapping.chain[depth]] ?? [] {
+                    try emit(index, values: nil, sed: sed, sources: [:])
+                }
+            }
+            open[depth] = nil
+        }
+    }
+
+    /// Finishes the file: closes every group, writes the trailers, checks the structure is complete.
+    mutating func finish() throws(SedgateError) -> (bytes: [UInt8], summary: ConversionSummary) {
+        if !startedFile {
+            for index in leaders { try emit(index, values: nil, sed: "end of file", sources: [:]) }
+        }
+        try close(from: 0, sed: "end of file")
+        for index in fileTrailers { try emit(index, values: nil, sed: "end of file", sources: [:]) }
+        guard mapping.structure.canEnd(cursor) else {
+            throw SedgateError(
+                .unsupportedInput,
+                "the SEDs given do not make a complete \(mapping.name) file: the layout \(mapping.structure.text) still expects \(mapping.structure.expected(cursor).joined(separator: " or ")) (were there no SEDs?)"
+            )
+        }
+        try sink.flush()
+        summary.bytesWritten = sink.written
+        return (sink.collected, summary)
+    }
+
+    /// The field values of `layout` from the XML under `base`, and the element each came from.
+    private func values(
+        _ layout: RecordLayout, at base: XMLNode, sed: String
+    ) throws(SedgateError) -> ([String?], [Int: XMLNode]) {
+        var values: [String?] = layout.fields.map { $0.constant ?? $0.defaultValue }
+        var sources: [Int: XMLNode] = [:]
+        for entry in mapping.bindings[layout.name]?.entries ?? [] {
+            guard let name = entry.field, let index = layout.fieldIndex[name], !entry.oneWay || entry.write != nil,
+                sources[index] == nil
+            else { continue }
+            guard let (found, node) = base.value(at: entry.path) else { continue }
+            var value = found
+            if let write = entry.write {
+                do {
+                    value = try mapping.library.call(write.name, write.arguments(for: value))
+                } catch {
+                    throw SedgateError(
+                        .unsupportedInput,
+                        "\(sed): \(write) cannot convert '\(found.shownInMessage)' for the field \(name) of the \(layout.name) record: \(error.message)",
+                        location: .init(file: sed, line: node.line, field: node.path))
+                }
+            }
+            values[index] = value.isEmpty ? nil : value
+            sources[index] = node
+        }
+        return (values, sources)
+    }
+
+    /// Writes one record: checks the structure, fills derived fields, counts it, encodes it.
+    private mutating func emit(
+        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [Int: XMLNode]
+    ) throws(SedgateError) {
+        let layout = mapping.records[layoutIndex]
+        var values = given ?? layout.fields.map { $0.constant ?? $0.defaultValue }
+        guard mapping.structure.advance(&cursor, over: layout.name) else {
+            throw SedgateError(
+                .unsupportedInput,
+                "\(sed) would need a \(layout.name) record here, which the layout \(mapping.structure.text) does not allow (it expects \(mapping.structure.expected(cursor).joined(separator: " or "))); check the order and grouping of the SEDs",
+                location: .init(file: sed))
+        }
+        summary.records += 1
+        derivations.begin(layout.name)
+        for (index, value) in derivations.values(for: layout.name) {
+            values[index] = (try? value.rescaled(to: layout.fields[index].scale))?.description ?? value.description
+        }
+        do {
+            try derivations.count(layout.name, values: values)
+        } catch {
+            throw SedgateError(.unsupportedInput, "\(sed): \(error.message)", location: .init(file: sed))
+        }
+        switch profile {
+        case .mtf:
+            var bytes: [UInt8] = []
+            bytes.reserveCapacity((mapping.mtf?.recordLength ?? 0) + 2)
+            for (index, field) in layout.fields.enumerated() {
+                do {
+                    try codec!.encode(field, values[index], into: &bytes)
+                } catch {
+                    let node = sources[index]
+                    throw SedgateError(
+                        .unsupportedInput,
+                        "\(sed): the field \(field.name) of the \(layout.name) record (PIC \(field.picture), columns \(field.offset + 1)-\(field.offset + field.length))"
+                            + (node.map { " from \($0.path)" } ?? "") + ": \(error.message)",
+                        location: .init(
+                            file: sed, line: node?.line, record: summary.records, field: node?.path ?? field.name))
+                }
+            }
+            bytes += mapping.mtf?.separatorBytes ?? []
+            try sink.write(bytes)
+        case .cff:
+            if summary.records == 1 {
+                try sink.write(CFFWriter.row(cffColumns.header, delimiter: mapping.cffDelimiter))
+            }
+            var cells = Array(repeating: "", count: cffColumns.header.count)
+            cells[0] = layout.name
+            for (index, column) in cffColumns.columns[layoutIndex].enumerated() {
+                guard let column else { continue }
+                cells[column] = values[index] ?? ""
+            }
+            try sink.write(CFFWriter.row(cells, delimiter: mapping.cffDelimiter))
+        }
+    }
+}

@@ -1,2 +1,0 @@
-// Placeholder; the mapping-engine helper replaces this file.
-enum ConversionPlaceholder {}

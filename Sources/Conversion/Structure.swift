@@ -1,0 +1,181 @@
+// Structure: the order records may come in, e.g. `(header detail+)+ trailer`, checked one record at a time.
+//
+// The expression is a regular expression over record names (`?`, `*`, `+`, `|`, parentheses), compiled to a
+// Thompson automaton; reading keeps only the set of live states, so checking needs no memory per record.
+
+/// A compiled structure expression over record names.
+struct Structure: Sendable {
+    private struct State: Sendable {
+        var label: String?
+        var next: [Int] = []
+    }
+
+    private let states: [State]
+    private let start: Int
+    private let accept: Int
+    /// The expression as written.
+    let text: String
+    /// The record names the expression mentions, in order of first mention.
+    let names: [String]
+
+    /// The live states while checking a file.
+    struct Cursor: Sendable {
+        fileprivate var live: Set<Int>
+    }
+
+    /// Compiles `text`; throws a message (without location) for a malformed expression.
+    init(_ text: String) throws(StructureError) {
+        self.text = text
+        var tokens: [String] = []
+        var word = ""
+        for character in text {
+            if character.isLetter || character.isNumber || character == "-" || character == "_" {
+                word.append(character)
+                continue
+            }
+            if !word.isEmpty { tokens.append(word) }
+            word = ""
+            if "()|?*+".contains(character) {
+                tokens.append(String(character))
+            } else if character != " " && character != "," {
+                throw StructureError(message: "unexpected '\(character)'")
+            }
+        }
+        if !word.isEmpty { tokens.append(word) }
+        var builder = Builder(tokens: tokens)
+        let fragment = try builder.alternation()
+        guard builder.position == tokens.count else {
+            throw StructureError(message: "unexpected '\(tokens[builder.position])'")
+        }
+        let accept = builder.add(State())
+        builder.patch(fragment.ends, to: accept)
+        states = builder.states
+        start = fragment.start
+        self.accept = accept
+        var seen: [String] = []
+        for token in tokens where !"()|?*+".contains(token) && !seen.contains(token) { seen.append(token) }
+        names = seen
+    }
+
+    /// A cursor before the first record.
+    var begin: Cursor { Cursor(live: closure([start])) }
+
+    /// Moves past a record named `name`; false (cursor unchanged) when the structure does not allow it here.
+    func advance(_ cursor: inout Cursor, over name: String) -> Bool {
+        var next: [Int] = []
+        for index in cursor.live where states[index].label == name { next += states[index].next }
+        guard !next.isEmpty else { return false }
+        cursor.live = closure(next)
+        return true
+    }
+
+    /// Whether the file may end here.
+    func canEnd(_ cursor: Cursor) -> Bool { cursor.live.contains(accept) }
+
+    /// The record names allowed next, for messages.
+    func expected(_ cursor: Cursor) -> [String] {
+        var result: [String] = []
+        for index in cursor.live.sorted() {
+            if let label = states[index].label, !result.contains(label) { result.append(label) }
+        }
+        return result
+    }
+
+    private func closure(_ seeds: [Int]) -> Set<Int> {
+        var result = Set<Int>()
+        var stack = seeds
+        while let index = stack.popLast() {
+            guard result.insert(index).inserted else { continue }
+            if states[index].label == nil { stack += states[index].next }
+        }
+        return result
+    }
+
+    /// Thompson construction by recursive descent.
+    private struct Builder {
+        struct Fragment {
+            var start: Int
+            /// Label-less or labelled states whose `next` is still open.
+            var ends: [Int]
+        }
+
+        let tokens: [String]
+        var position = 0
+        var states: [State] = []
+
+        init(tokens: [String]) { self.tokens = tokens }
+
+        mutating func add(_ state: State) -> Int {
+            states.append(state)
+            return states.count - 1
+        }
+
+        mutating func patch(_ ends: [Int], to target: Int) {
+            for end in ends { states[end].next.append(target) }
+        }
+
+        mutating func alternation() throws(StructureError) -> Fragment {
+            var branches = [try sequence()]
+            while position < tokens.count && tokens[position] == "|" {
+                position += 1
+                branches.append(try sequence())
+            }
+            if branches.count == 1 { return branches[0] }
+            let split = add(State(label: nil, next: branches.map(\.start)))
+            return Fragment(start: split, ends: branches.flatMap(\.ends))
+        }
+
+        mutating func sequence() throws(StructureError) -> Fragment {
+            var result: Fragment?
+            while position < tokens.count && tokens[position] != "|" && tokens[position] != ")" {
+                let term = try self.term()
+                if let current = result {
+                    patch(current.ends, to: term.start)
+                    result = Fragment(start: current.start, ends: term.ends)
+                } else {
+                    result = term
+                }
+            }
+            if let result { return result }
+            let empty = add(State())
+            return Fragment(start: empty, ends: [empty])
+        }
+
+        mutating func term() throws(StructureError) -> Fragment {
+            var atom: Fragment
+            let token = tokens[position]
+            position += 1
+            if token == "(" {
+                atom = try alternation()
+                guard position < tokens.count, tokens[position] == ")" else {
+                    throw StructureError(message: "a '(' is not closed")
+                }
+                position += 1
+            } else if "?*+".contains(token) || token == ")" {
+                throw StructureError(message: "'\(token)' must follow a record name or a group")
+            } else {
+                let state = add(State(label: token))
+                atom = Fragment(start: state, ends: [state])
+            }
+            guard position < tokens.count, "?*+".contains(tokens[position]) else { return atom }
+            let quantifier = tokens[position]
+            position += 1
+            let split = add(State(label: nil, next: [atom.start]))
+            switch quantifier {
+            case "?":
+                return Fragment(start: split, ends: atom.ends + [split])
+            case "*":
+                patch(atom.ends, to: split)
+                return Fragment(start: split, ends: [split])
+            default:
+                patch(atom.ends, to: split)
+                return Fragment(start: atom.start, ends: [split])
+            }
+        }
+    }
+}
+
+/// Why a structure expression could not be compiled.
+struct StructureError: Error {
+    let message: String
+}
