@@ -110,7 +110,7 @@ let package = Package(
         .target(
             name: "AccessPoint",
             dependencies: [
-                "SedgateCore", "Spool", "Documents", "Store", "Transport",
+                "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,7 +133,7 @@ let package = Package(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
-                "SedgateTesting", "ConversionFunctions",
+                "SedgateTesting", "Conversion", "ConversionFunctions",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -153,11 +153,13 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SedgateTesting"], swiftSettings: strict),
         .testTarget(name: "DocumentsTests", dependencies: ["Documents"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: strict),
+        // Fixtures are read through #filePath, not bundled.
         .testTarget(
-            name: "ConversionFunctionsTests", dependencies: ["ConversionFunctions", "Documents"], swiftSettings: strict),
+            name: "ConversionFunctionsTests", dependencies: ["ConversionFunctions", "Documents"],
+            exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
             name: "ConversionTests", dependencies: ["Conversion", "ConversionFunctions", "Documents"],
-            swiftSettings: strict),
+            exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",

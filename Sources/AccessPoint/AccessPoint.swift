@@ -53,7 +53,9 @@ struct IntakeService: Service {
     let logger: Logger
 
     func run() async throws {
-        let watcher = OutboundWatcher(directory: queue.configuration.spool.outbound, settle: settle, logger: logger)
+        let watcher = OutboundWatcher(
+            directory: queue.configuration.spool.outbound, settle: settle,
+            allowedProfiles: Set(queue.configuration.profiles.keys), logger: logger)
         for try await event in watcher.cancelOnGracefulShutdown() {
             switch event {
             case .committed(let file):

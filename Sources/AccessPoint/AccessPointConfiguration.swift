@@ -1,6 +1,7 @@
 // AccessPointConfiguration: everything one access point needs to run, already validated.
 // The executable builds it from `etc/<node>.toml`; tests build it directly.
 
+public import Conversion
 public import Documents
 public import SedgateCore
 public import Spool
@@ -31,6 +32,8 @@ public struct AccessPointConfiguration: Sendable {
     public var retryMaximum: Duration
     /// When to refuse deliveries from the CN and pause intake (free disk on the spool).
     public var capacity: Capacity
+    /// Processing profiles, by the name of their `outbound/<profile>/` folder.
+    public var profiles: [String: ConversionProfile]
     /// How long a SED may wait to be stored at the CN before it fails as expired.
     public var lifetime: Duration
     /// Content rules per SED type and version (XSD + Schematron); nil: the envelope schema only.
@@ -43,7 +46,8 @@ public struct AccessPointConfiguration: Sendable {
         coordinationNodeURL: String, settle: Duration = .milliseconds(500), maxDocumentBytes: Int = 16 << 20,
         inboundTemplate: FileNameTemplate, retryInitial: Duration = .milliseconds(250),
         retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity(), validator: SEDValidator? = nil,
-        outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400)
+        outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400),
+        profiles: [String: ConversionProfile] = [:]
     ) {
         self.node = node
         self.spool = spool
@@ -61,5 +65,17 @@ public struct AccessPointConfiguration: Sendable {
         self.validator = validator
         self.outboundValidation = outboundValidation
         self.lifetime = lifetime
+        self.profiles = profiles
+    }
+}
+
+/// A processing profile: files committed to `outbound/<name>/` are flat files converted with `mapping`.
+public struct ConversionProfile: Sendable {
+    public var mapping: Mapping
+    public var format: FlatProfile
+
+    public init(mapping: Mapping, format: FlatProfile) {
+        self.mapping = mapping
+        self.format = format
     }
 }

@@ -6,6 +6,7 @@
 // replaces it in one transaction, so a restart finds every file in exactly one of: outbound/ (not
 // taken), var/intake/ with an intake row (taken, to process again), or the journal (accepted).
 
+import Conversion
 import Documents
 import Foundation
 import Logging
@@ -115,6 +116,10 @@ struct IntakeQueue: Sendable {
 
     /// Reads, validates and journals one taken file; on failure moves it to rejected/.
     private func process(ticket: String, name: String) async {
+        // A file in `outbound/<profile>/` is a flat file for that profile's mapping.
+        if let slash = name.firstIndex(of: "/"), let profile = configuration.profiles[String(name[..<slash])] {
+            return await processFlat(ticket: ticket, name: name, profile: profile)
+        }
         let path = intakePath(ticket)
         var sedId: SEDID?
         do {
@@ -159,7 +164,9 @@ struct IntakeQueue: Sendable {
 
     /// Completes the envelope (SED id, creation time, sending AP) and stores the final bytes under the
     /// ticket's name (unique, so a duplicate can never overwrite the stored copy of the SED it repeats).
-    private func accept(_ document: SEDDocument, name: String, ticket: String) throws(SedgateError) -> MessageRecord {
+    private func accept(
+        _ document: SEDDocument, name: String, ticket: String, index: Int? = nil, sedId given: SEDID? = nil
+    ) throws(SedgateError) -> MessageRecord {
         let envelope = document.envelope
         if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
             throw SedgateError(
@@ -167,18 +174,76 @@ struct IntakeQueue: Sendable {
                 "SendingAP is \(sendingAP) but this access point is \(configuration.node); remove SendingAP or correct it",
                 location: .init(file: "outbound/\(name)", field: "Envelope/SendingAP"))
         }
-        let sedId = envelope.sedId ?? SEDID.random()
+        let sedId = envelope.sedId ?? given ?? SEDID.random()
         var additions: [EnvelopeField: String] = [:]
         if envelope.sedId == nil { additions[.sedId] = sedId.rawValue }
         if envelope.createdAt == nil { additions[.createdAt] = Timestamp.now() }
         if envelope.sendingAP == nil { additions[.sendingAP] = configuration.node.rawValue }
         let final = additions.isEmpty ? document : try EnvelopeCompletion.completing(document, with: additions)
-        let storeName = "out-\(ticket).xml"
+        let storeName = index.map { "out-\(ticket)-\($0).xml" } ?? "out-\(ticket).xml"
         try SpoolFile.writeAtomically(final.bytes, to: layout.store + "/" + storeName, tmpDirectory: layout.tmp)
         return MessageRecord(
             sedId: sedId, direction: .outbound, state: .accepted, file: name, peer: configuration.coordinationNode,
             origin: configuration.node, envelope: final.envelope, payloadPath: "var/store/\(storeName)",
             size: final.bytes.count)
+    }
+
+    /// Converts a flat file with its profile's mapping and accepts each SED it holds, in file order.
+    ///
+    /// The file is read whole first (its trailer's counts and control totals are only known at its end), so
+    /// a bad file is rejected whole and nothing of it is sent. Each SED without an id of its own gets one
+    /// derived from the intake ticket and its position: if the node dies half-way, processing the file again
+    /// yields the same ids and the journal's seen-set skips the SEDs already accepted. The intake row goes
+    /// with the last SED.
+    private func processFlat(ticket: String, name: String, profile: ConversionProfile) async {
+        let path = intakePath(ticket)
+        var converted: [String] = []
+        defer { for file in converted { try? FileManager.default.removeItem(atPath: file) } }
+        do {
+            let reader = FlatReader(mapping: profile.mapping, profile: profile.format, source: "outbound/\(name)")
+            _ = try reader.read(path: path) { (sed) throws(SedgateError) in
+                let file = layout.tmp + "/conv-\(ticket)-\(converted.count).xml"
+                try SpoolFile.writeAtomically(sed.bytes, to: file, durable: false)
+                converted.append(file)
+            }
+            guard !converted.isEmpty else {
+                throw SedgateError(
+                    .unsupportedInput, "the file holds no SED; nothing was sent",
+                    location: .init(file: "outbound/\(name)"))
+            }
+            for (index, file) in converted.enumerated() {
+                let source = "outbound/\(name) SED \(index + 1)"
+                let document = try SEDReader.read(try SpoolFile.read(file, maxBytes: Int.max), source: source)
+                let flagged = try validate(document)
+                let id = document.envelope.sedId ?? Self.derivedID(ticket: ticket, index: index)
+                if let existing = try await journal.record(id, .outbound) {
+                    guard document.envelope.sedId == nil || existing.file == name else {
+                        throw duplicate(id, name: name)
+                    }
+                    // Accepted from this very file before a restart: only its report may be missing.
+                    report(.accepted, name: name, sedId: id, ticket: ticket, envelope: existing.envelope)
+                    continue
+                }
+                let record = try accept(document, name: name, ticket: ticket, index: index, sedId: id)
+                let last = index == converted.count - 1
+                _ = try await journal.insert(record, ticket: last ? ticket : nil, detail: "converted from \(source)")
+                report(
+                    .accepted, name: name, sedId: record.sedId, ticket: ticket, envelope: record.envelope,
+                    error: flagged)
+                sender.ring()
+            }
+            try? FileManager.default.removeItem(atPath: path)
+            logger.info("accepted a flat file", metadata: ["file": "\(name)", "seds": "\(converted.count)"])
+        } catch {
+            await reject(path: path, name: name, ticket: ticket, sedId: nil, error: error)
+        }
+    }
+
+    /// A SED id derived from an intake ticket (a random UUID) and a position: stable across restarts.
+    static func derivedID(ticket: String, index: Int) -> SEDID {
+        let hex = String(index, radix: 16)
+        let tail = String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+        return SEDID(String(ticket.prefix(24)) + tail.suffix(12)) ?? SEDID.random()
     }
 
     private func duplicate(_ sedId: SEDID, name: String) -> SedgateError {

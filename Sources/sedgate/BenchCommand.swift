@@ -2,15 +2,51 @@
 // loopback and prints throughput and commit-to-inbound latency percentiles. A measurement, not a test.
 
 import ArgumentParser
+import Conversion
 import Foundation
 import SedgateCore
 import SedgateTesting
 import Spool
 
-/// `sedgate bench [--count N] [--size BYTES]`.
+/// `sedgate bench [exchange|convert]`.
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench", abstract: "Measure SEDs per second and latency AP → CN → AP on loopback.")
+        commandName: "bench", abstract: "Benchmarks: the exchange through a topology, and conversion.",
+        subcommands: [ExchangeBench.self, ConvertBench.self], defaultSubcommand: ExchangeBench.self)
+}
+
+/// `sedgate bench convert`: flat → XML and XML → flat MB/s on a generated file, and peak memory.
+struct ConvertBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "convert", abstract: "MB/s for flat → XML and XML → flat on a generated file, and peak RSS.")
+    @Option(help: "Size of the generated flat file in MB.")
+    var megabytes: Int = 100
+    @Option(help: "The mapping.")
+    var mapping: String = "mappings/ae-claims-1.yaml"
+    @Option(help: "A sample flat file whose SEDs are repeated to build the big file.")
+    var sample: String = "mappings/examples/ae-claims-small.mtf"
+
+    func run() async throws {
+        let (loaded, library) = try loadMapping(mapping)
+        let directory = NSTemporaryDirectory() + "sedgate-bench-convert-\(UUID().uuidString.prefix(8))"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try exitOnError { () throws(SedgateError) in
+            try ConversionBenchmark.run(
+                mapping: loaded, library: library, sample: sample, megabytes: megabytes, directory: directory)
+        }
+        print("sedgate bench convert: \(megabytes) MB flat file with \(loaded.name) \(loaded.version)")
+        print(
+            String(
+                format: "flat → XML: %.1f MB/s   XML → flat: %.1f MB/s   peak RSS: %d MiB",
+                result.flatToXMLMBps, result.xmlToFlatMBps, result.peakRSSBytes >> 20))
+    }
+}
+
+/// `sedgate bench exchange [--count N] [--size BYTES]`.
+struct ExchangeBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "exchange", abstract: "Measure SEDs per second and latency AP → CN → AP on loopback.")
     @Option(help: "How many SEDs to send.")
     var count: Int = 1000
     @Option(help: "Approximate size of each SED in bytes.")

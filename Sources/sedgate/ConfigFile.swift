@@ -87,6 +87,28 @@ final class ConfigFile {
         return result
     }
 
+    /// The sub-tables of `table` (e.g. `[profiles.claims]`), each as its string values; every key counts as used.
+    func subtables(_ table: String) throws(SedgateError) -> [String: [String: String]] {
+        guard let section = root[table] else { return [:] }
+        guard let sectionTable = section.table else { throw fail(table, nil, "must be a table") }
+        var result: [String: [String: String]] = [:]
+        for name in sectionTable.keys {
+            guard let sub = sectionTable[name]?.table else {
+                throw fail(table, name, "must be a table ([\(table).\(name)])")
+            }
+            var values: [String: String] = [:]
+            for key in sub.keys {
+                guard let text = sub[key]?.string else {
+                    throw fail("\(table).\(name)", key, "must be a string (in quotes)")
+                }
+                values[key] = text
+            }
+            used.insert("\(table).\(name)")
+            result[name] = values
+        }
+        return result
+    }
+
     /// Refuses keys this node does not know, so a misspelt key never silently becomes a default.
     func checkUnknownKeys() throws(SedgateError) {
         for table in root.keys.sorted() {

@@ -2,6 +2,8 @@
 // configuration. The file's `[node] role` says which.
 
 import AccessPoint
+import Conversion
+import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
@@ -74,6 +76,35 @@ enum NodeConfiguration {
             } catch {
                 throw file.fail("validation", "rules", error.message)
             }
+            var profiles: [String: ConversionProfile] = [:]
+            let profileTables = try file.subtables("profiles")
+            let library: FunctionLibrary? =
+                profileTables.isEmpty ? nil : try FunctionLibrary.standard()
+            for (name, values) in profileTables {
+                let table = "profiles.\(name)"
+                let plain =
+                    !name.isEmpty && name.utf8.count <= 64
+                    && name.unicodeScalars.allSatisfy {
+                        $0.isASCII && ($0.properties.isAlphabetic || ("0"..."9").contains($0) || $0 == "-" || $0 == "_")
+                    }
+                guard plain else {
+                    throw file.fail(
+                        table, nil, "'\(name)' cannot be a folder name in outbound/; use letters, digits, - and _")
+                }
+                for key in values.keys where !["mapping", "format"].contains(key) {
+                    throw file.fail(table, key, "is not a known setting (mapping, format)")
+                }
+                guard let path = values["mapping"] else { throw file.fail(table, "mapping", "is missing") }
+                guard let format = FlatProfile(rawValue: values["format"] ?? "mtf") else {
+                    throw file.fail(table, "format", "must be \"mtf\" or \"cff\"")
+                }
+                do {
+                    profiles[name] = ConversionProfile(
+                        mapping: try Mapping.load(path, library: library!), format: format)
+                } catch {
+                    throw file.fail(table, "mapping", error.description)
+                }
+            }
             result = .accessPoint(
                 AccessPointConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls,
@@ -81,7 +112,8 @@ enum NodeConfiguration {
                     settle: try file.milliseconds("intake", "settle-ms", default: 500),
                     maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
-                    capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime))
+                    capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
+                    profiles: profiles))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {

@@ -10,7 +10,8 @@ struct Sedgate: AsyncParsableCommand {
         abstract: "An EESSI gateway: access point and coordination node, with offline tools.",
         subcommands: [
             AccessPointCommand.self, CoordinationNodeCommand.self, QueueCommand.self, TraceCommand.self,
-            ValidateCommand.self, MigrateCommand.self, DemoCommand.self, BenchCommand.self, PKICommand.self,
+            ValidateCommand.self, MigrateCommand.self, ConvertCommand.self, MappingCommand.self, DemoCommand.self,
+            BenchCommand.self, PKICommand.self,
         ])
 }
 
