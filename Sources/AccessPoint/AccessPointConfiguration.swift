@@ -70,12 +70,23 @@ public struct AccessPointConfiguration: Sendable {
 }
 
 /// A processing profile: files committed to `outbound/<name>/` are flat files converted with `mapping`.
+/// With `inboundTypes`, inbound SEDs of those types are written back as flat files with the same mapping.
 public struct ConversionProfile: Sendable {
     public var mapping: Mapping
     public var format: FlatProfile
+    /// SED types (e.g. `U017`) that land in `inbound/` as flat files of this profile instead of XML.
+    public var inboundTypes: Set<String>
 
-    public init(mapping: Mapping, format: FlatProfile) {
+    public init(mapping: Mapping, format: FlatProfile, inboundTypes: Set<String> = []) {
         self.mapping = mapping
         self.format = format
+        self.inboundTypes = inboundTypes
+    }
+}
+
+extension AccessPointConfiguration {
+    /// The profile that writes inbound SEDs of `sedType` back as flat files, if one asks to.
+    public func inboundProfile(for sedType: String) -> ConversionProfile? {
+        profiles.values.first { $0.inboundTypes.contains(sedType) }
     }
 }

@@ -5,6 +5,7 @@
 // Exactly once: the SED is stored and journalled (the seen-set) before the receipt is given, and it is
 // placed in inbound/ by one rename from var/store/, so a retry never lands it twice.
 
+import Conversion
 import Documents
 import Foundation
 import Logging
@@ -83,9 +84,24 @@ struct InboundReceiver: MessageHandler {
                 "the SOAP header names SED \(sedId) but the document inside is \(document.envelope.sedId?.rawValue ?? "without a SedId")"
             )
         }
-        let storeName = "in-\(sedId).xml"
+        // What lands is decided now, so landing stays one rename: XML, a flat file written back by a profile,
+        // or, when the SED does not fit that profile's layout, the XML for manual/ with the reason beside it.
+        var landing = payload
+        var storeName = "in-\(sedId).xml"
+        if let profile = configuration.inboundProfile(for: document.envelope.sedType) {
+            do {
+                landing = try FlatWriter(mapping: profile.mapping, profile: profile.format).write(seds: [payload]).bytes
+                storeName = "in-\(sedId).\(profile.format == .mtf ? "mtf" : "csv")"
+            } catch {
+                storeName = "in-\(sedId).manual.xml"
+                let text = Rejection.errorText(originalName: "SED \(sedId)", error: error)
+                try SpoolFile.writeAtomically(
+                    Array(text.utf8), to: configuration.spool.store + "/" + storeName + ".error",
+                    tmpDirectory: configuration.spool.tmp)
+            }
+        }
         try SpoolFile.writeAtomically(
-            payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
+            landing, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
         let record = MessageRecord(
             sedId: sedId, direction: .inbound, state: .received, file: nil, peer: message.from,
             origin: envelope.sendingAP ?? message.from, envelope: document.envelope,
@@ -107,9 +123,23 @@ struct InboundReceiver: MessageHandler {
             )
             return
         }
-        let name = configuration.inboundTemplate.render(record.envelope)
-        let final = try SpoolFile.moveNoReplace(stored, toDirectory: configuration.spool.inbound, preferredName: name)
-        let landedName = "inbound/" + (final.split(separator: "/").last.map(String.init) ?? name)
+        var name = configuration.inboundTemplate.render(record.envelope)
+        let manual = record.payloadPath.hasSuffix(".manual.xml")
+        for flat in [".mtf", ".csv"] where record.payloadPath.hasSuffix(flat) {
+            // A flat file written back keeps the template's name with the flat format's extension.
+            name = (name.hasSuffix(".xml") ? String(name.dropLast(4)) : name) + flat
+        }
+        let folder = manual ? configuration.spool.manual : configuration.spool.inbound
+        let final = try SpoolFile.moveNoReplace(stored, toDirectory: folder, preferredName: name)
+        if manual {
+            // Best effort: the reason travels beside the file (it is also in the node's log and the journal).
+            _ = try? SpoolFile.moveNoReplace(
+                stored + ".error", toDirectory: folder,
+                preferredName: (final.split(separator: "/").last.map(String.init) ?? name) + ".error")
+            logger.warning(
+                "a SED did not fit its inbound flat profile; it is in manual/", metadata: ["sedId": "\(record.sedId)"])
+        }
+        let landedName = (manual ? "manual/" : "inbound/") + (final.split(separator: "/").last.map(String.init) ?? name)
         try await journal.transition(
             record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: landedName, detail: nil)
         logger.info("landed", metadata: ["sedId": "\(record.sedId)", "file": "\(landedName)"])

@@ -72,7 +72,14 @@ struct OutboundEntry {
         }
         switch kind {
         case S_IFREG:
-            if case .refuse(let why) = verdict { entry.refusal = refusal(why) }
+            if case .refuse(let why) = verdict {
+                entry.refusal = refusal(why)
+            } else if info.st_nlink > 1 {
+                // Another name of the same file lives elsewhere: taking it would read a file outside the spool.
+                entry.refusal = refusal(
+                    "has \(info.st_nlink) hard links; a file linked into the spool from elsewhere is never read, "
+                        + "so copy or move the file itself in")
+            }
         case S_IFDIR where profile == nil && verdict == .accept(shown) && allowedProfiles.contains(shown):
             entry.profileFolder = shown
         case S_IFDIR:

@@ -146,7 +146,7 @@ final class WatchLoop {
             report(entry)
         case .created:
             // Links, FIFOs and folders get no further events; a regular file waits for its close or rename.
-            if !entry.isRegularFile { report(entry) }
+            if !entry.isRegularFile || entry.refusal != nil { report(entry) }
         case .closed:
             guard entry.isRegularFile, reported[entry.relativePath] != entry.observation.identity else { return }
             pending[entry.relativePath] = Pending(

@@ -91,16 +91,21 @@ enum NodeConfiguration {
                     throw file.fail(
                         table, nil, "'\(name)' cannot be a folder name in outbound/; use letters, digits, - and _")
                 }
-                for key in values.keys where !["mapping", "format"].contains(key) {
-                    throw file.fail(table, key, "is not a known setting (mapping, format)")
+                for key in values.keys where !["mapping", "format", "inbound-types"].contains(key) {
+                    throw file.fail(table, key, "is not a known setting (mapping, format, inbound-types)")
                 }
+                let inboundTypes = Set(
+                    (values["inbound-types"] ?? "").split(separator: ",").map {
+                        $0.trimmingCharacters(in: .whitespaces)
+                    }
+                    .filter { !$0.isEmpty })
                 guard let path = values["mapping"] else { throw file.fail(table, "mapping", "is missing") }
                 guard let format = FlatProfile(rawValue: values["format"] ?? "mtf") else {
                     throw file.fail(table, "format", "must be \"mtf\" or \"cff\"")
                 }
                 do {
                     profiles[name] = ConversionProfile(
-                        mapping: try Mapping.load(path, library: library!), format: format)
+                        mapping: try Mapping.load(path, library: library!), format: format, inboundTypes: inboundTypes)
                 } catch {
                     throw file.fail(table, "mapping", error.description)
                 }

@@ -10,7 +10,7 @@ import Testing
 @Suite("Conversion profiles, real processes", .serialized)
 struct ProfileTests {
     @Test(
-        "an MTF file in outbound/ub/ becomes one SED per person, each delivered or failed on its own; a file without its trailer is rejected whole"
+        "an MTF file in outbound/ub/ becomes one SED per person, each delivered (and written back as MTF) or failed on its own; a file without its trailer is rejected whole"
     )
     func flatFileCrosses() async throws {
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
@@ -24,6 +24,7 @@ struct ProfileTests {
                 [profiles.ub]
                 mapping = "\(repository)/mappings/ub-periods-1.yaml"
                 format = "mtf"
+                inbound-types = "U017"
                 """)
         defer { topology.stopAll() }
         try await topology.startAll()
@@ -63,8 +64,15 @@ struct ProfileTests {
         #expect(error.contains("trailer"), "\(error)")
         #expect(error.contains("record"), "\(error)")
         topology.stopAll()
-        let inbound = ExchangeTests.files(receiver.spool.inbound, suffix: ".xml")
+        // AP-DK's profile writes inbound U017s back as MTF files, one (header, person, periods, trailer) each.
+        let inbound = ExchangeTests.files(receiver.spool.inbound, suffix: "")
         #expect(inbound.count == 2, "the two routable SEDs, and nothing from the bad file: \(inbound)")
-        #expect(inbound.allSatisfy { $0.contains("U017") })
+        #expect(inbound.allSatisfy { $0.contains("U017") && $0.hasSuffix(".mtf") }, "\(inbound)")
+        for name in inbound {
+            let flat = try String(contentsOfFile: receiver.spool.inbound + "/" + name, encoding: .isoLatin1)
+            let records = flat.split(separator: "\n")
+            #expect(records.first?.hasPrefix("H") == true && records.last?.hasPrefix("T") == true, "\(flat)")
+            #expect(records.allSatisfy { $0.count == 80 }, "fixed 80-byte records")
+        }
     }
 }

@@ -102,6 +102,23 @@ struct OutboundWatcherTests {
         }
     }
 
+    @Test("a file hard-linked into outbound/ from elsewhere is refused, at start and when it appears")
+    func hardLinkRefused() async throws {
+        let outbound = try TemporaryDirectory("outbound")
+        let elsewhere = try TemporaryDirectory("elsewhere")
+        try write("secret", to: elsewhere.appending("secret.xml"))
+        #expect(link(elsewhere.appending("secret.xml"), outbound.appending("early.xml")) == 0)
+        try await withWatcher(outbound.path) { log in
+            #expect(link(elsewhere.appending("secret.xml"), outbound.appending("late.xml")) == 0)
+            #expect(await log.wait { Set($0.refused) == ["early.xml", "late.xml"] })
+            #expect(log.committed.isEmpty)
+            for case .refused(_, _, let reason) in log.all {
+                #expect(reason.code == .hostileInput)
+                #expect(reason.message.contains("hard links"))
+            }
+        }
+    }
+
     @Test("files in a configured profile folder are reported with their profile; other folders are refused")
     func profileFolders() async throws {
         let outbound = try TemporaryDirectory("outbound")
