@@ -28,6 +28,8 @@ public struct AccessPoint: Sendable {
 
     /// Finishes interrupted work, then returns the services to run: protocol server, intake, sender, take-up.
     public func services() async throws(SedgateError) -> [any Service] {
+        // In pull mode the protocol server still runs (the CN may reach it on another path), but nothing
+        // depends on it: SEDs and receipts arrive through the Puller.
         let bell = Doorbell()
         let intake = IntakeQueue(configuration: configuration, journal: journal, logger: logger, sender: bell)
         let receiver = InboundReceiver(configuration: configuration, journal: journal, logger: logger)
@@ -43,6 +45,13 @@ public struct AccessPoint: Sendable {
             OutboundSender(configuration: configuration, journal: journal, client: client, bell: bell, logger: logger),
             TakeUpWatcher(configuration: configuration, journal: journal, sender: bell, logger: logger),
         ]
+            + (configuration.pullInterval.map { interval in
+                [
+                    Puller(
+                        configuration: configuration, receiver: receiver, client: client, interval: interval,
+                        logger: logger)
+                ]
+            } ?? [])
     }
 }
 

@@ -32,6 +32,8 @@ public struct AccessPointConfiguration: Sendable {
     public var retryMaximum: Duration
     /// When to refuse deliveries from the CN and pause intake (free disk on the spool).
     public var capacity: Capacity
+    /// Pull mode (FS-45): how often to ask the CN for SEDs when nothing waited; nil for push mode.
+    public var pullInterval: Duration?
     /// Processing profiles, by the name of their `outbound/<profile>/` folder.
     public var profiles: [String: ConversionProfile]
     /// How long a SED may wait to be stored at the CN before it fails as expired.
@@ -47,7 +49,7 @@ public struct AccessPointConfiguration: Sendable {
         inboundTemplate: FileNameTemplate, retryInitial: Duration = .milliseconds(250),
         retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity(), validator: SEDValidator? = nil,
         outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400),
-        profiles: [String: ConversionProfile] = [:]
+        profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil
     ) {
         self.node = node
         self.spool = spool
@@ -66,6 +68,7 @@ public struct AccessPointConfiguration: Sendable {
         self.outboundValidation = outboundValidation
         self.lifetime = lifetime
         self.profiles = profiles
+        self.pullInterval = pullInterval
     }
 }
 

@@ -39,8 +39,8 @@ struct InboundReceiver: MessageHandler {
             switch message.action {
             case .deliver: return try await receive(message)
             case .receipt: return try await noteReceipt(message)
-            case .fault:
-                throw SedgateError(.protocolViolation, "a fault is an answer, not a request")
+            case .fault, .pull, .empty:
+                throw SedgateError(.protocolViolation, "\(message.action) is not a request an access point answers")
             }
         } catch {
             return reply(to: message, fault: error)

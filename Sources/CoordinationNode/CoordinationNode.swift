@@ -34,7 +34,8 @@ public struct CoordinationNode: Sendable {
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: handler, logger: logger
         )
-        let forwarders = configuration.peers.sorted { $0.key < $1.key }.map { peer, url in
+        // Access points in pull mode (URL "pull") fetch their SEDs themselves: no forwarder pushes to them.
+        let forwarders = configuration.peers.filter { $0.value != "pull" }.sorted { $0.key < $1.key }.map { peer, url in
             Forwarder(
                 configuration: configuration, peer: peer, url: url, journal: journal, client: client,
                 bell: bells[peer]!,

@@ -27,7 +27,8 @@ struct RelayHandler: MessageHandler {
             switch message.action {
             case .deliver: return try await store(message)
             case .receipt: return try await relay(message)
-            case .fault: throw SedgateError(.protocolViolation, "a fault is an answer, not a request")
+            case .pull: return try await pull(message)
+            case .fault, .empty: throw SedgateError(.protocolViolation, "\(message.action) is an answer, not a request")
             }
         } catch {
             let reason = error as? SedgateError ?? SedgateError(.storage, "\(error)")
@@ -80,20 +81,67 @@ struct RelayHandler: MessageHandler {
     }
 
     /// A destination AP's receipt (`routed`, later ones): queue it for the origin AP.
+    /// A receipt from an access point: the destination's (`delivered`, `routed`, `failed`) for a SED forwarded
+    /// to it, queued for the sending AP; or, in pull mode, the sending AP's acknowledgement of a receipt it pulled.
     private func relay(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
         guard let receipt = message.receipt else {
             throw SedgateError(.protocolViolation, "a receipt message must carry a Receipt")
         }
-        guard let record = try await journal.record(receipt.sedId, .relay), record.peer == message.from else {
-            throw SedgateError(.notFound, "no SED \(receipt.sedId) was forwarded to \(message.from)")
+        guard let record = try await journal.record(receipt.sedId, .relay) else {
+            throw SedgateError(.notFound, "this CN never stored SED \(receipt.sedId)")
+        }
+        let answer = message.replying(
+            with: Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now()))
+        if record.peer != message.from {
+            guard record.origin == message.from else {
+                throw SedgateError(
+                    .notFound, "SED \(receipt.sedId) was neither sent by nor forwarded to \(message.from)")
+            }
+            try await journal.completeSignal(peer: message.from, sedId: receipt.sedId, kind: receipt.kind.rawValue)
+            return answer
+        }
+        // The destination's word (a pulled SED's answer arrives here; a pushed one's came with the push).
+        switch receipt.kind {
+        case .delivered:
+            try await journal.transition(
+                receipt.sedId, .relay, to: .forwarded, onlyFrom: [.stored, .held, .failed], file: nil,
+                detail: "delivered at \(receipt.node) (pulled)")
+        case .failed:
+            try await journal.transition(
+                receipt.sedId, .relay, to: .failed, onlyFrom: [.stored, .held], file: nil,
+                detail: "refused by \(receipt.node): \(receipt.reason ?? "no reason given")")
+        case .stored, .routed:
+            break
         }
         try await journal.enqueueSignal(
             SignalRecord(
                 peer: record.origin, sedId: receipt.sedId, kind: receipt.kind.rawValue, node: receipt.node,
-                at: receipt.at))
+                at: receipt.at, reason: receipt.reason))
         bells[record.origin]?.ring()
-        return message.replying(
-            with: Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now()))
+        return answer
+    }
+
+    /// Pull mode (FS-45): the next item for the asking access point. Receipts first (they are small and
+    /// close its senders' loops), then its oldest stored SED, else `Empty`. Nothing changes here until the
+    /// access point posts its answer, so a pull lost on the way is simply pulled again.
+    private func pull(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
+        let peer = message.from
+        if let signal = try await journal.pendingSignals(peer: peer, limit: 1).first,
+            let kind = Receipt.Kind(rawValue: signal.kind)
+        {
+            return ProtocolMessage(
+                action: .receipt, from: configuration.node, to: peer, relatesTo: message.messageID,
+                receipt: Receipt(
+                    sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at, reason: signal.reason))
+        }
+        if let record = try await journal.records(.relay, in: .stored, peer: peer, limit: 1).first {
+            let payload = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
+            var deliver = ProtocolMessage.deliver(
+                envelope: record.envelope, payload: payload, from: configuration.node, to: peer)
+            deliver.relatesTo = message.messageID
+            return deliver
+        }
+        return ProtocolMessage(action: .empty, from: configuration.node, to: peer, relatesTo: message.messageID)
     }
 
     private func storedReceipt(_ message: ProtocolMessage, _ sedId: SEDID) -> ProtocolMessage {

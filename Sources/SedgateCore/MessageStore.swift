@@ -159,4 +159,6 @@ public protocol MessageStore: Sendable {
     func pendingSignals(peer: NodeID?, limit: Int) async throws(SedgateError) -> [SignalRecord]
     /// Marks a receipt as sent.
     func completeSignal(id: Int64) async throws(SedgateError)
+    /// Marks the receipt for (peer, sedId, kind) as sent (pull mode: the peer acknowledged what it pulled).
+    func completeSignal(peer: NodeID, sedId: SEDID, kind: String) async throws(SedgateError)
 }

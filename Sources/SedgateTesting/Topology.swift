@@ -42,13 +42,13 @@ public final class Topology: @unchecked Sendable {
     /// Writes a fresh topology under `directory`: a CN and one access point per entry of `accessPoints`
     /// (node id → the country it serves), certificates, configurations with free loopback ports.
     /// `coordinationNodeSettings` is TOML appended to the CN's file (e.g. a `[limits]` table), and
-    /// `accessPointSettings` to each access point's.
+    /// `accessPointSettings` to each access point's. Access points in `pullAccessPoints` poll the CN (pull mode).
     public convenience init(
         directory: String, executable: String,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
         settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml",
         coordinationNodeSettings: String = "", accessPointSettings: String = "",
-        coordinationNodeLifetimeHours: Int = 720
+        coordinationNodeLifetimeHours: Int = 720, pullAccessPoints: Set<String> = []
     ) throws {
         let pki = directory + "/pki"
         try PKI.generate(in: pki, nodes: ["CN"] + accessPoints.map(\.id))
@@ -79,6 +79,7 @@ public final class Topology: @unchecked Sendable {
                 [cn]
                 id = "CN"
                 url = "https://127.0.0.1:\(cnPort)"
+                \(pullAccessPoints.contains(ap.id) ? "mode = \"pull\"\npoll-ms = 100" : "")
 
                 [intake]
                 settle-ms = \(settleMilliseconds)
@@ -93,7 +94,8 @@ public final class Topology: @unchecked Sendable {
                 \(accessPointSettings)
                 """, to: config)
             nodes.append(Node(id: ap.id, role: "ap", config: config, spool: SpoolLayout(root: spool), port: port))
-            peers += "\"\(ap.id)\" = \"https://127.0.0.1:\(port)\"\n"
+            let address = pullAccessPoints.contains(ap.id) ? "pull" : "https://127.0.0.1:\(port)"
+            peers += "\"\(ap.id)\" = \"\(address)\"\n"
             routes += "\"\(ap.country)\" = \"\(ap.id)\"\n"
         }
         let cnSpool = "\(directory)/spool/cn"

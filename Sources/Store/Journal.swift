@@ -292,6 +292,14 @@ public final class Journal: MessageStore {
         }
     }
 
+    public func completeSignal(peer: NodeID, sedId: SEDID, kind: String) async throws(SedgateError) {
+        try await write("mark the \(kind) receipt of \(sedId) for \(peer) sent") { db in
+            try db.execute(
+                sql: "UPDATE signal SET done = 1 WHERE peer = ? AND sedId = ? AND kind = ?",
+                arguments: [peer.rawValue, sedId.rawValue, kind])
+        }
+    }
+
     // MARK: - Helpers
 
     static func timestamp() -> String { Timestamp.now() }

@@ -73,7 +73,10 @@ public final class ProtocolClient: Sendable {
                 "\(url) answered HTTP 200 with a reply this node cannot read: \(error.message); "
                     + "report it to the peer's operator", location: error.location, cause: error)
         }
-        guard reply.action != .deliver, reply.relatesTo == nil || reply.relatesTo == message.messageID else {
+        // Only a pull may be answered with a SED (pull mode); anything else answers with a receipt or a fault.
+        let deliverAllowed = message.action == .pull
+        guard deliverAllowed || reply.action != .deliver, reply.relatesTo == nil || reply.relatesTo == message.messageID
+        else {
             throw SedgateError(
                 .protocolViolation,
                 "\(url) answered \(message.messageID) with a \(reply.action) message relating to "

@@ -15,6 +15,10 @@ public struct ProtocolMessage: Sendable, Equatable {
         case receipt = "urn:eessi:sedgate:1:Receipt"
         /// Refuses or defers a message; see `Fault`.
         case fault = "urn:eessi:sedgate:1:Fault"
+        /// Pull mode (FS-45): an access point asks the CN for its next SED or receipt.
+        case pull = "urn:eessi:sedgate:1:Pull"
+        /// The CN's answer to a pull when nothing waits.
+        case empty = "urn:eessi:sedgate:1:Empty"
     }
 
     /// The unique id of this message, `urn:uuid:<uuid>` (`wsa:MessageID`).

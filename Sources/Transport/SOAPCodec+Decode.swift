@@ -107,6 +107,10 @@ extension SOAPCodec {
                 message.receipt = try receipt(try required(body, "Receipt", SOAPNamespace.protocol_, "sg"))
             case .fault:
                 message.fault = try fault(try required(body, "Fault", SOAPNamespace.envelope, "env"))
+            case .pull:
+                _ = try required(body, "Pull", SOAPNamespace.protocol_, "sg")
+            case .empty:
+                _ = try required(body, "Empty", SOAPNamespace.protocol_, "sg")
             }
             return message
         }

@@ -58,6 +58,11 @@ public enum SOAPCodec {
         if let fault = message.fault {
             xml += render(fault)
         }
+        switch message.action {
+        case .pull: xml += "<sg:Pull/>\n"
+        case .empty: xml += "<sg:Empty/>\n"
+        default: break
+        }
         xml += "</env:Body>\n</env:Envelope>\n"
         return Array(xml.utf8)
     }

@@ -76,6 +76,13 @@ enum NodeConfiguration {
             } catch {
                 throw file.fail("validation", "rules", error.message)
             }
+            let mode = try file.string("cn", "mode", default: "push")
+            guard ["push", "pull"].contains(mode) else {
+                throw file.fail(
+                    "cn", "mode", "is '\(mode)'; it must be \"push\" (the CN delivers) or \"pull\" (this AP polls)")
+            }
+            let pollInterval = try file.milliseconds("cn", "poll-ms", default: 1_000)
+            let pullInterval: Duration? = mode == "pull" ? pollInterval : nil
             var profiles: [String: ConversionProfile] = [:]
             let profileTables = try file.subtables("profiles")
             let library: FunctionLibrary? =
@@ -118,7 +125,7 @@ enum NodeConfiguration {
                     maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
                     capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
-                    profiles: profiles))
+                    profiles: profiles, pullInterval: pullInterval))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {

@@ -47,6 +47,13 @@ struct ExchangeTests {
         return text[range.lowerBound...]
     }
 
+    /// Checks that `expected` SEDs are in the receiver's inbound/, each once.
+    static func verifyCount(_ expected: Int, receiver: Topology.Node) throws {
+        let inbound = files(receiver.spool.inbound, suffix: ".xml")
+        #expect(inbound.count == expected)
+        #expect(Set(inbound.map { $0.dropLast(4).suffix(36) }).count == inbound.count, "no SED landed twice")
+    }
+
     /// Checks exactly-once, byte-identical delivery and the reports, once everything is delivered.
     static func verify(_ committed: [Committed], sender: Topology.Node, receiver: Topology.Node) throws {
         let delivered = files(sender.spool.reports, suffix: ".delivered.json")

@@ -1,0 +1,40 @@
+// PullModeTests: an access point the CN cannot reach polls it for its SEDs (FS-45), with the same
+// exactly-once guarantees as push, also when it is killed in the middle of pulling.
+
+import Foundation
+import SedgateCore
+import SedgateTesting
+import Spool
+import Testing
+
+@Suite("Pull mode, real processes", .serialized)
+struct PullModeTests {
+    @Test("SEDs for an AP in pull mode arrive exactly once, byte-identical, through a SIGKILL of that AP")
+    func pulledExactlyOnce() async throws {
+        let directory = try TemporaryDirectory("e2e-pull")
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(), pullAccessPoints: ["AP-DK"])
+        defer { topology.stopAll() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+
+        let committed = try ExchangeTests.commit(100, to: sender, prefix: "pull")
+        try await Wait.until("some SEDs pulled", timeout: .seconds(60), interval: .milliseconds(10)) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count >= 20
+        }
+        topology.kill("AP-DK")
+        try await topology.start("AP-DK")
+        try await Wait.until("all 100 delivered", timeout: .seconds(120), interval: .milliseconds(100)) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count == 100
+        }
+        // The national side takes one file: `routed` reaches the sender through the CN as well.
+        let first = try #require(ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").first)
+        try FileManager.default.removeItem(atPath: receiver.spool.inbound + "/" + first)
+        try await Wait.until("a routed report", timeout: .seconds(30)) {
+            !ExchangeTests.files(sender.spool.reports, suffix: ".routed.json").isEmpty
+        }
+        topology.stopAll()
+        try ExchangeTests.verifyCount(committed.count - 1, receiver: receiver)
+    }
+}
