@@ -33,6 +33,7 @@ public struct AccessPoint: Sendable {
         let bell = Doorbell()
         let intake = IntakeQueue(configuration: configuration, journal: journal, logger: logger, sender: bell)
         let receiver = InboundReceiver(configuration: configuration, journal: journal, logger: logger)
+        try await configuration.spool.sweepPayloads(journal, .outbound, done: [.sent, .delivered, .routed])
         try await intake.recover()
         try await receiver.recover()
         let client = try ProtocolClient(tls: configuration.tls, logger: logger)

@@ -133,6 +133,8 @@ final class OutboundSender: Service {
                 try await journal.transition(
                     record.sedId, .outbound, to: .sent, onlyFrom: [.accepted], file: nil,
                     detail: "stored at \(receipt.node) at \(receipt.at)")
+                // The CN holds it now and nothing here sends it again: the local copy can go.
+                configuration.spool.dropPayload(record.payloadPath)
             } catch {
                 logger.error(
                     "cannot journal the CN receipt; will resend (the CN drops the duplicate)",

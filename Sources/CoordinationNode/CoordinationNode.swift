@@ -27,10 +27,13 @@ public struct CoordinationNode: Sendable {
     public var store: any MessageStore { journal }
 
     /// The services to run: the protocol server and the forwarders.
-    public func services() throws(SedgateError) -> [any Service] {
+    public func services() async throws(SedgateError) -> [any Service] {
+        try await configuration.spool.sweepPayloads(journal, .relay, done: [.forwarded, .failed])
         let bells = Dictionary(uniqueKeysWithValues: configuration.peers.keys.map { ($0, Doorbell()) })
         let client = try ProtocolClient(tls: configuration.tls, logger: logger)
-        let handler = RelayHandler(configuration: configuration, journal: journal, bells: bells, logger: logger)
+        let handler = RelayHandler(
+            configuration: configuration, journal: journal, bells: bells, gauge: QueueGauge(journal: journal),
+            logger: logger)
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: handler, logger: logger
         )

@@ -127,6 +127,7 @@ struct Forwarder: Sendable {
                 record.sedId, .relay, to: .forwarded, onlyFrom: [.stored, .held, .failed], file: nil,
                 detail: "\(receipt.kind) at \(receipt.node)")
             bells[record.origin]?.ring()
+            configuration.spool.dropPayload(record.payloadPath)
         } catch {
             logger.error("cannot journal a destination receipt", metadata: ["error": "\(error)"])
             return schedule.failed(now: .now)
@@ -145,6 +146,7 @@ struct Forwarder: Sendable {
             try await journal.transition(
                 record.sedId, .relay, to: .failed, onlyFrom: [.stored, .held], file: nil, detail: reason)
             bells[record.origin]?.ring()
+            configuration.spool.dropPayload(record.payloadPath)
         } catch {
             logger.error("cannot journal a failure", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
         }

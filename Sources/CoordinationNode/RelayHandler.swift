@@ -14,6 +14,7 @@ struct RelayHandler: MessageHandler {
     let configuration: CoordinationNodeConfiguration
     let journal: any MessageStore
     let bells: [NodeID: Doorbell]
+    let gauge: QueueGauge
     let logger: Logger
 
     func handle(_ message: ProtocolMessage, peer: PeerIdentity) async -> ProtocolMessage {
@@ -62,7 +63,7 @@ struct RelayHandler: MessageHandler {
             return storedReceipt(message, sedId)
         }
         // Back-pressure (FS-59): over capacity, refuse before storing; the sender keeps the SED and retries.
-        let queued = try await journal.count(.relay, in: .stored)
+        let queued = try await gauge.value()
         if let refusal = configuration.capacity.refusal(
             queued: queued, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
         {
@@ -76,6 +77,7 @@ struct RelayHandler: MessageHandler {
             sedId: sedId, direction: .relay, state: .stored, file: nil, peer: destination, origin: message.from,
             envelope: envelope, payloadPath: "var/store/\(storeName)", size: payload.count)
         _ = try await journal.insert(record, ticket: nil, detail: "from \(message.from) for \(destination)")
+        gauge.note()
         bell.ring()
         return storedReceipt(message, sedId)
     }
@@ -113,6 +115,7 @@ struct RelayHandler: MessageHandler {
         case .stored, .routed:
             break
         }
+        if receipt.kind == .delivered || receipt.kind == .failed { configuration.spool.dropPayload(record.payloadPath) }
         try await journal.enqueueSignal(
             SignalRecord(
                 peer: record.origin, sedId: receipt.sedId, kind: receipt.kind.rawValue, node: receipt.node,

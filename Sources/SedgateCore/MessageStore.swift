@@ -150,6 +150,8 @@ public protocol MessageStore: Sendable {
     func history(_ sedId: SEDID) async throws(SedgateError) -> [HistoryEvent]
     /// How many SEDs are in each (direction, state).
     func counts() async throws(SedgateError) -> [Direction: [SEDState: Int]]
+    /// Where the payloads of the SEDs in these states are kept (relative paths), for sweeping copies no longer needed.
+    func payloadPaths(_ direction: Direction, in states: Set<SEDState>) async throws(SedgateError) -> [String]
     /// How many SEDs are in one (direction, state): the queue depth back-pressure looks at.
     func count(_ direction: Direction, in state: SEDState) async throws(SedgateError) -> Int
 

@@ -242,6 +242,16 @@ public final class Journal: MessageStore {
         }
     }
 
+    public func payloadPaths(_ direction: Direction, in states: Set<SEDState>) async throws(SedgateError) -> [String] {
+        let names = states.map(\.rawValue).sorted()
+        return try await read("list payloads of \(direction.rawValue) SEDs") { db in
+            let marks = Array(repeating: "?", count: names.count).joined(separator: ", ")
+            return try String.fetchAll(
+                db, sql: "SELECT payloadPath FROM message WHERE direction = ? AND state IN (\(marks))",
+                arguments: StatementArguments([direction.rawValue] + names))
+        }
+    }
+
     public func count(_ direction: Direction, in state: SEDState) async throws(SedgateError) -> Int {
         try await read("count \(direction.rawValue) SEDs in \(state)") { db in
             try Int.fetchOne(

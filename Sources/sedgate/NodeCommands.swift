@@ -49,7 +49,7 @@ enum NodeRunner {
             let node = try exitOnError { () throws(SedgateError) in
                 try CoordinationNode(configuration: settings, logger: logger)
             }
-            services = try node.services()
+            services = try await node.services()
         default:
             throw ValidationError(
                 "\(options.config) configures a \(role == "ap" ? "coordination node" : "access point"); use `sedgate \(role == "ap" ? "cn" : "ap")`"

@@ -111,6 +111,9 @@ struct ExchangeTests {
         try Self.verify(committed, sender: sender, receiver: receiver)
         #expect(Self.files(sender.spool.outbound, suffix: ".xml").isEmpty, "every committed file was taken")
         #expect(Self.files(sender.spool.rejected, suffix: "").isEmpty, "nothing was rejected")
+        // Nothing is kept that is no longer needed: the CN drops a SED once forwarded, the sender once the CN has it.
+        #expect(Self.files(topology.node("CN").spool.store, suffix: "").isEmpty, "the CN's store is empty")
+        #expect(Self.files(sender.spool.store, suffix: "").isEmpty, "the sender's store is empty")
     }
 
     @Test("a CN killed with SIGKILL in the middle of the run and restarted still delivers every SED exactly once")
