@@ -7,7 +7,7 @@ APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1
                xmlsec1 libarchive-dev libsqlite3-dev
 BIN = .build/debug/sedgate
 
-.PHONY: all deps build demo test lint format bench clean
+.PHONY: all deps build demo test lint format bench soak clean
 
 all: build
 
@@ -45,6 +45,13 @@ format:
 bench: deps
 	$(SWIFT) build -c release
 	.build/release/sedgate bench --count 2000
+
+## soak: the long forms: fault injection over 10,000 SEDs and 20 kills, and 250,000 SEDs queued at the CN
+soak: deps
+	$(SWIFT) build --build-tests
+	SEDGATE_FAULT_BATCHES=100 SEDGATE_FAULT_KILLS=20 $(SWIFT) test --skip-build --filter randomKills
+	$(SWIFT) build -c release
+	.build/release/sedgate bench capacity --count 250000
 
 clean:
 	rm -rf .build spool/cn spool/ap-be spool/ap-dk spool/*.log etc/demo/pki

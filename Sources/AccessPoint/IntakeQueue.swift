@@ -291,6 +291,12 @@ enum AccessPointReports {
         let report = Report(
             file: name, sedId: sedId?.rawValue, ticket: ticket, state: state, at: Timestamp.now(), node: node.rawValue,
             code: error?.code.name, reason: error?.message, location: error?.location, envelope: fields)
+        // A report, once written, stays as written: a repeated receipt or a recovery rewriting it would move its
+        // `at` to a later, untrue time.
+        guard !FileManager.default.fileExists(atPath: writer.directory + "/" + ReportWriter.fileName(for: report))
+        else {
+            return
+        }
         do {
             _ = try writer.write(report)
         } catch {

@@ -38,14 +38,19 @@ struct FaultInjectionTests {
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
-        let total = 1_000
+        // The short form runs in `make test`; `make soak` sets a long one (SEDGATE_FAULT_BATCHES, _KILLS).
+        let batches = ProcessInfo.processInfo.environment["SEDGATE_FAULT_BATCHES"].flatMap(Int.init) ?? 10
+        let kills = ProcessInfo.processInfo.environment["SEDGATE_FAULT_KILLS"].flatMap(Int.init) ?? 6
+        let total = batches * 100
         var committed: [ExchangeTests.Committed] = []
 
         // Ten batches of 100; after each of the first six, one node dies at a random point of the traffic
         // that follows and comes straight back. Files committed while AP-BE is down wait in outbound/.
-        for batch in 0..<10 {
+        for batch in 0..<batches {
             committed += try ExchangeTests.commit(100, to: sender, prefix: "b\(batch)")
-            if batch < 6 {
+            // Kills spread over the run: after every `every`-th batch, `kills` times in all.
+            let every = max(1, batches / max(1, kills))
+            if batch % every == 0 && batch / every < kills {
                 let victim = ["CN", "AP-BE", "AP-DK"].randomElement(using: &random)!
                 let progress = ["accepted", "sent", "delivered"].randomElement(using: &random)!
                 let target = committed.count - 100 + Int.random(in: 1...60, using: &random)
