@@ -79,11 +79,16 @@ public struct ConversionProfile: Sendable {
     public var format: FlatProfile
     /// SED types (e.g. `U017`) that land in `inbound/` as flat files of this profile instead of XML.
     public var inboundTypes: Set<String>
+    /// What a content-rule violation does to this profile's SEDs; nil: the node's `outboundValidation`.
+    public var validation: ValidationPolicy?
 
-    public init(mapping: Mapping, format: FlatProfile, inboundTypes: Set<String> = []) {
+    public init(
+        mapping: Mapping, format: FlatProfile, inboundTypes: Set<String> = [], validation: ValidationPolicy? = nil
+    ) {
         self.mapping = mapping
         self.format = format
         self.inboundTypes = inboundTypes
+        self.validation = validation
     }
 }
 

@@ -148,10 +148,15 @@ struct IntakeQueue: Sendable {
 
     /// Applies the content rules by the outbound policy: `reject` throws the first error; `flag` returns the
     /// findings (they go into the `accepted` report's reason) and lets the SED through.
-    private func validate(_ document: SEDDocument) throws(SedgateError) -> SedgateError? {
-        guard let validator = configuration.validator, configuration.outboundValidation.validates else { return nil }
+    private func validate(
+        _ document: SEDDocument, policy: ValidationPolicy? = nil
+    ) throws(SedgateError)
+        -> SedgateError?
+    {
+        let policy = policy ?? configuration.outboundValidation
+        guard let validator = configuration.validator, policy.validates else { return nil }
         let report = validator.validate(document)
-        if let refusal = configuration.outboundValidation.refusal(for: report) { throw refusal }
+        if let refusal = policy.refusal(for: report) { throw refusal }
         let notable = report.findings.filter { $0.severity != .info }
         guard !notable.isEmpty else { return nil }
         return SedgateError(
@@ -214,7 +219,7 @@ struct IntakeQueue: Sendable {
             for (index, file) in converted.enumerated() {
                 let source = "outbound/\(name) SED \(index + 1)"
                 let document = try SEDReader.read(try SpoolFile.read(file, maxBytes: Int.max), source: source)
-                let flagged = try validate(document)
+                let flagged = try validate(document, policy: profile.validation)
                 let id = document.envelope.sedId ?? Self.derivedID(ticket: ticket, index: index)
                 if let existing = try await journal.record(id, .outbound) {
                     guard document.envelope.sedId == nil || existing.file == name else {

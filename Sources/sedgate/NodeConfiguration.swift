@@ -98,8 +98,15 @@ enum NodeConfiguration {
                     throw file.fail(
                         table, nil, "'\(name)' cannot be a folder name in outbound/; use letters, digits, - and _")
                 }
-                for key in values.keys where !["mapping", "format", "inbound-types"].contains(key) {
-                    throw file.fail(table, key, "is not a known setting (mapping, format, inbound-types)")
+                for key in values.keys where !["mapping", "format", "inbound-types", "validation"].contains(key) {
+                    throw file.fail(table, key, "is not a known setting (mapping, format, inbound-types, validation)")
+                }
+                var profilePolicy: ValidationPolicy?
+                if let text = values["validation"] {
+                    guard let parsed = ValidationPolicy(rawValue: text) else {
+                        throw file.fail(table, "validation", "is '\(text)'; it must be \"reject\", \"flag\" or \"off\"")
+                    }
+                    profilePolicy = parsed
                 }
                 let inboundTypes = Set(
                     (values["inbound-types"] ?? "").split(separator: ",").map {
@@ -112,7 +119,8 @@ enum NodeConfiguration {
                 }
                 do {
                     profiles[name] = ConversionProfile(
-                        mapping: try Mapping.load(path, library: library!), format: format, inboundTypes: inboundTypes)
+                        mapping: try Mapping.load(path, library: library!), format: format, inboundTypes: inboundTypes,
+                        validation: profilePolicy)
                 } catch {
                     throw file.fail(table, "mapping", error.description)
                 }
