@@ -16,31 +16,9 @@ final class ContentSchema: @unchecked Sendable {
 
     /// Loads and compiles the XSD at `path`; throws `.configuration` naming the file and line if it cannot.
     init(path: String, name: String) throws(SedgateError) {
-        LibXML.initialize()
         self.name = name
-        guard let parser = xmlSchemaNewParserCtxt(path) else {
-            throw SedgateError(
-                .configuration, "cannot read the content schema \(path); check the path", location: .init(file: path))
-        }
-        defer { xmlSchemaFreeParserCtxt(parser) }
-        let collector = FindingCollector()
-        let opaque = Unmanaged.passUnretained(collector).toOpaque()
-        xmlSchemaSetParserStructuredErrors(parser, FindingCollector.callback, opaque)
-        // Reading the file (and its includes) reports on the thread's structured handler: route it here meanwhile.
-        let savedHandler = __xmlStructuredError().pointee
-        let savedContext = __xmlStructuredErrorContext().pointee
-        xmlSetStructuredErrorFunc(opaque, FindingCollector.callback)
-        let compiled = withExtendedLifetime(collector) { xmlSchemaParse(parser) }
-        xmlSetStructuredErrorFunc(savedContext, savedHandler)
-        guard let compiled else {
-            let first = collector.findings.first
-            throw SedgateError(
-                .configuration,
-                "the content schema \(path) cannot be used: \(first?.message ?? "libxml2 could not compile it"). "
-                    + "Fix the schema file; the rules were not loaded",
-                location: .init(file: path, line: first?.ruleLine))
-        }
-        schema = compiled
+        schema = try XSDCompiler.compile(
+            path, what: "content schema", remedy: "Fix the schema file; the rules were not loaded")
     }
 
     deinit {

@@ -36,33 +36,8 @@ public final class SchemaValidator: @unchecked Sendable {
 
     /// Loads and compiles the XSD at `xsdPath`; throws `.configuration` naming the file if it cannot.
     public init(xsdPath: String) throws(SedgateError) {
-        LibXML.initialize()
         self.xsdPath = xsdPath
-        guard let parser = xmlSchemaNewParserCtxt(xsdPath) else {
-            throw SedgateError(
-                .configuration, "cannot read the schema \(xsdPath); check the path",
-                location: .init(file: xsdPath))
-        }
-        defer { xmlSchemaFreeParserCtxt(parser) }
-        let collector = IssueCollector(tree: nil)
-        let context = Unmanaged.passUnretained(collector).toOpaque()
-        xmlSchemaSetParserStructuredErrors(parser, IssueCollector.callback, context)
-        // Reading the file goes through an inner parser that reports I/O errors on the thread's structured
-        // handler, not the schema context's: route those to the collector too, just for this call.
-        let savedHandler = __xmlStructuredError().pointee
-        let savedContext = __xmlStructuredErrorContext().pointee
-        xmlSetStructuredErrorFunc(context, IssueCollector.callback)
-        let compiled = withExtendedLifetime(collector) { xmlSchemaParse(parser) }
-        xmlSetStructuredErrorFunc(savedContext, savedHandler)
-        guard let compiled else {
-            let first = collector.issues.first
-            throw SedgateError(
-                .configuration,
-                "the schema \(xsdPath) cannot be used: \(first?.message ?? "libxml2 could not compile it"). "
-                    + "Fix the schema file",
-                location: .init(file: xsdPath, line: first.map(\.line)))
-        }
-        schema = compiled
+        schema = try XSDCompiler.compile(xsdPath, what: "schema", remedy: "Fix the schema file")
     }
 
     deinit {
