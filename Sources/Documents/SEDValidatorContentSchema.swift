@@ -50,12 +50,12 @@ final class ContentSchema: @unchecked Sendable {
     }
 }
 
-/// Gathers libxml2's structured errors for one compile or validation as findings (one per call, never shared).
+/// Gathers libxml2's structured errors for one validation as findings (one per call, never shared).
 private final class FindingCollector {
-    let ruleFile: String?
+    let ruleFile: String
     var findings: [ValidationReport.Finding] = []
 
-    init(ruleFile: String? = nil) {
+    init(ruleFile: String) {
         self.ruleFile = ruleFile
     }
 
@@ -65,7 +65,7 @@ private final class FindingCollector {
         let collector = Unmanaged<FindingCollector>.fromOpaque(userData).takeUnretainedValue()
         var path: String?
         var line = error.pointee.line > 0 ? Int(error.pointee.line) : nil
-        if collector.ruleFile != nil, let raw = error.pointee.node {
+        if let raw = error.pointee.node {
             let node = raw.assumingMemoryBound(to: xmlNode.self)
             path = NodeLocator.path(node)
             line = line ?? NodeLocator.line(node)
@@ -73,8 +73,7 @@ private final class FindingCollector {
         let severity: ValidationReport.Severity = error.pointee.level == XML_ERR_WARNING ? .warning : .error
         collector.findings.append(
             .init(
-                severity: severity, message: LibXML.message(error.pointee.message), path: path,
-                line: collector.ruleFile == nil ? nil : line, ruleFile: collector.ruleFile,
-                ruleLine: collector.ruleFile == nil ? line : nil))
+                severity: severity, message: LibXML.message(error.pointee.message), path: path, line: line,
+                ruleFile: collector.ruleFile))
     }
 }

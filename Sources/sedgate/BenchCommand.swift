@@ -55,13 +55,12 @@ struct ExchangeBench: AsyncParsableCommand {
     var directory: String?
 
     func run() async throws {
-        let root = directory ?? NSTemporaryDirectory() + "sedgate-bench-\(UUID().uuidString.prefix(8))"
-        let topology = try Topology(directory: root, executable: try executablePath())
-        defer {
-            topology.stopAll()
-            if directory == nil { try? FileManager.default.removeItem(atPath: root) }
-        }
-        try await topology.startAll()
+        try await withBenchTopology(directory: directory, label: "exchange") { topology in try await measure(topology) }
+    }
+
+    /// Commits the SEDs at AP-BE and times each one's arrival in AP-DK's inbound/.
+    func measure(_ topology: Topology) async throws {
+        let root = topology.directory
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
         // Prepare every document first (as dot-files, which are never taken), then commit by rename.
@@ -112,4 +111,21 @@ struct ExchangeBench: AsyncParsableCommand {
             "latency commit → inbound: p50 \(ms(percentile(0.50)))  p90 \(ms(percentile(0.90)))  p99 \(ms(percentile(0.99)))  max \(ms(latencies.last!))"
         )
     }
+}
+
+/// Builds a fresh topology for a benchmark (in `directory`, or a temporary folder removed afterwards), starts
+/// it, runs `body`, and stops every node whatever happens.
+func withBenchTopology(
+    directory: String?, label: String, coordinationNodeSettings: String = "",
+    _ body: (Topology) async throws -> Void
+) async throws {
+    let root = directory ?? NSTemporaryDirectory() + "sedgate-\(label)-\(UUID().uuidString.prefix(8))"
+    let topology = try Topology(
+        directory: root, executable: try executablePath(), coordinationNodeSettings: coordinationNodeSettings)
+    defer {
+        topology.stopAll()
+        if directory == nil { try? FileManager.default.removeItem(atPath: root) }
+    }
+    try await topology.startAll()
+    try await body(topology)
 }

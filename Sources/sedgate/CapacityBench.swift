@@ -21,15 +21,14 @@ struct CapacityBench: AsyncParsableCommand {
     var directory: String?
 
     func run() async throws {
-        let root = directory ?? NSTemporaryDirectory() + "sedgate-capacity-\(UUID().uuidString.prefix(8))"
-        let topology = try Topology(
-            directory: root, executable: try executablePath(),
-            coordinationNodeSettings: "[limits]\nmax-queued = \(count + 1)\n")
-        defer {
-            topology.stopAll()
-            if directory == nil { try? FileManager.default.removeItem(atPath: root) }
-        }
-        try await topology.startAll()
+        try await withBenchTopology(
+            directory: directory, label: "capacity",
+            coordinationNodeSettings: "[limits]\nmax-queued = \(count + 1)\n"
+        ) { topology in try await measure(topology) }
+    }
+
+    /// Queues the SEDs with AP-DK offline, then lets it return and times the drain.
+    func measure(_ topology: Topology) async throws {
         let sender = topology.node("AP-BE")
         let cn = topology.node("CN")
         topology.kill("AP-DK")
