@@ -4,6 +4,7 @@
 
 import Foundation
 public import SedgateCore
+import Synchronization
 
 /// A throw-away public-key infrastructure for demos and tests.
 public enum PKI {
@@ -50,6 +51,37 @@ public enum PKI {
             try? FileManager.default.removeItem(atPath: base + ".csr")
         }
     }
+
+    /// Gives `directory` the CA and node certificates of one PKI shared by the whole process, made once.
+    ///
+    /// Key generation blocks a thread for a second or more; a test process that starts many topologies
+    /// pays for it once instead of once per topology, and never holds its threads up for long.
+    public static func copyShared(into directory: String, nodes: [String]) throws(SedgateError) {
+        try shared.withLock { (source: inout String?) throws(SedgateError) in
+            let cache: String
+            if let source {
+                cache = source
+            } else {
+                cache = FileManager.default.temporaryDirectory.path + "/sedgate-pki-\(getpid())-\(UUID().uuidString)"
+                source = cache
+            }
+            try generate(in: cache, nodes: nodes)
+            do {
+                try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+                for name in ["ca.crt", "ca.key"] + nodes.flatMap({ ["\($0).crt", "\($0).key"] }) {
+                    let target = "\(directory)/\(name)"
+                    if !FileManager.default.fileExists(atPath: target) {
+                        try FileManager.default.copyItem(atPath: "\(cache)/\(name)", toPath: target)
+                    }
+                }
+            } catch {
+                throw SedgateError(.io, "cannot copy the demo certificates into \(directory)", cause: error)
+            }
+        }
+    }
+
+    /// Where the process-wide PKI lives, once made.
+    private static let shared = Mutex<String?>(nil)
 
     private static func openssl(_ arguments: [String]) throws(SedgateError) {
         let process = Process()

@@ -51,7 +51,7 @@ public final class Topology: @unchecked Sendable {
         coordinationNodeLifetimeHours: Int = 720, pullAccessPoints: Set<String> = []
     ) throws {
         let pki = directory + "/pki"
-        try PKI.generate(in: pki, nodes: ["CN"] + accessPoints.map(\.id))
+        try PKI.copyShared(into: pki, nodes: ["CN"] + accessPoints.map(\.id))
         let cnPort = try Topology.freePort()
         var nodes: [Node] = []
         var peers = ""
@@ -171,20 +171,36 @@ public final class Topology: @unchecked Sendable {
     }
 
     /// Kills a node with SIGKILL (no chance to clean up), and waits for it to exit.
-    public func kill(_ id: String) {
-        kill(id, signal: SIGKILL)
+    public func kill(_ id: String) async {
+        await kill(id, signal: SIGKILL)
     }
 
-    /// Sends `signal` to a node and waits for it to exit.
-    public func kill(_ id: String, signal: Int32) {
+    /// Sends `signal` to a node and waits for it to exit (without blocking a thread; see `ChildProcess`).
+    /// A node that has not exited 30 s after a gentler signal is killed.
+    public func kill(_ id: String, signal: Int32) async {
         guard let process = lock.withLock({ processes.removeValue(forKey: id) }) else { return }
         if process.isRunning { Glibc.kill(process.processIdentifier, signal) }
-        process.waitUntilExit()
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning {
+            if ContinuousClock.now > deadline { Glibc.kill(process.processIdentifier, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
-    /// Stops every node gracefully (SIGTERM), then waits.
-    public func stopAll() {
-        for node in nodes.reversed() { kill(node.id, signal: SIGTERM) }
+    /// Stops every node gracefully (SIGTERM), the CN last, and waits until they have exited.
+    public func stopAll() async {
+        for node in nodes.reversed() { await kill(node.id, signal: SIGTERM) }
+    }
+
+    /// Kills every node still running with SIGKILL and returns at once: the clean-up for a `defer`, where
+    /// nothing can be awaited. A test that reads a node's files afterwards calls `stopAll()` first.
+    public func abandon() {
+        let running = lock.withLock {
+            let all = Array(processes.values)
+            processes.removeAll()
+            return all
+        }
+        for process in running where process.isRunning { Glibc.kill(process.processIdentifier, SIGKILL) }
     }
 
     /// The process id of a running node.

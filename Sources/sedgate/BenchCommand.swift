@@ -123,9 +123,10 @@ func withBenchTopology(
     let topology = try Topology(
         directory: root, executable: try executablePath(), coordinationNodeSettings: coordinationNodeSettings)
     defer {
-        topology.stopAll()
+        topology.abandon()
         if directory == nil { try? FileManager.default.removeItem(atPath: root) }
     }
     try await topology.startAll()
     try await body(topology)
+    await topology.stopAll()
 }

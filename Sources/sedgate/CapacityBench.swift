@@ -31,7 +31,7 @@ struct CapacityBench: AsyncParsableCommand {
     func measure(_ topology: Topology) async throws {
         let sender = topology.node("AP-BE")
         let cn = topology.node("CN")
-        topology.kill("AP-DK")
+        await topology.kill("AP-DK")
 
         // Commit in slices of 1,000 (as batch jobs do), so outbound/ never holds the whole run at once.
         let start = ContinuousClock.now

@@ -43,7 +43,7 @@ struct DemoCommand: AsyncParsableCommand {
             try exitOnError { () throws(SedgateError) in try node.spool.create() }
         }
         let topology = Topology(directory: "spool", executable: try executablePath(), nodes: nodes)
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         for node in nodes {
             try await topology.start(node.id)
             print(
@@ -105,6 +105,7 @@ struct DemoCommand: AsyncParsableCommand {
             print("\(node.spool.inbound)/ (\(inbound.count) files)")
             for file in inbound { print("  \(file)") }
         }
+        await topology.stopAll()
         print("")
         print(
             "demo complete: \(sent.count) SEDs crossed AP → CN → AP exactly once; try `sedgate trace <SED ID> --config etc/demo/ap-be.toml`"

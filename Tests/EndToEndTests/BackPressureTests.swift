@@ -16,10 +16,10 @@ struct BackPressureTests {
         let topology = try Topology(
             directory: directory.path, executable: try SedgateBinary.path(),
             coordinationNodeSettings: "[limits]\nmax-queued = 10\nretry-after-s = 1\n")
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
-        topology.kill("AP-DK")  // nothing leaves the CN, so its queue fills up
+        await topology.kill("AP-DK")  // nothing leaves the CN, so its queue fills up
 
         let committed = try ExchangeTests.commit(30, to: sender, prefix: "bp")
         let journal = try Journal(path: sender.spool.varDirectory + "/journal.sqlite")
@@ -39,7 +39,7 @@ struct BackPressureTests {
         ) {
             ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count == 30
         }
-        topology.stopAll()
+        await topology.stopAll()
         try ExchangeTests.verify(committed, sender: sender, receiver: topology.node("AP-DK"))
     }
 }

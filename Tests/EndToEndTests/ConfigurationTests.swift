@@ -8,21 +8,13 @@ import Testing
 
 @Suite("Configuration errors, real process")
 struct ConfigurationTests {
-    /// Runs `sedgate ap --config FILE` and returns its exit code and standard error.
-    static func start(with text: String) throws -> (status: Int32, errors: String) {
+    /// Runs `sedgate ap --config FILE` and returns its exit code and what it printed.
+    static func start(with text: String) async throws -> (status: Int32, errors: String) {
         let directory = try TemporaryDirectory("config")
         let path = directory.appending("node.toml")
         try Data(text.utf8).write(to: URL(fileURLWithPath: path))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try SedgateBinary.path())
-        process.arguments = ["ap", "--config", path]
-        let errors = Pipe()
-        process.standardError = errors
-        process.standardOutput = FileHandle.nullDevice
-        try process.run()
-        let output = errors.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+        let outcome = try await ChildProcess.run(try SedgateBinary.path(), ["ap", "--config", path])
+        return (outcome.status, outcome.output)
     }
 
     static let valid = """
@@ -43,36 +35,37 @@ struct ConfigurationTests {
         """
 
     @Test("a misspelt key is refused by name instead of silently becoming a default")
-    func unknownKey() throws {
-        let result = try Self.start(with: Self.valid + "[intake]\nsettle_ms = 100\n")
+    func unknownKey() async throws {
+        let result = try await Self.start(with: Self.valid + "[intake]\nsettle_ms = 100\n")
         #expect(result.status == 2)
         #expect(result.errors.contains("[intake] settle_ms is not a known setting"), "\(result.errors)")
     }
 
     @Test("a missing key is named with its table")
-    func missingKey() throws {
-        let result = try Self.start(with: Self.valid.replacingOccurrences(of: "id = \"CN\"\n", with: ""))
+    func missingKey() async throws {
+        let result = try await Self.start(with: Self.valid.replacingOccurrences(of: "id = \"CN\"\n", with: ""))
         #expect(result.status == 2)
         #expect(result.errors.contains("[cn] id is missing"), "\(result.errors)")
     }
 
     @Test("invalid TOML is reported with its line")
-    func badSyntax() throws {
-        let result = try Self.start(with: "[node]\nid = \"AP-BE\"\nrole = \n")
+    func badSyntax() async throws {
+        let result = try await Self.start(with: "[node]\nid = \"AP-BE\"\nrole = \n")
         #expect(result.status == 2)
         #expect(result.errors.contains("line 3"), "\(result.errors)")
     }
 
     @Test("a value of the wrong kind says what kind is expected")
-    func wrongType() throws {
-        let result = try Self.start(with: Self.valid.replacingOccurrences(of: "port = 1", with: "port = \"1\""))
+    func wrongType() async throws {
+        let result = try await Self.start(with: Self.valid.replacingOccurrences(of: "port = 1", with: "port = \"1\""))
         #expect(result.status == 2)
         #expect(result.errors.contains("[server] port must be an integer"), "\(result.errors)")
     }
 
     @Test("a coordination node's file given to `sedgate ap` is refused with the right command to use")
-    func wrongRole() throws {
-        let result = try Self.start(with: Self.valid.replacingOccurrences(of: "role = \"ap\"", with: "role = \"cn\""))
+    func wrongRole() async throws {
+        let result = try await Self.start(
+            with: Self.valid.replacingOccurrences(of: "role = \"ap\"", with: "role = \"cn\""))
         #expect(result.status == 2)
         #expect(result.errors.contains("configures a coordination node; start it with `sedgate cn"), "\(result.errors)")
     }

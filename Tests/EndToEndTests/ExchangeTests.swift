@@ -96,7 +96,7 @@ struct ExchangeTests {
     func twoHundredExactlyOnce() async throws {
         let directory = try TemporaryDirectory("e2e-200")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
@@ -107,7 +107,7 @@ struct ExchangeTests {
         ) {
             Self.files(sender.spool.reports, suffix: ".delivered.json").count >= 200
         }
-        topology.stopAll()
+        await topology.stopAll()
         try Self.verify(committed, sender: sender, receiver: receiver)
         #expect(Self.files(sender.spool.outbound, suffix: ".xml").isEmpty, "every committed file was taken")
         #expect(Self.files(sender.spool.rejected, suffix: "").isEmpty, "nothing was rejected")
@@ -120,19 +120,19 @@ struct ExchangeTests {
     func coordinationNodeKilled() async throws {
         let directory = try TemporaryDirectory("e2e-kill")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
 
         // AP-DK stays down until after the kill, so the CN surely dies holding SEDs it has not forwarded,
         // while AP-BE is still sending it more: a kill in the middle of the run by construction, not by timing.
-        topology.kill("AP-DK")
+        await topology.kill("AP-DK")
         let committed = try Self.commit(200, to: sender)
         try await Wait.until("the first SEDs to reach the CN", timeout: .seconds(120), interval: .milliseconds(10)) {
             Self.files(sender.spool.reports, suffix: ".sent.json").count >= 40
         }
-        topology.kill("CN")
+        await topology.kill("CN")
         #expect(Self.files(sender.spool.reports, suffix: ".delivered.json").isEmpty)
         try await topology.start("CN")
         try await topology.start("AP-DK")
@@ -141,7 +141,7 @@ struct ExchangeTests {
         ) {
             Self.files(sender.spool.reports, suffix: ".delivered.json").count >= 200
         }
-        topology.stopAll()
+        await topology.stopAll()
         try Self.verify(committed, sender: sender, receiver: receiver)
     }
 }

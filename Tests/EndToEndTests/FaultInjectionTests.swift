@@ -34,7 +34,7 @@ struct FaultInjectionTests {
         var random = Seeded(state: seed)
         let directory = try TemporaryDirectory("e2e-faults")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
@@ -60,13 +60,13 @@ struct FaultInjectionTests {
                     Self.count(sender, progress) >= target
                 }
                 print("batch \(batch): SIGKILL \(victim) at \(Self.count(sender, progress)) \(progress)")
-                topology.kill(victim)
+                await topology.kill(victim)
                 try await topology.start(victim)
             }
         }
 
         // A cut: AP-DK is down while SEDs keep arriving at the CN; they wait there and flow when it returns.
-        topology.kill("AP-DK")
+        await topology.kill("AP-DK")
         committed += try ExchangeTests.commit(50, to: sender, prefix: "cut")
         try await Wait.until("the SEDs sent during the cut to reach the CN", timeout: .seconds(120)) {
             Self.count(sender, "sent") >= total + 50
@@ -76,7 +76,7 @@ struct FaultInjectionTests {
         try await Wait.until("every SED to be delivered", timeout: .seconds(300), interval: .milliseconds(100)) {
             Self.count(sender, "delivered") >= total + 50
         }
-        topology.stopAll()
+        await topology.stopAll()
         try ExchangeTests.verify(committed, sender: sender, receiver: receiver)
         // Every report tells the truth: each file was accepted, sent and delivered; nothing rejected or failed.
         let reports = (try? FileManager.default.contentsOfDirectory(atPath: sender.spool.reports)) ?? []

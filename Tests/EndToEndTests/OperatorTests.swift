@@ -11,17 +11,10 @@ import Testing
 @Suite("Operator commands and expiry, real processes", .serialized)
 struct OperatorTests {
     /// Runs `sedgate queue <arguments> --config <config>` and returns its exit status and output.
-    static func queue(_ arguments: [String], config: String) throws -> (status: Int32, output: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try SedgateBinary.path())
-        process.arguments = ["queue"] + arguments + ["--config", config]
-        let pipe = Pipe()
-        process.standardOutput = pipe
-        process.standardError = pipe
-        try process.run()
-        let output = pipe.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
-        return (process.terminationStatus, String(decoding: output, as: UTF8.self))
+    static func queue(_ arguments: [String], config: String) async throws -> (status: Int32, output: String) {
+        let outcome = try await ChildProcess.run(
+            try SedgateBinary.path(), ["queue"] + arguments + ["--config", config])
+        return (outcome.status, outcome.output)
     }
 
     static func reported(_ node: Topology.Node, _ id: SEDID, _ state: String) -> Bool {
@@ -32,11 +25,11 @@ struct OperatorTests {
     func holdExpireRelease() async throws {
         let directory = try TemporaryDirectory("e2e-operator")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let cn = topology.node("CN")
-        topology.kill("AP-DK")
+        await topology.kill("AP-DK")
 
         let ids = (0..<3).map { _ in SEDID.random() }
         for (index, id) in ids.enumerated() {
@@ -52,11 +45,11 @@ struct OperatorTests {
         try await Wait.until("the CN to find AP-DK unreachable", timeout: .seconds(30)) {
             (try await journal.record(ids[0], .relay)?.attempts ?? 0) > 0
         }
-        let hold = try Self.queue(["hold", ids[0].rawValue], config: cn.config)
+        let hold = try await Self.queue(["hold", ids[0].rawValue], config: cn.config)
         #expect(hold.status == 0, "\(hold.output)")
-        let expire = try Self.queue(["expire", ids[1].rawValue], config: cn.config)
+        let expire = try await Self.queue(["expire", ids[1].rawValue], config: cn.config)
         #expect(expire.status == 0, "\(expire.output)")
-        let again = try Self.queue(["hold", ids[1].rawValue], config: cn.config)
+        let again = try await Self.queue(["hold", ids[1].rawValue], config: cn.config)
         #expect(again.status == 1 && again.output.contains("is failed here"), "\(again.output)")
 
         try await Wait.until("the sender to learn of the expiry", timeout: .seconds(60)) {
@@ -71,7 +64,7 @@ struct OperatorTests {
             Self.reported(sender, ids[2], "delivered")
         }
         #expect(!Self.reported(sender, ids[0], "delivered"), "a held SED stays at the CN")
-        let release = try Self.queue(["release", ids[0].rawValue], config: cn.config)
+        let release = try await Self.queue(["release", ids[0].rawValue], config: cn.config)
         #expect(release.status == 0, "\(release.output)")
         try await Wait.until("the released SED to arrive", timeout: .seconds(60)) {
             Self.reported(sender, ids[0], "delivered")
@@ -84,7 +77,7 @@ struct OperatorTests {
         let directory = try TemporaryDirectory("e2e-expiry")
         let topology = try Topology(
             directory: directory.path, executable: try SedgateBinary.path(), coordinationNodeLifetimeHours: 0)
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let id = SEDID.random()

@@ -18,11 +18,11 @@ struct OutageTests {
     func destinationDownThenBack() async throws {
         let directory = try TemporaryDirectory("e2e-outage")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
-        topology.kill("AP-DK")
+        await topology.kill("AP-DK")
 
         // Committed one by one, each accepted before the next, so commit order is unambiguous.
         var ids: [SEDID] = []
@@ -50,7 +50,7 @@ struct OutageTests {
         ) {
             Self.files(sender.spool.reports, suffix: ".delivered.json").count == 30
         }
-        topology.stopAll()
+        await topology.stopAll()
         let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
         let landed = try await journal.records(.inbound, in: .landed, peer: nil, limit: 100)
         #expect(landed.map(\.sedId) == ids, "AP-DK received them in the order they were committed")

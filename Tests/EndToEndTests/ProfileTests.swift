@@ -26,7 +26,7 @@ struct ProfileTests {
                 format = "mtf"
                 inbound-types = "U017"
                 """)
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
@@ -63,7 +63,7 @@ struct ProfileTests {
         let error = try String(contentsOfFile: sender.spool.rejected + "/ub__short.mtf.error", encoding: .utf8)
         #expect(error.contains("trailer"), "\(error)")
         #expect(error.contains("record"), "\(error)")
-        topology.stopAll()
+        await topology.stopAll()
         // AP-DK's profile writes inbound U017s back as MTF files, one (header, person, periods, trailer) each.
         let inbound = ExchangeTests.files(receiver.spool.inbound, suffix: "")
         #expect(inbound.count == 2, "the two routable SEDs, and nothing from the bad file: \(inbound)")

@@ -14,7 +14,7 @@ struct PullModeTests {
         let directory = try TemporaryDirectory("e2e-pull")
         let topology = try Topology(
             directory: directory.path, executable: try SedgateBinary.path(), pullAccessPoints: ["AP-DK"])
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
@@ -23,7 +23,7 @@ struct PullModeTests {
         try await Wait.until("some SEDs pulled", timeout: .seconds(60), interval: .milliseconds(10)) {
             ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count >= 20
         }
-        topology.kill("AP-DK")
+        await topology.kill("AP-DK")
         try await topology.start("AP-DK")
         try await Wait.until("all 100 delivered", timeout: .seconds(120), interval: .milliseconds(100)) {
             ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count == 100
@@ -34,7 +34,7 @@ struct PullModeTests {
         try await Wait.until("a routed report", timeout: .seconds(30)) {
             !ExchangeTests.files(sender.spool.reports, suffix: ".routed.json").isEmpty
         }
-        topology.stopAll()
+        await topology.stopAll()
         try ExchangeTests.verifyCount(committed.count - 1, receiver: receiver)
     }
 }

@@ -34,7 +34,7 @@ struct SpoolContractTests {
         let topology = try Topology(
             directory: directory.path, executable: try SedgateBinary.path(),
             accessPointSettings: "[validation]\nrules = \"\(repository)/etc/validation\"\n")
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
 
@@ -98,7 +98,7 @@ struct SpoolContractTests {
     func fileBeingWrittenIsNotTaken() async throws {
         let directory = try TemporaryDirectory("e2e-partial")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.stopAll() }
+        defer { topology.abandon() }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let receiver = topology.node("AP-DK")
