@@ -29,6 +29,7 @@ let package = Package(
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -36,6 +37,16 @@ let package = Package(
             name: "CLibXML2",
             pkgConfig: "libxml-2.0",
             providers: [.apt(["libxml2-dev"])]
+        ),
+        .systemLibrary(
+            name: "CXMLSec",
+            pkgConfig: "xmlsec1-openssl",
+            providers: [.apt(["libxmlsec1-dev", "libxmlsec1-openssl"])]
+        ),
+        .systemLibrary(
+            name: "CZlib",
+            pkgConfig: "zlib",
+            providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(
             name: "CLibXSLT",
@@ -81,6 +92,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Compound SOAP 1.2 / MTOM files (streaming MIME writer and reader, XOP), gzip parts, fragments of
+        // large payloads with their manifest.
+        .target(
+            name: "Packaging",
+            dependencies: [
+                "SedgateCore", "Documents", "CLibXML2", "CZlib",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
+        // XML Signature and XML Encryption (libxmlsec1 with OpenSSL): WS-Security signing and verification,
+        // end-to-end encryption of bodies for the destination's certificate.
+        .target(
+            name: "Security",
+            dependencies: [
+                "SedgateCore", "Documents", "CLibXML2", "CXMLSec",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // The journal: SED ids, states, history, seen-set, queues (SQLite through GRDB).
         .target(
             name: "Store",
@@ -95,7 +126,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "SedgateCore", "Documents",
+                "SedgateCore", "Documents", "Packaging", "Security",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -110,7 +141,7 @@ let package = Package(
         .target(
             name: "AccessPoint",
             dependencies: [
-                "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion",
+                "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion", "Security",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -133,7 +164,7 @@ let package = Package(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
-                "SedgateTesting", "Conversion", "ConversionFunctions",
+                "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -160,7 +191,15 @@ let package = Package(
         .testTarget(
             name: "ConversionTests", dependencies: ["Conversion", "ConversionFunctions", "Documents"],
             exclude: ["Fixtures"], swiftSettings: strict),
-        .testTarget(name: "TransportTests", dependencies: ["Transport"], swiftSettings: strict),
+        .testTarget(
+            name: "PackagingTests", dependencies: ["Packaging", "SedgateTesting", "Documents"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "SecurityTests", dependencies: ["Security", "SedgateTesting", "Documents"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "TransportTests",
+            dependencies: ["Transport", "Security", "Packaging", "SedgateTesting", "Documents"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: ["SedgateCore", "SedgateTesting", "Spool", "Store"],

@@ -32,18 +32,22 @@ public struct AccessPoint: Sendable {
         // depends on it: SEDs and receipts arrive through the Puller.
         let bell = Doorbell()
         let intake = IntakeQueue(configuration: configuration, journal: journal, logger: logger, sender: bell)
-        let receiver = InboundReceiver(configuration: configuration, journal: journal, logger: logger)
+        // The node's TLS identity also signs and opens compound messages (WS-Security, end-to-end encryption).
+        let codec = try CompoundCodec(tls: configuration.tls, temporaryDirectory: configuration.spool.tmp)
+        let receiver = InboundReceiver(configuration: configuration, journal: journal, codec: codec, logger: logger)
         try await configuration.spool.sweepPayloads(journal, .outbound, done: [.sent, .delivered, .routed])
         try await intake.recover()
         try await receiver.recover()
-        let client = try ProtocolClient(tls: configuration.tls, logger: logger)
+        let client = try ProtocolClient(tls: configuration.tls, compound: codec, logger: logger)
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver,
-            logger: logger)
+            logger: logger, compound: codec)
         return [
             server,
             IntakeService(queue: intake, settle: configuration.settle, logger: logger),
-            OutboundSender(configuration: configuration, journal: journal, client: client, bell: bell, logger: logger),
+            OutboundSender(
+                configuration: configuration, journal: journal, client: client, codec: codec, bell: bell,
+                logger: logger),
             TakeUpWatcher(configuration: configuration, journal: journal, sender: bell, logger: logger),
         ]
             + (configuration.pullInterval.map { interval in

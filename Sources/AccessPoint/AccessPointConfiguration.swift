@@ -43,14 +43,25 @@ public struct AccessPointConfiguration: Sendable {
     /// What a rule violation does to an outbound SED. Inbound SEDs that break a rule are always refused.
     public var outboundValidation: ValidationPolicy
 
+    /// Which access point serves each receiving institution: every SED is sealed for that AP's certificate.
+    public var routes: RoutingTable
+    /// The folder of the other access points' certificates, `<AP-ID>.crt` (PEM, issued by the network's CA).
+    public var certificates: String
+    /// How the packer groups SEDs into one compound message.
+    public var packing: PackingLimits
+
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
         coordinationNodeURL: String, settle: Duration = .milliseconds(500), maxDocumentBytes: Int = 16 << 20,
         inboundTemplate: FileNameTemplate, retryInitial: Duration = .milliseconds(250),
         retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity(), validator: SEDValidator? = nil,
         outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400),
-        profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil
+        profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil, routes: RoutingTable,
+        certificates: String, packing: PackingLimits = PackingLimits()
     ) {
+        self.routes = routes
+        self.certificates = certificates
+        self.packing = packing
         self.node = node
         self.spool = spool
         self.host = host

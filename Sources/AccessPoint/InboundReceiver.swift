@@ -17,10 +17,12 @@ import Transport
 struct InboundReceiver: MessageHandler {
     let configuration: AccessPointConfiguration
     let journal: any MessageStore
+    let codec: CompoundCodec
     let reports: ReportWriter
     let logger: Logger
 
-    init(configuration: AccessPointConfiguration, journal: any MessageStore, logger: Logger) {
+    init(configuration: AccessPointConfiguration, journal: any MessageStore, codec: CompoundCodec, logger: Logger) {
+        self.codec = codec
         self.configuration = configuration
         self.journal = journal
         self.reports = ReportWriter(directory: configuration.spool.reports)
@@ -37,7 +39,9 @@ struct InboundReceiver: MessageHandler {
         }
         do {
             switch message.action {
-            case .deliver: return try await receive(message)
+            case .deliver:
+                if let compound = message.compound { return await receive(compound, message) }
+                return try await receive(message)
             case .receipt: return try await noteReceipt(message)
             case .fault, .pull, .empty:
                 throw SedgateError(.protocolViolation, "\(message.action) is not a request an access point answers")
@@ -111,6 +115,47 @@ struct InboundReceiver: MessageHandler {
             try await land(record)
         }
         return receipt(for: message, sedId: sedId)
+    }
+
+    /// Opens each sealed SED of a compound delivery (its hop and end-to-end signatures were verified when it was
+    /// read) and takes it like a single delivery. Answers one receipt per SED: `delivered`, or `failed` with the
+    /// reason when the SED can never be taken (encrypted for another AP, tampered, breaking its rules). A
+    /// passing problem (disk full, journal busy) stops there: the CN sends again what got no receipt.
+    private func receive(_ compound: CompoundMessage, _ message: ProtocolMessage) async -> ProtocolMessage {
+        var receipts: [Receipt] = []
+        for sealed in compound.seds {
+            do throws(SedgateError) {
+                if try await journal.record(sealed.sedId, .inbound) != nil {
+                    logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sealed.sedId)"])
+                    receipts.append(delivered(sealed.sedId))
+                    continue
+                }
+                let payload = try codec.open(sealed, source: "SED \(sealed.sedId) from \(message.from)")
+                let single = ProtocolMessage(
+                    messageID: message.messageID, action: .deliver, from: message.from, to: message.to,
+                    envelope: sealed.envelope, payload: payload)
+                receipts += try await receive(single).receipts
+            } catch {
+                guard error.code.isPermanent else {
+                    if receipts.isEmpty { return reply(to: message, fault: error) }
+                    break
+                }
+                logger.warning(
+                    "refused a SED",
+                    metadata: ["sedId": "\(sealed.sedId)", "from": "\(message.from)", "error": "\(error)"])
+                receipts.append(
+                    Receipt(
+                        sedId: sealed.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),
+                        reason: error.description))
+            }
+        }
+        return ProtocolMessage(
+            action: .receipt, from: configuration.node, to: message.from, relatesTo: message.messageID,
+            receipts: receipts)
+    }
+
+    private func delivered(_ sedId: SEDID) -> Receipt {
+        Receipt(sedId: sedId, kind: .delivered, node: configuration.node, at: Timestamp.now())
     }
 
     /// Moves a received SED from var/store/ into inbound/ under its template name, never overwriting.

@@ -1,8 +1,10 @@
-// OutboundSender: sends accepted SEDs to the coordination node, in arrival order, one at a time,
-// with backoff when the CN is down. Reads the journal and var/store/; writes the journal and reports/.
+// OutboundSender: seals accepted SEDs for their destination access points and sends them to the coordination
+// node packed in compound messages, in arrival order, with backoff when the CN is down.
+// Reads the journal, var/store/ and the destination APs' certificates; writes the journal and reports/.
 
 import Foundation
 import Logging
+import Security
 import SedgateCore
 import ServiceLifecycle
 import Spool
@@ -13,14 +15,16 @@ final class OutboundSender: Service {
     let configuration: AccessPointConfiguration
     let journal: any MessageStore
     let client: ProtocolClient
+    let codec: CompoundCodec
     let bell: Doorbell
     let reports: ReportWriter
     let logger: Logger
 
     init(
-        configuration: AccessPointConfiguration, journal: any MessageStore, client: ProtocolClient, bell: Doorbell,
-        logger: Logger
+        configuration: AccessPointConfiguration, journal: any MessageStore, client: ProtocolClient,
+        codec: CompoundCodec, bell: Doorbell, logger: Logger
     ) {
+        self.codec = codec
         self.configuration = configuration
         self.journal = journal
         self.client = client
@@ -73,15 +77,24 @@ final class OutboundSender: Service {
             let signals: [SignalRecord]
             do {
                 batch = try await journal.records(
-                    .outbound, in: .accepted, peer: configuration.coordinationNode, limit: 64)
+                    .outbound, in: .accepted, peer: configuration.coordinationNode,
+                    limit: configuration.packing.maxSEDs * 4)
                 signals = try await journal.pendingSignals(peer: configuration.coordinationNode, limit: 64)
             } catch {
                 logger.error("cannot read the journal", metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
             }
             if batch.isEmpty && signals.isEmpty { return nil }
-            for record in batch {
-                if let retryAt = await send(record, &schedule) { return retryAt }
+            // A partial message waits a little for companions (the packer's wait), unless a full one is ready.
+            let packing = configuration.packing
+            if let oldest = batch.first, signals.isEmpty, batch.count < packing.maxSEDs,
+                batch.reduce(0, { $0 + $1.size }) < packing.maxBytes,
+                !Timestamp.isOlder(oldest.createdAt, than: packing.wait)
+            {
+                return .now + .milliseconds(20)
+            }
+            for group in await messages(batch) {
+                if let retryAt = await send(group, &schedule) { return retryAt }
             }
             // Receipts for the CN (`routed`: the national side took a SED this AP received).
             let receipts = ReceiptSender(
@@ -94,38 +107,119 @@ final class OutboundSender: Service {
         return nil
     }
 
-    /// Sends one SED. Returns a retry time when the CN could not take it now.
-    private func send(_ record: MessageRecord, _ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
-        if Timestamp.isOlder(record.createdAt, than: configuration.lifetime) {
-            let hours = configuration.lifetime.components.seconds / 3_600
-            await fail(
-                record,
-                SedgateError(
-                    .expired, "the CN did not take the SED within its lifetime of \(hours) h ([retry] lifetime-hours)"))
-            return nil
+    /// The batch cut into compound messages: by destination access point (each SED is sealed for it), in
+    /// commit order, each within the packer's count and size limits. SEDs that outlived their lifetime or
+    /// have no route fail here, with a report that says why.
+    private func messages(_ batch: [MessageRecord]) async -> [(destination: NodeID, records: [MessageRecord])] {
+        var groups: [(destination: NodeID, records: [MessageRecord])] = []
+        var open: [NodeID: Int] = [:]
+        for record in batch {
+            if Timestamp.isOlder(record.createdAt, than: configuration.lifetime) {
+                let hours = configuration.lifetime.components.seconds / 3_600
+                await fail(
+                    record,
+                    SedgateError(
+                        .expired,
+                        "the CN did not take the SED within its lifetime of \(hours) h ([retry] lifetime-hours)"
+                    ))
+                continue
+            }
+            guard let destination = configuration.routes.destination(for: record.envelope.receiver) else {
+                await fail(
+                    record,
+                    SedgateError(
+                        .unknownRoute,
+                        "no access point serves \(record.envelope.receiver); add it to [routes] in this AP's configuration"
+                    ))
+                continue
+            }
+            if let index = open[destination], groups[index].records.count < configuration.packing.maxSEDs,
+                groups[index].records.reduce(0, { $0 + $1.size }) + record.size <= configuration.packing.maxBytes
+            {
+                groups[index].records.append(record)
+            } else {
+                open[destination] = groups.count
+                groups.append((destination, [record]))
+            }
         }
-        let bytes: [UInt8]
+        return groups
+    }
+
+    /// Seals one group's SEDs for their destination and sends them to the CN as one compound message. Returns
+    /// a retry time when the CN could not take all of them now.
+    private func send(
+        _ group: (destination: NodeID, records: [MessageRecord]), _ schedule: inout RetrySchedule
+    ) async -> ContinuousClock.Instant? {
+        let recipient: PeerCertificate
         do {
-            bytes = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
+            recipient = try PeerCertificate(file: "\(configuration.certificates)/\(group.destination).crt")
         } catch {
-            await fail(record, SedgateError(.io, "the stored copy of the SED is unreadable: \(error)"))
-            return nil
+            // A missing certificate is the operator's to fix: the SEDs wait (accepted), they are not failed.
+            logger.error(
+                "cannot seal SEDs for \(group.destination): \(error.message)",
+                metadata: ["certificates": "\(configuration.certificates)"])
+            return schedule.failed(now: .now)
         }
+        var sealed: [SealedSED] = []
+        var records: [MessageRecord] = []
+        for record in group.records {
+            let bytes: [UInt8]
+            do {
+                bytes = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
+            } catch {
+                await fail(record, SedgateError(.io, "the stored copy of the SED is unreadable: \(error)"))
+                continue
+            }
+            var envelope = record.envelope
+            envelope.sendingAP = configuration.node
+            envelope.receivingAP = group.destination
+            do {
+                sealed.append(try codec.seal(bytes, envelope: envelope, for: recipient))
+                records.append(record)
+            } catch {
+                await fail(record, SedgateError(error.code, "the SED could not be sealed: \(error.message)"))
+            }
+        }
+        guard !sealed.isEmpty else { return nil }
+        let compound = CompoundMessage(from: configuration.node, to: configuration.coordinationNode, seds: sealed)
         let message = ProtocolMessage(
-            messageID: "urn:uuid:\(UUID().uuidString.lowercased())", action: .deliver, from: configuration.node,
-            to: configuration.coordinationNode, relatesTo: nil, envelope: record.envelope, payload: bytes, receipt: nil,
-            fault: nil)
+            messageID: compound.messageID, action: .deliver, from: configuration.node,
+            to: configuration.coordinationNode, compound: compound)
         let reply: ProtocolMessage
         do {
             reply = try await client.send(message, to: configuration.coordinationNodeURL)
         } catch {
             logger.warning(
-                "the CN is unreachable; will retry", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
-            try? await journal.noteAttempt(record.sedId, .outbound, error: error.description)
+                "the CN is unreachable; will retry", metadata: ["seds": "\(records.count)", "error": "\(error)"])
+            for record in records { try? await journal.noteAttempt(record.sedId, .outbound, error: error.description) }
             return schedule.failed(now: .now)
         }
-        if let receipt = reply.receipt, receipt.sedId == record.sedId {
-            schedule.succeeded()
+        if let fault = reply.fault {
+            if fault.isSenderFault && fault.code != .backPressure {
+                for record in records {
+                    await fail(record, SedgateError(fault.code, "the CN refused the SED: \(fault.reason)"))
+                }
+                return nil
+            }
+            logger.warning(
+                "the CN could not take the SEDs now; will retry",
+                metadata: ["seds": "\(records.count)", "fault": "\(fault.reason)"])
+            for record in records { try? await journal.noteAttempt(record.sedId, .outbound, error: fault.reason) }
+            return schedule.failed(now: .now, retryAfter: fault.retryAfterSeconds.map { .seconds($0) })
+        }
+        var receipts: [SEDID: Receipt] = [:]
+        for receipt in reply.receipts { receipts[receipt.sedId] = receipt }
+        var unanswered = 0
+        for record in records {
+            guard let receipt = receipts[record.sedId] else {
+                unanswered += 1
+                try? await journal.noteAttempt(record.sedId, .outbound, error: "the CN did not acknowledge it")
+                continue
+            }
+            if receipt.kind == .failed {
+                await fail(record, SedgateError(.unknownRoute, "the CN refused the SED: \(receipt.reason ?? "")"))
+                continue
+            }
             // The report first: the CN holds the SED, so `sent` is already true. Written after the journal,
             // a kill in between would lose it for good (the record would no longer be `accepted`).
             report(.sent, record)
@@ -141,22 +235,10 @@ final class OutboundSender: Service {
                     metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
             }
-            return nil
         }
-        let fault =
-            reply.fault
-            ?? Fault(
-                code: .protocolViolation, reason: "the CN answered neither a receipt nor a fault",
-                retryAfterSeconds: nil, isSenderFault: false)
-        if fault.isSenderFault && fault.code != .backPressure {
-            await fail(record, SedgateError(fault.code, "the CN refused the SED: \(fault.reason)"))
-            return nil
-        }
-        logger.warning(
-            "the CN could not take the SED now; will retry",
-            metadata: ["sedId": "\(record.sedId)", "fault": "\(fault.reason)"])
-        try? await journal.noteAttempt(record.sedId, .outbound, error: fault.reason)
-        return schedule.failed(now: .now, retryAfter: fault.retryAfterSeconds.map { .seconds($0) })
+        if unanswered > 0 { return schedule.failed(now: .now) }
+        schedule.succeeded()
+        return nil
     }
 
     private func fail(_ record: MessageRecord, _ error: SedgateError) async {

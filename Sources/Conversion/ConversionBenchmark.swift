@@ -59,7 +59,7 @@ public enum ConversionBenchmark {
     }
 
     /// VmHWM from /proc/self/status, in bytes.
-    static func peakRSS() -> Int {
+    public static func peakRSS() -> Int {
         guard let status = try? FileText.read("/proc/self/status") else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let digits = line.filter { $0.isNumber }

@@ -30,13 +30,15 @@ public struct CoordinationNode: Sendable {
     public func services() async throws(SedgateError) -> [any Service] {
         try await configuration.spool.sweepPayloads(journal, .relay, done: [.forwarded, .failed])
         let bells = Dictionary(uniqueKeysWithValues: configuration.peers.keys.map { ($0, Doorbell()) })
-        let client = try ProtocolClient(tls: configuration.tls, logger: logger)
+        // The CN signs the hops it sends and verifies every signature it receives; it holds no key that opens a SED.
+        let codec = try CompoundCodec(tls: configuration.tls, temporaryDirectory: configuration.spool.tmp)
+        let client = try ProtocolClient(tls: configuration.tls, compound: codec, logger: logger)
         let handler = RelayHandler(
             configuration: configuration, journal: journal, bells: bells, gauge: QueueGauge(journal: journal),
             logger: logger)
         let server = try ProtocolServer(
-            host: configuration.host, port: configuration.port, tls: configuration.tls, handler: handler, logger: logger
-        )
+            host: configuration.host, port: configuration.port, tls: configuration.tls, handler: handler,
+            logger: logger, compound: codec)
         // Access points in pull mode (URL "pull") fetch their SEDs themselves: no forwarder pushes to them.
         let forwarders = configuration.peers.filter { $0.value != "pull" }.sorted { $0.key < $1.key }.map { peer, url in
             Forwarder(

@@ -22,11 +22,15 @@ public struct CoordinationNodeConfiguration: Sendable {
     /// When to refuse new SEDs with back-pressure (queue depth of SEDs waiting to be forwarded, free disk).
     public var capacity: Capacity
 
+    /// How many SEDs go into one compound message when forwarding or answering a pull.
+    public var packing: PackingLimits
+
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, peers: [NodeID: String],
         routes: RoutingTable, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(30),
-        capacity: Capacity = Capacity(), lifetime: Duration = .seconds(30 * 86_400)
+        capacity: Capacity = Capacity(), lifetime: Duration = .seconds(30 * 86_400), packing: PackingLimits = .init()
     ) {
+        self.packing = packing
         self.node = node
         self.spool = spool
         self.host = host

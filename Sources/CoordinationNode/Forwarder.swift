@@ -61,15 +61,26 @@ struct Forwarder: Sendable {
             let deliveries: [MessageRecord]
             let signals: [SignalRecord]
             do {
-                deliveries = try await journal.records(.relay, in: .stored, peer: peer, limit: 64)
+                deliveries = try await journal.records(
+                    .relay, in: .stored, peer: peer, limit: configuration.packing.maxSEDs * 4)
                 signals = try await journal.pendingSignals(peer: peer, limit: 64)
             } catch {
                 logger.error("cannot read the journal", metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
             }
             if deliveries.isEmpty && signals.isEmpty { return nil }
+            var groups: [[MessageRecord]] = [[]]
             for record in deliveries {
-                if let retryAt = await forward(record, &schedule) { return retryAt }
+                let bytes = groups[groups.count - 1].reduce(0) { $0 + $1.size }
+                if groups[groups.count - 1].count >= configuration.packing.maxSEDs
+                    || (!groups[groups.count - 1].isEmpty && bytes + record.size > configuration.packing.maxBytes)
+                {
+                    groups.append([])
+                }
+                groups[groups.count - 1].append(record)
+            }
+            for group in groups where !group.isEmpty {
+                if let retryAt = await forward(group, &schedule) { return retryAt }
             }
             let receipts = ReceiptSender(
                 node: configuration.node, peer: peer, url: url, client: client, journal: journal, logger: logger)
@@ -80,58 +91,77 @@ struct Forwarder: Sendable {
         return nil
     }
 
-    private func forward(_ record: MessageRecord, _ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
-        // An operator may have held or expired it since the batch was read: look again, just before sending.
-        guard (try? await journal.record(record.sedId, .relay))?.state == .stored else { return nil }
-        if Timestamp.isOlder(record.createdAt, than: configuration.lifetime) {
-            let hours = configuration.lifetime.components.seconds / 3_600
-            await giveUp(record, reason: "expired: \(peer) did not take it within \(hours) h ([retry] lifetime-hours)")
-            return nil
+    /// Forwards a group of stored SEDs as one compound message signed by the CN; the sealed SEDs inside travel
+    /// untouched. Returns a retry time when the peer could not take all of them now.
+    private func forward(_ group: [MessageRecord], _ schedule: inout RetrySchedule) async -> ContinuousClock.Instant? {
+        var records: [MessageRecord] = []
+        var seds: [SealedSED] = []
+        for record in group {
+            // An operator may have held or expired it since the batch was read: look again, just before sending.
+            guard (try? await journal.record(record.sedId, .relay))?.state == .stored else { continue }
+            if Timestamp.isOlder(record.createdAt, than: configuration.lifetime) {
+                let hours = configuration.lifetime.components.seconds / 3_600
+                await giveUp(
+                    record, reason: "expired: \(peer) did not take it within \(hours) h ([retry] lifetime-hours)")
+                continue
+            }
+            do {
+                seds.append(try StoredSED.read(record, configuration))
+                records.append(record)
+            } catch {
+                await giveUp(record, reason: "the CN's stored copy is unreadable: \(error)")
+            }
         }
-        let payload: [UInt8]
-        do {
-            payload = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
-        } catch {
-            await giveUp(record, reason: "the CN's stored copy is unreadable: \(error)")
-            return nil
-        }
-        let message = ProtocolMessage.deliver(
-            envelope: record.envelope, payload: payload, from: configuration.node, to: peer)
-        guard let reply = await exchange(message, record.sedId, &schedule) else {
-            try? await journal.noteAttempt(record.sedId, .relay, error: "\(peer) unreachable")
+        guard !records.isEmpty else { return nil }
+        let compound = CompoundMessage(from: configuration.node, to: peer, seds: seds)
+        let message = ProtocolMessage(
+            messageID: compound.messageID, action: .deliver, from: configuration.node, to: peer, compound: compound)
+        guard let reply = await exchange(message, records.count, &schedule) else {
+            for record in records { try? await journal.noteAttempt(record.sedId, .relay, error: "\(peer) unreachable") }
             return schedule.failed(now: .now)
         }
         if let fault = reply.fault {
             if fault.isSenderFault && fault.code != .backPressure {
-                logger.error(
-                    "the destination refused a SED", metadata: ["sedId": "\(record.sedId)", "fault": "\(fault.reason)"])
-                await giveUp(record, reason: "\(peer) refused it: \(fault.reason)")
+                logger.error("the destination refused a message", metadata: ["fault": "\(fault.reason)"])
+                for record in records { await giveUp(record, reason: "\(peer) refused it: \(fault.reason)") }
                 return nil
             }
-            try? await journal.noteAttempt(record.sedId, .relay, error: fault.reason)
+            for record in records { try? await journal.noteAttempt(record.sedId, .relay, error: fault.reason) }
             return schedule.failed(now: .now, retryAfter: fault.retryAfter)
         }
-        guard let receipt = reply.receipt, receipt.sedId == record.sedId else {
-            return schedule.failed(now: .now)
+        var receipts: [SEDID: Receipt] = [:]
+        for receipt in reply.receipts { receipts[receipt.sedId] = receipt }
+        var unanswered = 0
+        for record in records {
+            guard let receipt = receipts[record.sedId] else {
+                unanswered += 1
+                try? await journal.noteAttempt(record.sedId, .relay, error: "\(peer) did not acknowledge it")
+                continue
+            }
+            if receipt.kind == .failed {
+                await giveUp(record, reason: "\(peer) refused it: \(receipt.reason ?? "no reason given")")
+                continue
+            }
+            do {
+                // The receipt for the origin is queued in its own row: if the CN dies between the two writes,
+                // the SED is forwarded again, the destination drops the duplicate and answers again.
+                try await journal.enqueueSignal(
+                    SignalRecord(
+                        peer: record.origin, sedId: record.sedId, kind: receipt.kind.rawValue, node: receipt.node,
+                        at: receipt.at))
+                // What was delivered is recorded as delivered, even if an operator acted on it during the send.
+                try await journal.transition(
+                    record.sedId, .relay, to: .forwarded, onlyFrom: [.stored, .held, .failed], file: nil,
+                    detail: "\(receipt.kind) at \(receipt.node)")
+                bells[record.origin]?.ring()
+                configuration.spool.dropPayload(record.payloadPath)
+            } catch {
+                logger.error("cannot journal a destination receipt", metadata: ["error": "\(error)"])
+                return schedule.failed(now: .now)
+            }
         }
+        if unanswered > 0 { return schedule.failed(now: .now) }
         schedule.succeeded()
-        do {
-            // The receipt for the origin is queued in its own row: if the CN dies between the two writes,
-            // the SED is forwarded again, the destination drops the duplicate and answers again.
-            try await journal.enqueueSignal(
-                SignalRecord(
-                    peer: record.origin, sedId: record.sedId, kind: receipt.kind.rawValue, node: receipt.node,
-                    at: receipt.at))
-            // What was delivered is recorded as delivered, even if an operator acted on it during the send.
-            try await journal.transition(
-                record.sedId, .relay, to: .forwarded, onlyFrom: [.stored, .held, .failed], file: nil,
-                detail: "\(receipt.kind) at \(receipt.node)")
-            bells[record.origin]?.ring()
-            configuration.spool.dropPayload(record.payloadPath)
-        } catch {
-            logger.error("cannot journal a destination receipt", metadata: ["error": "\(error)"])
-            return schedule.failed(now: .now)
-        }
         return nil
     }
 
@@ -153,13 +183,13 @@ struct Forwarder: Sendable {
     }
 
     private func exchange(
-        _ message: ProtocolMessage, _ sedId: SEDID, _ schedule: inout RetrySchedule
+        _ message: ProtocolMessage, _ count: Int, _ schedule: inout RetrySchedule
     ) async -> ProtocolMessage? {
         do {
             return try await client.send(message, to: url)
         } catch {
             logger.warning(
-                "peer unreachable; will retry", metadata: ["peer": "\(peer)", "sedId": "\(sedId)", "error": "\(error)"])
+                "peer unreachable; will retry", metadata: ["peer": "\(peer)", "seds": "\(count)", "error": "\(error)"])
             return nil
         }
     }

@@ -38,18 +38,66 @@ struct RelayHandler: MessageHandler {
         }
     }
 
+    /// Stores the sealed SEDs of a compound delivery (both its signatures were verified when it was read) and
+    /// answers one receipt per SED: `stored`, or `failed` with the reason for a SED that can never be routed.
     private func store(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
-        guard var envelope = message.envelope, let payload = message.payload, let sedId = envelope.sedId else {
-            throw SedgateError(.protocolViolation, "a delivery must carry an envelope with a SedId and a payload")
+        guard let compound = message.compound else {
+            throw SedgateError(
+                .protocolViolation,
+                "a delivery must be a compound message of sealed SEDs (MTOM, multipart/related), signed by its sender")
         }
         guard message.to == configuration.node else {
             throw SedgateError(
                 .protocolViolation, "this message is addressed to \(message.to), not to the CN \(configuration.node)")
         }
-        guard envelope.sendingAP == message.from else {
+        var fresh: [SealedSED] = []
+        var receipts: [Receipt] = []
+        for sealed in compound.seds {
+            if try await journal.record(sealed.sedId, .relay) != nil {
+                logger.info(
+                    "duplicate delivery dropped", metadata: ["sedId": "\(sealed.sedId)", "from": "\(message.from)"])
+                receipts.append(stored(sealed.sedId))
+            } else {
+                fresh.append(sealed)
+            }
+        }
+        // Back-pressure (FS-59): over capacity, refuse before storing; the sender keeps its SEDs and retries. The
+        // queue is counted SED by SED, so a large compound message cannot overrun the limit: what is over it gets
+        // no receipt now (the sender sends it again) or, when nothing could be taken, a retry-after fault.
+        var queued = fresh.isEmpty ? 0 : try await gauge.value()
+        var taken = 0
+        for sealed in fresh {
+            if let refusal = configuration.capacity.refusal(
+                queued: queued, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
+            {
+                if taken == 0 { throw refusal }
+                break
+            }
+            do throws(SedgateError) {
+                try await store(sealed, from: message.from)
+                receipts.append(stored(sealed.sedId))
+                queued += 1
+                taken += 1
+            } catch  where error.code.isPermanent {
+                logger.warning(
+                    "refused a SED",
+                    metadata: ["sedId": "\(sealed.sedId)", "from": "\(message.from)", "error": "\(error)"])
+                receipts.append(
+                    Receipt(
+                        sedId: sealed.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),
+                        reason: error.description))
+            }
+        }
+        return message.replying(with: receipts)
+    }
+
+    /// Checks one sealed SED's route and stores it, bytes untouched, for its destination.
+    private func store(_ sealed: SealedSED, from sender: NodeID) async throws(SedgateError) {
+        let envelope = sealed.envelope
+        guard envelope.sendingAP == sender else {
             throw SedgateError(
                 .unauthorized,
-                "the envelope's SendingAP is \(envelope.sendingAP?.rawValue ?? "missing") but the sender is \(message.from)"
+                "SED \(sealed.sedId) was sealed by \(envelope.sendingAP?.rawValue ?? "no access point") but sent by \(sender)"
             )
         }
         guard let destination = configuration.routes.destination(for: envelope.receiver), let bell = bells[destination]
@@ -58,48 +106,50 @@ struct RelayHandler: MessageHandler {
                 .unknownRoute, "no access point serves \(envelope.receiver); the CN's routing table has no entry for it"
             )
         }
-        if try await journal.record(sedId, .relay) != nil {
-            logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sedId)", "from": "\(message.from)"])
-            return storedReceipt(message, sedId)
+        guard envelope.receivingAP == destination else {
+            throw SedgateError(
+                .unknownRoute,
+                "SED \(sealed.sedId) is sealed for \(envelope.receivingAP?.rawValue ?? "no access point") but the CN "
+                    + "routes \(envelope.receiver) to \(destination); align the sender's [routes] with the CN's")
         }
-        // Back-pressure (FS-59): over capacity, refuse before storing; the sender keeps the SED and retries.
-        let queued = try await gauge.value()
-        if let refusal = configuration.capacity.refusal(
-            queued: queued, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
-        {
-            throw refusal
-        }
-        envelope.receivingAP = destination
-        let storeName = "relay-\(sedId).bin"
+        let storeName = "relay-\(sealed.sedId).sealed"
         try SpoolFile.writeAtomically(
-            payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
+            Array(sealed.bytes), to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
         let record = MessageRecord(
-            sedId: sedId, direction: .relay, state: .stored, file: nil, peer: destination, origin: message.from,
-            envelope: envelope, payloadPath: "var/store/\(storeName)", size: payload.count)
-        _ = try await journal.insert(record, ticket: nil, detail: "from \(message.from) for \(destination)")
+            sedId: sealed.sedId, direction: .relay, state: .stored, file: nil, peer: destination, origin: sender,
+            envelope: envelope, payloadPath: "var/store/\(storeName)", size: sealed.bytes.count)
+        _ = try await journal.insert(record, ticket: nil, detail: "from \(sender) for \(destination)")
         gauge.note()
         bell.ring()
-        return storedReceipt(message, sedId)
+    }
+
+    private func stored(_ sedId: SEDID) -> Receipt {
+        Receipt(sedId: sedId, kind: .stored, node: configuration.node, at: Timestamp.now())
     }
 
     /// A destination AP's receipt (`routed`, later ones): queue it for the origin AP.
     /// A receipt from an access point: the destination's (`delivered`, `routed`, `failed`) for a SED forwarded
     /// to it, queued for the sending AP; or, in pull mode, the sending AP's acknowledgement of a receipt it pulled.
     private func relay(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
-        guard let receipt = message.receipt else {
+        guard !message.receipts.isEmpty else {
             throw SedgateError(.protocolViolation, "a receipt message must carry a Receipt")
         }
+        var answers: [Receipt] = []
+        for receipt in message.receipts { answers.append(try await relay(receipt, from: message.from)) }
+        return message.replying(with: answers)
+    }
+
+    /// One receipt of a receipt message; returns the CN's acknowledgement of it.
+    private func relay(_ receipt: Receipt, from sender: NodeID) async throws(SedgateError) -> Receipt {
         guard let record = try await journal.record(receipt.sedId, .relay) else {
             throw SedgateError(.notFound, "this CN never stored SED \(receipt.sedId)")
         }
-        let answer = message.replying(
-            with: Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now()))
-        if record.peer != message.from {
-            guard record.origin == message.from else {
-                throw SedgateError(
-                    .notFound, "SED \(receipt.sedId) was neither sent by nor forwarded to \(message.from)")
+        let answer = Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now())
+        if record.peer != sender {
+            guard record.origin == sender else {
+                throw SedgateError(.notFound, "SED \(receipt.sedId) was neither sent by nor forwarded to \(sender)")
             }
-            try await journal.completeSignal(peer: message.from, sedId: receipt.sedId, kind: receipt.kind.rawValue)
+            try await journal.completeSignal(peer: sender, sedId: receipt.sedId, kind: receipt.kind.rawValue)
             return answer
         }
         // The destination's word (a pulled SED's answer arrives here; a pushed one's came with the push).
@@ -137,12 +187,13 @@ struct RelayHandler: MessageHandler {
                 receipt: Receipt(
                     sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at, reason: signal.reason))
         }
-        if let record = try await journal.records(.relay, in: .stored, peer: peer, limit: 1).first {
-            let payload = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
-            var deliver = ProtocolMessage.deliver(
-                envelope: record.envelope, payload: payload, from: configuration.node, to: peer)
-            deliver.relatesTo = message.messageID
-            return deliver
+        let records = try await journal.records(.relay, in: .stored, peer: peer, limit: configuration.packing.maxSEDs)
+        if !records.isEmpty {
+            let seds = try records.map { (record) throws(SedgateError) in try StoredSED.read(record, configuration) }
+            let compound = CompoundMessage(from: configuration.node, to: peer, seds: seds)
+            return ProtocolMessage(
+                messageID: compound.messageID, action: .deliver, from: configuration.node, to: peer,
+                relatesTo: message.messageID, compound: compound)
         }
         return ProtocolMessage(action: .empty, from: configuration.node, to: peer, relatesTo: message.messageID)
     }

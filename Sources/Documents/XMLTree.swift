@@ -4,7 +4,7 @@
 // fetched), no XInclude, no XML_PARSE_HUGE. Errors never reach stderr; they become a SedgateError with the line
 // and column libxml2 reported.
 
-import CLibXML2
+package import CLibXML2
 public import SedgateCore
 
 /// A parsed XML document; immutable after parsing, so it may be shared between tasks.
@@ -31,6 +31,12 @@ public final class XMLTree: @unchecked Sendable {
     public var root: XMLNode {
         // parse() checked that a root element exists.
         XMLNode(tree: self, node: xmlDocGetRootElement(document)!)
+    }
+
+    /// A deep copy of the parsed libxml2 document, owned by the caller (free it with `xmlFreeDoc`); nil when out of
+    /// memory. For code that must mutate a document parsed safely here, e.g. xmlsec signing and decryption.
+    package func copyDocument() -> xmlDocPtr? {
+        xmlCopyDoc(document, 1)
     }
 
     /// Parser options: forbid the network, keep entity references unexpanded, report big line numbers, and keep

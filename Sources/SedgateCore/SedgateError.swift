@@ -44,7 +44,8 @@ public struct SedgateError: Error, Sendable, CustomStringConvertible {
         public var isPermanent: Bool {
             switch self {
             case .malformedXML, .hostileInput, .invalidEnvelope, .schemaViolation, .unsupportedInput,
-                .protocolViolation, .unknownRoute, .unauthorized, .duplicate, .notFound, .expired:
+                .protocolViolation, .unknownRoute, .unauthorized, .duplicate, .notFound, .expired, .signatureInvalid,
+                .decryptionFailed:
                 return true
             default:
                 return false
@@ -83,6 +84,12 @@ public struct SedgateError: Error, Sendable, CustomStringConvertible {
         public static let duplicate = Code("duplicate")
         /// The item expired before it could be delivered.
         public static let expired = Code("expired")
+        /// An XML signature does not match what it signs: an element, the SignedInfo or the SignatureValue was
+        /// altered after signing. Sending the same bytes again cannot succeed.
+        public static let signatureInvalid = Code("signature-invalid")
+        /// Encrypted data cannot be decrypted with this node's key: it was encrypted for another node, or the
+        /// ciphertext was altered (authentication failed). Sending the same bytes again cannot succeed.
+        public static let decryptionFailed = Code("decryption-failed")
     }
 
     /// Where an error happened, as precisely as known. Every part is optional.

@@ -56,6 +56,8 @@ public final class Topology: @unchecked Sendable {
         var nodes: [Node] = []
         var peers = ""
         var routes = ""
+        // Access points seal each SED for the AP that serves its receiver: they know the same routes as the CN.
+        let accessPointRoutes = accessPoints.map { "\"\($0.country)\" = \"\($0.id)\"" }.joined(separator: "\n")
         for ap in accessPoints {
             let port = try Topology.freePort()
             let spool = "\(directory)/spool/\(ap.id.lowercased())"
@@ -90,6 +92,9 @@ public final class Topology: @unchecked Sendable {
                 [retry]
                 initial-ms = 100
                 maximum-ms = 1000
+
+                [routes]
+                \(accessPointRoutes)
 
                 \(accessPointSettings)
                 """, to: config)

@@ -9,13 +9,28 @@ struct MessageExchange: Sendable {
     let node: NodeID
     let handler: any MessageHandler
     let maximumBytes: Int
+    /// Reads compound deliveries (multipart/related) and writes compound replies; nil refuses them.
+    var compound: CompoundCodec? = nil
 
     /// The reply to a request body from `peer`, and the HTTP status to send it with.
-    func answer(_ bytes: [UInt8], peer: PeerIdentity, logger: Logger) async -> (status: Int, reply: ProtocolMessage) {
+    func answer(
+        _ bytes: [UInt8], contentType: String = SOAPNamespace.contentType, peer: PeerIdentity, logger: Logger
+    ) async -> (status: Int, reply: ProtocolMessage) {
         let source = "message from \(peer.commonName ?? "an unnamed peer")"
         let message: ProtocolMessage
-        do {
-            message = try SOAPCodec.decode(bytes, source: source, maximumBytes: maximumBytes)
+        do throws(SedgateError) {
+            if contentType.lowercased().hasPrefix(SOAPNamespace.multipartPrefix) {
+                guard let compound else {
+                    throw SedgateError(.protocolViolation, "this node takes no compound deliveries")
+                }
+                // Signatures (hop and end to end) are verified here, before any handler sees the SEDs.
+                let received = try compound.decode(bytes, contentType: contentType, source: source)
+                message = ProtocolMessage(
+                    messageID: received.messageID, action: .deliver, from: received.from, to: received.to,
+                    compound: received)
+            } else {
+                message = try SOAPCodec.decode(bytes, source: source, maximumBytes: maximumBytes)
+            }
         } catch {
             logger.notice(
                 "refused an undecodable message", metadata: ["peer": "\(peer.commonName ?? "-")", "error": "\(error)"])

@@ -18,9 +18,12 @@ public final class ProtocolClient: Sendable {
 
     private let http: HTTPClient
     private let logger: Logger
+    private let compound: CompoundCodec?
 
     /// Makes a client with this node's TLS identity. Throws `.configuration` when a TLS file cannot be read.
-    public init(tls: TLSFiles, logger: Logger) throws(SedgateError) {
+    /// `compound` signs compound deliveries and verifies compound replies; without it, neither can be sent or read.
+    public init(tls: TLSFiles, compound: CompoundCodec? = nil, logger: Logger) throws(SedgateError) {
+        self.compound = compound
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: try tls.clientConfiguration(), redirectConfiguration: .disallow)
         // A peer that is down must fail fast (the retry schedule waits between attempts), not pin a message
@@ -40,14 +43,25 @@ public final class ProtocolClient: Sendable {
         let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + SOAPNamespace.messagesPath
         var request = HTTPClientRequest(url: url)
         request.method = .POST
-        request.headers.add(name: "Content-Type", value: SOAPNamespace.contentType)
-        request.body = .bytes(ByteBuffer(bytes: SOAPCodec.encode(message)))
+        if let compoundMessage = message.compound {
+            guard let compound else {
+                throw SedgateError(.configuration, "this client has no keys to sign a compound delivery")
+            }
+            let encoded = try compound.encode(compoundMessage)
+            request.headers.add(name: "Content-Type", value: encoded.contentType)
+            request.body = .bytes(ByteBuffer(bytes: encoded.body))
+        } else {
+            request.headers.add(name: "Content-Type", value: SOAPNamespace.contentType)
+            request.body = .bytes(ByteBuffer(bytes: SOAPCodec.encode(message)))
+        }
 
         let status: Int
         let body: ByteBuffer
+        let replyType: String
         do {
             let response = try await http.execute(request, timeout: TimeAmount(timeout), logger: logger)
             status = Int(response.status.code)
+            replyType = response.headers.first(name: "Content-Type") ?? ""
             body = try await response.body.collect(upTo: Self.maximumReplySize)
         } catch {
             throw SedgateError(
@@ -59,7 +73,16 @@ public final class ProtocolClient: Sendable {
 
         let reply: ProtocolMessage
         do {
-            reply = try SOAPCodec.decode(Array(buffer: body), source: "reply from \(url)")
+            if replyType.lowercased().hasPrefix(SOAPNamespace.multipartPrefix), status == 200, let compound {
+                // A pull answered with SEDs: a compound message signed by the peer.
+                let received = try compound.decode(
+                    Array(buffer: body), contentType: replyType, source: "reply from \(url)")
+                reply = ProtocolMessage(
+                    messageID: received.messageID, action: .deliver, from: received.from, to: received.to,
+                    relatesTo: message.messageID, compound: received)
+            } else {
+                reply = try SOAPCodec.decode(Array(buffer: body), source: "reply from \(url)")
+            }
         } catch {
             // A proxy or a broken peer answering an error page is a transport failure, not the peer's verdict.
             guard status == 200 else {

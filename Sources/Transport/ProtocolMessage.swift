@@ -35,8 +35,10 @@ public struct ProtocolMessage: Sendable, Equatable {
     public var envelope: Envelope?
     /// For a deliver: the SED bytes, carried base64 in `<sg:Payload>` in the SOAP body.
     public var payload: [UInt8]?
-    /// For a receipt: what was acknowledged.
-    public var receipt: Receipt?
+    /// For a deliver between nodes: the compound message of sealed SEDs (sent as MTOM, not in `payload`).
+    public var compound: CompoundMessage?
+    /// For a receipt: what was acknowledged, one receipt per SED (a compound delivery is answered with several).
+    public var receipts: [Receipt]
     /// For a fault: what went wrong.
     public var fault: Fault?
 
@@ -44,7 +46,7 @@ public struct ProtocolMessage: Sendable, Equatable {
     public init(
         messageID: String = ProtocolMessage.newMessageID(), action: Action, from: NodeID, to: NodeID,
         relatesTo: String? = nil, envelope: Envelope? = nil, payload: [UInt8]? = nil,
-        receipt: Receipt? = nil, fault: Fault? = nil
+        receipt: Receipt? = nil, receipts: [Receipt] = [], fault: Fault? = nil, compound: CompoundMessage? = nil
     ) {
         self.messageID = messageID
         self.action = action
@@ -53,8 +55,15 @@ public struct ProtocolMessage: Sendable, Equatable {
         self.relatesTo = relatesTo
         self.envelope = envelope
         self.payload = payload
-        self.receipt = receipt
+        self.receipts = (receipt.map { [$0] } ?? []) + receipts
         self.fault = fault
+        self.compound = compound
+    }
+
+    /// The first (usually the only) receipt.
+    public var receipt: Receipt? {
+        get { receipts.first }
+        set { receipts = newValue.map { [$0] } ?? [] }
     }
 
     /// A fresh message id, `urn:uuid:` and a random UUID.
@@ -70,6 +79,11 @@ public struct ProtocolMessage: Sendable, Equatable {
     /// The receipt answering this message, sent back by `to` to `from`.
     public func replying(with receipt: Receipt) -> ProtocolMessage {
         ProtocolMessage(action: .receipt, from: to, to: from, relatesTo: messageID, receipt: receipt)
+    }
+
+    /// The receipts answering this message (one per SED of a compound delivery), sent back by `to` to `from`.
+    public func replying(with receipts: [Receipt]) -> ProtocolMessage {
+        ProtocolMessage(action: .receipt, from: to, to: from, relatesTo: messageID, receipts: receipts)
     }
 
     /// The fault answering this message, sent back by `to` to `from`.

@@ -36,7 +36,7 @@ public final class ProtocolServer: Service, Sendable {
     /// Throws `.configuration` when a TLS file cannot be read or the certificate's CN is not a node id.
     public init(
         host: String, port: Int, tls: TLSFiles, handler: any MessageHandler, logger: Logger,
-        maximumBodySize: Int = ProtocolServer.defaultMaximumBodySize
+        maximumBodySize: Int = ProtocolServer.defaultMaximumBodySize, compound: CompoundCodec? = nil
     ) throws(SedgateError) {
         let configuration = try tls.serverConfiguration()
         let commonName = try tls.commonName()
@@ -50,7 +50,8 @@ public final class ProtocolServer: Service, Sendable {
         self.host = host
         self.port = port
         self.tlsConfiguration = configuration
-        self.exchange = MessageExchange(node: node, handler: handler, maximumBytes: maximumBodySize)
+        self.exchange = MessageExchange(
+            node: node, handler: handler, maximumBytes: maximumBodySize, compound: compound)
         self.maximumBodySize = maximumBodySize
         self.logger = logger
     }
@@ -91,11 +92,13 @@ public final class ProtocolServer: Service, Sendable {
     private func respond(to request: Request, context: ProtocolRequestContext) async -> Response {
         let peer = await context.peer()
         let contentType = request.headers[.contentType] ?? ""
-        guard contentType.lowercased().hasPrefix("application/soap+xml") else {
+        let isCompound = contentType.lowercased().hasPrefix(SOAPNamespace.multipartPrefix)
+        guard contentType.lowercased().hasPrefix("application/soap+xml") || isCompound else {
             let fault = Fault(
                 code: .protocolViolation,
                 reason: "the request has Content-Type '\(contentType)'; "
-                    + "post SOAP 1.2 messages as \(SOAPNamespace.contentType)", isSenderFault: true)
+                    + "post SOAP 1.2 messages as \(SOAPNamespace.contentType), or compound deliveries as MTOM "
+                    + "(multipart/related)", isSenderFault: true)
             return response(exchange.reply(fault, to: nil, peer: peer), status: 415)
         }
         let body: ByteBuffer
@@ -114,12 +117,29 @@ public final class ProtocolServer: Service, Sendable {
                     + "send the message again", isSenderFault: true)
             return response(exchange.reply(fault, to: nil, peer: peer), status: 400)
         }
-        let answer = await exchange.answer(Array(buffer: body), peer: peer, logger: context.logger)
+        let answer = await exchange.answer(
+            Array(buffer: body), contentType: contentType, peer: peer, logger: context.logger)
         return response(answer)
     }
 
     /// The HTTP response carrying `reply`, with `Retry-After` for back-pressure.
     private func response(_ answer: (status: Int, reply: ProtocolMessage), status: Int? = nil) -> Response {
+        if let compound = answer.reply.compound {
+            // A pull answered with SEDs: a compound message signed by this node.
+            do throws(SedgateError) {
+                guard let codec = exchange.compound else {
+                    throw SedgateError(.configuration, "this node has no keys to sign a compound message")
+                }
+                let encoded = try codec.encode(compound)
+                return Response(
+                    status: .ok, headers: [.contentType: encoded.contentType],
+                    body: .init(byteBuffer: ByteBuffer(bytes: encoded.body)))
+            } catch {
+                let fault = Fault(
+                    code: error.code, reason: "cannot write the compound reply: \(error.message)", isSenderFault: false)
+                return response(exchange.reply(fault, to: answer.reply, peer: PeerIdentity(commonName: nil)))
+            }
+        }
         var headers: HTTPFields = [.contentType: SOAPNamespace.contentType]
         if let seconds = answer.reply.fault?.retryAfterSeconds {
             headers[.retryAfter] = String(seconds)

@@ -104,7 +104,11 @@ extension SOAPCodec {
                 message.envelope = try parseEnvelope(envelopeElement, source: source)
                 message.payload = try payload(try required(body, "Payload", SOAPNamespace.protocol_, "sg"))
             case .receipt:
-                message.receipt = try receipt(try required(body, "Receipt", SOAPNamespace.protocol_, "sg"))
+                // One receipt per SED: a compound delivery is answered with several.
+                _ = try required(body, "Receipt", SOAPNamespace.protocol_, "sg")
+                for element in body.children("Receipt", namespace: SOAPNamespace.protocol_) {
+                    message.receipts.append(try receipt(element))
+                }
             case .fault:
                 message.fault = try fault(try required(body, "Fault", SOAPNamespace.envelope, "env"))
             case .pull:

@@ -49,7 +49,7 @@ public enum SOAPCodec {
             xml += Base64.encode(payload)
             xml += "</sg:Payload>\n"
         }
-        if let receipt = message.receipt {
+        for receipt in message.receipts {
             xml += "<sg:Receipt sedId=\"\(receipt.sedId)\" kind=\"\(receipt.kind.rawValue)\" "
             xml += "node=\"\(receipt.node)\" at=\"\(receipt.at.xmlEscaped)\""
             if let reason = receipt.reason { xml += " reason=\"\(reason.xmlEscaped)\"" }

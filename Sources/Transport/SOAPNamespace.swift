@@ -10,6 +10,10 @@ enum SOAPNamespace {
     static let addressing = "http://www.w3.org/2005/08/addressing"
     /// sedgate protocol elements, prefix `sg`.
     static let protocol_ = "urn:eessi:sedgate:protocol:1"
+    /// WS-Security utility (`wsu:Id` on signed elements), prefix `wsu`.
+    static let utility = "http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd"
+    /// The HTTP content type of compound messages (the boundary parameter is added per message).
+    static let multipartPrefix = "multipart/related"
     /// The SED envelope, prefix `sed`.
     static let sed = "urn:eessi:sedgate:sed:1"
     /// The protocol version this node writes and accepts.

@@ -12,7 +12,8 @@ import Spool
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: the exchange through a topology, and conversion.",
-        subcommands: [ExchangeBench.self, ConvertBench.self, CapacityBench.self], defaultSubcommand: ExchangeBench.self)
+        subcommands: [ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self],
+        defaultSubcommand: ExchangeBench.self)
 }
 
 /// `sedgate bench convert`: flat → XML and XML → flat MB/s on a generated file, and peak memory.

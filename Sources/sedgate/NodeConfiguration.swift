@@ -53,6 +53,10 @@ enum NodeConfiguration {
         let lifetime = Duration.seconds(try file.int("retry", "lifetime-hours", default: 720) * 3_600)
         let minFreeMB = try file.int("limits", "min-free-mb", default: 64)
         let retryAfter = try file.int("limits", "retry-after-s", default: 30)
+        let packing = PackingLimits(
+            maxSEDs: max(1, try file.int("pack", "max-seds", default: 50)),
+            maxBytes: max(1, try file.int("pack", "max-kb", default: 8_192)) << 10,
+            wait: try file.milliseconds("pack", "wait-ms", default: 50))
         var capacity = Capacity(minFreeBytes: Int64(minFreeMB) << 20, retryAfter: .seconds(retryAfter))
         let result: NodeConfiguration
         switch role {
@@ -125,6 +129,16 @@ enum NodeConfiguration {
                     throw file.fail(table, "mapping", error.description)
                 }
             }
+            var apRoutes: [String: NodeID] = [:]
+            for (key, value) in try file.stringTable("routes") {
+                guard let id = NodeID(value) else { throw file.fail("routes", key, "names '\(value)', not a node id") }
+                apRoutes[key] = id
+            }
+            let routeTable: RoutingTable
+            do { routeTable = try RoutingTable(apRoutes) } catch { throw file.fail("routes", nil, error.message) }
+            let certificates = try file.string(
+                "directory", "certificates",
+                default: (tls.trustRootsPath as NSString).deletingLastPathComponent)
             result = .accessPoint(
                 AccessPointConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls,
@@ -133,7 +147,8 @@ enum NodeConfiguration {
                     maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
                     capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
-                    profiles: profiles, pullInterval: pullInterval))
+                    profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
+                    packing: packing))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {
@@ -154,7 +169,8 @@ enum NodeConfiguration {
             result = .coordinationNode(
                 CoordinationNodeConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls, peers: peers, routes: table,
-                    retryInitial: retryInitial, retryMaximum: retryMaximum, capacity: capacity, lifetime: lifetime))
+                    retryInitial: retryInitial, retryMaximum: retryMaximum, capacity: capacity, lifetime: lifetime,
+                    packing: packing))
         default:
             throw file.fail(
                 "node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")

@@ -1,7 +1,6 @@
 // RoutingTable: which access point serves a receiving institution. The most specific entry wins:
-// `DK:0002:OFFICE` before `DK:0002` before `DK`.
-
-public import SedgateCore
+// `DK:0002:OFFICE` before `DK:0002` before `DK`. Access points seal each SED for the AP it names; the CN
+// checks that it agrees.
 
 /// Maps institution addresses (or prefixes of them) to the access point that serves them.
 public struct RoutingTable: Sendable, Hashable {

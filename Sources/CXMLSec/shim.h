@@ -1,0 +1,180 @@
+// shim.h: the libxmlsec1 (OpenSSL backend) headers sedgate uses for XML Signature and XML Encryption.
+// SwiftPM takes only the -I flags from pkg-config, so the -D flags `pkg-config --cflags xmlsec1-openssl` prints
+// (Debian 12, xmlsec1 1.2.37) are repeated here: they change type sizes (xmlSecSize is unsigned int with
+// XMLSEC_NO_SIZE_T) and must match the library's build.
+#ifndef XMLSEC_CRYPTO_OPENSSL
+#define XMLSEC_CRYPTO_OPENSSL 1
+#endif
+#ifndef XMLSEC_NO_SIZE_T
+#define XMLSEC_NO_SIZE_T 1
+#endif
+#ifndef XMLSEC_NO_GOST
+#define XMLSEC_NO_GOST 1
+#endif
+#ifndef XMLSEC_NO_GOST2012
+#define XMLSEC_NO_GOST2012 1
+#endif
+#ifndef XMLSEC_NO_CRYPTO_DYNAMIC_LOADING
+#define XMLSEC_NO_CRYPTO_DYNAMIC_LOADING 1
+#endif
+#ifndef XMLSEC_OPENSSL3_ENGINES
+#define XMLSEC_OPENSSL3_ENGINES 1
+#endif
+
+#include <libxml/xmlversion.h>
+#undef LIBXML_ICU_ENABLED
+#include <libxml/tree.h>
+#include <libxml/parser.h>
+#include <xmlsec/xmlsec.h>
+#include <xmlsec/xmltree.h>
+#include <xmlsec/base64.h>
+#include <xmlsec/xmldsig.h>
+#include <xmlsec/xmlenc.h>
+#include <xmlsec/templates.h>
+#include <xmlsec/keys.h>
+#include <xmlsec/keysmngr.h>
+#include <xmlsec/errors.h>
+#include <xmlsec/crypto.h>
+#include <xmlsec/openssl/app.h>
+#include <xmlsec/openssl/crypto.h>
+
+// OpenSSL, for what xmlsec leaves to the application: reading certificates, their names, and checking that a
+// certificate carried in a WS-Security token chains to the network's CA.
+#include <stdio.h>
+#include <string.h>
+#include <openssl/asn1.h>
+#include <openssl/bio.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/objects.h>
+#include <openssl/pem.h>
+#include <openssl/x509.h>
+#include <openssl/x509_vfy.h>
+
+/// A PEM password callback that gives no password, so an encrypted key fails instead of prompting on a terminal.
+static inline int sedgate_no_password(char *buffer, int size, int rwflag, void *user) {
+    (void)buffer; (void)size; (void)rwflag; (void)user;
+    return 0;
+}
+
+/// sedgate_no_password as the untyped pointer xmlSecOpenSSLAppKeyLoadMemory takes.
+static inline void *sedgate_no_password_callback(void) {
+    return (void *)sedgate_no_password;
+}
+
+/// Frees memory OpenSSL allocated (OPENSSL_free is a macro).
+static inline void sedgate_openssl_free(void *pointer) {
+    OPENSSL_free(pointer);
+}
+
+/// The first certificate in PEM text, or NULL. Free with X509_free.
+static inline X509 *sedgate_x509_read_pem(const unsigned char *pem, int length) {
+    BIO *bio = BIO_new_mem_buf(pem, length);
+    if (bio == NULL) return NULL;
+    X509 *certificate = PEM_read_bio_X509(bio, NULL, sedgate_no_password, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    return certificate;
+}
+
+/// The certificate in DER bytes (all of them, nothing after it), or NULL. Free with X509_free.
+static inline X509 *sedgate_x509_read_der(const unsigned char *der, long length) {
+    const unsigned char *cursor = der;
+    X509 *certificate = d2i_X509(NULL, &cursor, length);
+    if (certificate != NULL && cursor != der + length) {
+        X509_free(certificate);
+        certificate = NULL;
+    }
+    ERR_clear_error();
+    return certificate;
+}
+
+/// The DER encoding of a certificate in a buffer OpenSSL allocates (free with sedgate_openssl_free); its length,
+/// or a negative number on failure.
+static inline int sedgate_x509_der(X509 *certificate, unsigned char **der) {
+    *der = NULL;
+    return i2d_X509(certificate, der);
+}
+
+/// The subject's common name as UTF-8 in a buffer OpenSSL allocates (free with sedgate_openssl_free); its length,
+/// or a negative number when the subject has no CN.
+static inline int sedgate_x509_common_name(X509 *certificate, unsigned char **utf8) {
+    *utf8 = NULL;
+    X509_NAME *name = X509_get_subject_name(certificate);
+    int index = X509_NAME_get_index_by_NID(name, NID_commonName, -1);
+    if (index < 0) return -1;
+    X509_NAME_ENTRY *entry = X509_NAME_get_entry(name, index);
+    if (entry == NULL) return -1;
+    return ASN1_STRING_to_UTF8(utf8, X509_NAME_ENTRY_get_data(entry));
+}
+
+/// The issuer's distinguished name in OpenSSL's one-line form, written into `buffer`.
+static inline void sedgate_x509_issuer(X509 *certificate, char *buffer, int size) {
+    X509_NAME_oneline(X509_get_issuer_name(certificate), buffer, size);
+}
+
+/// Whether the PEM private key `pem` belongs to `certificate`: 1 yes, 0 no, -1 the key cannot be read (not PEM,
+/// or encrypted: sedgate reads unencrypted PKCS#8 or traditional PEM keys only).
+static inline int sedgate_private_key_matches(const unsigned char *pem, int length, X509 *certificate) {
+    BIO *bio = BIO_new_mem_buf(pem, length);
+    if (bio == NULL) return -1;
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, sedgate_no_password, NULL);
+    BIO_free(bio);
+    if (key == NULL) {
+        ERR_clear_error();
+        return -1;
+    }
+    int matches = X509_check_private_key(certificate, key);
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    return matches == 1 ? 1 : 0;
+}
+
+/// The number of certificates in PEM text.
+static inline int sedgate_x509_count_pem(const unsigned char *pem, int length) {
+    BIO *bio = BIO_new_mem_buf(pem, length);
+    if (bio == NULL) return 0;
+    int count = 0;
+    X509 *certificate;
+    while ((certificate = PEM_read_bio_X509(bio, NULL, sedgate_no_password, NULL)) != NULL) {
+        X509_free(certificate);
+        count++;
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    return count;
+}
+
+/// Checks that `certificate` chains to one of the CA certificates in the PEM text `trusted` and is valid now.
+/// Returns 1 when it does; 0 when it does not, with OpenSSL's reason written into `reason`; -1 on failure to set up.
+static inline int sedgate_x509_verify(X509 *certificate, const unsigned char *trusted, int length, char *reason,
+                                      int reasonSize) {
+    X509_STORE *store = X509_STORE_new();
+    BIO *bio = BIO_new_mem_buf(trusted, length);
+    if (store == NULL || bio == NULL) {
+        if (store != NULL) X509_STORE_free(store);
+        if (bio != NULL) BIO_free(bio);
+        return -1;
+    }
+    X509 *authority;
+    while ((authority = PEM_read_bio_X509(bio, NULL, sedgate_no_password, NULL)) != NULL) {
+        X509_STORE_add_cert(store, authority);
+        X509_free(authority);
+    }
+    BIO_free(bio);
+    ERR_clear_error();
+    X509_STORE_CTX *context = X509_STORE_CTX_new();
+    if (context == NULL || X509_STORE_CTX_init(context, store, certificate, NULL) != 1) {
+        if (context != NULL) X509_STORE_CTX_free(context);
+        X509_STORE_free(store);
+        return -1;
+    }
+    int verified = X509_verify_cert(context);
+    if (verified != 1) {
+        snprintf(reason, (size_t)reasonSize, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(context)));
+    }
+    X509_STORE_CTX_free(context);
+    X509_STORE_free(store);
+    ERR_clear_error();
+    return verified == 1 ? 1 : 0;
+}

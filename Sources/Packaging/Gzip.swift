@@ -1,0 +1,56 @@
+// Gzip: gzip (RFC 1952) compression and bounded decompression of message parts held in memory.
+// Decompression stops as soon as the output would exceed the caller's limit: a bomb never gets allocated.
+
+public import Foundation
+public import SedgateCore
+
+/// Gzip compression of parts (`Content-Encoding: gzip`), with zlib in gzip format (windowBits 15 + 16).
+///
+/// Decompression always takes a limit on the output size, because the input comes from peers: 100 KB of
+/// gzip can expand to 100 MB. Output over the limit is refused as `.hostileInput` after at most the limit
+/// plus one 64 KiB chunk has been produced. Concatenated gzip members are read as one stream, as `gunzip` does.
+public enum Gzip {
+    /// The compression level used unless a caller picks another (zlib's default balance of speed and size).
+    public static let defaultLevel: Int32 = 6
+
+    /// `data` compressed to the gzip format at `level` (1 fastest ... 9 smallest).
+    public static func compress(_ data: Data, level: Int32 = defaultLevel) -> Data {
+        var result = Data()
+        do {
+            let stream = try ZStream(.compress(level: level))
+            try data.withBytes { (input) throws(SedgateError) in
+                _ = try stream.process(input, finish: true) { (chunk) throws(SedgateError) in
+                    result.append(contentsOf: chunk)
+                }
+            }
+        } catch {
+            // Compressing in memory fails only when zlib cannot allocate its state: nothing sensible is left.
+            fatalError("gzip compression failed: \(error)")
+        }
+        return result
+    }
+
+    /// The bytes `data` decompresses to, refusing more than `limit` bytes of output.
+    ///
+    /// Throws `.hostileInput` when the output would exceed `limit` (a decompression bomb) and
+    /// `.protocolViolation` when `data` is not gzip or is truncated.
+    public static func decompress(_ data: Data, limit: Int) throws(SedgateError) -> Data {
+        var result = Data()
+        try data.withBytes { (input) throws(SedgateError) in
+            try decompress(input, limit: Int64(limit), source: "gzip data") { (chunk) throws(SedgateError) in
+                result.append(contentsOf: chunk)
+            }
+        }
+        return result
+    }
+
+    /// Decompresses all of `input` into `sink`, member after member, enforcing `limit` on the total output.
+    static func decompress(
+        _ input: UnsafeRawBufferPointer, limit: Int64, source: String,
+        sink: (UnsafeRawBufferPointer) throws(SedgateError) -> Void
+    ) throws(SedgateError) {
+        let inflater = try Inflater(limit: limit, source: source)
+        try inflater.feed(input, sink: sink)
+        try inflater.finish()
+    }
+}

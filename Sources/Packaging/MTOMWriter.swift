@@ -1,0 +1,114 @@
+// MTOMWriter: writes a SOAP 1.2 MTOM/XOP message (MIME multipart/related) to a file, streaming the parts.
+// Reads attachment files in 64 KiB chunks; writes the target through a temporary name, fsync and rename.
+
+public import Foundation
+public import SedgateCore
+
+/// Writes MTOM messages: the root part (`application/xop+xml` holding the SOAP envelope, whose binary content
+/// is referred to by `xop:Include href="cid:..."`), then each attachment as a binary part.
+///
+/// Memory stays at one 64 KiB chunk whatever the attachments' sizes. The boundary is random and checked not
+/// to occur in any part (if an attachment happens to contain it, the message is written again with a new one).
+/// Throws `.protocolViolation` for an unusable Content-ID, media type or header, and `.io` for file failures;
+/// the target then does not exist.
+public enum MTOMWriter {
+    /// The Content-ID of the root part, as named in the `start` parameter.
+    public static let rootContentID = "root.message@sedgate"
+    /// The Content-Type of the root part.
+    public static let rootContentType = "application/xop+xml; charset=UTF-8; type=\"application/soap+xml\""
+
+    /// The HTTP Content-Type value of an MTOM message that uses `boundary`.
+    public static func contentType(boundary: String) -> String {
+        "multipart/related; type=\"application/xop+xml\"; start=\"<\(rootContentID)>\"; "
+            + "start-info=\"application/soap+xml\"; boundary=\"\(boundary)\""
+    }
+
+    /// Writes `root` (a SOAP 1.2 envelope in UTF-8) and `attachments` as an MTOM message at `path`.
+    @discardableResult
+    public static func write(
+        root: Data, attachments: [MTOMAttachment], to path: String
+    ) throws(SedgateError)
+        -> MTOMFile
+    {
+        try check(attachments)
+        for _ in 0..<4 {
+            let boundary = "MIMEBoundary_sedgate_" + FileIO.randomToken() + FileIO.randomToken()
+            let delimiter = Array("--\(boundary)".utf8)
+            if ByteSearch.contains(delimiter, in: root) { continue }
+            if let size = try writeOnce(root: root, attachments: attachments, boundary: boundary, to: path) {
+                return MTOMFile(
+                    path: path, boundary: boundary, contentType: contentType(boundary: boundary), size: size)
+            }
+        }
+        // 128 random bits found in the data four times over: the data was built to contain our boundaries.
+        throw SedgateError(
+            .hostileInput,
+            "every boundary tried occurs in the parts of \(path); the attachments look crafted to defeat MIME "
+                + "framing. Check where they came from",
+            location: .init(file: path))
+    }
+
+    /// Writes the message with one boundary; nil when an attachment turned out to contain it.
+    private static func writeOnce(
+        root: Data, attachments: [MTOMAttachment], boundary: String, to path: String
+    )
+        throws(SedgateError) -> Int64?
+    {
+        let delimiter = Array("--\(boundary)".utf8)
+        let output = try AtomicFile(path: path)
+        try output.write(
+            "--\(boundary)\r\nContent-Type: \(rootContentType)\r\nContent-Transfer-Encoding: 8bit\r\n"
+                + "Content-ID: <\(rootContentID)>\r\n\r\n")
+        try output.write(root)
+        for attachment in attachments {
+            var head = "\r\n--\(boundary)\r\nContent-Type: \(attachment.contentType)\r\n"
+            head += "Content-Transfer-Encoding: binary\r\nContent-ID: <\(attachment.contentID)>\r\n"
+            for field in attachment.headers { head += "\(field.name): \(field.value)\r\n" }
+            try output.write(head + "\r\n")
+            switch attachment.body {
+            case .data(let data):
+                if ByteSearch.contains(delimiter, in: data) { return nil }
+                try output.write(data)
+            case .file(let source, let offset, let length):
+                guard try copy(source, offset: offset, length: length, to: output, watching: delimiter) else {
+                    return nil
+                }
+            }
+        }
+        try output.write("\r\n--\(boundary)--\r\n")
+        try output.commit()
+        return output.count
+    }
+
+    /// Streams a file range into `output`; false when the range contains `delimiter`.
+    private static func copy(
+        _ path: String, offset: Int64, length: Int64, to output: AtomicFile, watching delimiter: [UInt8]
+    ) throws(SedgateError) -> Bool {
+        let input = try ReadableFile(path: path)
+        var watch = PatternWatch(delimiter)
+        var chunk = [UInt8](repeating: 0, count: FileIO.chunkSize)
+        var done: Int64 = 0
+        while done < length {
+            let wanted = Int(min(Int64(chunk.count), length - done))
+            let count = try chunk.withMutableBytes { (buffer) throws(SedgateError) in
+                try input.read(into: UnsafeMutableRawBufferPointer(rebasing: buffer[..<wanted]), at: offset + done)
+            }
+            guard count == wanted else {
+                throw SedgateError(
+                    .io,
+                    "\(path) ended at byte \(offset + done + Int64(count)) while \(length) bytes from byte \(offset) "
+                        + "were being attached; the file was truncated while the message was written",
+                    location: .init(file: path))
+            }
+            let collided = try chunk.withBytes { (bytes) throws(SedgateError) in
+                let piece = UnsafeRawBufferPointer(rebasing: bytes[..<count])
+                if watch.seen(piece) { return true }
+                try output.write(piece)
+                return false
+            }
+            if collided { return false }
+            done += Int64(count)
+        }
+        return true
+    }
+}

@@ -1,0 +1,169 @@
+// MessageSignature+Verify: checks the WS-Security signature of a received SOAP 1.2 envelope.
+//
+// Reads the envelope's bytes (untrusted: parsed by the safe parser), finds the one wsse:Security header and its
+// ds:Signature, resolves the signer's BinarySecurityToken, checks its certificate against the trust store, and lets
+// xmlsec check every reference digest and the SignatureValue. Refuses, with a reason: no signature, unsupported
+// algorithms, references that are not "#id", ids carried by several elements (signature wrapping), untrusted
+// certificates, altered elements, altered signature values.
+
+import CLibXML2
+import CXMLSec
+public import Foundation
+public import SedgateCore
+
+extension MessageSignature {
+    /// Verifies the wsse:Security signature of a SOAP 1.2 envelope (bytes) against the CA certificates in `trust`.
+    ///
+    /// Returns the signer's common name, its DER certificate, the wsu:Id values the signature covers and whether the
+    /// soap:Body is among them. Throws:
+    /// - `.malformedXML` / `.hostileInput` for input the safe parser refuses;
+    /// - `.protocolViolation` when the envelope has not exactly one soap:Body, there is no signature or more than one,
+    ///   an unsupported algorithm, a reference that is not a same-document "#id", or no usable X.509 token;
+    /// - `.hostileInput` when a referenced id is carried by more than one element (signature wrapping), or there are
+    ///   more than 256 references;
+    /// - `.unauthorized` when the certificate does not chain to `trust` or is outside its validity;
+    /// - `.signatureInvalid` when a reference digest (the message says which) or the SignatureValue does not match.
+    public static func verify(_ soap: Data, trusting trust: TrustStore) throws(SedgateError) -> SignatureCheck {
+        try XMLSecLibrary.run { reports throws(SedgateError) in
+            let document = try SecurityDocument(parsing: soap, source: "the received SOAP envelope")
+            let envelope = try SOAPEnvelope(document.root, purpose: "verify")
+            let body = try envelope.body()
+            let security = try envelope.securityHeaderForVerifying()
+            let signatures = security.element.children("Signature", Namespace.ds)
+            guard signatures.count == 1 else {
+                throw SedgateError(
+                    .protocolViolation,
+                    signatures.isEmpty
+                        ? "the wsse:Security header holds no ds:Signature; the sending access point must sign "
+                            + "the message"
+                        : "the wsse:Security header holds \(signatures.count) ds:Signature elements; exactly one is "
+                            + "accepted")
+            }
+            let signature = signatures[0]
+            let census = IDCensus(of: document)
+            let signedIDs = try SignedInfoCheck.references(of: signature, census: census)
+            let certificate = try tokenCertificate(of: signature, in: security, census: census)
+            guard let signer = certificate.commonName, !signer.isEmpty else {
+                throw SedgateError(
+                    .unauthorized, "the signer's certificate has no common name (CN); nodes are identified by CN")
+            }
+            if let problem = certificate.chainProblem(trustedPEM: trust.caPEM) {
+                throw SedgateError(
+                    .unauthorized,
+                    "the signer's certificate (CN=\(signer), issued by \(certificate.issuer)) is not trusted: "
+                        + "\(problem). Only certificates issued by the network's CA, and within their validity, are "
+                        + "accepted")
+            }
+            try checkDigestsAndValue(
+                signature, certificateDER: certificate.der, signer: signer, census: census, reports: reports)
+            let bodyID = body.attribute("Id", namespace: Namespace.wsu)
+            return SignatureCheck(
+                signer: signer, certificateDER: certificate.der, signedIDs: Set(signedIDs),
+                bodyIsSigned: bodyID.map(signedIDs.contains) ?? false)
+        }
+    }
+
+    /// The certificate of the wsse:BinarySecurityToken that the signature's KeyInfo refers to.
+    private static func tokenCertificate(
+        of signature: Element, in security: SecurityHeader, census: IDCensus
+    ) throws(SedgateError) -> X509Certificate {
+        guard
+            let keyInfo = signature.child("KeyInfo", Namespace.ds),
+            let reference = keyInfo.child("SecurityTokenReference", Namespace.wsse)?.child("Reference", Namespace.wsse),
+            let uri = reference.attribute("URI"), uri.hasPrefix("#"), uri.count > 1
+        else {
+            throw SedgateError(
+                .protocolViolation,
+                "the signature's ds:KeyInfo has no wsse:SecurityTokenReference/wsse:Reference URI=\"#<token id>\"; "
+                    + "the signer's certificate must travel as a BinarySecurityToken in the wsse:Security header")
+        }
+        let token = try census.uniqueElement(
+            String(uri.dropFirst()), role: "the signature's token reference", missing: .protocolViolation,
+            duplicated: .hostileInput)
+        guard token.isNamed("BinarySecurityToken", Namespace.wsse), token.node.pointee.parent == security.element.node,
+            token.attribute("ValueType") == SecurityURI.x509v3,
+            token.attribute("EncodingType").map({ $0 == SecurityURI.base64Binary }) ?? true
+        else {
+            throw SedgateError(
+                .protocolViolation,
+                "the signature's token reference \(uri) does not point to an X.509 v3 wsse:BinarySecurityToken "
+                    + "(base64) in the same wsse:Security header")
+        }
+        guard let der = decodeBase64(token.text), let certificate = X509Certificate(der: der) else {
+            throw SedgateError(
+                .protocolViolation, "the BinarySecurityToken \(uri) does not hold a base64 DER X.509 certificate")
+        }
+        // A ds:X509Data copy (for verifiers without WS-Security) must show the same certificate, so that every
+        // verifier agrees on who signed.
+        for copy in keyInfo.children("X509Data", Namespace.ds).flatMap({ $0.children("X509Certificate", Namespace.ds) })
+        where decodeBase64(copy.text) != der {
+            throw SedgateError(
+                .protocolViolation,
+                "the signature's ds:X509Data holds a certificate other than the BinarySecurityToken \(uri); the "
+                    + "message names two different signers and was refused")
+        }
+        return certificate
+    }
+
+    /// Lets xmlsec check every reference digest and the SignatureValue with the signer's public key.
+    private static func checkDigestsAndValue(
+        _ signature: Element, certificateDER: Data, signer: String, census: IDCensus, reports: XMLSecReports
+    ) throws(SedgateError) {
+        guard let context = xmlSecDSigCtxCreate(nil) else {
+            throw SedgateError(.io, "xmlsec could not allocate a signature context; the node is out of memory")
+        }
+        defer { xmlSecDSigCtxDestroy(context) }
+        let key = certificateDER.withUnsafeBytes { bytes in
+            xmlSecOpenSSLAppKeyLoadMemory(
+                bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatCertDer, nil,
+                nil, nil)
+        }
+        guard let key else {
+            throw SedgateError(
+                .protocolViolation, "xmlsec could not take the public key of \(signer)'s certificate\(reports.summary)")
+        }
+        context.pointee.signKey = key
+        // Same-document references only, no manifests, and only the algorithms sedgate uses: no XSLT, no XPath,
+        // no external fetches.
+        context.pointee.enabledReferenceUris = xmlSecTransformUriType(xmlSecTransformUriTypeSameDocument)
+        context.pointee.flags |= UInt32(XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS)
+        guard xmlSecDSigCtxEnableSignatureTransform(context, xmlSecTransformExclC14NGetKlass()) >= 0,
+            xmlSecDSigCtxEnableSignatureTransform(context, xmlSecOpenSSLTransformRsaSha256GetKlass()) >= 0,
+            xmlSecDSigCtxEnableReferenceTransform(context, xmlSecTransformExclC14NGetKlass()) >= 0,
+            xmlSecDSigCtxEnableReferenceTransform(context, xmlSecOpenSSLTransformSha256GetKlass()) >= 0
+        else {
+            throw SedgateError(.io, "xmlsec could not restrict the signature algorithms; the node is out of memory")
+        }
+        guard xmlSecDSigCtxVerify(context, signature.node) >= 0 else {
+            throw SedgateError(
+                .signatureInvalid,
+                "the signature of \(signer) could not be processed\(reports.summary); the message was refused")
+        }
+        guard context.pointee.status != xmlSecDSigStatusSucceeded else { return }
+        if let failed = failedReference(context) {
+            let id = failed.hasPrefix("#") ? String(failed.dropFirst()) : failed
+            let name = census.wsuIDs[id].map { " (\($0.qualifiedName))" } ?? ""
+            throw SedgateError(
+                .signatureInvalid,
+                "the digest of reference \(failed)\(name) does not match: that element was altered after \(signer) "
+                    + "signed it. The message was refused; ask the sender to send it again")
+        }
+        throw SedgateError(
+            .signatureInvalid,
+            "the SignatureValue does not verify with \(signer)'s certificate: the ds:SignedInfo or the SignatureValue "
+                + "was altered. The message was refused; ask the sender to send it again")
+    }
+
+    /// The URI of the first SignedInfo reference xmlsec did not find valid; nil when all were.
+    private static func failedReference(_ context: xmlSecDSigCtxPtr) -> String? {
+        let count = xmlSecPtrListGetSize(&context.pointee.signedInfoReferences)
+        for index in 0..<count {
+            guard let item = xmlSecPtrListGetItem(&context.pointee.signedInfoReferences, index) else { continue }
+            let reference = item.assumingMemoryBound(to: xmlSecDSigReferenceCtx.self)
+            if reference.pointee.status != xmlSecDSigStatusSucceeded {
+                return reference.pointee.uri.map { String(cString: $0) } ?? "(no URI)"
+            }
+        }
+        return nil
+    }
+}

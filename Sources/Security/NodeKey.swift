@@ -1,0 +1,97 @@
+// NodeKey: this node's private key and certificate (PEM), for signing and for decrypting what was encrypted for it.
+
+import CXMLSec
+public import Foundation
+public import SedgateCore
+
+/// A node's private key and certificate (PEM), for signing and for decrypting what was encrypted for it.
+///
+/// Reads an unencrypted PEM private key (PKCS#8 or traditional RSA) and the PEM certificate it belongs to. Throws
+/// `.configuration` when a file cannot be read, the key is not an unencrypted PEM key, the certificate is not PEM,
+/// has no common name, or does not belong to the key.
+public struct NodeKey: Sendable {
+    /// The private key, PEM.
+    let privateKeyPEM: Data
+    /// The certificate, PEM.
+    let certificatePEM: Data
+    /// The certificate, DER (as carried in a WS-Security BinarySecurityToken).
+    public let certificateDER: Data
+    /// The certificate subject's common name: the node's identity (e.g. `AP-BE`).
+    public let commonName: String
+
+    /// Reads the private key and certificate from PEM files (as named in the node's configuration).
+    public init(privateKeyFile: String, certificateFile: String) throws(SedgateError) {
+        let key = try PEMFile.read(privateKeyFile, what: "the node's private key")
+        let certificate = try PEMFile.read(certificateFile, what: "the node's certificate")
+        do {
+            try self.init(privateKeyPEM: key, certificatePEM: certificate)
+        } catch {
+            var named = error
+            named.message += " (key \(privateKeyFile), certificate \(certificateFile))"
+            throw named
+        }
+    }
+
+    /// Takes the private key and certificate as PEM bytes.
+    public init(privateKeyPEM: Data, certificatePEM: Data) throws(SedgateError) {
+        guard let certificate = X509Certificate(pem: certificatePEM) else {
+            throw SedgateError(
+                .configuration,
+                "the node's certificate is not a PEM certificate (-----BEGIN CERTIFICATE-----); give the certificate "
+                    + "the network's CA issued for this node")
+        }
+        guard let commonName = certificate.commonName, !commonName.isEmpty else {
+            throw SedgateError(
+                .configuration,
+                "the node's certificate has no common name (CN) in its subject; sedgate identifies nodes by CN. "
+                    + "Ask the CA for a certificate with CN=<node id>")
+        }
+        guard privateKeyPEM.count < Int(Int32.max) else {
+            throw SedgateError(.configuration, "the node's private key file is far too large to be a PEM key")
+        }
+        let matches = privateKeyPEM.withUnsafeBytes { bytes in
+            sedgate_private_key_matches(
+                bytes.bindMemory(to: UInt8.self).baseAddress, Int32(bytes.count), certificate.pointer)
+        }
+        switch matches {
+        case 1:
+            break
+        case 0:
+            throw SedgateError(
+                .configuration,
+                "the private key does not belong to the certificate of \(commonName); configure the key that was "
+                    + "generated with this certificate's request")
+        default:
+            throw SedgateError(
+                .configuration,
+                "the node's private key is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY----- or "
+                    + "-----BEGIN RSA PRIVATE KEY-----); decrypt it with `openssl pkey -in key.pem -out plain.pem`")
+        }
+        self.privateKeyPEM = privateKeyPEM
+        self.certificatePEM = certificatePEM
+        self.certificateDER = certificate.der
+        self.commonName = commonName
+    }
+
+    /// A fresh xmlsec key holding the private key and the certificate; the caller owns it (an xmlsec context that
+    /// is given it destroys it).
+    func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
+        let key = privateKeyPEM.withUnsafeBytes { bytes in
+            xmlSecOpenSSLAppKeyLoadMemory(
+                bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatPem, nil,
+                sedgate_no_password_callback(), nil)
+        }
+        guard let key else {
+            throw SedgateError(.configuration, "xmlsec could not load the private key of \(commonName)")
+        }
+        let attached = certificateDER.withUnsafeBytes { bytes in
+            xmlSecOpenSSLAppKeyCertLoadMemory(
+                key, bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatDer)
+        }
+        guard attached >= 0 else {
+            xmlSecKeyDestroy(key)
+            throw SedgateError(.configuration, "xmlsec could not attach the certificate of \(commonName) to its key")
+        }
+        return key
+    }
+}

@@ -1,0 +1,59 @@
+// PeerCertificate: another node's certificate (PEM), e.g. the destination access point's, to encrypt for.
+
+import CXMLSec
+public import Foundation
+public import SedgateCore
+
+/// A certificate (PEM) of a peer, e.g. the destination AP's, to encrypt for.
+///
+/// Throws `.configuration` when the file cannot be read, holds no PEM certificate, or the certificate has no common
+/// name.
+public struct PeerCertificate: Sendable {
+    /// The certificate, DER.
+    public let certificateDER: Data
+    /// The certificate subject's common name: the peer's node id (e.g. `AP-DK`).
+    public let commonName: String
+
+    /// Takes the first certificate in PEM bytes.
+    public init(pem: Data) throws(SedgateError) {
+        guard let certificate = X509Certificate(pem: pem) else {
+            throw SedgateError(
+                .configuration,
+                "the peer certificate is not a PEM certificate (-----BEGIN CERTIFICATE-----); use the certificate "
+                    + "the directory lists for that node")
+        }
+        guard let commonName = certificate.commonName, !commonName.isEmpty else {
+            throw SedgateError(
+                .configuration,
+                "the peer certificate has no common name (CN) in its subject; sedgate identifies nodes by CN")
+        }
+        self.certificateDER = certificate.der
+        self.commonName = commonName
+    }
+
+    /// Reads the first certificate of a PEM file.
+    public init(file: String) throws(SedgateError) {
+        let pem = try PEMFile.read(file, what: "a peer certificate")
+        do {
+            try self.init(pem: pem)
+        } catch {
+            var located = error
+            located.location = .init(file: file)
+            throw located
+        }
+    }
+
+    /// A fresh xmlsec key holding the certificate's public key and the certificate itself (written into
+    /// `ds:X509Data`); the caller owns it.
+    func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
+        let key = certificateDER.withUnsafeBytes { bytes in
+            xmlSecOpenSSLAppKeyLoadMemory(
+                bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatCertDer, nil,
+                nil, nil)
+        }
+        guard let key else {
+            throw SedgateError(.configuration, "xmlsec could not take the public key of \(commonName)'s certificate")
+        }
+        return key
+    }
+}

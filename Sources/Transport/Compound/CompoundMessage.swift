@@ -1,0 +1,181 @@
+// CompoundMessage: many sealed SEDs in one SOAP 1.2 / MTOM message for one hop (AP → CN or CN → AP), signed by
+// the node that sends it. Packs to, and opens from, memory or a file; holds one message in memory (a compound is
+// bounded by the packer's count and size limits; large payloads travel as fragments).
+//
+// The root part lists every SED id with its envelope in clear (what the CN routes, logs and counts) and holds
+// each sealed SED as an MTOM/XOP part. The hop signature (WS-Security, over the addressing headers, the list and
+// the body in its XOP-inline form) says which node sent the message; each sealed SED keeps its own end-to-end
+// signature by its sending AP (see SealedSED).
+
+import Documents
+import Foundation
+public import Packaging
+public import Security
+public import SedgateCore
+
+/// One hop's compound message (DESIGN.md §5):
+///
+/// ```xml
+/// <env:Envelope …>
+///   <env:Header>
+///     <wsse:Security>…signature by the hop's sender over #msg-id #msg-action #msg-from #msg-to #compound #body…
+///     </wsse:Security>
+///     <sg:Protocol version="1"/>
+///     <wsa:MessageID wsu:Id="msg-id">urn:uuid:…</wsa:MessageID>
+///     <wsa:Action wsu:Id="msg-action">urn:eessi:sedgate:1:Deliver</wsa:Action>
+///     <wsa:From wsu:Id="msg-from"><wsa:Address>urn:eessi:node:AP-BE</wsa:Address></wsa:From>
+///     <wsa:To wsu:Id="msg-to">urn:eessi:node:CN</wsa:To>
+///     <sg:Compound wsu:Id="compound" count="2">
+///       <sg:Item sedId="…"><sed:Envelope>…</sed:Envelope></sg:Item> …
+///     </sg:Compound>
+///   </env:Header>
+///   <env:Body wsu:Id="body">
+///     <sg:SED sedId="…"><xop:Include href="cid:part1.…@sedgate"/></sg:SED> …
+///   </env:Body>
+/// </env:Envelope>
+/// ```
+public struct CompoundMessage: Sendable, Equatable {
+    /// The WS-Addressing message id.
+    public var messageID: String
+    /// The node that sent (and signed) this hop.
+    public var from: NodeID
+    /// The node this hop is for.
+    public var to: NodeID
+    /// The sealed SEDs, in order.
+    public var seds: [SealedSED]
+
+    /// The `wsu:Id`s the hop's sender signs.
+    static let signedIDs = ["msg-id", "msg-action", "msg-from", "msg-to", "compound", "body"]
+    /// The largest compound message accepted.
+    public static let maximumBytes = 96 << 20
+
+    /// Makes a message from sealed SEDs.
+    public init(messageID: String = ProtocolMessage.newMessageID(), from: NodeID, to: NodeID, seds: [SealedSED]) {
+        self.messageID = messageID
+        self.from = from
+        self.to = to
+        self.seds = seds
+    }
+
+    /// Signs the message with `signer` (the hop's sender) and writes it as MTOM to `path`. Returns the written
+    /// file's Content-Type (multipart/related with its boundary) and size.
+    public func write(to path: String, signer: NodeKey) throws(SedgateError) -> (contentType: String, size: Int64) {
+        var xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:wsa="\(SOAPNamespace.addressing)" \
+            xmlns:sg="\(SOAPNamespace.protocol_)" xmlns:wsu="\(SOAPNamespace.utility)">
+            <env:Header>
+            <sg:Protocol version="\(SOAPNamespace.version)"/>
+            <wsa:MessageID wsu:Id="msg-id">\(messageID.xmlEscaped)</wsa:MessageID>
+            <wsa:Action wsu:Id="msg-action">\(ProtocolMessage.Action.deliver.rawValue)</wsa:Action>
+            <wsa:From wsu:Id="msg-from"><wsa:Address>\(SOAPCodec.nodeURI(from))</wsa:Address></wsa:From>
+            <wsa:To wsu:Id="msg-to">\(SOAPCodec.nodeURI(to))</wsa:To>
+            <sg:Compound wsu:Id="compound" count="\(seds.count)">
+
+            """
+        for sed in seds {
+            xml += "<sg:Item sedId=\"\(sed.sedId)\">" + EnvelopeXML.render(sed.envelope, prefix: "sed") + "</sg:Item>\n"
+        }
+        xml += "</sg:Compound>\n</env:Header>\n<env:Body wsu:Id=\"body\">\n"
+        for sed in seds {
+            xml += "<sg:SED sedId=\"\(sed.sedId)\">" + sed.bytes.base64EncodedString() + "</sg:SED>\n"
+        }
+        xml += "</env:Body>\n</env:Envelope>\n"
+        let signed = try MessageSignature.sign(Data(xml.utf8), ids: Self.signedIDs, with: signer)
+        let external = try XOP.externalize(
+            xml: signed, elements: .elements(named: "SED", namespace: SOAPNamespace.protocol_),
+            source: "the compound message \(messageID)")
+        let file = try MTOMWriter.write(root: external.xml, attachments: external.attachments, to: path)
+        return (file.contentType, file.size)
+    }
+
+    /// Reads a received compound message: verifies the hop signature against `trust` (it must be by the message's
+    /// `from`), checks that the list and the body hold the same SEDs, and verifies each sealed SED's own signature
+    /// (by its sending AP). Decrypts nothing. Throws `.unauthorized` for a signature that fails and
+    /// `.protocolViolation` for a malformed message, naming the SED at fault.
+    public static func read(
+        _ message: MTOMMessage, trusting trust: TrustStore, source: String
+    ) throws(SedgateError) -> CompoundMessage {
+        let xml = try XOP.inline(message, partLimit: maximumBytes)
+        let check = try MessageSignature.verify(xml, trusting: trust)
+        let missing = signedIDs.filter { !check.signedIDs.contains($0) }
+        guard missing.isEmpty else {
+            throw SedgateError(
+                .unauthorized, "the hop signature does not cover \(missing.joined(separator: ", "))",
+                location: .init(file: source))
+        }
+        let tree = try XMLTree.parse(
+            Array(xml), source: source, limits: .init(maxBytes: maximumBytes * 2, maxDepth: 64))
+        func violation(_ text: String, line: Int? = nil) -> SedgateError {
+            SedgateError(.protocolViolation, text, location: .init(file: source, line: line))
+        }
+        let root = tree.root
+        let headers = root.children("Header", namespace: SOAPNamespace.envelope)
+        let bodies = root.children("Body", namespace: SOAPNamespace.envelope)
+        guard root.localName == "Envelope", root.namespaceURI == SOAPNamespace.envelope, headers.count == 1,
+            bodies.count == 1, let header = headers.first, let body = bodies.first,
+            body.attribute("Id", namespace: SOAPNamespace.utility) == "body"
+        else {
+            throw violation("a compound message is a SOAP 1.2 envelope with one header and one signed body")
+        }
+        func signed(_ name: String, _ namespace: String, _ id: String) throws(SedgateError) -> XMLNode {
+            let found = header.children(name, namespace: namespace)
+            guard found.count == 1, let element = found.first,
+                element.attribute("Id", namespace: SOAPNamespace.utility) == id
+            else { throw violation("the header needs one signed \(name) (wsu:Id=\"\(id)\")") }
+            return element
+        }
+        let messageID = try signed("MessageID", SOAPNamespace.addressing, "msg-id").text
+        let fromText = try signed("From", SOAPNamespace.addressing, "msg-from").text
+        let toText = try signed("To", SOAPNamespace.addressing, "msg-to").text
+        let compound = try signed("Compound", SOAPNamespace.protocol_, "compound")
+        func node(_ uri: String) -> NodeID? {
+            let trimmed = uri.trimmingCharacters(in: .whitespacesAndNewlines)
+            guard trimmed.hasPrefix(SOAPNamespace.nodeURIPrefix) else { return nil }
+            return NodeID(String(trimmed.dropFirst(SOAPNamespace.nodeURIPrefix.count)))
+        }
+        guard let from = node(fromText), let to = node(toText) else {
+            throw violation("wsa:From and wsa:To must be urn:eessi:node:<id> addresses")
+        }
+        guard check.signer == from.rawValue else {
+            throw SedgateError(
+                .unauthorized, "the message says it comes from \(from) but is signed by \(check.signer)",
+                location: .init(file: source))
+        }
+        let listed = compound.children("Item", namespace: SOAPNamespace.protocol_).map { $0.attribute("sedId") ?? "" }
+        let carried = body.children
+        guard String(listed.count) == compound.attribute("count"), carried.count == listed.count,
+            Set(listed).count == listed.count
+        else {
+            throw violation(
+                "the header lists \(listed.count) SEDs (count=\(compound.attribute("count") ?? "none")) and the body "
+                    + "carries \(carried.count); every SED must be listed once and carried once")
+        }
+        var seds: [SealedSED] = []
+        for (index, element) in carried.enumerated() {
+            guard element.localName == "SED", element.namespaceURI == SOAPNamespace.protocol_,
+                let rawID = element.attribute("sedId"), rawID == listed[index],
+                let bytes = Data(base64Encoded: element.text)
+            else {
+                throw violation(
+                    "body item \(index + 1) is not the base64 sealed SED \(listed[index]) the header lists there",
+                    line: element.line)
+            }
+            let sealed = try SealedSED.verify(bytes, trusting: trust, source: "\(source), SED \(rawID)")
+            guard sealed.sedId.rawValue == rawID else {
+                throw violation("body item \(index + 1) is listed as SED \(rawID) but seals SED \(sealed.sedId)")
+            }
+            seds.append(sealed)
+        }
+        return CompoundMessage(messageID: messageID, from: from, to: to, seds: seds)
+    }
+
+    /// `bytes` as text, without a leading XML declaration, for splicing into another document.
+    static func withoutDeclaration(_ bytes: Data) -> String {
+        var text = String(decoding: bytes, as: UTF8.self)
+        if text.hasPrefix("<?xml"), let end = text.range(of: "?>") {
+            text = String(text[end.upperBound...])
+        }
+        return text.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+}

@@ -1,0 +1,20 @@
+// PackingLimits: how a node groups sealed SEDs into compound messages (the access point's packer, and the CN
+// when it forwards or answers a pull).
+
+/// A compound message closes at `maxSEDs` SEDs or `maxBytes` bytes of SEDs; at an access point, a partial one
+/// leaves once its oldest SED has waited `wait` since it was accepted.
+public struct PackingLimits: Sendable, Hashable {
+    /// At most this many SEDs in one compound message.
+    public var maxSEDs: Int
+    /// At most this many bytes of SEDs in one compound message.
+    public var maxBytes: Int
+    /// How long a SED may wait for companions before a partial message leaves (access points only).
+    public var wait: Duration
+
+    /// Makes packing limits.
+    public init(maxSEDs: Int = 50, maxBytes: Int = 8 << 20, wait: Duration = .milliseconds(50)) {
+        self.maxSEDs = maxSEDs
+        self.maxBytes = maxBytes
+        self.wait = wait
+    }
+}

@@ -1,0 +1,212 @@
+// SealedSED: one SED sealed end to end by its sending access point: the body compressed and encrypted for the
+// receiving AP's certificate, the envelope in clear, both signed by the sender. The CN stores, forwards and
+// verifies sealed SEDs but cannot open them; only the receiving AP can. Works in memory (one SED).
+
+import Documents
+public import Foundation
+import Packaging
+public import Security
+public import SedgateCore
+
+/// A SED sealed for its receiving access point (DESIGN.md §5): a small SOAP 1.2 document
+///
+/// ```xml
+/// <env:Envelope xmlns:env=… xmlns:sg=… xmlns:wsu=…>
+///   <env:Header>
+///     <wsse:Security>…signature by the sending AP over #sed and #body…</wsse:Security>
+///     <sg:SealedSED wsu:Id="sed" sedId="…" size="5120" contentType="application/xml" compression="gzip">
+///       <sed:Envelope>…</sed:Envelope>
+///     </sg:SealedSED>
+///   </env:Header>
+///   <env:Body wsu:Id="body"><xenc:EncryptedData Id="ed">…AES-256-GCM, key by RSA-OAEP…</xenc:EncryptedData></env:Body>
+/// </env:Envelope>
+/// ```
+public struct SealedSED: Sendable, Equatable {
+    /// The document's bytes, exactly as the sending AP signed them.
+    public var bytes: Data
+    /// The SED's envelope (read from the signed `sg:SealedSED`).
+    public var envelope: Envelope
+    /// The SED's id.
+    public var sedId: SEDID
+    /// The size of the SED's bytes in clear.
+    public var size: Int
+    /// The media type of the SED's bytes.
+    public var contentType: String
+    /// How the bytes were compressed before encryption, or nil.
+    public var compression: String?
+    /// The sending AP whose signature was verified (set by `verify`/`open`; nil right after `seal`).
+    public var signer: String?
+
+    /// Makes a value for sealed bytes already verified (e.g. read back from a node's store).
+    public init(
+        bytes: Data, envelope: Envelope, sedId: SEDID, size: Int, contentType: String, compression: String?,
+        signer: String?
+    ) {
+        self.bytes = bytes
+        self.envelope = envelope
+        self.sedId = sedId
+        self.size = size
+        self.contentType = contentType
+        self.compression = compression
+        self.signer = signer
+    }
+
+    /// The largest SED accepted in clear, after decompression.
+    public static let maximumBytes = 64 << 20
+    static let signedIDs = ["sed", "body"]
+
+    /// Seals `payload` with `envelope` (which must have its SedId and SendingAP): compresses it (gzip) unless
+    /// `compress` is false, encrypts it for `recipient`, and signs envelope and body with `signer`.
+    public static func seal(
+        _ payload: [UInt8], envelope: Envelope, compress: Bool = true, signer: NodeKey, recipient: PeerCertificate
+    ) throws(SedgateError) -> SealedSED {
+        guard let sedId = envelope.sedId else {
+            throw SedgateError(.invalidEnvelope, "a SED without a SedId cannot be sealed; the AP assigns one first")
+        }
+        let plain = Data(payload)
+        let packed = compress ? Gzip.compress(plain) : plain
+        let encrypted = try BodyEncryption.encrypt(packed, id: "ed", for: recipient)
+        let contentType = envelope.contentType ?? "application/xml"
+        var xml = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:sg="\(SOAPNamespace.protocol_)" \
+            xmlns:wsu="\(SOAPNamespace.utility)">
+            <env:Header>
+            <sg:SealedSED wsu:Id="sed" sedId="\(sedId)" size="\(payload.count)" contentType="\(contentType.xmlEscaped)"
+            """
+        if compress { xml += " compression=\"gzip\"" }
+        xml += ">" + EnvelopeXML.render(envelope, prefix: "sed") + "</sg:SealedSED>\n</env:Header>\n"
+        xml += "<env:Body wsu:Id=\"body\">" + CompoundMessage.withoutDeclaration(encrypted) + "</env:Body>\n"
+        xml += "</env:Envelope>\n"
+        let signed = try MessageSignature.sign(Data(xml.utf8), ids: signedIDs, with: signer)
+        return SealedSED(
+            bytes: signed, envelope: envelope, sedId: sedId, size: payload.count, contentType: contentType,
+            compression: compress ? "gzip" : nil, signer: nil)
+    }
+
+    /// Verifies a sealed SED without opening it (what the CN does): the signature chains to `trust`, covers the
+    /// envelope and the body, and was made by the envelope's SendingAP. Throws `.unauthorized` otherwise.
+    public static func verify(
+        _ bytes: Data, trusting trust: TrustStore, source: String
+    ) throws(SedgateError)
+        -> SealedSED
+    {
+        let check: SignatureCheck
+        do {
+            check = try MessageSignature.verify(bytes, trusting: trust)
+        } catch {
+            var located = error
+            if located.location == nil { located.location = .init(file: source) }
+            throw located
+        }
+        let missing = signedIDs.filter { !check.signedIDs.contains($0) }
+        guard missing.isEmpty else {
+            throw SedgateError(
+                .unauthorized, "the sender's signature does not cover \(missing.joined(separator: " and "))",
+                location: .init(file: source))
+        }
+        let tree = try XMLTree.parse(Array(bytes), source: source, limits: .init(maxBytes: 96 << 20, maxDepth: 64))
+        var sealed = try read(tree, bytes: bytes, source: source)
+        guard sealed.envelope.sendingAP?.rawValue == check.signer else {
+            throw SedgateError(
+                .unauthorized,
+                "SED \(sealed.sedId) says it comes from \(sealed.envelope.sendingAP?.rawValue ?? "no access point") "
+                    + "but is signed by \(check.signer)",
+                location: .init(file: source))
+        }
+        sealed.signer = check.signer
+        return sealed
+    }
+
+    /// Verifies (see `verify`) and opens a sealed SED with the receiving AP's `key`: decrypts, decompresses, and
+    /// checks size and, for an XML SED, that its own SedId is the sealed one. Returns the SED's bytes.
+    public static func open(
+        _ bytes: Data, trusting trust: TrustStore, key: NodeKey, source: String
+    )
+        throws(SedgateError) -> (sealed: SealedSED, payload: [UInt8])
+    {
+        let sealed = try verify(bytes, trusting: trust, source: source)
+        if let receivingAP = sealed.envelope.receivingAP, receivingAP.rawValue != key.commonName {
+            throw SedgateError(
+                .unauthorized,
+                "SED \(sealed.sedId) is encrypted for \(receivingAP), not for this access point (\(key.commonName))",
+                location: .init(file: source))
+        }
+        let tree = try XMLTree.parse(Array(bytes), source: source, limits: .init(maxBytes: 96 << 20, maxDepth: 64))
+        guard let body = tree.root.firstChild("Body", namespace: SOAPNamespace.envelope),
+            let element = body.firstChild("EncryptedData", namespace: XOP.xmlEncryptionNamespace),
+            let encrypted = element.standaloneBytes()
+        else {
+            throw SedgateError(
+                .protocolViolation, "SED \(sealed.sedId) has no xenc:EncryptedData in its body",
+                location: .init(file: source))
+        }
+        var plain = try BodyEncryption.decrypt(Data(encrypted), with: key)
+        switch sealed.compression {
+        case nil: break
+        case "gzip": plain = try Gzip.decompress(plain, limit: maximumBytes)
+        case let other?:
+            throw SedgateError(
+                .protocolViolation, "SED \(sealed.sedId) is compressed with '\(other)'; only gzip is known",
+                location: .init(file: source))
+        }
+        guard plain.count == sealed.size else {
+            throw SedgateError(
+                .protocolViolation, "SED \(sealed.sedId) opens to \(plain.count) bytes; its seal says \(sealed.size)",
+                location: .init(file: source))
+        }
+        let payload = Array(plain)
+        if sealed.contentType.hasSuffix("xml") {
+            let document = try SEDReader.read(payload, source: "\(source) (SED \(sealed.sedId))")
+            guard document.envelope.sedId == sealed.sedId else {
+                throw SedgateError(
+                    .protocolViolation,
+                    "the seal names SED \(sealed.sedId) but the document inside is "
+                        + (document.envelope.sedId.map { "SED \($0)" } ?? "a SED without an id"),
+                    location: .init(file: source))
+            }
+        }
+        return (sealed, payload)
+    }
+
+    /// Reads the signed `sg:SealedSED` and checks that the body is the signed one.
+    private static func read(_ tree: XMLTree, bytes: Data, source: String) throws(SedgateError) -> SealedSED {
+        func violation(_ text: String, line: Int? = nil) -> SedgateError {
+            SedgateError(.protocolViolation, text, location: .init(file: source, line: line))
+        }
+        let root = tree.root
+        guard root.localName == "Envelope", root.namespaceURI == SOAPNamespace.envelope,
+            let header = root.firstChild("Header", namespace: SOAPNamespace.envelope),
+            root.children("Body", namespace: SOAPNamespace.envelope).count == 1,
+            let body = root.firstChild("Body", namespace: SOAPNamespace.envelope),
+            body.attribute("Id", namespace: SOAPNamespace.utility) == "body"
+        else {
+            throw violation("a sealed SED is a SOAP 1.2 envelope with one signed env:Body (wsu:Id=\"body\")")
+        }
+        let seals = header.children("SealedSED", namespace: SOAPNamespace.protocol_)
+        guard seals.count == 1, let seal = seals.first,
+            seal.attribute("Id", namespace: SOAPNamespace.utility) == "sed"
+        else {
+            throw violation("a sealed SED has one signed sg:SealedSED header (wsu:Id=\"sed\")")
+        }
+        guard let rawID = seal.attribute("sedId"), let sedId = SEDID(rawID) else {
+            throw violation("sg:SealedSED has no valid sedId", line: seal.line)
+        }
+        guard let sizeText = seal.attribute("size"), let size = Int(sizeText), size >= 0 else {
+            throw violation("sg:SealedSED of SED \(rawID) has no valid size", line: seal.line)
+        }
+        guard let envelopeNode = seal.firstChild("Envelope", namespace: SOAPNamespace.sed) else {
+            throw violation("sg:SealedSED of SED \(rawID) carries no sed:Envelope", line: seal.line)
+        }
+        let envelope = try EnvelopeXML.parse(envelopeNode, source: source)
+        guard envelope.sedId == sedId else {
+            throw violation(
+                "sg:SealedSED names SED \(rawID) but holds the envelope of \(envelope.sedId?.rawValue ?? "no SED")",
+                line: seal.line)
+        }
+        return SealedSED(
+            bytes: bytes, envelope: envelope, sedId: sedId, size: size,
+            contentType: seal.attribute("contentType") ?? "application/xml", compression: seal.attribute("compression"),
+            signer: nil)
+    }
+}

@@ -1,0 +1,101 @@
+// PackBench: `sedgate bench pack`: SEDs per second and MB/s for pack + sign + encrypt, and for verify + decrypt +
+// unpack, on compound messages of generated 5 KB SEDs, in one process. A measurement, not a test.
+
+import ArgumentParser
+import Conversion
+import Documents
+import Foundation
+import Packaging
+import Security
+import SedgateCore
+import SedgateTesting
+import Transport
+
+/// `sedgate bench pack [--seds-per-message 50] [--messages 40]`.
+struct PackBench: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "pack",
+        abstract: "SEDs/s and MB/s for pack + sign + encrypt and for verify + decrypt + unpack (5 KB SEDs).")
+    @Option(help: "SEDs in each compound message.")
+    var sedsPerMessage: Int = 50
+    @Option(help: "Compound messages to pack and open.")
+    var messages: Int = 40
+    @Option(help: "Approximate size of each SED in bytes.")
+    var size: Int = 5_000
+
+    func run() async throws {
+        let directory = try TemporaryDirectory("bench-pack")
+        let pki = directory.appending("pki")
+        try PKI.generate(in: pki, nodes: ["AP-BE", "AP-DK"])
+        let (signer, recipient, receiverKey, trust) = try exitOnError {
+            () throws(SedgateError) -> (NodeKey, PeerCertificate, NodeKey, TrustStore) in
+            (
+                try NodeKey(privateKeyFile: pki + "/AP-BE.key", certificateFile: pki + "/AP-BE.crt"),
+                try PeerCertificate(file: pki + "/AP-DK.crt"),
+                try NodeKey(privateKeyFile: pki + "/AP-DK.key", certificateFile: pki + "/AP-DK.crt"),
+                try TrustStore(caFile: pki + "/ca.crt")
+            )
+        }
+        var batches: [[(envelope: Envelope, payload: [UInt8])]] = []
+        var totalBytes = 0
+        for batch in 0..<messages {
+            var items: [(envelope: Envelope, payload: [UInt8])] = []
+            for index in 0..<sedsPerMessage {
+                let bytes = SampleSED.make(
+                    sedId: .random(), size: size, index: batch * sedsPerMessage + index, sendingAP: "AP-BE")
+                var envelope = try exitOnError { () throws(SedgateError) in
+                    try SEDReader.read(bytes, source: "bench").envelope
+                }
+                envelope.receivingAP = NodeID("AP-DK")
+                items.append((envelope, bytes))
+                totalBytes += bytes.count
+            }
+            batches.append(items)
+        }
+        let clock = ContinuousClock()
+        var packed: [(path: String, contentType: String, size: Int64)] = []
+        let (sender, receiver) = (NodeID("AP-BE")!, NodeID("AP-DK")!)
+        let packTime = try clock.measure {
+            for (index, items) in batches.enumerated() {
+                let path = directory.appending("message-\(index).mime")
+                let written = try exitOnError { () throws(SedgateError) in
+                    let seds = try items.map { (item) throws(SedgateError) in
+                        try SealedSED.seal(item.payload, envelope: item.envelope, signer: signer, recipient: recipient)
+                    }
+                    return try CompoundMessage(from: sender, to: receiver, seds: seds).write(to: path, signer: signer)
+                }
+                packed.append((path, written.contentType, written.size))
+            }
+        }
+        var opened = 0
+        let openTime = try clock.measure {
+            for message in packed {
+                opened += try exitOnError { () throws(SedgateError) in
+                    let mime = try MTOMReader().read(file: message.path, contentType: message.contentType)
+                    let compound = try CompoundMessage.read(mime, trusting: trust, source: message.path)
+                    for sed in compound.seds {
+                        _ = try SealedSED.open(sed.bytes, trusting: trust, key: receiverKey, source: message.path)
+                    }
+                    return compound.seds.count
+                }
+            }
+        }
+        guard opened == messages * sedsPerMessage else {
+            printError("sedgate bench pack: opened \(opened) SEDs, expected \(messages * sedsPerMessage)")
+            throw ExitCode(1)
+        }
+        let wire = packed.reduce(Int64(0)) { $0 + $1.size }
+        func line(_ label: String, _ duration: Duration) -> String {
+            let seconds = Double(duration.components.seconds) + Double(duration.components.attoseconds) / 1e18
+            return String(
+                format: "%@: %.0f SEDs/s, %.2f MB/s of SEDs (%.1f ms per message)", label,
+                Double(opened) / seconds, Double(totalBytes) / seconds / 1e6, seconds * 1000 / Double(messages))
+        }
+        print(
+            "sedgate bench pack: \(messages) messages of \(sedsPerMessage) SEDs of ~\(size) bytes "
+                + "(\(totalBytes / 1000) KB of SEDs, \(wire / 1000) KB on the wire after gzip + encryption)")
+        print(line("pack + sign + encrypt     ", packTime))
+        print(line("verify + decrypt + unpack ", openTime))
+        print("peak RSS: \(ConversionBenchmark.peakRSS() >> 20) MiB")
+    }
+}
