@@ -122,7 +122,11 @@ struct InboundReceiver: MessageHandler {
     /// reason when the SED can never be taken (encrypted for another AP, tampered, breaking its rules). A
     /// passing problem (disk full, journal busy) stops there: the CN sends again what got no receipt.
     private func receive(_ compound: CompoundMessage, _ message: ProtocolMessage) async -> ProtocolMessage {
-        var receipts: [Receipt] = []
+        var receipts: [Receipt] = compound.refused.map {
+            logger.warning("refused a SED whose seal does not verify", metadata: ["sedId": "\($0.sedId)"])
+            return Receipt(
+                sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason)
+        }
         for sealed in compound.seds {
             do throws(SedgateError) {
                 if try await journal.record(sealed.sedId, .inbound) != nil {

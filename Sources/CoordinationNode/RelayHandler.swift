@@ -51,7 +51,9 @@ struct RelayHandler: MessageHandler {
                 .protocolViolation, "this message is addressed to \(message.to), not to the CN \(configuration.node)")
         }
         var fresh: [SealedSED] = []
-        var receipts: [Receipt] = []
+        var receipts: [Receipt] = compound.refused.map {
+            Receipt(sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason)
+        }
         for sealed in compound.seds {
             if try await journal.record(sealed.sedId, .relay) != nil {
                 logger.info(

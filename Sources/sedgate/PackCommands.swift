@@ -93,7 +93,10 @@ struct UnpackCommand: AsyncParsableCommand {
             let mime = try MTOMReader().read(file: file, contentType: contentType)
             return try CompoundMessage.read(mime, trusting: trust, source: file)
         }
-        print("\(file): \(message.from) → \(message.to), \(message.messageID), signatures verified")
+        print("\(file): \(message.from) → \(message.to), \(message.messageID), hop signature verified")
+        for refusal in message.refused {
+            printError("  \(refusal.sedId)  REFUSED: \(refusal.reason)")
+        }
         guard let key, let certificate else {
             for sed in message.seds {
                 print("  \(sed.sedId)  \(sed.envelope.sedType)  \(sed.size) bytes, sealed by \(sed.signer ?? "?")")

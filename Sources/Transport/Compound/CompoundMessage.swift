@@ -41,8 +41,19 @@ public struct CompoundMessage: Sendable, Equatable {
     public var from: NodeID
     /// The node this hop is for.
     public var to: NodeID
-    /// The sealed SEDs, in order.
+    /// The sealed SEDs, in order (on a received message: those whose seal verified).
     public var seds: [SealedSED]
+    /// On a received message: the SEDs whose seal did not verify, with the reason; the receiver answers each
+    /// with a `failed` receipt instead of refusing the whole message.
+    public var refused: [Refusal] = []
+
+    /// A SED of a received message refused on its own (its seal is broken, forged or not the sender's).
+    public struct Refusal: Sendable, Equatable {
+        /// The SED's id, as the header lists it.
+        public var sedId: SEDID
+        /// Why it was refused: the error's description (code, location and message).
+        public var reason: String
+    }
 
     /// The `wsu:Id`s the hop's sender signs.
     static let signedIDs = ["msg-id", "msg-action", "msg-from", "msg-to", "compound", "body"]
@@ -99,7 +110,7 @@ public struct CompoundMessage: Sendable, Equatable {
         let xml = try XOP.inline(message, partLimit: maximumBytes)
         let check = try MessageSignature.verify(xml, trusting: trust)
         let missing = signedIDs.filter { !check.signedIDs.contains($0) }
-        guard missing.isEmpty else {
+        guard missing.isEmpty, check.bodyIsSigned else {
             throw SedgateError(
                 .unauthorized, "the hop signature does not cover \(missing.joined(separator: ", "))",
                 location: .init(file: source))
@@ -152,6 +163,7 @@ public struct CompoundMessage: Sendable, Equatable {
                     + "carries \(carried.count); every SED must be listed once and carried once")
         }
         var seds: [SealedSED] = []
+        var refused: [Refusal] = []
         for (index, element) in carried.enumerated() {
             guard element.localName == "SED", element.namespaceURI == SOAPNamespace.protocol_,
                 let rawID = element.attribute("sedId"), rawID == listed[index],
@@ -161,13 +173,21 @@ public struct CompoundMessage: Sendable, Equatable {
                     "body item \(index + 1) is not the base64 sealed SED \(listed[index]) the header lists there",
                     line: element.line)
             }
-            let sealed = try SealedSED.verify(bytes, trusting: trust, source: "\(source), SED \(rawID)")
-            guard sealed.sedId.rawValue == rawID else {
-                throw violation("body item \(index + 1) is listed as SED \(rawID) but seals SED \(sealed.sedId)")
+            do throws(SedgateError) {
+                let sealed = try SealedSED.verify(bytes, trusting: trust, source: "\(source), SED \(rawID)")
+                guard sealed.sedId.rawValue == rawID else {
+                    throw violation("body item \(index + 1) is listed as SED \(rawID) but seals SED \(sealed.sedId)")
+                }
+                seds.append(sealed)
+            } catch {
+                // The hop is genuine but this seal is not: refuse this SED alone.
+                guard let sedId = SEDID(rawID) else { throw error }
+                refused.append(Refusal(sedId: sedId, reason: error.description))
             }
-            seds.append(sealed)
         }
-        return CompoundMessage(messageID: messageID, from: from, to: to, seds: seds)
+        var message = CompoundMessage(messageID: messageID, from: from, to: to, seds: seds)
+        message.refused = refused
+        return message
     }
 
     /// `bytes` as text, without a leading XML declaration, for splicing into another document.

@@ -100,7 +100,7 @@ public struct SealedSED: Sendable, Equatable {
             throw located
         }
         let missing = signedIDs.filter { !check.signedIDs.contains($0) }
-        guard missing.isEmpty else {
+        guard missing.isEmpty, check.bodyIsSigned else {
             throw SedgateError(
                 .unauthorized, "the sender's signature does not cover \(missing.joined(separator: " and "))",
                 location: .init(file: source))
