@@ -141,7 +141,7 @@ let package = Package(
         .target(
             name: "AccessPoint",
             dependencies: [
-                "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion", "Security",
+                "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion", "Security", "Packaging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -152,7 +152,7 @@ let package = Package(
         .target(
             name: "CoordinationNode",
             dependencies: [
-                "SedgateCore", "Documents", "Store", "Transport",
+                "SedgateCore", "Documents", "Store", "Transport", "Packaging",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -202,7 +202,9 @@ let package = Package(
             dependencies: ["Transport", "Security", "Packaging", "SedgateTesting", "Documents"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
-            dependencies: ["SedgateCore", "SedgateTesting", "Spool", "Store"],
+            dependencies: [
+                "SedgateCore", "SedgateTesting", "Spool", "Store", .product(name: "Crypto", package: "swift-crypto"),
+            ],
             swiftSettings: strict
         ),
     ]

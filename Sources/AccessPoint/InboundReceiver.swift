@@ -9,6 +9,7 @@ import Conversion
 import Documents
 import Foundation
 import Logging
+import Packaging
 import SedgateCore
 import Spool
 import Transport
@@ -43,6 +44,7 @@ struct InboundReceiver: MessageHandler {
                 if let compound = message.compound { return await receive(compound, message) }
                 return try await receive(message)
             case .receipt: return try await noteReceipt(message)
+            case .fragment: return try keep(message)
             case .fault, .pull, .empty:
                 throw SedgateError(.protocolViolation, "\(message.action) is not a request an access point answers")
             }
@@ -134,6 +136,10 @@ struct InboundReceiver: MessageHandler {
                     receipts.append(delivered(sealed.sedId))
                     continue
                 }
+                if let manifest = sealed.manifest {
+                    receipts.append(try await receiveLarge(sealed, manifest: manifest, from: message.from))
+                    continue
+                }
                 let payload = try codec.open(sealed, source: "SED \(sealed.sedId) from \(message.from)")
                 let single = ProtocolMessage(
                     messageID: message.messageID, action: .deliver, from: message.from, to: message.to,
@@ -158,6 +164,59 @@ struct InboundReceiver: MessageHandler {
             receipts: receipts)
     }
 
+    /// Keeps a fragment of a large payload until the sealed SED that describes it arrives.
+    private func keep(_ message: ProtocolMessage) throws(SedgateError) -> ProtocolMessage {
+        guard let fragment = message.fragment, fragment.to == configuration.node else {
+            throw SedgateError(.protocolViolation, "a fragment for \(message.to) reached \(configuration.node)")
+        }
+        if let refusal = configuration.capacity.refusal(
+            queued: 0, freeBytes: FreeSpace.bytes(at: configuration.spool.root) - Int64(fragment.data.count))
+        {
+            throw refusal
+        }
+        try FragmentInbox(root: configuration.spool.store).accept(
+            payloadID: fragment.sedId.rawValue, index: fragment.index, data: fragment.data)
+        return message.replying(
+            with: Receipt(
+                sedId: fragment.sedId, kind: .stored, node: configuration.node, at: Timestamp.now(),
+                fragment: fragment.index))
+    }
+
+    /// A large payload whose fragments arrived ahead: the key is opened from the seal, the fragments are checked
+    /// against the signed manifest, decrypted and joined one at a time into var/store/ (the whole payload's
+    /// SHA-256 checked before it appears), then journalled and landed like any SED.
+    private func receiveLarge(
+        _ sealed: SealedSED, manifest: FragmentManifest, from sender: NodeID
+    ) async throws(SedgateError) -> Receipt {
+        let key = FragmentCipher.key(Data(try codec.open(sealed, source: "SED \(sealed.sedId) from \(sender)")))
+        let inbox = FragmentInbox(root: configuration.spool.store)
+        let reassembler = try inbox.reassembler(for: manifest)
+        let id = sealed.sedId.rawValue
+        let storeName = "in-\(id).\(Self.fileExtension(manifest.fileName))"
+        try reassembler.assemble(to: configuration.spool.store + "/" + storeName) { index, fragment in
+            try FragmentCipher.open(index: index, sealed: fragment, key: key, payloadID: id)
+        }
+        let record = MessageRecord(
+            sedId: sealed.sedId, direction: .inbound, state: .received, file: nil, peer: sender,
+            origin: sealed.envelope.sendingAP ?? sender, envelope: sealed.envelope,
+            payloadPath: "var/store/\(storeName)", size: Int(manifest.totalSize))
+        if try await journal.insert(record, ticket: nil, detail: "received from \(sender) in fragments") {
+            try await land(record)
+        }
+        inbox.remove(id)
+        return delivered(sealed.sedId)
+    }
+
+    /// The extension a large payload lands with: its file name's (letters and digits, at most 8), else `bin`.
+    static func fileExtension(_ fileName: String?) -> String {
+        guard let name = fileName, let dot = name.lastIndex(of: ".") else { return "bin" }
+        let ext = name[name.index(after: dot)...]
+        guard (1...8).contains(ext.count), ext.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) }) else {
+            return "bin"
+        }
+        return ext.lowercased()
+    }
+
     private func delivered(_ sedId: SEDID) -> Receipt {
         Receipt(sedId: sedId, kind: .delivered, node: configuration.node, at: Timestamp.now())
     }
@@ -174,9 +233,9 @@ struct InboundReceiver: MessageHandler {
         }
         var name = configuration.inboundTemplate.render(record.envelope)
         let manual = record.payloadPath.hasSuffix(".manual.xml")
-        for flat in [".mtf", ".csv"] where record.payloadPath.hasSuffix(flat) {
-            // A flat file written back keeps the template's name with the flat format's extension.
-            name = (name.hasSuffix(".xml") ? String(name.dropLast(4)) : name) + flat
+        if !manual, !record.payloadPath.hasSuffix(".xml"), let dot = record.payloadPath.lastIndex(of: ".") {
+            // A flat file written back, or a large payload, keeps the template's name with its own extension.
+            name = (name.hasSuffix(".xml") ? String(name.dropLast(4)) : name) + record.payloadPath[dot...]
         }
         let folder = manual ? configuration.spool.manual : configuration.spool.inbound
         let final = try SpoolFile.moveNoReplace(stored, toDirectory: folder, preferredName: name)

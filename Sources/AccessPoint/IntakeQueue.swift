@@ -34,6 +34,8 @@ struct IntakeQueue: Sendable {
 
     /// Takes one committed file. Never throws: every outcome is a journal entry and a file move.
     func take(_ file: CommittedFile) async {
+        // A sidecar envelope waits in outbound/ for its payload, which takes it along (see processEnclosure).
+        if file.relativePath.hasSuffix(Self.sidecarSuffix) { return }
         await waitForSpace()
         let ticket = UUID().uuidString.lowercased()
         do {
@@ -84,6 +86,7 @@ struct IntakeQueue: Sendable {
             if let sedId = try await journal.sedId(forTicket: intake.ticket) {
                 // Accepted just before the crash: only the leftovers remain (and perhaps the report).
                 try? FileManager.default.removeItem(atPath: path)
+                try? FileManager.default.removeItem(atPath: path + Self.sidecarSuffix)
                 try await journal.endIntake(ticket: intake.ticket, rejected: nil)
                 if let record = try await journal.record(sedId, .outbound) {
                     report(.accepted, name: intake.name, sedId: sedId, ticket: intake.ticket, envelope: record.envelope)
@@ -99,7 +102,14 @@ struct IntakeQueue: Sendable {
         }
         // Files in var/intake/ without an intake row were accepted (the row went with the SED row).
         let leftovers = (try? FileManager.default.contentsOfDirectory(atPath: layout.intake)) ?? []
-        for ticket in leftovers where !ticket.hasPrefix(".") {
+        for sidecar in leftovers where sidecar.hasSuffix(Self.sidecarSuffix) {
+            // An enclosure's sidecar outlives its payload only when the payload was accepted.
+            let payload = intakePath(String(sidecar.dropLast(Self.sidecarSuffix.count)))
+            if !FileManager.default.fileExists(atPath: payload) {
+                try? FileManager.default.removeItem(atPath: intakePath(sidecar))
+            }
+        }
+        for ticket in leftovers where !ticket.hasPrefix(".") && !ticket.hasSuffix(Self.sidecarSuffix) {
             if let sedId = try await journal.sedId(forTicket: ticket) {
                 if let record = try await journal.record(sedId, .outbound) {
                     report(
@@ -121,6 +131,14 @@ struct IntakeQueue: Sendable {
             return await processFlat(ticket: ticket, name: name, profile: profile)
         }
         let path = intakePath(ticket)
+        // A payload committed after its sidecar `<name>.envelope` is an enclosure: any bytes, any size.
+        let sidecar = layout.outbound + "/" + name + Self.sidecarSuffix
+        if FileManager.default.fileExists(atPath: sidecar) {
+            try? SpoolFile.move(sidecar, to: path + Self.sidecarSuffix)
+        }
+        if FileManager.default.fileExists(atPath: path + Self.sidecarSuffix) {
+            return await processEnclosure(ticket: ticket, name: name)
+        }
         var sedId: SEDID?
         do {
             let bytes = try SpoolFile.read(path, maxBytes: configuration.maxDocumentBytes)
@@ -143,6 +161,65 @@ struct IntakeQueue: Sendable {
             sender.ring()
         } catch {
             await reject(path: path, name: name, ticket: ticket, sedId: sedId, error: error)
+        }
+    }
+
+    /// The suffix of a sidecar envelope: `scan.tiff.envelope` describes `scan.tiff`.
+    static let sidecarSuffix = ".envelope"
+
+    /// Accepts an enclosure: a payload of any type and size whose envelope is its sidecar (`<name>.envelope`, an
+    /// `<Envelope>` element in the SED namespace). The payload is never read: it is linked into var/store/ (no
+    /// copy), journalled, and sent in fragments when it is large.
+    private func processEnclosure(ticket: String, name: String) async {
+        let path = intakePath(ticket)
+        let sidecar = path + Self.sidecarSuffix
+        let source = "outbound/\(name)\(Self.sidecarSuffix)"
+        var sedId: SEDID?
+        do {
+            let tree = try XMLTree.parse(try SpoolFile.read(sidecar, maxBytes: 1 << 20), source: source)
+            guard tree.root.localName == "Envelope" else {
+                throw SedgateError(
+                    .invalidEnvelope, "a sidecar holds one <Envelope> element in the SED namespace",
+                    location: .init(file: source, line: 1))
+            }
+            var envelope = try EnvelopeXML.parse(tree.root, source: source)
+            sedId = envelope.sedId
+            if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
+                throw SedgateError(
+                    .invalidEnvelope, "SendingAP is \(sendingAP) but this access point is \(configuration.node)",
+                    location: .init(file: source, field: "Envelope/SendingAP"))
+            }
+            let id = envelope.sedId ?? SEDID.random()
+            sedId = id
+            envelope.sedId = id
+            envelope.sendingAP = configuration.node
+            envelope.createdAt = envelope.createdAt ?? Timestamp.now()
+            envelope.contentType = envelope.contentType ?? "application/octet-stream"
+            let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
+            let storeName = "out-\(ticket).bin"
+            try SpoolFile.link(path, to: layout.store + "/" + storeName)
+            let record = MessageRecord(
+                sedId: id, direction: .outbound, state: .accepted, file: name, peer: configuration.coordinationNode,
+                origin: configuration.node, envelope: envelope, payloadPath: "var/store/\(storeName)", size: size)
+            guard try await journal.insert(record, ticket: ticket, detail: "taken from outbound/\(name)") else {
+                try? FileManager.default.removeItem(atPath: layout.store + "/" + storeName)
+                throw duplicate(id, name: name)
+            }
+            report(.accepted, name: name, sedId: id, ticket: ticket, envelope: envelope)
+            try? FileManager.default.removeItem(atPath: path)
+            try? FileManager.default.removeItem(atPath: sidecar)
+            logger.info("accepted an enclosure", metadata: ["file": "\(name)", "sedId": "\(id)", "bytes": "\(size)"])
+            sender.ring()
+        } catch let error as SedgateError {
+            try? SpoolFile.move(
+                sidecar, to: layout.rejected + "/" + (name as NSString).lastPathComponent + Self.sidecarSuffix)
+            await reject(path: path, name: name, ticket: ticket, sedId: sedId, error: error)
+        } catch {
+            try? SpoolFile.move(
+                sidecar, to: layout.rejected + "/" + (name as NSString).lastPathComponent + Self.sidecarSuffix)
+            await reject(
+                path: path, name: name, ticket: ticket, sedId: sedId,
+                error: SedgateError(.io, "cannot read the enclosure's size", cause: error))
         }
     }
 

@@ -4,6 +4,7 @@
 
 import Foundation
 import Logging
+import Packaging
 import Security
 import SedgateCore
 import ServiceLifecycle
@@ -163,6 +164,25 @@ final class OutboundSender: Service {
         var sealed: [SealedSED] = []
         var records: [MessageRecord] = []
         for record in group.records {
+            var envelope = record.envelope
+            envelope.sendingAP = configuration.node
+            envelope.receivingAP = group.destination
+            if record.size > configuration.packing.fragmentAbove {
+                // A large payload goes ahead as fragments; only its manifest travels in the compound message.
+                do {
+                    sealed.append(try await sealLarge(record, envelope: envelope, recipient: recipient))
+                    records.append(record)
+                } catch  where !error.code.isPermanent {
+                    logger.warning(
+                        "fragments could not all be sent; will resume",
+                        metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
+                    try? await journal.noteAttempt(record.sedId, .outbound, error: error.description)
+                    return schedule.failed(now: .now)
+                } catch {
+                    await fail(record, SedgateError(error.code, "the large SED could not be sent: \(error.message)"))
+                }
+                continue
+            }
             let bytes: [UInt8]
             do {
                 bytes = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
@@ -170,9 +190,6 @@ final class OutboundSender: Service {
                 await fail(record, SedgateError(.io, "the stored copy of the SED is unreadable: \(error)"))
                 continue
             }
-            var envelope = record.envelope
-            envelope.sendingAP = configuration.node
-            envelope.receivingAP = group.destination
             do {
                 sealed.append(try codec.seal(bytes, envelope: envelope, for: recipient))
                 records.append(record)
@@ -187,7 +204,10 @@ final class OutboundSender: Service {
             to: configuration.coordinationNode, compound: compound)
         let reply: ProtocolMessage
         do {
-            reply = try await client.send(message, to: configuration.coordinationNodeURL)
+            // The CN checks a large payload's fragments against its manifest before it answers.
+            let large = sealed.contains { $0.manifest != nil }
+            reply = try await client.send(
+                message, to: configuration.coordinationNodeURL, timeout: large ? .seconds(900) : .seconds(30))
         } catch {
             logger.warning(
                 "the CN is unreachable; will retry", metadata: ["seds": "\(records.count)", "error": "\(error)"])
@@ -229,6 +249,7 @@ final class OutboundSender: Service {
                     detail: "stored at \(receipt.node) at \(receipt.at)")
                 // The CN holds it now and nothing here sends it again: the local copy can go.
                 configuration.spool.dropPayload(record.payloadPath)
+                FragmentInbox(root: configuration.spool.store).remove(record.sedId.rawValue)
             } catch {
                 logger.error(
                     "cannot journal the CN receipt; will resend (the CN drops the duplicate)",
@@ -239,6 +260,69 @@ final class OutboundSender: Service {
         if unanswered > 0 { return schedule.failed(now: .now) }
         schedule.succeeded()
         return nil
+    }
+
+    /// A large payload: split and encrypted once into var/store/frag-<SedId>/ (fragments, their key and the
+    /// manifest, written last), the fragments the CN has not acknowledged sent one at a time (the count
+    /// acknowledged is kept beside them, so a restart resumes), then the SED sealed with the signed manifest.
+    /// Memory: one fragment. Throws `.peerUnavailable` (or the CN's fault) when the CN cannot take them now.
+    private func sealLarge(
+        _ record: MessageRecord, envelope: Envelope, recipient: PeerCertificate
+    ) async throws(SedgateError) -> SealedSED {
+        let id = record.sedId.rawValue
+        let inbox = FragmentInbox(root: configuration.spool.store)
+        let folder = inbox.directory(for: id)
+        let manifestPath = folder + "/manifest.xml"
+        let keyPath = folder + "/key"
+        let manifest: FragmentManifest
+        let key: Data
+        if let saved = FileManager.default.contents(atPath: manifestPath),
+            let savedKey = FileManager.default.contents(atPath: keyPath)
+        {
+            manifest = try FragmentManifest(xml: saved, source: manifestPath)
+            key = savedKey
+        } else {
+            inbox.remove(id)
+            do {
+                try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            } catch {
+                throw SedgateError(.io, "cannot create \(folder)", cause: error)
+            }
+            let symmetric = FragmentCipher.makeKey()
+            key = FragmentCipher.bytes(of: symmetric)
+            let name = record.file.map { String($0.split(separator: "/").last ?? "") }
+            manifest = try Fragmenter.split(
+                file: configuration.spool.root + "/" + record.payloadPath,
+                fragmentSize: configuration.packing.fragmentSize, payloadID: id,
+                contentType: envelope.contentType ?? "application/octet-stream", fileName: name, into: folder
+            ) { index, plain in
+                try FragmentCipher.seal(index: index, plaintext: plain, key: symmetric, payloadID: id)
+            }
+            try SpoolFile.writeAtomically(Array(key), to: keyPath, tmpDirectory: configuration.spool.tmp)
+            try SpoolFile.writeAtomically(
+                Array(manifest.xml.utf8), to: manifestPath, tmpDirectory: configuration.spool.tmp)
+        }
+        let ackPath = folder + "/acknowledged"
+        let acknowledged = (try? String(contentsOfFile: ackPath, encoding: .utf8)).flatMap { Int($0) } ?? 0
+        for index in acknowledged..<manifest.fragmentCount {
+            let data = try SpoolFile.read(folder + "/" + manifest.fileName(ofFragment: index), maxBytes: Int.max)
+            let fragment = FragmentMessage(
+                from: configuration.node, to: configuration.coordinationNode, sedId: record.sedId, index: index,
+                count: manifest.fragmentCount, data: Data(data))
+            let reply = try await client.send(
+                ProtocolMessage(
+                    messageID: fragment.messageID, action: .fragment, from: configuration.node,
+                    to: configuration.coordinationNode, fragment: fragment),
+                to: configuration.coordinationNodeURL, timeout: .seconds(120))
+            if let fault = reply.fault { throw fault.error(from: configuration.coordinationNode) }
+            guard reply.receipts.contains(where: { $0.sedId == record.sedId && $0.fragment == index }) else {
+                throw SedgateError(.peerUnavailable, "the CN did not acknowledge fragment \(index) of SED \(id)")
+            }
+            // Not fsynced: after a crash a fragment or two may be sent again, which the CN takes in its stride.
+            try? Data(String(index + 1).utf8).write(to: URL(fileURLWithPath: ackPath))
+        }
+        return try SealedSED.seal(
+            fragments: manifest, key: key, envelope: envelope, signer: codec.key, recipient: recipient)
     }
 
     private func fail(_ record: MessageRecord, _ error: SedgateError) async {

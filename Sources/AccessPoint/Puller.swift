@@ -71,7 +71,7 @@ struct Puller: Service {
                 return nil
             }
             return true
-        case .pull, .fault:
+        case .pull, .fault, .fragment:
             logger.error(
                 "the CN answered a pull with \(item.action)", metadata: ["reason": "\(item.fault?.reason ?? "")"])
             return nil

@@ -4,6 +4,7 @@
 
 import Foundation
 import Logging
+import Packaging
 import SedgateCore
 import ServiceLifecycle
 import Spool
@@ -113,6 +114,19 @@ struct Forwarder: Sendable {
             }
         }
         guard !records.isEmpty else { return nil }
+        // Large payloads: their fragments go first, those the peer has not acknowledged yet.
+        for sed in seds {
+            guard let manifest = sed.manifest else { continue }
+            do {
+                try await push(manifest, of: sed.sedId)
+            } catch {
+                logger.warning(
+                    "fragments could not all be forwarded; will resume",
+                    metadata: ["peer": "\(peer)", "sedId": "\(sed.sedId)", "error": "\(error)"])
+                try? await journal.noteAttempt(sed.sedId, .relay, error: error.description)
+                return schedule.failed(now: .now)
+            }
+        }
         let compound = CompoundMessage(from: configuration.node, to: peer, seds: seds)
         let message = ProtocolMessage(
             messageID: compound.messageID, action: .deliver, from: configuration.node, to: peer, compound: compound)
@@ -155,6 +169,7 @@ struct Forwarder: Sendable {
                     detail: "\(receipt.kind) at \(receipt.node)")
                 bells[record.origin]?.ring()
                 configuration.spool.dropPayload(record.payloadPath)
+                FragmentInbox(root: configuration.spool.store).remove(record.sedId.rawValue)
             } catch {
                 logger.error("cannot journal a destination receipt", metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
@@ -163,6 +178,31 @@ struct Forwarder: Sendable {
         if unanswered > 0 { return schedule.failed(now: .now) }
         schedule.succeeded()
         return nil
+    }
+
+    /// Sends the peer the fragments of a large payload it has not acknowledged yet, one at a time, untouched (the
+    /// count acknowledged is kept beside them, so a restart of either side resumes where it stopped).
+    private func push(_ manifest: FragmentManifest, of sedId: SEDID) async throws(SedgateError) {
+        let inbox = FragmentInbox(root: configuration.spool.store)
+        let folder = inbox.directory(for: manifest.payloadID)
+        let ackPath = folder + "/acknowledged-\(peer)"
+        let acknowledged = (try? String(contentsOfFile: ackPath, encoding: .utf8)).flatMap { Int($0) } ?? 0
+        for index in acknowledged..<manifest.fragmentCount {
+            let data = try SpoolFile.read(folder + "/" + manifest.fileName(ofFragment: index), maxBytes: Int.max)
+            let fragment = FragmentMessage(
+                from: configuration.node, to: peer, sedId: sedId, index: index, count: manifest.fragmentCount,
+                data: Data(data))
+            let reply = try await client.send(
+                ProtocolMessage(
+                    messageID: fragment.messageID, action: .fragment, from: configuration.node, to: peer,
+                    fragment: fragment),
+                to: url, timeout: .seconds(120))
+            if let fault = reply.fault { throw fault.error(from: peer) }
+            guard reply.receipts.contains(where: { $0.sedId == sedId && $0.fragment == index }) else {
+                throw SedgateError(.peerUnavailable, "\(peer) did not acknowledge fragment \(index) of SED \(sedId)")
+            }
+            try? Data(String(index + 1).utf8).write(to: URL(fileURLWithPath: ackPath))
+        }
     }
 
     /// Fails a SED here and queues a `failed` receipt for the AP that sent it, so its sender learns why.
@@ -177,6 +217,7 @@ struct Forwarder: Sendable {
                 record.sedId, .relay, to: .failed, onlyFrom: [.stored, .held], file: nil, detail: reason)
             bells[record.origin]?.ring()
             configuration.spool.dropPayload(record.payloadPath)
+            FragmentInbox(root: configuration.spool.store).remove(record.sedId.rawValue)
         } catch {
             logger.error("cannot journal a failure", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
         }
@@ -186,7 +227,9 @@ struct Forwarder: Sendable {
         _ message: ProtocolMessage, _ count: Int, _ schedule: inout RetrySchedule
     ) async -> ProtocolMessage? {
         do {
-            return try await client.send(message, to: url)
+            // A message with large payloads waits while the peer joins and checks them (gigabytes, seconds).
+            let large = message.compound?.seds.contains { $0.manifest != nil } ?? false
+            return try await client.send(message, to: url, timeout: large ? .seconds(900) : .seconds(30))
         } catch {
             logger.warning(
                 "peer unreachable; will retry", metadata: ["peer": "\(peer)", "seds": "\(count)", "error": "\(error)"])

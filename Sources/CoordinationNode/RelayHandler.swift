@@ -5,6 +5,7 @@
 
 import Foundation
 import Logging
+import Packaging
 import SedgateCore
 import Spool
 import Transport
@@ -29,6 +30,7 @@ struct RelayHandler: MessageHandler {
             case .deliver: return try await store(message)
             case .receipt: return try await relay(message)
             case .pull: return try await pull(message)
+            case .fragment: return try await keep(message)
             case .fault, .empty: throw SedgateError(.protocolViolation, "\(message.action) is an answer, not a request")
             }
         } catch {
@@ -114,6 +116,11 @@ struct RelayHandler: MessageHandler {
                 "SED \(sealed.sedId) is sealed for \(envelope.receivingAP?.rawValue ?? "no access point") but the CN "
                     + "routes \(envelope.receiver) to \(destination); align the sender's [routes] with the CN's")
         }
+        if let manifest = sealed.manifest {
+            // A large payload: its fragments came ahead; the CN takes the SED only if they are all here and are
+            // the ones the sender signed. It cannot decrypt them (the key in the seal is for the destination).
+            try FragmentInbox(root: configuration.spool.store).verify(manifest)
+        }
         let storeName = "relay-\(sealed.sedId).sealed"
         try SpoolFile.writeAtomically(
             Array(sealed.bytes), to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
@@ -123,6 +130,27 @@ struct RelayHandler: MessageHandler {
         _ = try await journal.insert(record, ticket: nil, detail: "from \(sender) for \(destination)")
         gauge.note()
         bell.ring()
+    }
+
+    /// Keeps a fragment of a large payload that its sender sends ahead of the sealed SED.
+    private func keep(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
+        guard let fragment = message.fragment, fragment.to == configuration.node else {
+            throw SedgateError(.protocolViolation, "a fragment for \(message.to) reached the CN \(configuration.node)")
+        }
+        let answer = message.replying(
+            with: Receipt(
+                sedId: fragment.sedId, kind: .stored, node: configuration.node, at: Timestamp.now(),
+                fragment: fragment.index))
+        // Sent again after the SED itself was taken: nothing more to keep.
+        if try await journal.record(fragment.sedId, .relay) != nil { return answer }
+        if let refusal = configuration.capacity.refusal(
+            queued: 0, freeBytes: FreeSpace.bytes(at: configuration.spool.root) - Int64(fragment.data.count))
+        {
+            throw refusal
+        }
+        try FragmentInbox(root: configuration.spool.store).accept(
+            payloadID: fragment.sedId.rawValue, index: fragment.index, data: fragment.data)
+        return answer
     }
 
     private func stored(_ sedId: SEDID) -> Receipt {

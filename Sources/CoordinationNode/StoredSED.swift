@@ -14,9 +14,8 @@ enum StoredSED {
     ) throws(SedgateError)
         -> SealedSED
     {
-        let bytes = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
-        return SealedSED(
-            bytes: Data(bytes), envelope: record.envelope, sedId: record.sedId, size: record.size,
-            contentType: record.envelope.contentType ?? "application/xml", compression: nil, signer: nil)
+        let path = configuration.spool.root + "/" + record.payloadPath
+        let bytes = try SpoolFile.read(path, maxBytes: Int.max)
+        return try SealedSED.stored(Data(bytes), source: path)
     }
 }

@@ -16,6 +16,16 @@ public enum FragmentCipher {
     /// The bytes sealing adds to a fragment (the GCM tag).
     public static let overhead = 16
 
+    /// The 32 bytes of `key`, to keep it or to wrap it for the payload's receiver.
+    public static func bytes(of key: SymmetricKey) -> Data {
+        key.withUnsafeBytes { Data($0) }
+    }
+
+    /// A key from its 32 bytes.
+    public static func key(_ bytes: Data) -> SymmetricKey {
+        SymmetricKey(data: bytes)
+    }
+
     /// A fresh 256-bit key for one payload.
     public static func makeKey() -> SymmetricKey {
         SymmetricKey(size: .bits256)

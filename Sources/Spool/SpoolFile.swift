@@ -69,6 +69,19 @@ public enum SpoolFile {
         try fsyncParents(from, to)
     }
 
+    /// Makes `to` a second name of the file at `from` (a hard link, so nothing is copied however large the file),
+    /// replacing an older `to`, and fsyncs `to`'s directory. Both must be on one file system.
+    public static func link(_ from: String, to: String) throws(SedgateError) {
+        if Glibc.link(from, to) != 0 {
+            guard errno == EEXIST, unlink(to) == 0, Glibc.link(from, to) == 0 else {
+                throw Syscall.ioError(
+                    "link \(from) as", to, errno: errno,
+                    remedy: "check that the source exists and both folders are on the same file system")
+            }
+        }
+        try fsyncDirectory(Syscall.directory(of: to))
+    }
+
     /// Fsyncs the directory at `path`, making the renames and creations inside it durable.
     public static func fsyncDirectory(_ path: String) throws(SedgateError) {
         let fd = Syscall.retrying { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }

@@ -24,10 +24,7 @@ struct MessageExchange: Sendable {
                     throw SedgateError(.protocolViolation, "this node takes no compound deliveries")
                 }
                 // Signatures (hop and end to end) are verified here, before any handler sees the SEDs.
-                let received = try compound.decode(bytes, contentType: contentType, source: source)
-                message = ProtocolMessage(
-                    messageID: received.messageID, action: .deliver, from: received.from, to: received.to,
-                    compound: received)
+                message = try compound.decodeMessage(bytes, contentType: contentType, source: source)
             } else {
                 message = try SOAPCodec.decode(bytes, source: source, maximumBytes: maximumBytes)
             }

@@ -43,11 +43,14 @@ public final class ProtocolClient: Sendable {
         let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + SOAPNamespace.messagesPath
         var request = HTTPClientRequest(url: url)
         request.method = .POST
-        if let compoundMessage = message.compound {
+        if message.compound != nil || message.fragment != nil {
             guard let compound else {
                 throw SedgateError(.configuration, "this client has no keys to sign a compound delivery")
             }
-            let encoded = try compound.encode(compoundMessage)
+            let encoded =
+                if let fragment = message.fragment { try compound.encode(fragment) } else {
+                    try compound.encode(message.compound!)
+                }
             request.headers.add(name: "Content-Type", value: encoded.contentType)
             request.body = .bytes(ByteBuffer(bytes: encoded.body))
         } else {

@@ -19,6 +19,8 @@ public struct ProtocolMessage: Sendable, Equatable {
         case pull = "urn:eessi:sedgate:1:Pull"
         /// The CN's answer to a pull when nothing waits.
         case empty = "urn:eessi:sedgate:1:Empty"
+        /// One fragment of a large payload, sent ahead of the sealed SED that describes it (MTOM).
+        case fragment = "urn:eessi:sedgate:1:Fragment"
     }
 
     /// The unique id of this message, `urn:uuid:<uuid>` (`wsa:MessageID`).
@@ -37,6 +39,8 @@ public struct ProtocolMessage: Sendable, Equatable {
     public var payload: [UInt8]?
     /// For a deliver between nodes: the compound message of sealed SEDs (sent as MTOM, not in `payload`).
     public var compound: CompoundMessage?
+    /// For a fragment: the fragment (sent as MTOM).
+    public var fragment: FragmentMessage?
     /// For a receipt: what was acknowledged, one receipt per SED (a compound delivery is answered with several).
     public var receipts: [Receipt]
     /// For a fault: what went wrong.
@@ -46,8 +50,10 @@ public struct ProtocolMessage: Sendable, Equatable {
     public init(
         messageID: String = ProtocolMessage.newMessageID(), action: Action, from: NodeID, to: NodeID,
         relatesTo: String? = nil, envelope: Envelope? = nil, payload: [UInt8]? = nil,
-        receipt: Receipt? = nil, receipts: [Receipt] = [], fault: Fault? = nil, compound: CompoundMessage? = nil
+        receipt: Receipt? = nil, receipts: [Receipt] = [], fault: Fault? = nil, compound: CompoundMessage? = nil,
+        fragment: FragmentMessage? = nil
     ) {
+        self.fragment = fragment
         self.messageID = messageID
         self.action = action
         self.from = from
@@ -116,9 +122,12 @@ public struct Receipt: Sendable, Equatable {
     public var at: String
     /// Why, for a `failed` receipt.
     public var reason: String?
+    /// For the receipt of one fragment of a large payload: its index.
+    public var fragment: Int?
 
     /// Makes a receipt.
-    public init(sedId: SEDID, kind: Kind, node: NodeID, at: String, reason: String? = nil) {
+    public init(sedId: SEDID, kind: Kind, node: NodeID, at: String, reason: String? = nil, fragment: Int? = nil) {
+        self.fragment = fragment
         self.sedId = sedId
         self.kind = kind
         self.node = node

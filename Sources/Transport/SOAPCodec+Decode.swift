@@ -115,6 +115,8 @@ extension SOAPCodec {
                 _ = try required(body, "Pull", SOAPNamespace.protocol_, "sg")
             case .empty:
                 _ = try required(body, "Empty", SOAPNamespace.protocol_, "sg")
+            case .fragment:
+                throw violation("a Fragment travels as MTOM (multipart/related), not as a plain SOAP message", at: body)
             }
             return message
         }
@@ -156,7 +158,15 @@ extension SOAPCodec {
             guard !at.isEmpty else {
                 throw violation("<sg:Receipt> has no 'at' time; give the ISO 8601 UTC time of the receipt", at: element)
             }
-            return Receipt(sedId: sedId, kind: kind, node: node, at: at, reason: element.attribute("reason"))
+            var fragment: Int?
+            if let text = element.attribute("fragment") {
+                guard let index = Int(text), index >= 0 else {
+                    throw violation("<sg:Receipt> fragment '\(text)' is not a fragment index", at: element)
+                }
+                fragment = index
+            }
+            return Receipt(
+                sedId: sedId, kind: kind, node: node, at: at, reason: element.attribute("reason"), fragment: fragment)
         }
 
         func fault(_ element: XMLNode) throws(SedgateError) -> Fault {

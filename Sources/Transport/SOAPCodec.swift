@@ -53,6 +53,7 @@ public enum SOAPCodec {
             xml += "<sg:Receipt sedId=\"\(receipt.sedId)\" kind=\"\(receipt.kind.rawValue)\" "
             xml += "node=\"\(receipt.node)\" at=\"\(receipt.at.xmlEscaped)\""
             if let reason = receipt.reason { xml += " reason=\"\(reason.xmlEscaped)\"" }
+            if let fragment = receipt.fragment { xml += " fragment=\"\(fragment)\"" }
             xml += "/>\n"
         }
         if let fault = message.fault {

@@ -2,6 +2,7 @@
 // its TLS certificate is for), verifies what it receives against the network's CA. Writes a temporary file per
 // message it encodes (the MTOM writer streams to files) and removes it at once.
 
+import Documents
 import Foundation
 import Packaging
 public import Security
@@ -25,14 +26,15 @@ public struct CompoundCodec: Sendable {
 
     /// The message signed by this node, as the bytes of an MTOM file and their Content-Type.
     public func encode(_ message: CompoundMessage) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
-        let path = "\(temporaryDirectory)/.compound-\(UUID().uuidString).mime"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let written = try message.write(to: path, signer: key)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SedgateError(.io, "cannot read back the compound message written to \(path)")
+        try writeAndRead { (path) throws(SedgateError) in try message.write(to: path, signer: key).contentType }
+    }
+
+    /// A fragment message as the bytes of an MTOM file and their Content-Type.
+    public func encode(_ fragment: FragmentMessage) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
+        let (root, attachment) = fragment.parts()
+        return try writeAndRead { (path) throws(SedgateError) in
+            try MTOMWriter.write(root: root, attachments: [attachment], to: path).contentType
         }
-        _ = written.size
-        return (written.contentType, Array(data))
     }
 
     /// Reads and verifies a compound message received as `body` with HTTP `contentType` (see
@@ -40,6 +42,44 @@ public struct CompoundCodec: Sendable {
     public func decode(_ body: [UInt8], contentType: String, source: String) throws(SedgateError) -> CompoundMessage {
         let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
         return try CompoundMessage.read(mime, trusting: trust, source: source)
+    }
+
+    /// Reads an MTOM request or reply: a compound delivery (verified) or a fragment (its digest checked), by the
+    /// root part's wsa:Action.
+    public func decodeMessage(
+        _ body: [UInt8], contentType: String, source: String
+    ) throws(SedgateError)
+        -> ProtocolMessage
+    {
+        let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
+        let root = try XMLTree.parse(Array(mime.rootBytes), source: source, limits: .init(maxBytes: 32 << 20))
+        let action = root.root.firstChild("Header", namespace: SOAPNamespace.envelope)?
+            .firstChild("Action", namespace: SOAPNamespace.addressing)?.text
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        if action == ProtocolMessage.Action.fragment.rawValue {
+            let fragment = try FragmentMessage.read(mime, root: root, source: source)
+            return ProtocolMessage(
+                messageID: fragment.messageID, action: .fragment, from: fragment.from, to: fragment.to,
+                fragment: fragment)
+        }
+        let compound = try CompoundMessage.read(mime, trusting: trust, source: source)
+        return ProtocolMessage(
+            messageID: compound.messageID, action: .deliver, from: compound.from, to: compound.to, compound: compound)
+    }
+
+    /// Writes an MTOM file with `write` (which returns its Content-Type), reads it back and removes it.
+    private func writeAndRead(
+        _ write: (String) throws(SedgateError) -> String
+    ) throws(SedgateError)
+        -> (contentType: String, body: [UInt8])
+    {
+        let path = "\(temporaryDirectory)/.message-\(UUID().uuidString).mime"
+        defer { try? FileManager.default.removeItem(atPath: path) }
+        let contentType = try write(path)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SedgateError(.io, "cannot read back the message written to \(path)")
+        }
+        return (contentType, Array(data))
     }
 
     /// Opens a sealed SED addressed to this node: its bytes in clear (see `SealedSED.open`).

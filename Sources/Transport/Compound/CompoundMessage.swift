@@ -140,11 +140,6 @@ public struct CompoundMessage: Sendable, Equatable {
         let fromText = try signed("From", SOAPNamespace.addressing, "msg-from").text
         let toText = try signed("To", SOAPNamespace.addressing, "msg-to").text
         let compound = try signed("Compound", SOAPNamespace.protocol_, "compound")
-        func node(_ uri: String) -> NodeID? {
-            let trimmed = uri.trimmingCharacters(in: .whitespacesAndNewlines)
-            guard trimmed.hasPrefix(SOAPNamespace.nodeURIPrefix) else { return nil }
-            return NodeID(String(trimmed.dropFirst(SOAPNamespace.nodeURIPrefix.count)))
-        }
         guard let from = node(fromText), let to = node(toText) else {
             throw violation("wsa:From and wsa:To must be urn:eessi:node:<id> addresses")
         }
@@ -188,6 +183,13 @@ public struct CompoundMessage: Sendable, Equatable {
         var message = CompoundMessage(messageID: messageID, from: from, to: to, seds: seds)
         message.refused = refused
         return message
+    }
+
+    /// The node of a `urn:eessi:node:<id>` address, or nil.
+    static func node(_ uri: String) -> NodeID? {
+        let trimmed = uri.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard trimmed.hasPrefix(SOAPNamespace.nodeURIPrefix) else { return nil }
+        return NodeID(String(trimmed.dropFirst(SOAPNamespace.nodeURIPrefix.count)))
     }
 
     /// `bytes` as text, without a leading XML declaration, for splicing into another document.

@@ -10,11 +10,20 @@ public struct PackingLimits: Sendable, Hashable {
     public var maxBytes: Int
     /// How long a SED may wait for companions before a partial message leaves (access points only).
     public var wait: Duration
+    /// A payload larger than this travels as fragments ahead of its sealed SED (access points only).
+    public var fragmentAbove: Int
+    /// The size of each fragment.
+    public var fragmentSize: Int
 
     /// Makes packing limits.
-    public init(maxSEDs: Int = 50, maxBytes: Int = 8 << 20, wait: Duration = .milliseconds(50)) {
+    public init(
+        maxSEDs: Int = 50, maxBytes: Int = 8 << 20, wait: Duration = .milliseconds(50), fragmentAbove: Int = 8 << 20,
+        fragmentSize: Int = 4 << 20
+    ) {
         self.maxSEDs = maxSEDs
         self.maxBytes = maxBytes
         self.wait = wait
+        self.fragmentAbove = fragmentAbove
+        self.fragmentSize = fragmentSize
     }
 }

@@ -4,7 +4,7 @@
 
 import Documents
 public import Foundation
-import Packaging
+public import Packaging
 public import Security
 public import SedgateCore
 
@@ -36,6 +36,9 @@ public struct SealedSED: Sendable, Equatable {
     public var compression: String?
     /// The sending AP whose signature was verified (set by `verify`/`open`; nil right after `seal`).
     public var signer: String?
+    /// For a large payload: the signed manifest of the fragments that carry it (sent ahead of this SED); the
+    /// body then holds the fragments' AES-256-GCM key, encrypted for the receiving AP.
+    public var manifest: FragmentManifest?
 
     /// Makes a value for sealed bytes already verified (e.g. read back from a node's store).
     public init(
@@ -49,6 +52,7 @@ public struct SealedSED: Sendable, Equatable {
         self.contentType = contentType
         self.compression = compression
         self.signer = signer
+        self.manifest = nil
     }
 
     /// The largest SED accepted in clear, after decompression.
@@ -60,28 +64,50 @@ public struct SealedSED: Sendable, Equatable {
     public static func seal(
         _ payload: [UInt8], envelope: Envelope, compress: Bool = true, signer: NodeKey, recipient: PeerCertificate
     ) throws(SedgateError) -> SealedSED {
+        let plain = Data(payload)
+        return try seal(
+            body: compress ? Gzip.compress(plain) : plain, size: payload.count, compression: compress ? "gzip" : nil,
+            manifest: nil, envelope: envelope, signer: signer, recipient: recipient)
+    }
+
+    /// Seals a large payload that travels as `manifest`'s fragments: the manifest goes in the signed header, and
+    /// the body holds the fragments' 32-byte AES-256-GCM `key`, encrypted for `recipient`.
+    public static func seal(
+        fragments manifest: FragmentManifest, key: Data, envelope: Envelope, signer: NodeKey,
+        recipient: PeerCertificate
+    ) throws(SedgateError) -> SealedSED {
+        try seal(
+            body: key, size: Int(manifest.totalSize), compression: nil, manifest: manifest, envelope: envelope,
+            signer: signer, recipient: recipient)
+    }
+
+    private static func seal(
+        body: Data, size: Int, compression: String?, manifest: FragmentManifest?, envelope: Envelope,
+        signer: NodeKey, recipient: PeerCertificate
+    ) throws(SedgateError) -> SealedSED {
         guard let sedId = envelope.sedId else {
             throw SedgateError(.invalidEnvelope, "a SED without a SedId cannot be sealed; the AP assigns one first")
         }
-        let plain = Data(payload)
-        let packed = compress ? Gzip.compress(plain) : plain
-        let encrypted = try BodyEncryption.encrypt(packed, id: "ed", for: recipient)
-        let contentType = envelope.contentType ?? "application/xml"
+        let encrypted = try BodyEncryption.encrypt(body, id: "ed", for: recipient)
+        let contentType = manifest?.contentType ?? envelope.contentType ?? "application/xml"
         var xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:sg="\(SOAPNamespace.protocol_)" \
             xmlns:wsu="\(SOAPNamespace.utility)">
             <env:Header>
-            <sg:SealedSED wsu:Id="sed" sedId="\(sedId)" size="\(payload.count)" contentType="\(contentType.xmlEscaped)"
+            <sg:SealedSED wsu:Id="sed" sedId="\(sedId)" size="\(size)" contentType="\(contentType.xmlEscaped)"
             """
-        if compress { xml += " compression=\"gzip\"" }
-        xml += ">" + EnvelopeXML.render(envelope, prefix: "sed") + "</sg:SealedSED>\n</env:Header>\n"
+        if let compression { xml += " compression=\"\(compression.xmlEscaped)\"" }
+        xml += ">" + EnvelopeXML.render(envelope, prefix: "sed") + (manifest?.xml ?? "") + "</sg:SealedSED>\n"
+        xml += "</env:Header>\n"
         xml += "<env:Body wsu:Id=\"body\">" + CompoundMessage.withoutDeclaration(encrypted) + "</env:Body>\n"
         xml += "</env:Envelope>\n"
         let signed = try MessageSignature.sign(Data(xml.utf8), ids: signedIDs, with: signer)
-        return SealedSED(
-            bytes: signed, envelope: envelope, sedId: sedId, size: payload.count, contentType: contentType,
-            compression: compress ? "gzip" : nil, signer: nil)
+        var sealed = SealedSED(
+            bytes: signed, envelope: envelope, sedId: sedId, size: size, contentType: contentType,
+            compression: compression, signer: nil)
+        sealed.manifest = manifest
+        return sealed
     }
 
     /// Verifies a sealed SED without opening it (what the CN does): the signature chains to `trust`, covers the
@@ -150,6 +176,15 @@ public struct SealedSED: Sendable, Equatable {
                 .protocolViolation, "SED \(sealed.sedId) is compressed with '\(other)'; only gzip is known",
                 location: .init(file: source))
         }
+        if let manifest = sealed.manifest {
+            // A large payload: the body is the fragments' key; the fragments are checked against the manifest.
+            guard plain.count == 32, manifest.payloadID == sealed.sedId.rawValue else {
+                throw SedgateError(
+                    .protocolViolation, "SED \(sealed.sedId) announces fragments but carries no valid fragment key",
+                    location: .init(file: source))
+            }
+            return (sealed, Array(plain))
+        }
         guard plain.count == sealed.size else {
             throw SedgateError(
                 .protocolViolation, "SED \(sealed.sedId) opens to \(plain.count) bytes; its seal says \(sealed.size)",
@@ -167,6 +202,13 @@ public struct SealedSED: Sendable, Equatable {
             }
         }
         return (sealed, payload)
+    }
+
+    /// Reads a sealed SED this node verified when it arrived (e.g. from its own store) without verifying it
+    /// again: for its envelope and manifest. Never use it on bytes just received.
+    public static func stored(_ bytes: Data, source: String) throws(SedgateError) -> SealedSED {
+        let tree = try XMLTree.parse(Array(bytes), source: source, limits: .init(maxBytes: 96 << 20, maxDepth: 64))
+        return try read(tree, bytes: bytes, source: source)
     }
 
     /// Reads the signed `sg:SealedSED` and checks that the body is the signed one.
@@ -204,9 +246,13 @@ public struct SealedSED: Sendable, Equatable {
                 "sg:SealedSED names SED \(rawID) but holds the envelope of \(envelope.sedId?.rawValue ?? "no SED")",
                 line: seal.line)
         }
-        return SealedSED(
+        var sealed = SealedSED(
             bytes: bytes, envelope: envelope, sedId: sedId, size: size,
             contentType: seal.attribute("contentType") ?? "application/xml", compression: seal.attribute("compression"),
             signer: nil)
+        if let manifest = seal.firstChild("Manifest", namespace: FragmentManifest.namespace) {
+            sealed.manifest = try FragmentManifest(element: manifest)
+        }
+        return sealed
     }
 }
