@@ -54,6 +54,9 @@ let package = Package(
             providers: [.apt(["libxslt1-dev"])]
         ),
 
+        // The few glibc calls Swift's Glibc module does not export (malloc tuning).
+        .target(name: "CMalloc"),
+
         // Value types and protocols. No I/O.
         .target(
             name: "SedgateCore",
@@ -164,12 +167,13 @@ let package = Package(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
-                "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging",
+                "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
                 .product(name: "TOMLKit", package: "TOMLKit"),
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

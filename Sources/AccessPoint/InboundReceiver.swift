@@ -41,8 +41,12 @@ struct InboundReceiver: MessageHandler {
         do {
             switch message.action {
             case .deliver:
-                if let compound = message.compound { return await receive(compound, message) }
-                return try await receive(message)
+                // Only sealed SEDs are taken: a plain delivery would bypass the sender's signature and encryption.
+                guard let compound = message.compound else {
+                    throw SedgateError(
+                        .protocolViolation, "deliveries are compound messages of sealed SEDs (MTOM), not plain SOAP")
+                }
+                return await receive(compound, message)
             case .receipt: return try await noteReceipt(message)
             case .fragment: return try keep(message)
             case .fault, .pull, .empty:
@@ -78,6 +82,10 @@ struct InboundReceiver: MessageHandler {
             queued: 0, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
         {
             throw refusal
+        }
+        let contentType = envelope.contentType ?? "application/xml"
+        if !contentType.hasSuffix("xml") {
+            return try await receiveEnclosure(payload, envelope: envelope, sedId: sedId, message: message)
         }
         let document = try SEDReader.read(payload, source: "SED \(sedId) from \(message.from)")
         // Inbound SEDs are always validated: one that breaks its rules is refused (a sender fault), never landed.
@@ -162,6 +170,25 @@ struct InboundReceiver: MessageHandler {
         return ProtocolMessage(
             action: .receipt, from: configuration.node, to: message.from, relatesTo: message.messageID,
             receipts: receipts)
+    }
+
+    /// A small enclosure (not XML: a PDF, an image) sealed whole: stored and landed as it is, under the template's
+    /// name with an extension from its content type.
+    private func receiveEnclosure(
+        _ payload: [UInt8], envelope: Envelope, sedId: SEDID, message: ProtocolMessage
+    ) async throws(SedgateError) -> ProtocolMessage {
+        let subtype = String((envelope.contentType ?? "").split(separator: "/").last ?? "")
+        let storeName = "in-\(sedId).\(Self.fileExtension("x." + subtype))"
+        try SpoolFile.writeAtomically(
+            payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
+        let record = MessageRecord(
+            sedId: sedId, direction: .inbound, state: .received, file: nil, peer: message.from,
+            origin: envelope.sendingAP ?? message.from, envelope: envelope, payloadPath: "var/store/\(storeName)",
+            size: payload.count)
+        if try await journal.insert(record, ticket: nil, detail: "received from \(message.from)") {
+            try await land(record)
+        }
+        return receipt(for: message, sedId: sedId)
     }
 
     /// Keeps a fragment of a large payload until the sealed SED that describes it arrives.
@@ -253,11 +280,20 @@ struct InboundReceiver: MessageHandler {
         logger.info("landed", metadata: ["sedId": "\(record.sedId)", "file": "\(landedName)"])
     }
 
-    /// A receipt relayed by the CN for a SED this AP sent.
+    /// Receipts relayed by the CN for SEDs this AP sent, each acknowledged in the answer.
     private func noteReceipt(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
-        guard let receipt = message.receipt else {
+        guard !message.receipts.isEmpty else {
             throw SedgateError(.protocolViolation, "a receipt message must carry a Receipt")
         }
+        var answers: [Receipt] = []
+        for receipt in message.receipts { answers.append(try await note(receipt)) }
+        return ProtocolMessage(
+            action: .receipt, from: configuration.node, to: message.from, relatesTo: message.messageID,
+            receipts: answers)
+    }
+
+    /// One relayed receipt; returns this AP's acknowledgement of it.
+    private func note(_ receipt: Receipt) async throws(SedgateError) -> Receipt {
         guard let record = try await journal.record(receipt.sedId, .outbound) else {
             throw SedgateError(.notFound, "no SED \(receipt.sedId) was sent from this access point")
         }
@@ -283,9 +319,7 @@ struct InboundReceiver: MessageHandler {
             try await journal.transition(
                 receipt.sedId, .outbound, to: .failed, onlyFrom: [.accepted, .sent, .held], file: nil,
                 detail: error.message)
-            return ProtocolMessage(
-                action: .receipt, from: configuration.node, to: message.from, relatesTo: message.messageID,
-                receipt: Receipt(sedId: receipt.sedId, kind: .failed, node: configuration.node, at: Timestamp.now()))
+            return Receipt(sedId: receipt.sedId, kind: .failed, node: configuration.node, at: Timestamp.now())
         }
         // Reports before the journal, and on every receipt, even a repeated one: the CN repeats a receipt until
         // this answer reaches it, so a kill between the two writes can never lose a report. The states a receipt
@@ -303,11 +337,7 @@ struct InboundReceiver: MessageHandler {
         try await journal.transition(
             receipt.sedId, .outbound, to: state, onlyFrom: allowedFrom, file: nil,
             detail: "\(receipt.kind) at \(receipt.node) at \(receipt.at)")
-        return ProtocolMessage(
-            messageID: "urn:uuid:\(UUID().uuidString.lowercased())", action: .receipt, from: configuration.node,
-            to: message.from, relatesTo: message.messageID, envelope: nil, payload: nil,
-            receipt: Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now()),
-            fault: nil)
+        return Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now())
     }
 
     private func report(_ state: SEDState, _ record: MessageRecord) {

@@ -145,16 +145,14 @@ static inline int sedgate_x509_count_pem(const unsigned char *pem, int length) {
     return count;
 }
 
-/// Checks that `certificate` chains to one of the CA certificates in the PEM text `trusted` and is valid now.
-/// Returns 1 when it does; 0 when it does not, with OpenSSL's reason written into `reason`; -1 on failure to set up.
-static inline int sedgate_x509_verify(X509 *certificate, const unsigned char *trusted, int length, char *reason,
-                                      int reasonSize) {
+/// A store of the CA certificates in the PEM text `trusted`, made once per trust store; NULL on failure.
+static inline X509_STORE *sedgate_x509_store(const unsigned char *trusted, int length) {
     X509_STORE *store = X509_STORE_new();
     BIO *bio = BIO_new_mem_buf(trusted, length);
     if (store == NULL || bio == NULL) {
         if (store != NULL) X509_STORE_free(store);
         if (bio != NULL) BIO_free(bio);
-        return -1;
+        return NULL;
     }
     X509 *authority;
     while ((authority = PEM_read_bio_X509(bio, NULL, sedgate_no_password, NULL)) != NULL) {
@@ -163,10 +161,15 @@ static inline int sedgate_x509_verify(X509 *certificate, const unsigned char *tr
     }
     BIO_free(bio);
     ERR_clear_error();
+    return store;
+}
+
+/// Checks that `certificate` chains to `store` and is valid now: 1 yes; 0 no, with OpenSSL's reason in `reason`;
+/// -1 on failure to set up. The store is only read, so one store serves every thread.
+static inline int sedgate_x509_verify_in(X509 *certificate, X509_STORE *store, char *reason, int reasonSize) {
     X509_STORE_CTX *context = X509_STORE_CTX_new();
     if (context == NULL || X509_STORE_CTX_init(context, store, certificate, NULL) != 1) {
         if (context != NULL) X509_STORE_CTX_free(context);
-        X509_STORE_free(store);
         return -1;
     }
     int verified = X509_verify_cert(context);
@@ -174,7 +177,7 @@ static inline int sedgate_x509_verify(X509 *certificate, const unsigned char *tr
         snprintf(reason, (size_t)reasonSize, "%s", X509_verify_cert_error_string(X509_STORE_CTX_get_error(context)));
     }
     X509_STORE_CTX_free(context);
-    X509_STORE_free(store);
     ERR_clear_error();
     return verified == 1 ? 1 : 0;
 }
+

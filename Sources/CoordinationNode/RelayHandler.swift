@@ -57,6 +57,14 @@ struct RelayHandler: MessageHandler {
             Receipt(sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason)
         }
         for sealed in compound.seds {
+            guard sealed.envelope.sendingAP == message.from else {
+                receipts.append(
+                    Receipt(
+                        sedId: sealed.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),
+                        reason: "SED \(sealed.sedId) was sealed by \(sealed.envelope.sendingAP?.rawValue ?? "no AP") "
+                            + "but sent by \(message.from); an AP sends only what it sealed itself"))
+                continue
+            }
             if try await journal.record(sealed.sedId, .relay) != nil {
                 logger.info(
                     "duplicate delivery dropped", metadata: ["sedId": "\(sealed.sedId)", "from": "\(message.from)"])

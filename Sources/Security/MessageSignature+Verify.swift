@@ -47,7 +47,7 @@ extension MessageSignature {
                 throw SedgateError(
                     .unauthorized, "the signer's certificate has no common name (CN); nodes are identified by CN")
             }
-            if let problem = certificate.chainProblem(trustedPEM: trust.caPEM) {
+            if let problem = certificate.chainProblem(trusting: trust) {
                 throw SedgateError(
                     .unauthorized,
                     "the signer's certificate (CN=\(signer), issued by \(certificate.issuer)) is not trusted: "

@@ -18,6 +18,8 @@ public struct NodeKey: Sendable {
     public let certificateDER: Data
     /// The certificate subject's common name: the node's identity (e.g. `AP-BE`).
     public let commonName: String
+    /// The private key with its certificate, loaded into xmlsec once.
+    private var template: XMLSecKeyTemplate!
 
     /// Reads the private key and certificate from PEM files (as named in the node's configuration).
     public init(privateKeyFile: String, certificateFile: String) throws(SedgateError) {
@@ -71,11 +73,12 @@ public struct NodeKey: Sendable {
         self.certificatePEM = certificatePEM
         self.certificateDER = certificate.der
         self.commonName = commonName
+        self.template = XMLSecKeyTemplate(try loadXMLSecKey())
     }
 
     /// A fresh xmlsec key holding the private key and the certificate; the caller owns it (an xmlsec context that
     /// is given it destroys it).
-    func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
+    fileprivate func loadXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
         let key = privateKeyPEM.withUnsafeBytes { bytes in
             xmlSecOpenSSLAppKeyLoadMemory(
                 bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatPem, nil,
@@ -94,4 +97,20 @@ public struct NodeKey: Sendable {
         }
         return key
     }
+
+    /// A fresh xmlsec key for one operation, duplicated from the one loaded when this value was made (loading PEM
+    /// through OpenSSL 3's decoders per operation dominated signing and decryption); the caller owns it.
+    func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
+        guard let key = xmlSecKeyDuplicate(template.key) else {
+            throw SedgateError(.io, "xmlsec could not copy a key; the node is out of memory")
+        }
+        return key
+    }
+}
+
+/// An xmlsec key loaded once and only duplicated afterwards; destroyed with the last value that shares it.
+final class XMLSecKeyTemplate: @unchecked Sendable {
+    let key: xmlSecKeyPtr
+    init(_ key: xmlSecKeyPtr) { self.key = key }
+    deinit { xmlSecKeyDestroy(key) }
 }

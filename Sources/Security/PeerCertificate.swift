@@ -13,6 +13,8 @@ public struct PeerCertificate: Sendable {
     public let certificateDER: Data
     /// The certificate subject's common name: the peer's node id (e.g. `AP-DK`).
     public let commonName: String
+    /// The public key, loaded into xmlsec once.
+    private var template: XMLSecKeyTemplate!
 
     /// Takes the first certificate in PEM bytes.
     public init(pem: Data) throws(SedgateError) {
@@ -29,6 +31,7 @@ public struct PeerCertificate: Sendable {
         }
         self.certificateDER = certificate.der
         self.commonName = commonName
+        self.template = XMLSecKeyTemplate(try loadXMLSecKey())
     }
 
     /// Reads the first certificate of a PEM file.
@@ -45,7 +48,7 @@ public struct PeerCertificate: Sendable {
 
     /// A fresh xmlsec key holding the certificate's public key and the certificate itself (written into
     /// `ds:X509Data`); the caller owns it.
-    func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
+    fileprivate func loadXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
         let key = certificateDER.withUnsafeBytes { bytes in
             xmlSecOpenSSLAppKeyLoadMemory(
                 bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatCertDer, nil,
@@ -53,6 +56,15 @@ public struct PeerCertificate: Sendable {
         }
         guard let key else {
             throw SedgateError(.configuration, "xmlsec could not take the public key of \(commonName)'s certificate")
+        }
+        return key
+    }
+
+    /// A fresh xmlsec key for one operation, duplicated from the one loaded when this value was made; the caller
+    /// owns it.
+    func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
+        guard let key = xmlSecKeyDuplicate(template.key) else {
+            throw SedgateError(.io, "xmlsec could not copy a key; the node is out of memory")
         }
         return key
     }

@@ -11,6 +11,15 @@ public import SedgateCore
 public struct TrustStore: Sendable {
     /// The CA certificates, PEM (one or more).
     let caPEM: Data
+    /// The same certificates as an OpenSSL store, parsed once (parsing PEM per signature dominated verification).
+    let store: StoreBox
+
+    /// An OpenSSL `X509_STORE`, only read after it is made, freed with the last trust store that shares it.
+    final class StoreBox: @unchecked Sendable {
+        let pointer: OpaquePointer
+        init(_ pointer: OpaquePointer) { self.pointer = pointer }
+        deinit { X509_STORE_free(pointer) }
+    }
 
     /// Takes one or more CA certificates as PEM bytes.
     public init(caPEM: Data) throws(SedgateError) {
@@ -26,7 +35,14 @@ public struct TrustStore: Sendable {
                 "the trusted CA file holds no PEM certificate (-----BEGIN CERTIFICATE-----); configure the network "
                     + "CA's certificate")
         }
+        let made = caPEM.withUnsafeBytes {
+            sedgate_x509_store($0.bindMemory(to: UInt8.self).baseAddress, Int32($0.count))
+        }
+        guard let made else {
+            throw SedgateError(.configuration, "OpenSSL could not build a certificate store from the trusted CA file")
+        }
         self.caPEM = caPEM
+        self.store = StoreBox(made)
     }
 
     /// Reads the CA certificates from a PEM file.

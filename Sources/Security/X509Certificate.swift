@@ -63,16 +63,12 @@ final class X509Certificate {
         return String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }
 
-    /// nil when this certificate chains to one of the CA certificates in `trustedPEM` and is valid now; otherwise
+    /// nil when this certificate chains to one of the CA certificates of `trust` and is valid now; otherwise
     /// OpenSSL's reason (e.g. "unable to get local issuer certificate", "certificate has expired").
-    func chainProblem(trustedPEM: Data) -> String? {
+    func chainProblem(trusting trust: TrustStore) -> String? {
         var reason = [CChar](repeating: 0, count: 256)
-        let verdict = trustedPEM.withUnsafeBytes { trusted in
-            reason.withUnsafeMutableBufferPointer { reason in
-                sedgate_x509_verify(
-                    pointer, trusted.bindMemory(to: UInt8.self).baseAddress, Int32(trusted.count), reason.baseAddress,
-                    Int32(reason.count))
-            }
+        let verdict = reason.withUnsafeMutableBufferPointer { reason in
+            sedgate_x509_verify_in(pointer, trust.store.pointer, reason.baseAddress, Int32(reason.count))
         }
         switch verdict {
         case 1: return nil

@@ -12,7 +12,7 @@ import Spool
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: the exchange through a topology, and conversion.",
-        subcommands: [ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self],
+        subcommands: [ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, LargeBench.self],
         defaultSubcommand: ExchangeBench.self)
 }
 

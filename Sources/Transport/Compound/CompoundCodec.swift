@@ -82,9 +82,11 @@ public struct CompoundCodec: Sendable {
         return (contentType, Array(data))
     }
 
-    /// Opens a sealed SED addressed to this node: its bytes in clear (see `SealedSED.open`).
+    /// Opens a sealed SED addressed to this node: its bytes in clear (see `SealedSED.open`). A SED read from a
+    /// compound message by `decodeMessage` was verified there and is not verified twice.
     public func open(_ sealed: SealedSED, source: String) throws(SedgateError) -> [UInt8] {
-        try SealedSED.open(sealed.bytes, trusting: trust, key: key, source: source).payload
+        if sealed.signer != nil { return try SealedSED.open(verified: sealed, key: key, source: source).payload }
+        return try SealedSED.open(sealed.bytes, trusting: trust, key: key, source: source).payload
     }
 
     /// Seals `payload` for `recipient`, signed by this node (see `SealedSED.seal`).

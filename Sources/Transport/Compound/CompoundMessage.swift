@@ -137,6 +137,10 @@ public struct CompoundMessage: Sendable, Equatable {
             return element
         }
         let messageID = try signed("MessageID", SOAPNamespace.addressing, "msg-id").text
+        let action = try signed("Action", SOAPNamespace.addressing, "msg-action").text
+        guard action.trimmingCharacters(in: .whitespacesAndNewlines) == ProtocolMessage.Action.deliver.rawValue else {
+            throw violation("a compound message's wsa:Action is \(ProtocolMessage.Action.deliver.rawValue)")
+        }
         let fromText = try signed("From", SOAPNamespace.addressing, "msg-from").text
         let toText = try signed("To", SOAPNamespace.addressing, "msg-to").text
         let compound = try signed("Compound", SOAPNamespace.protocol_, "compound")
@@ -148,7 +152,8 @@ public struct CompoundMessage: Sendable, Equatable {
                 .unauthorized, "the message says it comes from \(from) but is signed by \(check.signer)",
                 location: .init(file: source))
         }
-        let listed = compound.children("Item", namespace: SOAPNamespace.protocol_).map { $0.attribute("sedId") ?? "" }
+        let items = compound.children("Item", namespace: SOAPNamespace.protocol_)
+        let listed = items.map { $0.attribute("sedId") ?? "" }
         let carried = body.children
         guard String(listed.count) == compound.attribute("count"), carried.count == listed.count,
             Set(listed).count == listed.count
@@ -172,6 +177,12 @@ public struct CompoundMessage: Sendable, Equatable {
                 let sealed = try SealedSED.verify(bytes, trusting: trust, source: "\(source), SED \(rawID)")
                 guard sealed.sedId.rawValue == rawID else {
                     throw violation("body item \(index + 1) is listed as SED \(rawID) but seals SED \(sealed.sedId)")
+                }
+                // The list is what a reader of the header routes and counts: it must say what the seal says.
+                guard let listedNode = items[index].firstChild("Envelope", namespace: SOAPNamespace.sed),
+                    try EnvelopeXML.parse(listedNode, source: source) == sealed.envelope
+                else {
+                    throw violation("the header lists SED \(rawID) with another envelope than the one sealed")
                 }
                 seds.append(sealed)
             } catch {

@@ -18,7 +18,7 @@ public struct PackingLimits: Sendable, Hashable {
     /// Makes packing limits.
     public init(
         maxSEDs: Int = 50, maxBytes: Int = 8 << 20, wait: Duration = .milliseconds(50), fragmentAbove: Int = 8 << 20,
-        fragmentSize: Int = 4 << 20
+        fragmentSize: Int = 2 << 20
     ) {
         self.maxSEDs = maxSEDs
         self.maxBytes = maxBytes

@@ -151,11 +151,25 @@ public struct SealedSED: Sendable, Equatable {
     )
         throws(SedgateError) -> (sealed: SealedSED, payload: [UInt8])
     {
-        let sealed = try verify(bytes, trusting: trust, source: source)
-        if let receivingAP = sealed.envelope.receivingAP, receivingAP.rawValue != key.commonName {
+        try open(verified: try verify(bytes, trusting: trust, source: source), key: key, source: source)
+    }
+
+    /// Opens a sealed SED whose signature `verify` (or `CompoundMessage.read`) has just checked, without checking
+    /// it again. Only for values those functions returned: it refuses one whose `signer` is unset.
+    static func open(
+        verified sealed: SealedSED, key: NodeKey, source: String
+    ) throws(SedgateError)
+        -> (sealed: SealedSED, payload: [UInt8])
+    {
+        guard sealed.signer != nil else {
+            throw SedgateError(.unauthorized, "SED \(sealed.sedId) was not verified", location: .init(file: source))
+        }
+        let bytes = sealed.bytes
+        guard let receivingAP = sealed.envelope.receivingAP, receivingAP.rawValue == key.commonName else {
             throw SedgateError(
                 .unauthorized,
-                "SED \(sealed.sedId) is encrypted for \(receivingAP), not for this access point (\(key.commonName))",
+                "SED \(sealed.sedId) is encrypted for \(sealed.envelope.receivingAP?.rawValue ?? "no named access point"), "
+                    + "not for this access point (\(key.commonName))",
                 location: .init(file: source))
         }
         let tree = try XMLTree.parse(Array(bytes), source: source, limits: .init(maxBytes: 96 << 20, maxDepth: 64))
