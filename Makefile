@@ -41,10 +41,12 @@ lint:
 format:
 	$(SWIFT) format --in-place --recursive Package.swift Sources Tests
 
-## bench: throughput and latency through the demo topology, release build
+## bench: throughput and latency through a topology, sealing and packing speed, a 2 GB enclosure (release build)
 bench: deps
 	$(SWIFT) build -c release
 	.build/release/sedgate bench --count 2000
+	.build/release/sedgate bench pack
+	.build/release/sedgate bench large --megabytes 2048 --restart
 
 ## soak: the long forms: fault injection over 10,000 SEDs and 20 kills, and 250,000 SEDs queued at the CN
 soak: deps
