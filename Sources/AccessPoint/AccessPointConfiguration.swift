@@ -49,6 +49,8 @@ public struct AccessPointConfiguration: Sendable {
     public var certificates: String
     /// How the packer groups SEDs into one compound message.
     public var packing: PackingLimits
+    /// How long a finished SED is remembered (and a duplicate of it recognised) before it is forgotten.
+    public var retention: Duration
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
@@ -57,8 +59,9 @@ public struct AccessPointConfiguration: Sendable {
         retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity(), validator: SEDValidator? = nil,
         outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400),
         profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil, routes: RoutingTable,
-        certificates: String, packing: PackingLimits = PackingLimits()
+        certificates: String, packing: PackingLimits = PackingLimits(), retention: Duration = .seconds(90 * 86_400)
     ) {
+        self.retention = retention
         self.routes = routes
         self.certificates = certificates
         self.packing = packing

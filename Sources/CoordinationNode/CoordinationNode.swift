@@ -46,7 +46,10 @@ public struct CoordinationNode: Sendable {
                 bell: bells[peer]!,
                 bells: bells, logger: logger)
         }
-        return [server, ForwardingService(forwarders: forwarders, client: client)]
+        return [
+            server, ForwardingService(forwarders: forwarders, client: client),
+            SeenSetExpiry(journal: journal, retention: configuration.retention, logger: logger),
+        ]
     }
 }
 

@@ -24,12 +24,16 @@ public struct CoordinationNodeConfiguration: Sendable {
 
     /// How many SEDs go into one compound message when forwarding or answering a pull.
     public var packing: PackingLimits
+    /// How long a finished SED is remembered (and a duplicate of it recognised) before it is forgotten.
+    public var retention: Duration
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, peers: [NodeID: String],
         routes: RoutingTable, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(30),
-        capacity: Capacity = Capacity(), lifetime: Duration = .seconds(30 * 86_400), packing: PackingLimits = .init()
+        capacity: Capacity = Capacity(), lifetime: Duration = .seconds(30 * 86_400), packing: PackingLimits = .init(),
+        retention: Duration = .seconds(90 * 86_400)
     ) {
+        self.retention = retention
         self.packing = packing
         self.node = node
         self.spool = spool

@@ -33,6 +33,45 @@ public final class Journal: MessageStore {
         }
     }
 
+    /// States after which a SED needs nothing more from this node, so its row only serves duplicate detection.
+    static let finishedStates: [SEDState] = [.delivered, .routed, .failed, .forwarded, .landed]
+
+    /// Forgets SEDs that finished before `cutoff` (a timestamp): their rows, their history and the receipts sent
+    /// for them. This bounds the seen-set: a SED id seen before `cutoff` is no longer recognised as a duplicate,
+    /// so the cutoff must lie well beyond the longest time a copy can still be in flight (the SED lifetime).
+    /// Returns how many SEDs were forgotten.
+    @discardableResult
+    public func expire(finishedBefore cutoff: String) async throws(SedgateError) -> Int {
+        let states = Self.finishedStates.map { "'\($0.rawValue)'" }.joined(separator: ",")
+        do {
+            return try await database.write { db in
+                try db.execute(
+                    sql: """
+                        DELETE FROM event WHERE sedId IN
+                            (SELECT sedId FROM message WHERE state IN (\(states)) AND updatedAt < ?)
+                        """, arguments: [cutoff])
+                try db.execute(
+                    sql: "DELETE FROM message WHERE state IN (\(states)) AND updatedAt < ?", arguments: [cutoff])
+                let forgotten = db.changesCount
+                try db.execute(sql: "DELETE FROM signal WHERE done = 1 AND at < ?", arguments: [cutoff])
+                return forgotten
+            }
+        } catch {
+            throw SedgateError(.storage, "cannot forget finished SEDs in the journal at \(path)", cause: error)
+        }
+    }
+
+    /// SQLite's own check of the journal file: `ok`, or a description of what is damaged.
+    public func integrityCheck() async throws(SedgateError) -> String {
+        do {
+            return try await database.read { db in
+                try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+            }
+        } catch {
+            throw SedgateError(.storage, "cannot check the journal at \(path)", cause: error)
+        }
+    }
+
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()
         migrator.registerMigration("v1") { db in

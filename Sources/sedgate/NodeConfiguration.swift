@@ -51,6 +51,14 @@ enum NodeConfiguration {
         let retryInitial = try file.milliseconds("retry", "initial-ms", default: 250)
         let retryMaximum = try file.milliseconds("retry", "maximum-ms", default: 30_000)
         let lifetime = Duration.seconds(try file.int("retry", "lifetime-hours", default: 720) * 3_600)
+        let keepDays = try file.int("journal", "keep-days", default: 90)
+        guard keepDays * 24 > lifetime.components.seconds / 3_600 else {
+            throw file.fail(
+                "journal", "keep-days",
+                "is \(keepDays) days, not more than the SED lifetime ([retry] lifetime-hours); a duplicate could then "
+                    + "arrive after its SED was forgotten. Keep finished SEDs longer than they can live")
+        }
+        let retention = Duration.seconds(keepDays * 86_400)
         let minFreeMB = try file.int("limits", "min-free-mb", default: 64)
         let retryAfter = try file.int("limits", "retry-after-s", default: 30)
         let packing = PackingLimits(
@@ -150,7 +158,7 @@ enum NodeConfiguration {
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
                     capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
                     profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
-                    packing: packing))
+                    packing: packing, retention: retention))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {
@@ -172,7 +180,7 @@ enum NodeConfiguration {
                 CoordinationNodeConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls, peers: peers, routes: table,
                     retryInitial: retryInitial, retryMaximum: retryMaximum, capacity: capacity, lifetime: lifetime,
-                    packing: packing))
+                    packing: packing, retention: retention))
         default:
             throw file.fail(
                 "node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")

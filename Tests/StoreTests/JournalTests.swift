@@ -91,3 +91,33 @@ struct JournalTests {
         #expect(try await journal.pendingSignals(peer: nil, limit: 10).isEmpty)
     }
 }
+
+@Suite("Seen-set expiry")
+struct SeenSetExpiryTests {
+    @Test("finished SEDs are forgotten after the retention, waiting ones never; a forgotten id is taken again")
+    func expiresFinishedOnly() async throws {
+        let directory = NSTemporaryDirectory() + "journal-expiry-\(UUID().uuidString)"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let journal = try Journal(path: directory + "/j.sqlite")
+        let helper = try JournalTests()
+        let (done, waiting) = (SEDID.random(), SEDID.random())
+        #expect(try await journal.insert(try helper.record(done, .relay, state: .stored), ticket: nil, detail: nil))
+        #expect(try await journal.insert(try helper.record(waiting, .relay, state: .stored), ticket: nil, detail: nil))
+        #expect(
+            try await journal.transition(done, .relay, to: .forwarded, onlyFrom: [.stored], file: nil, detail: nil))
+
+        // A cutoff in the past forgets nothing.
+        #expect(try await journal.expire(finishedBefore: Timestamp.iso8601(Date().addingTimeInterval(-3_600))) == 0)
+        #expect(try await journal.record(done, .relay) != nil)
+
+        // Past the retention: the finished SED and its history go, the waiting one stays.
+        #expect(try await journal.expire(finishedBefore: Timestamp.iso8601(Date().addingTimeInterval(1))) == 1)
+        #expect(try await journal.record(done, .relay) == nil)
+        #expect(try await journal.history(done).isEmpty)
+        #expect(try await journal.record(waiting, .relay)?.state == .stored)
+        // The seen-set is bounded: the forgotten id is no longer a duplicate.
+        #expect(try await journal.insert(try helper.record(done, .relay, state: .stored), ticket: nil, detail: nil))
+        #expect(try await journal.integrityCheck() == "ok")
+    }
+}
