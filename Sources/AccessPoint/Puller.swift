@@ -47,7 +47,7 @@ struct Puller: Service {
         switch item.action {
         case .empty:
             return false
-        case .deliver, .receipt:
+        case .deliver, .receipt, .fragment:
             var answer = await receiver.handle(item, peer: PeerIdentity(commonName: cn.rawValue))
             if let fault = answer.fault {
                 guard fault.isSenderFault, fault.code != .backPressure, let sedId = item.envelope?.sedId else {
@@ -71,7 +71,7 @@ struct Puller: Service {
                 return nil
             }
             return true
-        case .pull, .fault, .fragment:
+        case .pull, .fault:
             logger.error(
                 "the CN answered a pull with \(item.action)", metadata: ["reason": "\(item.fault?.reason ?? "")"])
             return nil

@@ -185,9 +185,8 @@ struct Forwarder: Sendable {
     private func push(_ manifest: FragmentManifest, of sedId: SEDID) async throws(SedgateError) {
         let inbox = FragmentInbox(root: configuration.spool.store)
         let folder = inbox.directory(for: manifest.payloadID)
-        let ackPath = folder + "/acknowledged-\(peer)"
-        let acknowledged = (try? String(contentsOfFile: ackPath, encoding: .utf8)).flatMap { Int($0) } ?? 0
-        for index in acknowledged..<manifest.fragmentCount {
+        let progress = FragmentProgress(inbox: inbox, manifest: manifest, peer: peer)
+        for index in progress.acknowledged..<manifest.fragmentCount {
             let data = try SpoolFile.read(folder + "/" + manifest.fileName(ofFragment: index), maxBytes: Int.max)
             let fragment = FragmentMessage(
                 from: configuration.node, to: peer, sedId: sedId, index: index, count: manifest.fragmentCount,
@@ -201,7 +200,7 @@ struct Forwarder: Sendable {
             guard reply.receipts.contains(where: { $0.sedId == sedId && $0.fragment == index }) else {
                 throw SedgateError(.peerUnavailable, "\(peer) did not acknowledge fragment \(index) of SED \(sedId)")
             }
-            try? Data(String(index + 1).utf8).write(to: URL(fileURLWithPath: ackPath))
+            progress.acknowledge(index)
         }
     }
 

@@ -161,6 +161,8 @@ struct RelayHandler: MessageHandler {
         return answer
     }
 
+    private var inbox: FragmentInbox { FragmentInbox(root: configuration.spool.store) }
+
     private func stored(_ sedId: SEDID) -> Receipt {
         Receipt(sedId: sedId, kind: .stored, node: configuration.node, at: Timestamp.now())
     }
@@ -179,6 +181,17 @@ struct RelayHandler: MessageHandler {
 
     /// One receipt of a receipt message; returns the CN's acknowledgement of it.
     private func relay(_ receipt: Receipt, from sender: NodeID) async throws(SedgateError) -> Receipt {
+        if let index = receipt.fragment {
+            // A pull-mode AP took a fragment it pulled: the next pull hands out the one after it.
+            if let record = try await journal.record(receipt.sedId, .relay), record.peer == sender,
+                let manifest = try StoredSED.read(record, configuration).manifest
+            {
+                FragmentProgress(inbox: inbox, manifest: manifest, peer: sender).acknowledge(index)
+            }
+            return Receipt(
+                sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now(), fragment: index
+            )
+        }
         guard let record = try await journal.record(receipt.sedId, .relay) else {
             throw SedgateError(.notFound, "this CN never stored SED \(receipt.sedId)")
         }
@@ -228,6 +241,21 @@ struct RelayHandler: MessageHandler {
         let records = try await journal.records(.relay, in: .stored, peer: peer, limit: configuration.packing.maxSEDs)
         if !records.isEmpty {
             let seds = try records.map { (record) throws(SedgateError) in try StoredSED.read(record, configuration) }
+            // A large payload's fragments go first, one per pull, each acknowledged before the next.
+            for sed in seds {
+                guard let manifest = sed.manifest else { continue }
+                let next = FragmentProgress(inbox: inbox, manifest: manifest, peer: peer).acknowledged
+                guard next < manifest.fragmentCount else { continue }
+                let data = try SpoolFile.read(
+                    inbox.directory(for: manifest.payloadID) + "/" + manifest.fileName(ofFragment: next),
+                    maxBytes: Int.max)
+                let fragment = FragmentMessage(
+                    from: configuration.node, to: peer, sedId: sed.sedId, index: next, count: manifest.fragmentCount,
+                    data: Data(data))
+                return ProtocolMessage(
+                    messageID: fragment.messageID, action: .fragment, from: configuration.node, to: peer,
+                    relatesTo: message.messageID, fragment: fragment)
+            }
             let compound = CompoundMessage(from: configuration.node, to: peer, seds: seds)
             return ProtocolMessage(
                 messageID: compound.messageID, action: .deliver, from: configuration.node, to: peer,

@@ -28,7 +28,8 @@ public struct SeenSetExpiry: Service {
             } catch {
                 logger.error("cannot expire the seen-set", metadata: ["error": "\(error)"])
             }
-            try? await Task.sleep(for: .seconds(3_600))
+            // The hour's wait ends at once on a graceful shutdown, so the node stops without delay.
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(3_600)) }
         }
     }
 }

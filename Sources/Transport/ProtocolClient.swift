@@ -77,12 +77,11 @@ public final class ProtocolClient: Sendable {
         let reply: ProtocolMessage
         do {
             if replyType.lowercased().hasPrefix(SOAPNamespace.multipartPrefix), status == 200, let compound {
-                // A pull answered with SEDs: a compound message signed by the peer.
-                let received = try compound.decode(
+                // A pull answered with SEDs (a compound message signed by the peer) or with a fragment.
+                var received = try compound.decodeMessage(
                     Array(buffer: body), contentType: replyType, source: "reply from \(url)")
-                reply = ProtocolMessage(
-                    messageID: received.messageID, action: .deliver, from: received.from, to: received.to,
-                    relatesTo: message.messageID, compound: received)
+                received.relatesTo = message.messageID
+                reply = received
             } else {
                 reply = try SOAPCodec.decode(Array(buffer: body), source: "reply from \(url)")
             }
@@ -101,7 +100,8 @@ public final class ProtocolClient: Sendable {
         }
         // Only a pull may be answered with a SED (pull mode); anything else answers with a receipt or a fault.
         let deliverAllowed = message.action == .pull
-        guard deliverAllowed || reply.action != .deliver, reply.relatesTo == nil || reply.relatesTo == message.messageID
+        guard deliverAllowed || (reply.action != .deliver && reply.action != .fragment),
+            reply.relatesTo == nil || reply.relatesTo == message.messageID
         else {
             throw SedgateError(
                 .protocolViolation,

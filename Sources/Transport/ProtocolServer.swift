@@ -124,19 +124,22 @@ public final class ProtocolServer: Service, Sendable {
 
     /// The HTTP response carrying `reply`, with `Retry-After` for back-pressure.
     private func response(_ answer: (status: Int, reply: ProtocolMessage), status: Int? = nil) -> Response {
-        if let compound = answer.reply.compound {
-            // A pull answered with SEDs: a compound message signed by this node.
+        if answer.reply.compound != nil || answer.reply.fragment != nil {
+            // A pull answered with SEDs (a compound message signed by this node) or with a fragment: MTOM.
             do throws(SedgateError) {
                 guard let codec = exchange.compound else {
                     throw SedgateError(.configuration, "this node has no keys to sign a compound message")
                 }
-                let encoded = try codec.encode(compound)
+                let encoded =
+                    if let fragment = answer.reply.fragment { try codec.encode(fragment) } else {
+                        try codec.encode(answer.reply.compound!)
+                    }
                 return Response(
                     status: .ok, headers: [.contentType: encoded.contentType],
                     body: .init(byteBuffer: ByteBuffer(bytes: encoded.body)))
             } catch {
                 let fault = Fault(
-                    code: error.code, reason: "cannot write the compound reply: \(error.message)", isSenderFault: false)
+                    code: error.code, reason: "cannot write the MTOM reply: \(error.message)", isSenderFault: false)
                 return response(exchange.reply(fault, to: answer.reply, peer: PeerIdentity(commonName: nil)))
             }
         }

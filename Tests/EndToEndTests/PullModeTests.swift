@@ -37,4 +37,30 @@ struct PullModeTests {
         await topology.stopAll()
         try ExchangeTests.verifyCount(committed.count - 1, receiver: receiver)
     }
+
+    @Test("a large enclosure reaches an AP in pull mode fragment by fragment, byte-identical")
+    func pulledInFragments() async throws {
+        let directory = try TemporaryDirectory("e2e-pull-large")
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            accessPointSettings: "[pack]\nfragment-above-kb = 512\nfragment-kb = 256\n", pullAccessPoints: ["AP-DK"])
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+
+        let sedId = SEDID.random()
+        let name = "scan-0002.tiff"
+        try Data(LargePayloadTests.sidecar(sedId: sedId).utf8).write(
+            to: URL(fileURLWithPath: "\(sender.spool.outbound)/\(name).envelope"))
+        let staged = directory.appending("staged.tiff")
+        let digest = try LargePayloadTests.writeRandom(staged, megabytes: 4)
+        #expect(rename(staged, "\(sender.spool.outbound)/\(name)") == 0)
+        try await Wait.until("the enclosure to be delivered", timeout: .seconds(120)) {
+            !ExchangeTests.files(sender.spool.reports, suffix: "\(sedId).delivered.json").isEmpty
+        }
+        await topology.stopAll()
+        let landed = try #require(ExchangeTests.files(receiver.spool.inbound, suffix: ".tiff").first)
+        #expect(try LargePayloadTests.sha256(of: "\(receiver.spool.inbound)/\(landed)") == digest)
+    }
 }
