@@ -31,6 +31,8 @@ public final class Topology: @unchecked Sendable {
     public let nodes: [Node]
     private let lock = NSLock()
     private var processes: [String: Process] = [:]
+    /// The relays between the CN and each relayed access point (both directions), for network cuts.
+    private var relays: [String: [TCPRelay]] = [:]
 
     /// Uses existing configuration files (e.g. `etc/demo/*.toml`); `ports` and `spools` are read from them by the caller.
     public init(directory: String, executable: String, nodes: [Node]) {
@@ -43,13 +45,17 @@ public final class Topology: @unchecked Sendable {
     /// (node id → the country it serves), certificates, configurations with free loopback ports.
     /// `coordinationNodeSettings` is TOML appended to the CN's file (e.g. a `[limits]` table), and
     /// `accessPointSettings` to each access point's. Access points in `pullAccessPoints` poll the CN (pull mode).
+    /// Traffic between the CN and the access points in `relayedAccessPoints` passes through a `TCPRelay` each
+    /// way, which `cut(_:)` and `restore(_:)` break and mend.
     public convenience init(
         directory: String, executable: String,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
         settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml",
         coordinationNodeSettings: String = "", accessPointSettings: String = "",
-        coordinationNodeLifetimeHours: Int = 720, pullAccessPoints: Set<String> = []
+        coordinationNodeLifetimeHours: Int = 720, pullAccessPoints: Set<String> = [],
+        relayedAccessPoints: Set<String> = []
     ) throws {
+        var relays: [String: [TCPRelay]] = [:]
         let pki = directory + "/pki"
         try PKI.copyShared(into: pki, nodes: ["CN"] + accessPoints.map(\.id))
         let cnPort = try Topology.freePort()
@@ -60,6 +66,15 @@ public final class Topology: @unchecked Sendable {
         let accessPointRoutes = accessPoints.map { "\"\($0.country)\" = \"\($0.id)\"" }.joined(separator: "\n")
         for ap in accessPoints {
             let port = try Topology.freePort()
+            var cnPortSeen = cnPort
+            var portSeen = port
+            if relayedAccessPoints.contains(ap.id) {
+                let towardsCN = try TCPRelay(target: cnPort)
+                let towardsAP = try TCPRelay(target: port)
+                relays[ap.id] = [towardsCN, towardsAP]
+                cnPortSeen = towardsCN.port
+                portSeen = towardsAP.port
+            }
             let spool = "\(directory)/spool/\(ap.id.lowercased())"
             let config = "\(directory)/\(ap.id.lowercased()).toml"
             try Topology.write(
@@ -80,7 +95,7 @@ public final class Topology: @unchecked Sendable {
 
                 [cn]
                 id = "CN"
-                url = "https://127.0.0.1:\(cnPort)"
+                url = "https://127.0.0.1:\(cnPortSeen)"
                 \(pullAccessPoints.contains(ap.id) ? "mode = \"pull\"\npoll-ms = 100" : "")
 
                 [intake]
@@ -99,7 +114,7 @@ public final class Topology: @unchecked Sendable {
                 \(accessPointSettings)
                 """, to: config)
             nodes.append(Node(id: ap.id, role: "ap", config: config, spool: SpoolLayout(root: spool), port: port))
-            let address = pullAccessPoints.contains(ap.id) ? "pull" : "https://127.0.0.1:\(port)"
+            let address = pullAccessPoints.contains(ap.id) ? "pull" : "https://127.0.0.1:\(portSeen)"
             peers += "\"\(ap.id)\" = \"\(address)\"\n"
             routes += "\"\(ap.country)\" = \"\(ap.id)\"\n"
         }
@@ -135,6 +150,18 @@ public final class Topology: @unchecked Sendable {
         nodes.insert(
             Node(id: "CN", role: "cn", config: cnConfig, spool: SpoolLayout(root: cnSpool), port: cnPort), at: 0)
         self.init(directory: directory, executable: executable, nodes: nodes)
+        self.relays = relays
+    }
+
+    /// Cuts the network between the CN and access point `id` (which must be relayed): connections break, new
+    /// ones are refused, both nodes keep running.
+    public func cut(_ id: String) {
+        for relay in lock.withLock({ relays[id] ?? [] }) { relay.cut() }
+    }
+
+    /// Mends the cut made by `cut(_:)`.
+    public func restore(_ id: String) {
+        for relay in lock.withLock({ relays[id] ?? [] }) { relay.restore() }
     }
 
     /// The node named `id`.
@@ -214,6 +241,7 @@ public final class Topology: @unchecked Sendable {
     }
 
     deinit {
+        for relay in relays.values.joined() { relay.stop() }
         for process in processes.values where process.isRunning {
             Glibc.kill(process.processIdentifier, SIGKILL)
         }
