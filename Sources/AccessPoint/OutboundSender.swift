@@ -302,25 +302,8 @@ final class OutboundSender: Service {
             try SpoolFile.writeAtomically(
                 Array(manifest.xml.utf8), to: manifestPath, tmpDirectory: configuration.spool.tmp)
         }
-        let ackPath = folder + "/acknowledged"
-        let acknowledged = (try? String(contentsOfFile: ackPath, encoding: .utf8)).flatMap { Int($0) } ?? 0
-        for index in acknowledged..<manifest.fragmentCount {
-            let data = try SpoolFile.read(folder + "/" + manifest.fileName(ofFragment: index), maxBytes: Int.max)
-            let fragment = FragmentMessage(
-                from: configuration.node, to: configuration.coordinationNode, sedId: record.sedId, index: index,
-                count: manifest.fragmentCount, data: Data(data))
-            let reply = try await client.send(
-                ProtocolMessage(
-                    messageID: fragment.messageID, action: .fragment, from: configuration.node,
-                    to: configuration.coordinationNode, fragment: fragment),
-                to: configuration.coordinationNodeURL, timeout: .seconds(120))
-            if let fault = reply.fault { throw fault.error(from: configuration.coordinationNode) }
-            guard reply.receipts.contains(where: { $0.sedId == record.sedId && $0.fragment == index }) else {
-                throw SedgateError(.peerUnavailable, "the CN did not acknowledge fragment \(index) of SED \(id)")
-            }
-            // Not fsynced: after a crash a fragment or two may be sent again, which the CN takes in its stride.
-            try? Data(String(index + 1).utf8).write(to: URL(fileURLWithPath: ackPath))
-        }
+        try await FragmentProgress(inbox: inbox, manifest: manifest, peer: configuration.coordinationNode).upload(
+            record.sedId, from: configuration.node, client: client, url: configuration.coordinationNodeURL)
         return try SealedSED.seal(
             fragments: manifest, key: key, envelope: envelope, signer: codec.key, recipient: recipient)
     }

@@ -118,7 +118,9 @@ struct Forwarder: Sendable {
         for sed in seds {
             guard let manifest = sed.manifest else { continue }
             do {
-                try await push(manifest, of: sed.sedId)
+                try await FragmentProgress(
+                    inbox: FragmentInbox(root: configuration.spool.store), manifest: manifest, peer: peer
+                ).upload(sed.sedId, from: configuration.node, client: client, url: url)
             } catch {
                 logger.warning(
                     "fragments could not all be forwarded; will resume",
@@ -178,30 +180,6 @@ struct Forwarder: Sendable {
         if unanswered > 0 { return schedule.failed(now: .now) }
         schedule.succeeded()
         return nil
-    }
-
-    /// Sends the peer the fragments of a large payload it has not acknowledged yet, one at a time, untouched (the
-    /// count acknowledged is kept beside them, so a restart of either side resumes where it stopped).
-    private func push(_ manifest: FragmentManifest, of sedId: SEDID) async throws(SedgateError) {
-        let inbox = FragmentInbox(root: configuration.spool.store)
-        let folder = inbox.directory(for: manifest.payloadID)
-        let progress = FragmentProgress(inbox: inbox, manifest: manifest, peer: peer)
-        for index in progress.acknowledged..<manifest.fragmentCount {
-            let data = try SpoolFile.read(folder + "/" + manifest.fileName(ofFragment: index), maxBytes: Int.max)
-            let fragment = FragmentMessage(
-                from: configuration.node, to: peer, sedId: sedId, index: index, count: manifest.fragmentCount,
-                data: Data(data))
-            let reply = try await client.send(
-                ProtocolMessage(
-                    messageID: fragment.messageID, action: .fragment, from: configuration.node, to: peer,
-                    fragment: fragment),
-                to: url, timeout: .seconds(120))
-            if let fault = reply.fault { throw fault.error(from: peer) }
-            guard reply.receipts.contains(where: { $0.sedId == sedId && $0.fragment == index }) else {
-                throw SedgateError(.peerUnavailable, "\(peer) did not acknowledge fragment \(index) of SED \(sedId)")
-            }
-            progress.acknowledge(index)
-        }
     }
 
     /// Fails a SED here and queues a `failed` receipt for the AP that sent it, so its sender learns why.

@@ -244,14 +244,9 @@ struct RelayHandler: MessageHandler {
             // A large payload's fragments go first, one per pull, each acknowledged before the next.
             for sed in seds {
                 guard let manifest = sed.manifest else { continue }
-                let next = FragmentProgress(inbox: inbox, manifest: manifest, peer: peer).acknowledged
-                guard next < manifest.fragmentCount else { continue }
-                let data = try SpoolFile.read(
-                    inbox.directory(for: manifest.payloadID) + "/" + manifest.fileName(ofFragment: next),
-                    maxBytes: Int.max)
-                let fragment = FragmentMessage(
-                    from: configuration.node, to: peer, sedId: sed.sedId, index: next, count: manifest.fragmentCount,
-                    data: Data(data))
+                let progress = FragmentProgress(inbox: inbox, manifest: manifest, peer: peer)
+                guard progress.acknowledged < manifest.fragmentCount else { continue }
+                let fragment = try progress.message(progress.acknowledged, of: sed.sedId, from: configuration.node)
                 return ProtocolMessage(
                     messageID: fragment.messageID, action: .fragment, from: configuration.node, to: peer,
                     relatesTo: message.messageID, fragment: fragment)

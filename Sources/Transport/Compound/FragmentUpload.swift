@@ -1,0 +1,66 @@
+// FragmentUpload: sends a large payload's fragments to the next node, those it has not acknowledged yet, one at a
+// time, each acknowledged before the next; the count acknowledged is kept beside the fragments, so a restart of
+// either side resumes where it stopped. Used by the sending AP (to the CN) and the CN (to the destination, pushed
+// or pulled). Reads the fragment files; writes the progress file.
+
+import Foundation
+public import Packaging
+public import SedgateCore
+
+/// How many leading fragments of a payload one peer has acknowledged, in a small file beside the fragments. Not
+/// fsynced: after a crash a fragment may be sent again, which the receiver takes in its stride.
+public struct FragmentProgress: Sendable {
+    /// The fragments' manifest.
+    public let manifest: FragmentManifest
+    /// The folder holding the fragments (and this progress file).
+    public let folder: String
+    /// The peer the count is for.
+    public let peer: NodeID
+
+    /// Progress of `peer` over the fragments of `manifest` kept in `inbox`.
+    public init(inbox: FragmentInbox, manifest: FragmentManifest, peer: NodeID) {
+        self.manifest = manifest
+        self.folder = inbox.directory(for: manifest.payloadID)
+        self.peer = peer
+    }
+
+    private var path: String { folder + "/acknowledged-\(peer)" }
+
+    /// How many fragments, from the first, the peer has acknowledged.
+    public var acknowledged: Int {
+        (try? String(contentsOfFile: path, encoding: .utf8)).flatMap { Int($0) } ?? 0
+    }
+
+    /// Records the peer's receipt for fragment `index`; only the next fragment in order moves the count.
+    public func acknowledge(_ index: Int) {
+        guard index == acknowledged else { return }
+        try? Data(String(index + 1).utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// The fragment `index` as a message from `from`.
+    public func message(_ index: Int, of sedId: SEDID, from: NodeID) throws(SedgateError) -> FragmentMessage {
+        let path = folder + "/" + manifest.fileName(ofFragment: index)
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw SedgateError(.io, "fragment \(index) of SED \(sedId) is missing from \(folder)")
+        }
+        return FragmentMessage(
+            from: from, to: peer, sedId: sedId, index: index, count: manifest.fragmentCount, data: data)
+    }
+
+    /// Sends the fragments the peer has not acknowledged, in order, through `client` to `url`. Throws the peer's
+    /// fault, or `.peerUnavailable`, at the first fragment that is not acknowledged.
+    public func upload(_ sedId: SEDID, from: NodeID, client: ProtocolClient, url: String) async throws(SedgateError) {
+        for index in acknowledged..<manifest.fragmentCount {
+            let fragment = try message(index, of: sedId, from: from)
+            let reply = try await client.send(
+                ProtocolMessage(
+                    messageID: fragment.messageID, action: .fragment, from: from, to: peer, fragment: fragment),
+                to: url, timeout: .seconds(120))
+            if let fault = reply.fault { throw fault.error(from: peer) }
+            guard reply.receipts.contains(where: { $0.sedId == sedId && $0.fragment == index }) else {
+                throw SedgateError(.peerUnavailable, "\(peer) did not acknowledge fragment \(index) of SED \(sedId)")
+            }
+            acknowledge(index)
+        }
+    }
+}
