@@ -209,7 +209,8 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "SedgateCore", "SedgateTesting", "Spool", "Store", .product(name: "Crypto", package: "swift-crypto"),
+                "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging",
+                .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
         ),

@@ -98,13 +98,10 @@ public struct NodeKey: Sendable {
         return key
     }
 
-    /// A fresh xmlsec key for one operation, duplicated from the one loaded when this value was made (loading PEM
-    /// through OpenSSL 3's decoders per operation dominated signing and decryption); the caller owns it.
+    /// A fresh xmlsec key for one operation, duplicated from the one loaded when this value was made; the caller
+    /// owns it.
     func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
-        guard let key = xmlSecKeyDuplicate(template.key) else {
-            throw SedgateError(.io, "xmlsec could not copy a key; the node is out of memory")
-        }
-        return key
+        try template.duplicate()
     }
 }
 
@@ -113,4 +110,13 @@ final class XMLSecKeyTemplate: @unchecked Sendable {
     let key: xmlSecKeyPtr
     init(_ key: xmlSecKeyPtr) { self.key = key }
     deinit { xmlSecKeyDestroy(key) }
+
+    /// A copy for one operation (loading PEM through OpenSSL 3's decoders per operation dominated signing and
+    /// decryption, so keys are loaded once and duplicated); the caller owns it.
+    func duplicate() throws(SedgateError) -> xmlSecKeyPtr {
+        guard let copy = xmlSecKeyDuplicate(key) else {
+            throw SedgateError(.io, "xmlsec could not copy a key; the node is out of memory")
+        }
+        return copy
+    }
 }

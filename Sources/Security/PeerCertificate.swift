@@ -63,9 +63,6 @@ public struct PeerCertificate: Sendable {
     /// A fresh xmlsec key for one operation, duplicated from the one loaded when this value was made; the caller
     /// owns it.
     func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
-        guard let key = xmlSecKeyDuplicate(template.key) else {
-            throw SedgateError(.io, "xmlsec could not copy a key; the node is out of memory")
-        }
-        return key
+        try template.duplicate()
     }
 }

@@ -5,6 +5,7 @@
 import ArgumentParser
 import Crypto
 import Foundation
+import Packaging
 import SedgateCore
 import SedgateTesting
 import Spool
@@ -73,7 +74,9 @@ struct LargeBench: AsyncParsableCommand {
         let landed = ((try? FileManager.default.contentsOfDirectory(atPath: receiver.spool.inbound)) ?? []).filter {
             $0.contains(sedId.rawValue)
         }
-        let arrived = try landed.first.map { try Self.sha256(of: "\(receiver.spool.inbound)/\($0)") }
+        let arrived = try landed.first.map { (name) throws(SedgateError) in
+            try PayloadDigest.sha256(file: "\(receiver.spool.inbound)/\(name)")
+        }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         print(
             String(
@@ -149,14 +152,6 @@ struct LargeBench: AsyncParsableCommand {
             hash.update(data: data)
             try handle.write(contentsOf: data)
         }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
-    }
-
-    static func sha256(of path: String) throws -> String {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        var hash = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hash.update(data: chunk) }
         return hash.finalize().map { String(format: "%02x", $0) }.joined()
     }
 }

@@ -4,6 +4,7 @@
 
 import Crypto
 import Foundation
+import Packaging
 import SedgateCore
 import SedgateTesting
 import Spool
@@ -46,11 +47,7 @@ struct LargePayloadTests {
     }
 
     static func sha256(of path: String) throws -> String {
-        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: path))
-        defer { try? handle.close() }
-        var hash = SHA256()
-        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty { hash.update(data: chunk) }
-        return hash.finalize().map { String(format: "%02x", $0) }.joined()
+        try PayloadDigest.sha256(file: path)
     }
 
     static func fragments(in folder: String) -> Int {
