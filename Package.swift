@@ -211,6 +211,7 @@ let package = Package(
             dependencies: [
                 "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict
         ),

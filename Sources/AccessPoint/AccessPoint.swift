@@ -49,6 +49,7 @@ public struct AccessPoint: Sendable {
                 configuration: configuration, journal: journal, client: client, codec: codec, bell: bell,
                 logger: logger),
             TakeUpWatcher(configuration: configuration, journal: journal, sender: bell, logger: logger),
+            ResequencerService(resequencer: receiver.resequencer, logger: logger),
             SeenSetExpiry(journal: journal, retention: configuration.retention, logger: logger),
         ]
             + (configuration.pullInterval.map { interval in

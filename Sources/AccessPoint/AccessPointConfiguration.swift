@@ -51,6 +51,9 @@ public struct AccessPointConfiguration: Sendable {
     public var packing: PackingLimits
     /// How long a finished SED is remembered (and a duplicate of it recognised) before it is forgotten.
     public var retention: Duration
+    /// How long a received SED waits for the SEDs before it in its conversation (lower `SeqNo`) before it lands
+    /// without them; zero lands every SED as it arrives, in no particular order.
+    public var orderWait: Duration
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
@@ -59,9 +62,11 @@ public struct AccessPointConfiguration: Sendable {
         retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity(), validator: SEDValidator? = nil,
         outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400),
         profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil, routes: RoutingTable,
-        certificates: String, packing: PackingLimits = PackingLimits(), retention: Duration = .seconds(90 * 86_400)
+        certificates: String, packing: PackingLimits = PackingLimits(), retention: Duration = .seconds(90 * 86_400),
+        orderWait: Duration = .seconds(600)
     ) {
         self.retention = retention
+        self.orderWait = orderWait
         self.routes = routes
         self.certificates = certificates
         self.packing = packing

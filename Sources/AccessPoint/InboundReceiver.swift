@@ -1,5 +1,6 @@
 // InboundReceiver: the access point's side of the protocol server. It takes SEDs the CN delivers
-// (validates, drops duplicates by SED id, stores, lands them in inbound/ under the file-name template)
+// (validates, drops duplicates by SED id, stores, and has the Resequencer land them in inbound/ in the order of
+// their conversation)
 // and the receipts the CN relays for SEDs this AP sent. Writes var/store/, inbound/, the journal, reports/.
 //
 // Exactly once: the SED is stored and journalled (the seen-set) before the receipt is given, and it is
@@ -20,12 +21,15 @@ struct InboundReceiver: MessageHandler {
     let journal: any MessageStore
     let codec: CompoundCodec
     let reports: ReportWriter
+    /// Lands what is received, in the order of each conversation.
+    let resequencer: Resequencer
     let logger: Logger
 
     init(configuration: AccessPointConfiguration, journal: any MessageStore, codec: CompoundCodec, logger: Logger) {
         self.codec = codec
         self.configuration = configuration
         self.journal = journal
+        self.resequencer = Resequencer(configuration: configuration, journal: journal, logger: logger)
         self.reports = ReportWriter(directory: configuration.spool.reports)
         self.logger = logger
     }
@@ -59,9 +63,7 @@ struct InboundReceiver: MessageHandler {
 
     /// Lands SEDs that were received but not yet placed in inbound/ when the node stopped.
     func recover() async throws(SedgateError) {
-        for record in try await journal.records(.inbound, in: .received, peer: nil, limit: Int.max) {
-            try await land(record)
-        }
+        try await resequencer.recover()
     }
 
     private func receive(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
@@ -122,7 +124,7 @@ struct InboundReceiver: MessageHandler {
             payloadPath: "var/store/\(storeName)",
             size: payload.count)
         if try await journal.insert(record, ticket: nil, detail: "received from \(message.from)") {
-            try await land(record)
+            try await resequencer.settle(record)
         }
         return receipt(for: message, sedId: sedId)
     }
@@ -186,7 +188,7 @@ struct InboundReceiver: MessageHandler {
             origin: envelope.sendingAP ?? message.from, envelope: envelope, payloadPath: "var/store/\(storeName)",
             size: payload.count)
         if try await journal.insert(record, ticket: nil, detail: "received from \(message.from)") {
-            try await land(record)
+            try await resequencer.settle(record)
         }
         return receipt(for: message, sedId: sedId)
     }
@@ -228,7 +230,7 @@ struct InboundReceiver: MessageHandler {
             origin: sealed.envelope.sendingAP ?? sender, envelope: sealed.envelope,
             payloadPath: "var/store/\(storeName)", size: Int(manifest.totalSize))
         if try await journal.insert(record, ticket: nil, detail: "received from \(sender) in fragments") {
-            try await land(record)
+            try await resequencer.settle(record)
         }
         inbox.remove(id)
         return delivered(sealed.sedId)
@@ -246,38 +248,6 @@ struct InboundReceiver: MessageHandler {
 
     private func delivered(_ sedId: SEDID) -> Receipt {
         Receipt(sedId: sedId, kind: .delivered, node: configuration.node, at: Timestamp.now())
-    }
-
-    /// Moves a received SED from var/store/ into inbound/ under its template name, never overwriting.
-    private func land(_ record: MessageRecord) async throws(SedgateError) {
-        let stored = configuration.spool.root + "/" + record.payloadPath
-        guard FileManager.default.fileExists(atPath: stored) else {
-            // The rename happened just before a crash; the national side already has the file.
-            try await journal.transition(
-                record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: nil, detail: "landed before a restart"
-            )
-            return
-        }
-        var name = configuration.inboundTemplate.render(record.envelope)
-        let manual = record.payloadPath.hasSuffix(".manual.xml")
-        if !manual, !record.payloadPath.hasSuffix(".xml"), let dot = record.payloadPath.lastIndex(of: ".") {
-            // A flat file written back, or a large payload, keeps the template's name with its own extension.
-            name = (name.hasSuffix(".xml") ? String(name.dropLast(4)) : name) + record.payloadPath[dot...]
-        }
-        let folder = manual ? configuration.spool.manual : configuration.spool.inbound
-        let final = try SpoolFile.moveNoReplace(stored, toDirectory: folder, preferredName: name)
-        if manual {
-            // Best effort: the reason travels beside the file (it is also in the node's log and the journal).
-            _ = try? SpoolFile.moveNoReplace(
-                stored + ".error", toDirectory: folder,
-                preferredName: (final.split(separator: "/").last.map(String.init) ?? name) + ".error")
-            logger.warning(
-                "a SED did not fit its inbound flat profile; it is in manual/", metadata: ["sedId": "\(record.sedId)"])
-        }
-        let landedName = (manual ? "manual/" : "inbound/") + (final.split(separator: "/").last.map(String.init) ?? name)
-        try await journal.transition(
-            record.sedId, .inbound, to: .landed, onlyFrom: [.received], file: landedName, detail: nil)
-        logger.info("landed", metadata: ["sedId": "\(record.sedId)", "file": "\(landedName)"])
     }
 
     /// Receipts relayed by the CN for SEDs this AP sent, each acknowledged in the answer.

@@ -145,7 +145,8 @@ struct IntakeQueue: Sendable {
             let document = try SEDReader.read(bytes, source: "outbound/\(name)")
             sedId = document.envelope.sedId
             let flagged = try validate(document)
-            let record = try accept(document, name: name, ticket: ticket)
+            let record = try accept(
+                document, name: name, ticket: ticket, seqNo: try await nextSequenceNumber(for: document.envelope))
             sedId = record.sedId
             // The journal's seen-set decides: an SED id accepted before is refused, never sent twice.
             guard try await journal.insert(record, ticket: ticket, detail: "taken from outbound/\(name)") else {
@@ -195,6 +196,7 @@ struct IntakeQueue: Sendable {
             envelope.sendingAP = configuration.node
             envelope.createdAt = envelope.createdAt ?? Timestamp.now()
             envelope.contentType = envelope.contentType ?? "application/octet-stream"
+            envelope.seqNo = try await nextSequenceNumber(for: envelope) ?? envelope.seqNo
             let size = try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int ?? 0
             let storeName = "out-\(ticket).bin"
             try SpoolFile.link(path, to: layout.store + "/" + storeName)
@@ -244,10 +246,11 @@ struct IntakeQueue: Sendable {
                     separator: "; "))
     }
 
-    /// Completes the envelope (SED id, creation time, sending AP) and stores the final bytes under the
+    /// Completes the envelope (SED id, creation time, sending AP, sequence number) and stores the final bytes under the
     /// ticket's name (unique, so a duplicate can never overwrite the stored copy of the SED it repeats).
     private func accept(
-        _ document: SEDDocument, name: String, ticket: String, index: Int? = nil, sedId given: SEDID? = nil
+        _ document: SEDDocument, name: String, ticket: String, index: Int? = nil, sedId given: SEDID? = nil,
+        seqNo: Int?
     ) throws(SedgateError) -> MessageRecord {
         let envelope = document.envelope
         if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
@@ -261,6 +264,7 @@ struct IntakeQueue: Sendable {
         if envelope.sedId == nil { additions[.sedId] = sedId.rawValue }
         if envelope.createdAt == nil { additions[.createdAt] = Timestamp.now() }
         if envelope.sendingAP == nil { additions[.sendingAP] = configuration.node.rawValue }
+        if let seqNo { additions[.seqNo] = String(seqNo) }
         let final = additions.isEmpty ? document : try EnvelopeCompletion.completing(document, with: additions)
         let storeName = index.map { "out-\(ticket)-\($0).xml" } ?? "out-\(ticket).xml"
         try SpoolFile.writeAtomically(final.bytes, to: layout.store + "/" + storeName, tmpDirectory: layout.tmp)
@@ -268,6 +272,14 @@ struct IntakeQueue: Sendable {
             sedId: sedId, direction: .outbound, state: .accepted, file: name, peer: configuration.coordinationNode,
             origin: configuration.node, envelope: final.envelope, payloadPath: "var/store/\(storeName)",
             size: final.bytes.count)
+    }
+
+    /// The number a SED without a `SeqNo` gets: the next in its conversation (nil when the producer numbered it, or
+    /// for a synchronous SED). Intake takes one file at a time and journalling the SED raises the conversation's
+    /// last number, so no two SEDs get the same one; a crash before the SED is journalled gives the number again.
+    private func nextSequenceNumber(for envelope: Envelope) async throws(SedgateError) -> Int? {
+        guard envelope.seqNo == nil, let conversation = envelope.conversation else { return nil }
+        return (try await journal.lastSequence(.outbound, conversation: conversation) ?? 0) + 1
     }
 
     /// Converts a flat file with its profile's mapping and accepts each SED it holds, in file order.
@@ -306,7 +318,9 @@ struct IntakeQueue: Sendable {
                     report(.accepted, name: name, sedId: id, ticket: ticket, envelope: existing.envelope)
                     continue
                 }
-                let record = try accept(document, name: name, ticket: ticket, index: index, sedId: id)
+                let record = try accept(
+                    document, name: name, ticket: ticket, index: index, sedId: id,
+                    seqNo: try await nextSequenceNumber(for: document.envelope))
                 let last = index == converted.count - 1
                 _ = try await journal.insert(record, ticket: last ? ticket : nil, detail: "converted from \(source)")
                 report(

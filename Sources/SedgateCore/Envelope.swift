@@ -207,4 +207,11 @@ public struct Envelope: Sendable, Hashable, Codable {
     public var fields: [(EnvelopeField, String)] {
         EnvelopeField.allCases.compactMap { field in self[field].map { (field, $0) } }
     }
+
+    /// The conversation this SED belongs to, within which `seqNo` orders SEDs: one case (`caseId`) from one
+    /// institution to another. Nil for a synchronous SED, which is answered at once and never waits for another.
+    public var conversation: String? {
+        guard interaction == .async else { return nil }
+        return "\(sender)>\(receiver)#\(caseId)"
+    }
 }

@@ -155,6 +155,19 @@ public protocol MessageStore: Sendable {
     /// How many SEDs are in one (direction, state): the queue depth back-pressure looks at.
     func count(_ direction: Direction, in state: SEDState) async throws(SedgateError) -> Int
 
+    /// The highest sequence number of a conversation (`Envelope.conversation`) on this node: outbound, the last one
+    /// given to a SED (raised by `insert`); inbound, the last one landed (raised by `transition` to `landed`).
+    /// Nil for a conversation this node does not know, or has forgotten.
+    func lastSequence(_ direction: Direction, conversation: String) async throws(SedgateError) -> Int?
+    /// Inbound SEDs of one conversation received but not yet landed (`received` or `waiting`), by sequence number.
+    func unlanded(conversation: String) async throws(SedgateError) -> [MessageRecord]
+    /// Conversations with a `waiting` SED that may land now: it waited since before `cutoff` (a timestamp), or
+    /// the SED before it has landed (or was given up by an operator) since it began to wait.
+    func conversationsToSettle(waitingSince cutoff: String) async throws(SedgateError) -> [String]
+    /// Gives up the SEDs of a conversation numbered below `seqNo` that have not arrived (an operator's decision):
+    /// the inbound sequence is raised to `seqNo - 1`, so the SED numbered `seqNo` may land next.
+    func skipSequence(conversation: String, before seqNo: Int) async throws(SedgateError)
+
     /// Queues a receipt to send to `signal.peer`; idempotent on (peer, sedId, kind).
     func enqueueSignal(_ signal: SignalRecord) async throws(SedgateError)
     /// Receipts waiting for `peer` (or all peers), oldest first.

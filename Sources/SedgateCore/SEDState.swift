@@ -29,6 +29,9 @@ public enum SEDState: String, Sendable, Codable, CaseIterable, Hashable {
     // Inbound, at the receiving access point.
     /// Received and stored; about to be placed in `inbound/`.
     case received
+    /// Received and stored, waiting for a SED before it in its conversation (a lower `SeqNo`) to land first;
+    /// it lands when that one does, or without it after `[inbound] order-wait-s`.
+    case waiting
     /// Placed in `inbound/` (or `manual/`) for the national side.
     case landed
 

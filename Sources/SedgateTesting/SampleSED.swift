@@ -6,17 +6,19 @@ public import SedgateCore
 /// Makes SED documents in the sedgate SED format.
 public enum SampleSED {
     /// A pension-claim-like SED (sector PE) of roughly `size` bytes. With `sedId` nil the envelope has
-    /// no SedId and the access point assigns one. With `sendingAP` given, the envelope is complete (it also
-    /// has CreatedAt), so the access point has nothing to add and the file travels byte for byte.
+    /// no SedId and the access point assigns one. With `sendingAP` and `seqNo` given, the envelope is complete
+    /// (it also has CreatedAt), so the access point has nothing to add and the file travels byte for byte.
+    /// SED `index` belongs to case `index`: its conversation, in which the access point numbers SEDs without `seqNo`.
     public static func make(
         sedId: SEDID?, sender: String = "BE:0001", receiver: String = "DK:0002", size: Int = 5_000, index: Int = 0,
-        sendingAP: String? = nil
+        sendingAP: String? = nil, seqNo: Int? = nil
     ) -> [UInt8] {
         var envelope = ""
         if let sedId { envelope += "    <SedId>\(sedId)</SedId>\n" }
         if let sendingAP {
             envelope += "    <SendingAP>\(sendingAP)</SendingAP>\n    <CreatedAt>2026-11-23T08:00:00.000Z</CreatedAt>\n"
         }
+        if let seqNo { envelope += "    <SeqNo>\(seqNo)</SeqNo>\n" }
         envelope += """
                 <SedType>P001</SedType>
                 <SedVersion>4.2</SedVersion>

@@ -40,8 +40,17 @@ public final class Journal: MessageStore {
     /// for them. This bounds the seen-set: a SED id seen before `cutoff` is no longer recognised as a duplicate,
     /// so the cutoff must lie well beyond the longest time a copy can still be in flight (the SED lifetime).
     /// Returns how many SEDs were forgotten.
+    ///
+    /// Conversations are forgotten too: inbound, the last number landed, once idle since `cutoff` with nothing
+    /// left to land; outbound, the last number given, once idle since `numberingCutoff` (nil keeps them). That one
+    /// must lie further back (twice the retention), so a sender never numbers a conversation from 1 again while its
+    /// destination still remembers it: the destination forgets at most a SED lifetime after the sender's last use.
     @discardableResult
-    public func expire(finishedBefore cutoff: String) async throws(SedgateError) -> Int {
+    public func expire(
+        finishedBefore cutoff: String, numberingIdleBefore numberingCutoff: String? = nil
+    )
+        async throws(SedgateError) -> Int
+    {
         let states = Self.finishedStates.map { "'\($0.rawValue)'" }.joined(separator: ",")
         do {
             return try await database.write { db in
@@ -54,6 +63,20 @@ public final class Journal: MessageStore {
                     sql: "DELETE FROM message WHERE state IN (\(states)) AND updatedAt < ?", arguments: [cutoff])
                 let forgotten = db.changesCount
                 try db.execute(sql: "DELETE FROM signal WHERE done = 1 AND at < ?", arguments: [cutoff])
+                try db.execute(
+                    sql: """
+                        DELETE FROM conversation WHERE direction = ? AND updatedAt < ? AND NOT EXISTS
+                            (SELECT 1 FROM message m WHERE m.direction = conversation.direction
+                                AND m.conversation = conversation.key AND m.state IN (?, ?))
+                        """,
+                    arguments: [
+                        Direction.inbound.rawValue, cutoff, SEDState.received.rawValue, SEDState.waiting.rawValue,
+                    ])
+                if let numberingCutoff {
+                    try db.execute(
+                        sql: "DELETE FROM conversation WHERE direction = ? AND updatedAt < ?",
+                        arguments: [Direction.outbound.rawValue, numberingCutoff])
+                }
                 return forgotten
             }
         } catch {
@@ -127,6 +150,23 @@ public final class Journal: MessageStore {
         migrator.registerMigration("v2 receipt reasons") { db in
             try db.execute(sql: "ALTER TABLE signal ADD COLUMN reason TEXT")
         }
+        migrator.registerMigration("v3 conversations") { db in
+            // A SED's conversation and sequence number, copied out of its envelope so ordering can query them;
+            // and per conversation the last number given (outbound) or landed (inbound).
+            try db.execute(
+                sql: """
+                    ALTER TABLE message ADD COLUMN conversation TEXT;
+                    ALTER TABLE message ADD COLUMN seqNo INTEGER;
+                    CREATE INDEX message_conversation ON message (direction, conversation, state, seqNo);
+                    CREATE TABLE conversation (
+                        direction TEXT NOT NULL,
+                        key TEXT NOT NULL,
+                        last INTEGER NOT NULL,
+                        updatedAt TEXT NOT NULL,
+                        PRIMARY KEY (direction, key)
+                    );
+                    """)
+        }
         return migrator
     }
 
@@ -167,21 +207,26 @@ public final class Journal: MessageStore {
     public func insert(_ record: MessageRecord, ticket: String?, detail: String?) async throws(SedgateError) -> Bool {
         let envelopeJSON = try Journal.encode(record.envelope)
         let now = Journal.timestamp()
+        let seqNo = record.envelope.seqNo
+        let conversation = seqNo == nil ? nil : record.envelope.conversation
         let inserted = try await write("journal SED \(record.sedId)") { db in
             try db.execute(
                 sql: """
                     INSERT OR IGNORE INTO message
                         (sedId, direction, state, file, ticket, peer, origin, envelope, payloadPath, size,
-                         createdAt, updatedAt)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                         createdAt, updatedAt, conversation, seqNo)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """,
                 arguments: [
                     record.sedId.rawValue, record.direction.rawValue, record.state.rawValue, record.file, ticket,
                     record.peer.rawValue, record.origin.rawValue, envelopeJSON, record.payloadPath, record.size,
-                    now, now,
+                    now, now, conversation, seqNo,
                 ])
             guard db.changesCount == 1 else { return false }
             if let ticket { try db.execute(sql: "DELETE FROM intake WHERE ticket = ?", arguments: [ticket]) }
+            if record.direction == .outbound, let conversation, let seqNo {
+                try Journal.raise(.outbound, conversation, to: seqNo, at: now, db: db)
+            }
             try Journal.appendEvent(
                 HistoryEvent(
                     sedId: record.sedId, direction: record.direction, state: record.state, at: now, detail: detail),
@@ -200,11 +245,18 @@ public final class Journal: MessageStore {
         let now = Journal.timestamp()
         let moved = try await write("move SED \(sedId) to \(state)") { db in
             guard
-                let current = try String.fetchOne(
-                    db, sql: "SELECT state FROM message WHERE sedId = ? AND direction = ?",
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT state, conversation, seqNo FROM message WHERE sedId = ? AND direction = ?",
                     arguments: [sedId.rawValue, direction.rawValue])
             else { return false }
+            let current: String = row["state"]
             if let onlyFrom, !onlyFrom.contains(where: { $0.rawValue == current }) { return false }
+            // Landing moves its conversation on: the SED after it may land next.
+            if direction == .inbound, state == .landed, let conversation: String = row["conversation"],
+                let seqNo: Int = row["seqNo"]
+            {
+                try Journal.raise(.inbound, conversation, to: seqNo, at: now, db: db)
+            }
             try db.execute(
                 sql: """
                     UPDATE message SET state = ?, file = COALESCE(?, file), updatedAt = ?, lastError = NULL
@@ -297,6 +349,65 @@ public final class Journal: MessageStore {
                 db, sql: "SELECT COUNT(*) FROM message WHERE direction = ? AND state = ?",
                 arguments: [direction.rawValue, state.rawValue]) ?? 0
         }
+    }
+
+    // MARK: - Conversations
+
+    public func lastSequence(_ direction: Direction, conversation: String) async throws(SedgateError) -> Int? {
+        try await read("read the sequence of a conversation") { db in
+            try Int.fetchOne(
+                db, sql: "SELECT last FROM conversation WHERE direction = ? AND key = ?",
+                arguments: [direction.rawValue, conversation])
+        }
+    }
+
+    public func unlanded(conversation: String) async throws(SedgateError) -> [MessageRecord] {
+        try await read("list the SEDs of a conversation waiting to land") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT * FROM message WHERE direction = ? AND conversation = ? AND state IN (?, ?)
+                    ORDER BY seqNo, seq
+                    """,
+                arguments: [
+                    Direction.inbound.rawValue, conversation, SEDState.received.rawValue, SEDState.waiting.rawValue,
+                ]
+            ).map(Journal.message)
+        }
+    }
+
+    public func conversationsToSettle(waitingSince cutoff: String) async throws(SedgateError) -> [String] {
+        try await read("list conversations whose waiting SEDs may land") { db in
+            try String.fetchAll(
+                db,
+                sql: """
+                    SELECT DISTINCT m.conversation FROM message m
+                    LEFT JOIN conversation c ON c.direction = m.direction AND c.key = m.conversation
+                    WHERE m.direction = ? AND m.state = ? AND m.conversation IS NOT NULL
+                      AND (m.createdAt < ? OR m.seqNo <= COALESCE(c.last, 0) + 1)
+                    """,
+                arguments: [Direction.inbound.rawValue, SEDState.waiting.rawValue, cutoff])
+        }
+    }
+
+    public func skipSequence(conversation: String, before seqNo: Int) async throws(SedgateError) {
+        try await write("skip the missing SEDs of a conversation") { db in
+            try Journal.raise(.inbound, conversation, to: seqNo - 1, at: Journal.timestamp(), db: db)
+        }
+    }
+
+    /// Raises a conversation's last sequence number to `seqNo` (never lowers it).
+    static func raise(
+        _ direction: Direction, _ conversation: String, to seqNo: Int, at now: String, db: Database
+    )
+        throws
+    {
+        try db.execute(
+            sql: """
+                INSERT INTO conversation (direction, key, last, updatedAt) VALUES (?, ?, ?, ?)
+                ON CONFLICT (direction, key) DO UPDATE SET last = MAX(last, excluded.last), updatedAt = excluded.updatedAt
+                """,
+            arguments: [direction.rawValue, conversation, seqNo, now])
     }
 
     // MARK: - Signals

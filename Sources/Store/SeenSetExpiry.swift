@@ -1,5 +1,6 @@
 // SeenSetExpiry: keeps the journal (and with it the seen-set of SED ids) bounded: every hour it forgets the SEDs
-// that finished longer ago than the configured retention. A Service; writes the journal only.
+// that finished longer ago than the configured retention, and conversations idle that long (twice that, for
+// the numbers this node gives). A Service; writes the journal only.
 
 import Foundation
 public import Logging
@@ -21,9 +22,11 @@ public struct SeenSetExpiry: Service {
 
     public func run() async throws {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(retention.components.seconds)))
+            let seconds = Double(retention.components.seconds)
+            let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-seconds))
+            let numberingCutoff = Timestamp.iso8601(Date().addingTimeInterval(-2 * seconds))
             do {
-                let forgotten = try await journal.expire(finishedBefore: cutoff)
+                let forgotten = try await journal.expire(finishedBefore: cutoff, numberingIdleBefore: numberingCutoff)
                 if forgotten > 0 { logger.info("forgot finished SEDs", metadata: ["count": "\(forgotten)"]) }
             } catch {
                 logger.error("cannot expire the seen-set", metadata: ["error": "\(error)"])

@@ -53,7 +53,8 @@ struct QueueCommand: AsyncParsableCommand {
     }
 
     struct Release: AsyncParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Send a held SED on.")
+        static let configuration = CommandConfiguration(
+            abstract: "Send a held SED on, or land a received SED that waits for earlier ones of its conversation.")
         @OptionGroup var options: ConfigOption
         @Argument(help: "The SED id.") var sedId: String
         func run() async throws {
@@ -108,7 +109,7 @@ struct QueueCommand: AsyncParsableCommand {
             if !intakes.isEmpty { print("intake    (taking)    \(intakes.count)") }
             let waiting: [(Direction, SEDState)] = [
                 (.outbound, .accepted), (.outbound, .held), (.outbound, .sent), (.relay, .stored), (.relay, .held),
-                (.inbound, .received),
+                (.inbound, .received), (.inbound, .waiting),
             ]
             for (direction, state) in waiting {
                 let records = try await journal.records(direction, in: state, peer: nil, limit: limit)
@@ -117,9 +118,13 @@ struct QueueCommand: AsyncParsableCommand {
                 print("waiting: \(direction.rawValue) \(state.rawValue)")
                 print(pad("SINCE", 26) + pad("SED ID", 38) + pad("PEER", 10) + pad("TRIES", 7) + "FILE / LAST ERROR")
                 for record in records {
+                    // A SED waiting for earlier ones of its conversation says which it is.
+                    let note =
+                        state == .waiting
+                        ? "SeqNo \(record.envelope.seqNo ?? 0) of \(record.envelope.conversation ?? "")" : nil
                     print(
                         pad(record.updatedAt, 26) + pad(record.sedId.rawValue, 38) + pad(record.peer.rawValue, 10)
-                            + pad("\(record.attempts)", 7) + (record.lastError ?? record.file ?? ""))
+                            + pad("\(record.attempts)", 7) + (note ?? record.lastError ?? record.file ?? ""))
                 }
             }
         }

@@ -146,6 +146,11 @@ enum NodeConfiguration {
             }
             let routeTable: RoutingTable
             do { routeTable = try RoutingTable(apRoutes) } catch { throw file.fail("routes", nil, error.message) }
+            let orderWaitSeconds = try file.int("inbound", "order-wait-s", default: 600)
+            guard orderWaitSeconds >= 0 else {
+                throw file.fail("inbound", "order-wait-s", "is \(orderWaitSeconds); it must be 0 (no ordering) or more")
+            }
+            let orderWait = Duration.seconds(orderWaitSeconds)
             let certificates = try file.string(
                 "directory", "certificates",
                 default: (tls.trustRootsPath as NSString).deletingLastPathComponent)
@@ -158,7 +163,7 @@ enum NodeConfiguration {
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
                     capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
                     profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
-                    packing: packing, retention: retention))
+                    packing: packing, retention: retention, orderWait: orderWait))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {

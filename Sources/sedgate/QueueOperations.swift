@@ -31,8 +31,19 @@ struct QueueOperations {
         return "SED \(id) is held; `sedgate queue release \(id)` sends it on"
     }
 
-    /// Puts a held SED back in its queue, and wakes the node's senders.
+    /// Puts a held SED back in its queue, and wakes the node's senders. At an access point, also lets a received
+    /// SED that waits for the SEDs before it in its conversation land now: the missing ones are given up (they
+    /// still land if they come, late).
     func release(_ id: SEDID) async throws(SedgateError) -> String {
+        if case .accessPoint = configuration, let inbound = try await journal.record(id, .inbound),
+            inbound.state == .waiting, let conversation = inbound.envelope.conversation,
+            let seqNo = inbound.envelope.seqNo
+        {
+            let last = try await journal.lastSequence(.inbound, conversation: conversation) ?? 0
+            try await journal.skipSequence(conversation: conversation, before: seqNo)
+            let missing = seqNo == last + 2 ? "SeqNo \(last + 1) is" : "SeqNo \(last + 1)…\(seqNo - 1) are"
+            return "SED \(id) lands within a second; \(missing) no longer waited for (they land if they come)"
+        }
         guard
             try await journal.transition(
                 id, queue.direction, to: queue.waiting, onlyFrom: [.held], file: nil, detail: "released by an operator")

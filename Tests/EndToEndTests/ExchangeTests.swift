@@ -3,9 +3,11 @@
 // of the CN in the middle of the run.
 
 import Foundation
+import GRDB
 import SedgateCore
 import SedgateTesting
 import Spool
+import Store
 import Testing
 
 @Suite("AP → CN → AP exchange, real processes", .serialized)
@@ -21,13 +23,21 @@ struct ExchangeTests {
 
     /// Writes `count` SEDs as dot-files, then commits each by rename. A third carry a complete envelope,
     /// a third a SedId only, a third no SedId (the AP assigns one).
-    static func commit(_ count: Int, to node: Topology.Node, prefix: String = "sed") throws -> [Committed] {
+    ///
+    /// SED `index` belongs to case `index` (its conversation), so SEDs of the same index committed in successive
+    /// `round`s follow one another in a conversation: the AP numbers those it completes; a complete envelope
+    /// carries `SeqNo` `round + 1` itself.
+    static func commit(
+        _ count: Int, to node: Topology.Node, prefix: String = "sed", round: Int = 0
+    ) throws -> [Committed] {
         var committed: [Committed] = []
         for index in 0..<count {
             let complete = index % 3 == 0
             let sedId = index % 3 == 2 ? nil : SEDID.random()
             let name = String(format: "\(prefix)-%04d.xml", index)
-            let bytes = SampleSED.make(sedId: sedId, size: 5_000, index: index, sendingAP: complete ? node.id : nil)
+            let bytes = SampleSED.make(
+                sedId: sedId, size: 5_000, index: index, sendingAP: complete ? node.id : nil,
+                seqNo: complete ? round + 1 : nil)
             let hidden = "\(node.spool.outbound)/.\(name)"
             try Data(bytes).write(to: URL(fileURLWithPath: hidden))
             #expect(rename(hidden, "\(node.spool.outbound)/\(name)") == 0)
@@ -87,6 +97,33 @@ struct ExchangeTests {
             #expect(
                 String(decoding: bytes, as: UTF8.self).contains("<SedId>\(id)</SedId>"), "the SED id is in the envelope"
             )
+        }
+    }
+
+    /// The sequence numbers of each conversation in the order its SEDs landed at `receiver` (from its journal).
+    static func landingOrder(_ receiver: Topology.Node) async throws -> [String: [Int]] {
+        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+        let rows: [(String, Int)] = try await journal.database.read { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT m.conversation, m.seqNo FROM event e
+                    JOIN message m ON m.sedId = e.sedId AND m.direction = e.direction
+                    WHERE e.direction = 'in' AND e.state = 'landed' AND m.conversation IS NOT NULL ORDER BY e.id
+                    """
+            ).map { ($0["conversation"], $0["seqNo"]) }
+        }
+        var order: [String: [Int]] = [:]
+        for (conversation, seqNo) in rows { order[conversation, default: []].append(seqNo) }
+        return order
+    }
+
+    /// Checks that every conversation landed in sequence order, 1, 2, 3…, with no number missing or repeated.
+    static func verifyOrder(_ receiver: Topology.Node, conversations expected: Int) async throws {
+        let order = try await landingOrder(receiver)
+        #expect(order.count == expected, "SEDs of \(expected) conversations landed")
+        for (conversation, numbers) in order {
+            #expect(numbers == Array(1...numbers.count), "\(conversation) landed in the order \(numbers)")
         }
     }
 

@@ -1,6 +1,6 @@
 // FaultInjectionTests: 1,000 SEDs cross AP-BE → CN → AP-DK while nodes are killed with SIGKILL at random
 // moments and restarted, and the network between the CN and AP-DK is cut for a while: at the end every SED has arrived exactly once,
-// byte-identical in content, and every report tells the truth. The seed is printed; SEDGATE_SEED replays it.
+// byte-identical in content, in the order of its conversation, and every report tells the truth. The seed is printed; SEDGATE_SEED replays it.
 
 import Foundation
 import SedgateCore
@@ -48,7 +48,7 @@ struct FaultInjectionTests {
         // Ten batches of 100; after each of the first six, one node dies at a random point of the traffic
         // that follows and comes straight back. Files committed while AP-BE is down wait in outbound/.
         for batch in 0..<batches {
-            committed += try ExchangeTests.commit(100, to: sender, prefix: "b\(batch)")
+            committed += try ExchangeTests.commit(100, to: sender, prefix: "b\(batch)", round: batch)
             // Kills spread over the run: after every `every`-th batch, `kills` times in all.
             let every = max(1, batches / max(1, kills))
             if batch % every == 0 && batch / every < kills {
@@ -69,7 +69,7 @@ struct FaultInjectionTests {
         // A network cut: the link between the CN and AP-DK breaks (both keep running) while SEDs keep arriving at
         // the CN; they wait there and flow when the link is mended.
         topology.cut("AP-DK")
-        committed += try ExchangeTests.commit(50, to: sender, prefix: "cut")
+        committed += try ExchangeTests.commit(50, to: sender, prefix: "cut", round: batches)
         try await Wait.until("the SEDs sent during the cut to reach the CN", timeout: .seconds(120)) {
             Self.count(sender, "sent") >= total + 50
         }
@@ -81,6 +81,8 @@ struct FaultInjectionTests {
         }
         await topology.stopAll()
         try ExchangeTests.verify(committed, sender: sender, receiver: receiver)
+        // Every case's SEDs landed in the order they were committed, through every kill, retry and the cut.
+        try await ExchangeTests.verifyOrder(receiver, conversations: 100)
         // Every report tells the truth: each file was accepted, sent and delivered; nothing rejected or failed.
         let reports = (try? FileManager.default.contentsOfDirectory(atPath: sender.spool.reports)) ?? []
         for state in ["accepted", "sent", "delivered"] {

@@ -104,7 +104,7 @@ struct SpoolContractTests {
         let receiver = topology.node("AP-DK")
 
         let id = SEDID.random()
-        let full = SampleSED.make(sedId: id, size: 20_000, sendingAP: "AP-BE")
+        let full = SampleSED.make(sedId: id, size: 20_000, sendingAP: "AP-BE", seqNo: 1)
         let path = "\(sender.spool.outbound)/slow.xml"
         // Created in place, as a producer writing straight into outbound/ does (FileManager.createFile
         // would write a temporary file and rename it in: that is a rename commit).

@@ -120,4 +120,69 @@ struct SeenSetExpiryTests {
         #expect(try await journal.insert(try helper.record(done, .relay, state: .stored), ticket: nil, detail: nil))
         #expect(try await journal.integrityCheck() == "ok")
     }
+
+}
+
+extension JournalTests {
+    @Test("conversations: numbers given rise with each SED journalled, landing moves the inbound sequence on")
+    func conversationSequences() async throws {
+        let journal = try Journal(path: directory + "/conversations.sqlite")
+        var numbered = try envelope()
+        let conversation = try #require(numbered.conversation)
+        #expect(try await journal.lastSequence(.outbound, conversation: conversation) == nil)
+        for seqNo in [1, 3, 2] {
+            numbered.seqNo = seqNo
+            var outbound = try record(.random())
+            outbound.envelope = numbered
+            #expect(try await journal.insert(outbound, ticket: nil, detail: nil))
+        }
+        // The highest number given, never lowered by a lower one.
+        #expect(try await journal.lastSequence(.outbound, conversation: conversation) == 3)
+
+        // Inbound: SEDs 2 and 3 received and waiting, listed by number whatever their arrival order.
+        var ids: [Int: SEDID] = [:]
+        for seqNo in [3, 2] {
+            numbered.seqNo = seqNo
+            let id = SEDID.random()
+            ids[seqNo] = id
+            var inbound = try record(id, .inbound, state: .received)
+            inbound.envelope = numbered
+            #expect(try await journal.insert(inbound, ticket: nil, detail: nil))
+            try await journal.transition(id, .inbound, to: .waiting, onlyFrom: [.received], file: nil, detail: nil)
+        }
+        #expect(try await journal.unlanded(conversation: conversation).compactMap(\.envelope.seqNo) == [2, 3])
+        // Nothing may land yet: 1 is missing, and they have not waited since an hour ago.
+        let anHourAgo = Timestamp.iso8601(Date().addingTimeInterval(-3_600))
+        #expect(try await journal.conversationsToSettle(waitingSince: anHourAgo).isEmpty)
+        // Waited long enough (cutoff in the future), they may.
+        let later = Timestamp.iso8601(Date().addingTimeInterval(1))
+        #expect(try await journal.conversationsToSettle(waitingSince: later) == [conversation])
+        // An operator gives up SED 1: 2 may land now.
+        try await journal.skipSequence(conversation: conversation, before: 2)
+        #expect(try await journal.lastSequence(.inbound, conversation: conversation) == 1)
+        #expect(try await journal.conversationsToSettle(waitingSince: anHourAgo) == [conversation])
+        // Landing 3 raises the sequence to 3; landing 2 after it does not lower it.
+        for seqNo in [3, 2] {
+            #expect(
+                try await journal.transition(
+                    ids[seqNo]!, .inbound, to: .landed, onlyFrom: [.waiting], file: nil, detail: nil))
+        }
+        #expect(try await journal.lastSequence(.inbound, conversation: conversation) == 3)
+        #expect(try await journal.unlanded(conversation: conversation).isEmpty)
+
+        // Forgotten when idle: inbound with the seen-set, the numbers given only with the later cutoff.
+        try await journal.expire(finishedBefore: later)
+        #expect(try await journal.lastSequence(.inbound, conversation: conversation) == nil)
+        #expect(try await journal.lastSequence(.outbound, conversation: conversation) == 3)
+        try await journal.expire(finishedBefore: later, numberingIdleBefore: later)
+        #expect(try await journal.lastSequence(.outbound, conversation: conversation) == nil)
+    }
+
+    @Test("a synchronous SED belongs to no conversation and is never numbered or ordered")
+    func synchronousHasNoConversation() throws {
+        var sync = try envelope()
+        #expect(sync.conversation == "BE:0001>DK:0002#c0ffee00-0000-4000-8000-000000000001")
+        sync.interaction = .sync
+        #expect(sync.conversation == nil)
+    }
 }

@@ -1,0 +1,173 @@
+// Resequencer: lands received SEDs in inbound/ in the order of their conversation (DESIGN.md §3, §5): a SED whose
+// `SeqNo` follows the last one landed in its conversation lands at once; one that comes early waits (`waiting`)
+// for the SEDs before it, at most `[inbound] order-wait-s`, then lands without them. Reads and writes var/store/,
+// inbound/, manual/ and the journal.
+//
+// Landing in a conversation is serialised (one `ConversationLine`), and every decision is made from the journal,
+// so a crash at any point leaves each SED `received`, `waiting` or `landed`, and a restart settles them again.
+
+import Foundation
+import Logging
+import Metrics
+import SedgateCore
+import ServiceLifecycle
+import Spool
+
+/// One task at a time per conversation: landing in order needs the decision and the rename to go together.
+actor ConversationLine {
+    private var busy: Set<String> = []
+    private var queued: [String: [CheckedContinuation<Void, Never>]] = [:]
+
+    /// Runs `body` when no other task holds `key`.
+    func run<T: Sendable>(
+        _ key: String, _ body: @Sendable () async throws(SedgateError) -> T
+    ) async throws(SedgateError) -> T {
+        if busy.contains(key) {
+            await withCheckedContinuation { queued[key, default: []].append($0) }
+        } else {
+            busy.insert(key)
+        }
+        defer { leave(key) }
+        return try await body()
+    }
+
+    private func leave(_ key: String) {
+        if var waiting = queued[key], !waiting.isEmpty {
+            let next = waiting.removeFirst()
+            queued[key] = waiting.isEmpty ? nil : waiting
+            next.resume()  // `key` stays busy: the next task holds it now.
+        } else {
+            busy.remove(key)
+        }
+    }
+}
+
+/// Decides when a received SED lands, and lands it.
+struct Resequencer: Sendable {
+    let configuration: AccessPointConfiguration
+    let journal: any MessageStore
+    let logger: Logger
+    let line = ConversationLine()
+
+    /// How long a SED waits for the SEDs before it in its conversation; zero lands every SED on arrival.
+    var orderWait: Duration { configuration.orderWait }
+
+    /// Lands `record` (just journalled as `received`) now, or leaves it `waiting` for the SEDs before it; lands any
+    /// SEDs of its conversation that were waiting for it.
+    func settle(_ record: MessageRecord) async throws(SedgateError) {
+        guard record.envelope.seqNo != nil, let conversation = record.envelope.conversation, orderWait > .zero else {
+            return try await land(record, detail: nil)
+        }
+        try await settle(conversation: conversation)
+    }
+
+    /// Lands, in sequence order, every SED of `conversation` that may land now.
+    ///
+    /// A SED may land when its number follows the last one landed (or is lower: it comes after its gap was given
+    /// up, and is never held back again). A SED that has waited `orderWait` lands anyway, and every SED before
+    /// it in the conversation with it, in order.
+    func settle(conversation: String) async throws(SedgateError) {
+        try await line.run(conversation) { () throws(SedgateError) in
+            let pending = try await journal.unlanded(conversation: conversation)
+            var last = try await journal.lastSequence(.inbound, conversation: conversation) ?? 0
+            let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(orderWait.components.seconds)))
+            let overdue = orderWait > .zero ? pending.lastIndex { $0.createdAt < cutoff } : pending.indices.last
+            for (index, record) in pending.enumerated() {
+                let seqNo = record.envelope.seqNo ?? 0
+                if seqNo <= last + 1 {
+                    try await land(record, detail: seqNo <= last ? "SeqNo \(seqNo) came after \(last) had landed" : nil)
+                } else if let overdue, index <= overdue {
+                    let missing = seqNo == last + 2 ? "\(last + 1)" : "\(last + 1)…\(seqNo - 1)"
+                    logger.warning(
+                        "landing without the SEDs before it in its conversation, which did not arrive in time",
+                        metadata: [
+                            "sedId": "\(record.sedId)", "conversation": "\(conversation)", "missing": "\(missing)",
+                        ])
+                    Counter(label: "sedgate_order_gaps_total").increment()
+                    try await land(
+                        record,
+                        detail: "landed without SeqNo \(missing) of its conversation, not arrived within \(orderWait)")
+                } else {
+                    if record.state == .received {
+                        try await journal.transition(
+                            record.sedId, .inbound, to: .waiting, onlyFrom: [.received], file: nil,
+                            detail: "waits for SeqNo \(last + 1) of its conversation (it is \(seqNo))")
+                    }
+                    continue
+                }
+                last = max(last, seqNo)
+            }
+        }
+    }
+
+    /// After a restart: settles every conversation with SEDs received but not landed, and lands the rest.
+    func recover() async throws(SedgateError) {
+        var conversations: Set<String> = []
+        for record in try await journal.records(.inbound, in: .received, peer: nil, limit: Int.max) {
+            if record.envelope.seqNo != nil, let conversation = record.envelope.conversation, orderWait > .zero {
+                conversations.insert(conversation)
+            } else {
+                try await land(record, detail: nil)
+            }
+        }
+        for conversation in conversations { try await settle(conversation: conversation) }
+        try await settleDue()
+    }
+
+    /// Settles the conversations whose waiting SEDs may land now (waited long enough, or no longer need to).
+    func settleDue() async throws(SedgateError) {
+        let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(orderWait.components.seconds)))
+        for conversation in try await journal.conversationsToSettle(waitingSince: cutoff) {
+            try await settle(conversation: conversation)
+        }
+    }
+
+    /// Moves a received SED from var/store/ into inbound/ under its template name, never overwriting.
+    private func land(_ record: MessageRecord, detail: String?) async throws(SedgateError) {
+        let stored = configuration.spool.root + "/" + record.payloadPath
+        guard FileManager.default.fileExists(atPath: stored) else {
+            // The rename happened just before a crash; the national side already has the file.
+            try await journal.transition(
+                record.sedId, .inbound, to: .landed, onlyFrom: [.received, .waiting], file: nil,
+                detail: "landed before a restart")
+            return
+        }
+        var name = configuration.inboundTemplate.render(record.envelope)
+        let manual = record.payloadPath.hasSuffix(".manual.xml")
+        if !manual, !record.payloadPath.hasSuffix(".xml"), let dot = record.payloadPath.lastIndex(of: ".") {
+            // A flat file written back, or a large payload, keeps the template's name with its own extension.
+            name = (name.hasSuffix(".xml") ? String(name.dropLast(4)) : name) + record.payloadPath[dot...]
+        }
+        let folder = manual ? configuration.spool.manual : configuration.spool.inbound
+        let final = try SpoolFile.moveNoReplace(stored, toDirectory: folder, preferredName: name)
+        if manual {
+            // Best effort: the reason travels beside the file (it is also in the node's log and the journal).
+            _ = try? SpoolFile.moveNoReplace(
+                stored + ".error", toDirectory: folder,
+                preferredName: (final.split(separator: "/").last.map(String.init) ?? name) + ".error")
+            logger.warning(
+                "a SED did not fit its inbound flat profile; it is in manual/", metadata: ["sedId": "\(record.sedId)"])
+        }
+        let landedName = (manual ? "manual/" : "inbound/") + (final.split(separator: "/").last.map(String.init) ?? name)
+        try await journal.transition(
+            record.sedId, .inbound, to: .landed, onlyFrom: [.received, .waiting], file: landedName, detail: detail)
+        logger.info("landed", metadata: ["sedId": "\(record.sedId)", "file": "\(landedName)"])
+    }
+}
+
+/// Lands waiting SEDs whose wait is over, and those an operator let go (`sedgate queue release`): once a second.
+struct ResequencerService: Service {
+    let resequencer: Resequencer
+    let logger: Logger
+
+    func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await resequencer.settleDue()
+            } catch {
+                logger.error("cannot land waiting SEDs", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
+        }
+    }
+}

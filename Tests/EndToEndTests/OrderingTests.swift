@@ -1,0 +1,154 @@
+// OrderingTests: SEDs of one conversation (one case, from one institution to another) land in inbound/ in the
+// order of their SeqNo, whatever order they arrive in: the access point numbers the SEDs it completes, a SED
+// that comes early waits for the ones before it, at most `[inbound] order-wait-s`, and an operator can let it go.
+
+import Foundation
+import SedgateCore
+import SedgateTesting
+import Spool
+import Store
+import Testing
+
+@Suite("Ordered delivery per conversation, real processes", .serialized)
+struct OrderingTests {
+    /// Commits one SED of case `index` (its conversation) to `node`, numbered by the producer when `seqNo` is given.
+    static func commit(
+        _ name: String, index: Int, seqNo: Int?, to node: Topology.Node, id: SEDID = .random()
+    ) throws -> SEDID {
+        let hidden = "\(node.spool.outbound)/.\(name)"
+        try Data(SampleSED.make(sedId: id, index: index, seqNo: seqNo)).write(to: URL(fileURLWithPath: hidden))
+        #expect(rename(hidden, "\(node.spool.outbound)/\(name)") == 0)
+        return id
+    }
+
+    static func delivered(_ node: Topology.Node, _ id: SEDID) -> Bool {
+        !ExchangeTests.files(node.spool.reports, suffix: "\(id).delivered.json").isEmpty
+    }
+
+    static func state(_ journal: Journal, _ id: SEDID) async throws -> SEDState? {
+        try await journal.record(id, .inbound)?.state
+    }
+
+    @Test("SEDs that arrive before the one they follow wait for it, then all land in SeqNo order")
+    func earlyArrivalsWait() async throws {
+        let directory = try TemporaryDirectory("e2e-order")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+
+        // The producer numbers case 7's SEDs; 3 and 2 are committed before 1.
+        let third = try Self.commit("third.xml", index: 7, seqNo: 3, to: sender)
+        let second = try Self.commit("second.xml", index: 7, seqNo: 2, to: sender)
+        try await Wait.until("SeqNo 3 and 2 to reach AP-DK", timeout: .seconds(60)) {
+            Self.delivered(sender, third) && Self.delivered(sender, second)
+        }
+        // Received and acknowledged (`delivered` at the sender), but not in inbound/: they wait for SeqNo 1.
+        #expect(try await Self.state(journal, third) == .waiting)
+        #expect(try await Self.state(journal, second) == .waiting)
+        #expect(ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").isEmpty, "nothing lands out of order")
+        let history = try await journal.history(second).map { $0.detail ?? "" }
+        #expect(history.contains { $0.contains("waits for SeqNo 1") }, "\(history)")
+        let list = try await OperatorTests.queue(["list"], config: receiver.config)
+        #expect(list.output.contains("waiting: in waiting") && list.output.contains("SeqNo 3 of"), "\(list.output)")
+
+        let first = try Self.commit("first.xml", index: 7, seqNo: 1, to: sender)
+        try await Wait.until("SeqNo 1 to reach AP-DK", timeout: .seconds(60)) { Self.delivered(sender, first) }
+        // Its receipt was given after it landed, and the two waiting for it with it.
+        for id in [first, second, third] { #expect(try await Self.state(journal, id) == .landed) }
+        #expect(ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").count == 3)
+        await topology.stopAll()
+        let order = try await ExchangeTests.landingOrder(receiver)
+        #expect(Array(order.values) == [[1, 2, 3]], "\(order)")
+    }
+
+    @Test("a SED waits at most order-wait-s for a missing one, then lands; the missing one lands late when it comes")
+    func gapGivenUpAfterOrderWait() async throws {
+        let directory = try TemporaryDirectory("e2e-order-gap")
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(), orderWaitSeconds: 2)
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+
+        let second = try Self.commit("second.xml", index: 3, seqNo: 2, to: sender)
+        try await Wait.until("SeqNo 2 to land without SeqNo 1", timeout: .seconds(60)) {
+            try await Self.state(journal, second) == .landed
+        }
+        let events = try await journal.history(second).filter { $0.direction == .inbound }
+        let received = try #require(events.first { $0.state == .received })
+        let landed = try #require(events.first { $0.state == .landed })
+        let waited = try #require(Timestamp.parse(landed.at)).timeIntervalSince(
+            try #require(Timestamp.parse(received.at)))
+        #expect(waited >= 2, "it waited \(waited) s, not the 2 s of order-wait-s")
+        #expect(landed.detail?.contains("without SeqNo 1") == true, "\(landed.detail ?? "")")
+
+        // The missing one, committed late, is not held back again: it lands as soon as it arrives.
+        let first = try Self.commit("first.xml", index: 3, seqNo: 1, to: sender)
+        try await Wait.until("SeqNo 1 to reach AP-DK", timeout: .seconds(60)) { Self.delivered(sender, first) }
+        #expect(try await Self.state(journal, first) == .landed)
+        let late = try await journal.history(first).first { $0.state == .landed }
+        #expect(late?.detail?.contains("came after 2 had landed") == true, "\(late?.detail ?? "")")
+    }
+
+    @Test("an operator lets a waiting SED land at once with `sedgate queue release`")
+    func operatorReleasesAWaitingSED() async throws {
+        let directory = try TemporaryDirectory("e2e-order-release")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+
+        let third = try Self.commit("third.xml", index: 5, seqNo: 3, to: sender)
+        try await Wait.until("SeqNo 3 to reach AP-DK", timeout: .seconds(60)) { Self.delivered(sender, third) }
+        #expect(try await Self.state(journal, third) == .waiting)
+        let release = try await OperatorTests.queue(["release", third.rawValue], config: receiver.config)
+        #expect(
+            release.status == 0 && release.output.contains("SeqNo 1…2 are no longer waited for"), "\(release.output)")
+        try await Wait.until("the released SED to land", timeout: .seconds(30)) {
+            try await Self.state(journal, third) == .landed
+        }
+    }
+
+    @Test("the access point numbers the SEDs of a conversation it completes, 1, 2, 3, and goes on after a restart")
+    func accessPointNumbers() async throws {
+        let directory = try TemporaryDirectory("e2e-order-numbers")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+
+        var ids: [SEDID] = []
+        for step in 0..<4 {
+            if step == 3 {
+                // The numbering is journalled: a killed and restarted access point goes on from where it was.
+                await topology.kill("AP-BE")
+                try await topology.start("AP-BE")
+            }
+            let id = try Self.commit("case-9-\(step).xml", index: 9, seqNo: nil, to: sender)
+            try await Wait.until("SED \(step + 1) to reach AP-DK", timeout: .seconds(60)) { Self.delivered(sender, id) }
+            ids.append(id)
+        }
+        // Another case is numbered on its own.
+        let other = try Self.commit("case-10.xml", index: 10, seqNo: nil, to: sender)
+        try await Wait.until("the other case's SED to reach AP-DK", timeout: .seconds(60)) {
+            Self.delivered(sender, other)
+        }
+        let inbound = ExchangeTests.files(receiver.spool.inbound, suffix: ".xml")
+        func landed(_ id: SEDID) throws -> String {
+            let name = try #require(inbound.first { $0.contains(id.rawValue) })
+            return try String(contentsOfFile: "\(receiver.spool.inbound)/\(name)", encoding: .utf8)
+        }
+        for (index, id) in ids.enumerated() {
+            #expect(try landed(id).contains("<SeqNo>\(index + 1)</SeqNo>"), "SED \(index + 1) of case 9")
+        }
+        #expect(try landed(other).contains("<SeqNo>1</SeqNo>"))
+    }
+}
