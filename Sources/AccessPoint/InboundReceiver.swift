@@ -163,6 +163,12 @@ struct InboundReceiver: MessageHandler {
                 logger.warning(
                     "refused a SED",
                     metadata: ["sedId": "\(sealed.sedId)", "from": "\(message.from)", "error": "\(error)"])
+                // Its seal verified, so its envelope is the sender's: the SEDs after it in its conversation go on.
+                do {
+                    try await resequencer.passOver(sealed.envelope)
+                } catch {
+                    logger.error("cannot pass over a refused SED", metadata: ["sedId": "\(sealed.sedId)"])
+                }
                 receipts.append(
                     Receipt(
                         sedId: sealed.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),

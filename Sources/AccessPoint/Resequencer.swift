@@ -100,6 +100,20 @@ struct Resequencer: Sendable {
         }
     }
 
+    /// A SED refused here for good (its rules broken, sealed for another AP): it will never land, so the SEDs after
+    /// it in its conversation need not wait for it. Only the next expected number is passed over: an earlier one
+    /// missing still holds the conversation, as it would have.
+    func passOver(_ envelope: Envelope) async throws(SedgateError) {
+        guard let seqNo = envelope.seqNo, let conversation = envelope.conversation, orderWait > .zero else { return }
+        let passed = try await line.run(conversation) { () throws(SedgateError) -> Bool in
+            let last = try await journal.lastSequence(.inbound, conversation: conversation) ?? 0
+            guard seqNo == last + 1 else { return false }
+            try await journal.skipSequence(conversation: conversation, before: seqNo + 1)
+            return true
+        }
+        if passed { try await settle(conversation: conversation) }
+    }
+
     /// After a restart: settles every conversation with SEDs received but not landed, and lands the rest.
     func recover() async throws(SedgateError) {
         var conversations: Set<String> = []

@@ -151,4 +151,43 @@ struct OrderingTests {
         }
         #expect(try landed(other).contains("<SeqNo>1</SeqNo>"))
     }
+
+    @Test("a SED the destination refuses for good does not hold back the SEDs after it in its conversation")
+    func refusedSEDIsPassedOver() async throws {
+        let directory = try TemporaryDirectory("e2e-order-refused")
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        // The sender checks nothing (`outbound = "off"`); the destination always checks what it receives.
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            accessPointSettings: "[validation]\nrules = \"\(repository)/etc/validation\"\noutbound = \"off\"\n")
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+
+        // SeqNo 1 of the case breaks a content rule of P001 1.0; SeqNo 2 is sound.
+        let sample = try String(contentsOfFile: "\(repository)/etc/samples/pensions-P001-claim.xml", encoding: .utf8)
+        let broken = sample.replacingOccurrences(of: "<pe:Sex>F</pe:Sex>", with: "<pe:Sex>X</pe:Sex>")
+        let (first, second) = (SEDID.random(), SEDID.random())
+        for (name, text, id) in [("broken.xml", broken, first), ("sound.xml", sample, second)] {
+            let bytes = text.replacingOccurrences(of: "<Envelope>", with: "<Envelope>\n    <SedId>\(id)</SedId>")
+            let hidden = "\(sender.spool.outbound)/.\(name)"
+            try Data(bytes.utf8).write(to: URL(fileURLWithPath: hidden))
+            #expect(rename(hidden, "\(sender.spool.outbound)/\(name)") == 0)
+            try await Wait.until("\(name) to be accepted", timeout: .seconds(30)) {
+                !ExchangeTests.files(sender.spool.reports, suffix: "\(id).accepted.json").isEmpty
+            }
+        }
+        try await Wait.until("SeqNo 1 to fail and SeqNo 2 to arrive", timeout: .seconds(60)) {
+            !ExchangeTests.files(sender.spool.reports, suffix: "\(first).failed.json").isEmpty
+                && Self.delivered(sender, second)
+        }
+        // Landed at once, not after the ten minutes of order-wait-s.
+        try await Wait.until("SeqNo 2 to land", timeout: .seconds(30)) {
+            try await Self.state(journal, second) == .landed
+        }
+        #expect(try await journal.record(first, .inbound) == nil, "the refused SED is not kept")
+    }
 }
