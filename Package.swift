@@ -209,9 +209,10 @@ let package = Package(
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging",
+                "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging", "Transport",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict
         ),

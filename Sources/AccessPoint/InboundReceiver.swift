@@ -274,17 +274,10 @@ struct InboundReceiver: MessageHandler {
             throw SedgateError(.notFound, "no SED \(receipt.sedId) was sent from this access point")
         }
         let state: SEDState
-        let allowedFrom: Set<SEDState>
         switch receipt.kind {
-        case .stored:
-            state = .sent
-            allowedFrom = [.accepted]
-        case .delivered:
-            state = .delivered
-            allowedFrom = [.accepted, .sent, .held, .failed]
-        case .routed:
-            state = .routed
-            allowedFrom = [.accepted, .sent, .held, .delivered, .failed]
+        case .stored: state = .sent
+        case .delivered: state = .delivered
+        case .routed: state = .routed
         case .failed:
             // Given up on the way (expired at the CN, refused by the destination): final, with the reason.
             let error = SedgateError(
@@ -310,9 +303,19 @@ struct InboundReceiver: MessageHandler {
                 node: configuration.node.rawValue)
             try? FileManager.default.removeItem(atPath: reports.directory + "/" + ReportWriter.fileName(for: stale))
         }
-        try await journal.transition(
-            receipt.sedId, .outbound, to: state, onlyFrom: allowedFrom, file: nil,
-            detail: "\(receipt.kind) at \(receipt.node) at \(receipt.at)")
+        // The journal takes the same steps in the same order, each from the state before it only: a receipt never
+        // moves a SED back (a late `stored` after `delivered`), and one that overtook another records both.
+        let steps: [(SEDState, from: Set<SEDState>)] = [
+            (.sent, from: [.accepted]), (.delivered, from: [.accepted, .sent, .held, .failed]),
+            (.routed, from: [.delivered]),
+        ]
+        for (step, from) in steps.prefix(through: steps.firstIndex { $0.0 == state }!) {
+            try await journal.transition(
+                receipt.sedId, .outbound, to: step, onlyFrom: from, file: nil,
+                detail: step == state
+                    ? "\(receipt.kind) at \(receipt.node) at \(receipt.at)"
+                    : "implied by \(receipt.kind) at \(receipt.node) at \(receipt.at)")
+        }
         return Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now())
     }
 

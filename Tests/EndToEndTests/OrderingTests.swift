@@ -1,13 +1,17 @@
 // OrderingTests: SEDs of one conversation (one case, from one institution to another) land in inbound/ in the
 // order of their SeqNo, whatever order they arrive in: the access point numbers the SEDs it completes, a SED
 // that comes early waits for the ones before it, at most `[inbound] order-wait-s`, and an operator can let it go.
+// At the sender, the acknowledgements of a SED (stored, delivered, routed) are taken in their order, whatever
+// order they come in.
 
 import Foundation
+import Logging
 import SedgateCore
 import SedgateTesting
 import Spool
 import Store
 import Testing
+import Transport
 
 @Suite("Ordered delivery per conversation, real processes", .serialized)
 struct OrderingTests {
@@ -189,5 +193,52 @@ struct OrderingTests {
             try await Self.state(journal, second) == .landed
         }
         #expect(try await journal.record(first, .inbound) == nil, "the refused SED is not kept")
+    }
+
+    @Test("a `routed` receipt that overtakes `delivered` is taken in order: sent, delivered, routed; never back")
+    func acknowledgementsInOrder() async throws {
+        let directory = try TemporaryDirectory("e2e-order-acks")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        // AP-DK stays away, so the only receipts after the CN's own `stored` are the ones this test sends.
+        await topology.kill("AP-DK")
+        let id = try Self.commit("claim.xml", index: 1, seqNo: nil, to: sender)
+        try await Wait.until("the CN to store the SED", timeout: .seconds(60)) {
+            !ExchangeTests.files(sender.spool.reports, suffix: "\(id).sent.json").isEmpty
+        }
+
+        // As the CN relays them (its TLS identity): `routed` first, then the `delivered` it overtook, then `stored`.
+        let pki = directory.path + "/pki"
+        let client = try ProtocolClient(
+            tls: TLSFiles(
+                certificatePath: pki + "/CN.crt", privateKeyPath: pki + "/CN.key", trustRootsPath: pki + "/ca.crt"),
+            logger: Logger(label: "test"))
+        let (cn, ap) = (NodeID("CN")!, NodeID("AP-BE")!)
+        let journal = try Journal(path: sender.spool.varDirectory + "/journal.sqlite")
+        var states: [SEDState] = []
+        for kind in [Receipt.Kind.routed, .delivered, .stored] {
+            let receipt = Receipt(sedId: id, kind: kind, node: NodeID("AP-DK")!, at: Timestamp.now())
+            let answer = try await client.send(
+                ProtocolMessage(action: .receipt, from: cn, to: ap, receipt: receipt),
+                to: "https://127.0.0.1:\(sender.port)")
+            #expect(answer.receipts.map(\.kind) == [kind], "AP-BE acknowledges each receipt it takes")
+            states.append(try #require(try await journal.record(id, .outbound)).state)
+        }
+        await client.shutdown()
+        // Routed implies delivered: both are journalled and reported at once, in order; a late receipt never moves
+        // the SED back.
+        #expect(states == [.routed, .routed, .routed])
+        var reportTimes: [String] = []
+        for state in ["sent", "delivered", "routed"] {
+            let name = try #require(ExchangeTests.files(sender.spool.reports, suffix: "\(id).\(state).json").first)
+            let data = try Data(contentsOf: URL(fileURLWithPath: sender.spool.reports + "/" + name))
+            let report = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
+            reportTimes.append(try #require(report["at"] as? String))
+        }
+        #expect(reportTimes == reportTimes.sorted(), "the reports are written in order: \(reportTimes)")
+        let history = try await journal.history(id).filter { $0.direction == .outbound }.map(\.state)
+        #expect(history == [.accepted, .sent, .delivered, .routed], "\(history)")
     }
 }
