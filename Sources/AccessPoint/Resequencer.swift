@@ -56,7 +56,11 @@ struct Resequencer: Sendable {
     /// SEDs of its conversation that were waiting for it.
     func settle(_ record: MessageRecord) async throws(SedgateError) {
         guard record.envelope.seqNo != nil, let conversation = record.envelope.conversation, orderWait > .zero else {
-            return try await land(record, detail: nil)
+            // Unordered: it lands now, unless another task (a retry after a failed landing) just landed it.
+            return try await line.run("sed:\(record.sedId)") { () throws(SedgateError) in
+                guard try await journal.record(record.sedId, .inbound)?.state == .received else { return }
+                try await land(record, detail: nil)
+            }
         }
         try await settle(conversation: conversation)
     }
@@ -128,11 +132,18 @@ struct Resequencer: Sendable {
         try await settleDue()
     }
 
-    /// Settles the conversations whose waiting SEDs may land now (waited long enough, or no longer need to).
+    /// Settles the conversations whose waiting SEDs may land now (waited long enough, or no longer need to), and
+    /// tries again to land SEDs left `received` for a while: their landing failed (a full disk) after the receipt
+    /// was given, so no retry from the CN will bring them here again.
     func settleDue() async throws(SedgateError) {
         let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(orderWait.components.seconds)))
         for conversation in try await journal.conversationsToSettle(waitingSince: cutoff) {
             try await settle(conversation: conversation)
+        }
+        let stale = Timestamp.iso8601(Date().addingTimeInterval(-5))
+        for record in try await journal.records(.inbound, in: .received, peer: nil, limit: 100)
+        where record.updatedAt < stale {
+            try await settle(record)
         }
     }
 

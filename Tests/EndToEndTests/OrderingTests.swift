@@ -241,4 +241,30 @@ struct OrderingTests {
         let history = try await journal.history(id).filter { $0.direction == .outbound }.map(\.state)
         #expect(history == [.accepted, .sent, .delivered, .routed], "\(history)")
     }
+
+    @Test("a SED whose landing failed after its receipt was given lands once inbound/ can take it, without a restart")
+    func failedLandingIsRetried() async throws {
+        let directory = try TemporaryDirectory("e2e-landing-retry")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+
+        // inbound/ is replaced by a plain file, so the rename into it fails (as a full disk or a bad mount would).
+        let inbound = receiver.spool.inbound
+        try FileManager.default.removeItem(atPath: inbound)
+        #expect(FileManager.default.createFile(atPath: inbound, contents: Data()))
+        let id = try Self.commit("claim.xml", index: 2, seqNo: nil, to: sender)
+        try await Wait.until("the SED to be stored at AP-DK", timeout: .seconds(60)) {
+            try await Self.state(journal, id) == .received
+        }
+        try FileManager.default.removeItem(atPath: inbound)
+        try FileManager.default.createDirectory(atPath: inbound, withIntermediateDirectories: false)
+        try await Wait.until("the SED to land", timeout: .seconds(30)) {
+            try await Self.state(journal, id) == .landed
+        }
+        #expect(ExchangeTests.files(inbound, suffix: ".xml").count == 1)
+    }
 }
