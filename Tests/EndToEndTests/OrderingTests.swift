@@ -25,6 +25,32 @@ struct OrderingTests {
         return id
     }
 
+    /// A CN, AP-BE and AP-DK running, and AP-DK's journal (where SEDs wait and land).
+    struct Running {
+        let directory: TemporaryDirectory
+        let topology: Topology
+        let journal: Journal
+        var sender: Topology.Node { topology.node("AP-BE") }
+        var receiver: Topology.Node { topology.node("AP-DK") }
+
+        static func start(
+            _ label: String, orderWaitSeconds: Int? = nil, accessPointSettings: String = ""
+        ) async throws -> Running {
+            let directory = try TemporaryDirectory(label)
+            let topology = try Topology(
+                directory: directory.path, executable: try SedgateBinary.path(),
+                accessPointSettings: accessPointSettings, orderWaitSeconds: orderWaitSeconds)
+            do {
+                try await topology.startAll()
+                let journal = try Journal(path: topology.node("AP-DK").spool.varDirectory + "/journal.sqlite")
+                return Running(directory: directory, topology: topology, journal: journal)
+            } catch {
+                topology.abandon()
+                throw error
+            }
+        }
+    }
+
     static func delivered(_ node: Topology.Node, _ id: SEDID) -> Bool {
         !ExchangeTests.files(node.spool.reports, suffix: "\(id).delivered.json").isEmpty
     }
@@ -35,13 +61,9 @@ struct OrderingTests {
 
     @Test("SEDs that arrive before the one they follow wait for it, then all land in SeqNo order")
     func earlyArrivalsWait() async throws {
-        let directory = try TemporaryDirectory("e2e-order")
-        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.abandon() }
-        try await topology.startAll()
-        let sender = topology.node("AP-BE")
-        let receiver = topology.node("AP-DK")
-        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+        let run = try await Running.start("e2e-order")
+        defer { run.topology.abandon() }
+        let (sender, receiver, journal) = (run.sender, run.receiver, run.journal)
 
         // The producer numbers case 7's SEDs; 3 and 2 are committed before 1.
         let third = try Self.commit("third.xml", index: 7, seqNo: 3, to: sender)
@@ -63,21 +85,16 @@ struct OrderingTests {
         // Its receipt was given after it landed, and the two waiting for it with it.
         for id in [first, second, third] { #expect(try await Self.state(journal, id) == .landed) }
         #expect(ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").count == 3)
-        await topology.stopAll()
+        await run.topology.stopAll()
         let order = try await ExchangeTests.landingOrder(receiver)
         #expect(Array(order.values) == [[1, 2, 3]], "\(order)")
     }
 
     @Test("a SED waits at most order-wait-s for a missing one, then lands; the missing one lands late when it comes")
     func gapGivenUpAfterOrderWait() async throws {
-        let directory = try TemporaryDirectory("e2e-order-gap")
-        let topology = try Topology(
-            directory: directory.path, executable: try SedgateBinary.path(), orderWaitSeconds: 2)
-        defer { topology.abandon() }
-        try await topology.startAll()
-        let sender = topology.node("AP-BE")
-        let receiver = topology.node("AP-DK")
-        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+        let run = try await Running.start("e2e-order-gap", orderWaitSeconds: 2)
+        defer { run.topology.abandon() }
+        let (sender, journal) = (run.sender, run.journal)
 
         let second = try Self.commit("second.xml", index: 3, seqNo: 2, to: sender)
         try await Wait.until("SeqNo 2 to land without SeqNo 1", timeout: .seconds(60)) {
@@ -101,13 +118,9 @@ struct OrderingTests {
 
     @Test("an operator lets a waiting SED land at once with `sedgate queue release`")
     func operatorReleasesAWaitingSED() async throws {
-        let directory = try TemporaryDirectory("e2e-order-release")
-        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.abandon() }
-        try await topology.startAll()
-        let sender = topology.node("AP-BE")
-        let receiver = topology.node("AP-DK")
-        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+        let run = try await Running.start("e2e-order-release")
+        defer { run.topology.abandon() }
+        let (sender, receiver, journal) = (run.sender, run.receiver, run.journal)
 
         let third = try Self.commit("third.xml", index: 5, seqNo: 3, to: sender)
         try await Wait.until("SeqNo 3 to reach AP-DK", timeout: .seconds(60)) { Self.delivered(sender, third) }
@@ -122,19 +135,16 @@ struct OrderingTests {
 
     @Test("the access point numbers the SEDs of a conversation it completes, 1, 2, 3, and goes on after a restart")
     func accessPointNumbers() async throws {
-        let directory = try TemporaryDirectory("e2e-order-numbers")
-        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.abandon() }
-        try await topology.startAll()
-        let sender = topology.node("AP-BE")
-        let receiver = topology.node("AP-DK")
+        let run = try await Running.start("e2e-order-numbers")
+        defer { run.topology.abandon() }
+        let (sender, receiver) = (run.sender, run.receiver)
 
         var ids: [SEDID] = []
         for step in 0..<4 {
             if step == 3 {
                 // The numbering is journalled: a killed and restarted access point goes on from where it was.
-                await topology.kill("AP-BE")
-                try await topology.start("AP-BE")
+                await run.topology.kill("AP-BE")
+                try await run.topology.start("AP-BE")
             }
             let id = try Self.commit("case-9-\(step).xml", index: 9, seqNo: nil, to: sender)
             try await Wait.until("SED \(step + 1) to reach AP-DK", timeout: .seconds(60)) { Self.delivered(sender, id) }
@@ -158,18 +168,14 @@ struct OrderingTests {
 
     @Test("a SED the destination refuses for good does not hold back the SEDs after it in its conversation")
     func refusedSEDIsPassedOver() async throws {
-        let directory = try TemporaryDirectory("e2e-order-refused")
         let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
             .deletingLastPathComponent().path
         // The sender checks nothing (`outbound = "off"`); the destination always checks what it receives.
-        let topology = try Topology(
-            directory: directory.path, executable: try SedgateBinary.path(),
+        let run = try await Running.start(
+            "e2e-order-refused",
             accessPointSettings: "[validation]\nrules = \"\(repository)/etc/validation\"\noutbound = \"off\"\n")
-        defer { topology.abandon() }
-        try await topology.startAll()
-        let sender = topology.node("AP-BE")
-        let receiver = topology.node("AP-DK")
-        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+        defer { run.topology.abandon() }
+        let (sender, journal) = (run.sender, run.journal)
 
         // SeqNo 1 of the case breaks a content rule of P001 1.0; SeqNo 2 is sound.
         let sample = try String(contentsOfFile: "\(repository)/etc/samples/pensions-P001-claim.xml", encoding: .utf8)
@@ -197,20 +203,18 @@ struct OrderingTests {
 
     @Test("a `routed` receipt that overtakes `delivered` is taken in order: sent, delivered, routed; never back")
     func acknowledgementsInOrder() async throws {
-        let directory = try TemporaryDirectory("e2e-order-acks")
-        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.abandon() }
-        try await topology.startAll()
-        let sender = topology.node("AP-BE")
+        let run = try await Running.start("e2e-order-acks")
+        defer { run.topology.abandon() }
+        let sender = run.sender
         // AP-DK stays away, so the only receipts after the CN's own `stored` are the ones this test sends.
-        await topology.kill("AP-DK")
+        await run.topology.kill("AP-DK")
         let id = try Self.commit("claim.xml", index: 1, seqNo: nil, to: sender)
         try await Wait.until("the CN to store the SED", timeout: .seconds(60)) {
             !ExchangeTests.files(sender.spool.reports, suffix: "\(id).sent.json").isEmpty
         }
 
         // As the CN relays them (its TLS identity): `routed` first, then the `delivered` it overtook, then `stored`.
-        let pki = directory.path + "/pki"
+        let pki = run.directory.path + "/pki"
         let client = try ProtocolClient(
             tls: TLSFiles(
                 certificatePath: pki + "/CN.crt", privateKeyPath: pki + "/CN.key", trustRootsPath: pki + "/ca.crt"),
@@ -244,13 +248,9 @@ struct OrderingTests {
 
     @Test("a SED whose landing failed after its receipt was given lands once inbound/ can take it, without a restart")
     func failedLandingIsRetried() async throws {
-        let directory = try TemporaryDirectory("e2e-landing-retry")
-        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
-        defer { topology.abandon() }
-        try await topology.startAll()
-        let sender = topology.node("AP-BE")
-        let receiver = topology.node("AP-DK")
-        let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")
+        let run = try await Running.start("e2e-landing-retry")
+        defer { run.topology.abandon() }
+        let (sender, receiver, journal) = (run.sender, run.receiver, run.journal)
 
         // inbound/ is replaced by a plain file, so the rename into it fails (as a full disk or a bad mount would).
         let inbound = receiver.spool.inbound
