@@ -114,7 +114,9 @@ final class ConfigFile {
         for table in root.keys.sorted() {
             guard let section = root[table]?.table else { throw fail(table, nil, "must be a table ([\(table)])") }
             for key in section.keys.sorted() where !used.contains("\(table).\(key)") {
-                throw fail(table, key, "is not a known setting; see etc/README.md for the keys")
+                throw fail(
+                    table, key,
+                    "is not a known setting; etc/demo/ap-be.toml and etc/demo/cn.toml show every key with its default")
             }
         }
     }

@@ -26,7 +26,7 @@ struct FaultInjectionTests {
         ExchangeTests.files(node.spool.reports, suffix: ".\(state).json").count
     }
 
-    @Test("1,000 SEDs through 6 random SIGKILLs of every node and a network cut: none lost, none twice")
+    @Test("1,050 SEDs through 6 random SIGKILLs of every node and a network cut: none lost, none twice, all in order")
     func randomKills() async throws {
         let seed =
             ProcessInfo.processInfo.environment["SEDGATE_SEED"].flatMap(UInt64.init) ?? UInt64.random(in: 1...1_000_000)
