@@ -214,28 +214,28 @@ final class OutboundSender: Service {
             for record in records { try? await journal.noteAttempt(record.sedId, .outbound, error: error.description) }
             return schedule.failed(now: .now)
         }
-        if let fault = reply.fault {
-            if fault.isSenderFault && fault.code != .backPressure {
-                for record in records {
-                    await fail(record, SedgateError(fault.code, "the CN refused the SED: \(fault.reason)"))
-                }
-                return nil
+        let taken: [(index: Int, receipt: Receipt)]
+        let unanswered: [Int]
+        switch DeliveryVerdict(reply, sent: records.map(\.sedId)) {
+        case .refused(let fault):
+            for record in records {
+                await fail(record, SedgateError(fault.code, "the CN refused the SED: \(fault.reason)"))
             }
+            return nil
+        case .later(let fault):
             logger.warning(
                 "the CN could not take the SEDs now; will retry",
                 metadata: ["seds": "\(records.count)", "fault": "\(fault.reason)"])
             for record in records { try? await journal.noteAttempt(record.sedId, .outbound, error: fault.reason) }
-            return schedule.failed(now: .now, retryAfter: fault.retryAfterSeconds.map { .seconds($0) })
+            return schedule.failed(now: .now, retryAfter: fault.retryAfter)
+        case .answered(let answered, let missing):
+            (taken, unanswered) = (answered, missing)
         }
-        var receipts: [SEDID: Receipt] = [:]
-        for receipt in reply.receipts { receipts[receipt.sedId] = receipt }
-        var unanswered = 0
-        for record in records {
-            guard let receipt = receipts[record.sedId] else {
-                unanswered += 1
-                try? await journal.noteAttempt(record.sedId, .outbound, error: "the CN did not acknowledge it")
-                continue
-            }
+        for index in unanswered {
+            try? await journal.noteAttempt(records[index].sedId, .outbound, error: "the CN did not acknowledge it")
+        }
+        for (index, receipt) in taken {
+            let record = records[index]
             if receipt.kind == .failed {
                 await fail(record, SedgateError(.unknownRoute, "the CN refused the SED: \(receipt.reason ?? "")"))
                 continue
@@ -257,7 +257,7 @@ final class OutboundSender: Service {
                 return schedule.failed(now: .now)
             }
         }
-        if unanswered > 0 { return schedule.failed(now: .now) }
+        if !unanswered.isEmpty { return schedule.failed(now: .now) }
         schedule.succeeded()
         return nil
     }

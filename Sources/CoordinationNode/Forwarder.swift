@@ -136,24 +136,24 @@ struct Forwarder: Sendable {
             for record in records { try? await journal.noteAttempt(record.sedId, .relay, error: "\(peer) unreachable") }
             return schedule.failed(now: .now)
         }
-        if let fault = reply.fault {
-            if fault.isSenderFault && fault.code != .backPressure {
-                logger.error("the destination refused a message", metadata: ["fault": "\(fault.reason)"])
-                for record in records { await giveUp(record, reason: "\(peer) refused it: \(fault.reason)") }
-                return nil
-            }
+        let taken: [(index: Int, receipt: Receipt)]
+        let unanswered: [Int]
+        switch DeliveryVerdict(reply, sent: records.map(\.sedId)) {
+        case .refused(let fault):
+            logger.error("the destination refused a message", metadata: ["fault": "\(fault.reason)"])
+            for record in records { await giveUp(record, reason: "\(peer) refused it: \(fault.reason)") }
+            return nil
+        case .later(let fault):
             for record in records { try? await journal.noteAttempt(record.sedId, .relay, error: fault.reason) }
             return schedule.failed(now: .now, retryAfter: fault.retryAfter)
+        case .answered(let answered, let missing):
+            (taken, unanswered) = (answered, missing)
         }
-        var receipts: [SEDID: Receipt] = [:]
-        for receipt in reply.receipts { receipts[receipt.sedId] = receipt }
-        var unanswered = 0
-        for record in records {
-            guard let receipt = receipts[record.sedId] else {
-                unanswered += 1
-                try? await journal.noteAttempt(record.sedId, .relay, error: "\(peer) did not acknowledge it")
-                continue
-            }
+        for index in unanswered {
+            try? await journal.noteAttempt(records[index].sedId, .relay, error: "\(peer) did not acknowledge it")
+        }
+        for (index, receipt) in taken {
+            let record = records[index]
             if receipt.kind == .failed {
                 await giveUp(record, reason: "\(peer) refused it: \(receipt.reason ?? "no reason given")")
                 continue
@@ -177,7 +177,7 @@ struct Forwarder: Sendable {
                 return schedule.failed(now: .now)
             }
         }
-        if unanswered > 0 { return schedule.failed(now: .now) }
+        if !unanswered.isEmpty { return schedule.failed(now: .now) }
         schedule.succeeded()
         return nil
     }
