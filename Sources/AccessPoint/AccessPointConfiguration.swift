@@ -54,6 +54,9 @@ public struct AccessPointConfiguration: Sendable {
     /// How long a received SED waits for the SEDs before it in its conversation (lower `SeqNo`) before it lands
     /// without them; zero lands every SED as it arrives, in no particular order.
     public var orderWait: Duration
+    /// How often every landed file is checked against the disk for take-up, besides the inotify hints: what a
+    /// network-mounted `inbound/` or a take-up while the node was down needs.
+    public var takeUpScan: Duration
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
@@ -63,8 +66,9 @@ public struct AccessPointConfiguration: Sendable {
         outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400),
         profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil, routes: RoutingTable,
         certificates: String, packing: PackingLimits = PackingLimits(), retention: Duration = .seconds(90 * 86_400),
-        orderWait: Duration = .seconds(600)
+        orderWait: Duration = .seconds(600), takeUpScan: Duration = .seconds(300)
     ) {
+        self.takeUpScan = takeUpScan
         self.retention = retention
         self.orderWait = orderWait
         self.routes = routes

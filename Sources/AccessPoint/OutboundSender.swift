@@ -55,7 +55,16 @@ final class OutboundSender: Service {
                     schedule.succeeded()
                 }
                 guard ContinuousClock.now >= notBefore else { continue }
-                if let retryAt = await drain(&schedule) { notBefore = retryAt }
+                if let retryAt = await drain(&schedule) {
+                    notBefore = retryAt
+                    // A packer's wait ends without any new SED: ring then, not at the next slow tick.
+                    if retryAt < .now + .milliseconds(200) {
+                        group.addTask { [bell] in
+                            try? await Task.sleep(until: retryAt)
+                            bell.ring()
+                        }
+                    }
+                }
             }
             group.cancelAll()
         }
@@ -86,13 +95,15 @@ final class OutboundSender: Service {
                 return schedule.failed(now: .now)
             }
             if batch.isEmpty && signals.isEmpty { return nil }
-            // A partial message waits a little for companions (the packer's wait), unless a full one is ready.
-            let packing = configuration.packing
-            if let oldest = batch.first, signals.isEmpty, batch.count < packing.maxSEDs,
-                batch.reduce(0, { $0 + $1.size }) < packing.maxBytes,
-                !Timestamp.isOlder(oldest.createdAt, than: packing.wait)
-            {
-                return .now + .milliseconds(20)
+            // A partial message waits for companions (the packer's wait, to the millisecond), unless a full one is
+            // ready or receipts are due anyway.
+            if let oldest = batch.first, signals.isEmpty, let accepted = Timestamp.parse(oldest.createdAt) {
+                let now = Date()
+                let departure = configuration.packing.departure(
+                    count: batch.count, bytes: batch.reduce(0) { $0 + $1.size }, oldest: accepted, now: now)
+                if case .at(let due) = departure {
+                    return .now + .milliseconds(Int64((due.timeIntervalSince(now) * 1_000).rounded(.up)))
+                }
             }
             for group in await messages(batch) {
                 if let retryAt = await send(group, &schedule) { return retryAt }

@@ -1,6 +1,7 @@
-// TakeUpWatcher: notices when the national side takes a landed SED from inbound/ (removes or moves the
-// file), records it as `routed`, and queues a `routed` receipt for the sending access point, through the
-// CN. Reads inbound/ (stat only) and the journal; writes the journal.
+// TakeUpWatcher: notices when the national side takes a landed SED from inbound/ or manual/ (removes or moves
+// the file), records it as `routed`, and queues a `routed` receipt for the sending access point, through the
+// CN. Driven by inotify hints (DepartureWatcher) with a slow reconcile; reads the journal and stats files;
+// writes the journal.
 
 import Foundation
 import Logging
@@ -9,49 +10,94 @@ import ServiceLifecycle
 import Spool
 
 /// Turns "the file left inbound/" into the `routed` state and its receipt.
+///
+/// A departure is looked up by its file name in the journal at once. The reconcile (at start, every
+/// `[inbound] takeup-scan-s`, and after an inotify overflow) pages through every landed SED and stats its file:
+/// it catches what inotify cannot see (a file taken while the node was down, a folder on a network mount). A
+/// departure seen a moment before its SED is journalled as landed is looked up again for a few seconds.
 struct TakeUpWatcher: Service {
     let configuration: AccessPointConfiguration
     let journal: any MessageStore
     /// The sender's doorbell: receipts for the CN travel with the outbound traffic.
     let sender: Doorbell
     let logger: Logger
-    /// How often inbound/ is looked at.
-    var interval: Duration = .milliseconds(500)
+
+    /// How many one-second ticks a departure without a landed SED is looked up again.
+    static let retries = 10
 
     func run() async throws {
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            await check()
-            try? await Task.sleep(for: interval)
+        let hints = DepartureWatcher(
+            root: configuration.spool.root, folders: ["inbound", "manual"],
+            reconcileEvery: configuration.takeUpScan, logger: logger)
+        var unmatched: [String: Int] = [:]
+        for await hint in hints.cancelOnGracefulShutdown() {
+            switch hint {
+            case .reconcile:
+                await reconcile()
+                unmatched = [:]
+            case .left(let file):
+                if !(await takeUp(file)) { unmatched[file] = Self.retries }
+            case .tick:
+                for (file, left) in unmatched {
+                    if await takeUp(file) || left <= 1 {
+                        unmatched[file] = nil
+                    } else {
+                        unmatched[file] = left - 1
+                    }
+                }
+            }
         }
     }
 
-    /// One pass over the landed SEDs, oldest first.
-    func check() async {
-        let landed: [MessageRecord]
+    /// The SED landed at `file`, if one is and the file is gone, becomes `routed`. False when no landed SED has
+    /// that name (yet).
+    func takeUp(_ file: String) async -> Bool {
         do {
-            landed = try await journal.records(.inbound, in: .landed, peer: nil, limit: 10_000)
+            guard let landed = try await journal.landed(file: file) else { return false }
+            await routed(landed)
+            return true
         } catch {
             logger.error("cannot read the journal", metadata: ["error": "\(error)"])
-            return
+            return false
         }
-        for record in landed {
-            // A SED whose name was lost in a crash cannot be watched; `sedgate trace` still shows it landed.
-            guard let file = record.file, !FileManager.default.fileExists(atPath: configuration.spool.root + "/" + file)
-            else { continue }
+    }
+
+    /// One pass over every landed SED, oldest first, a page at a time: those whose file is gone are routed.
+    func reconcile() async {
+        var after: Int64 = 0
+        while !Task.isCancelled {
+            let page: [LandedFile]
             do {
-                guard
-                    try await journal.transition(
-                        record.sedId, .inbound, to: .routed, onlyFrom: [.landed], file: nil,
-                        detail: "taken from \(file) by the national side")
-                else { continue }
-                try await journal.enqueueSignal(
-                    SignalRecord(
-                        peer: configuration.coordinationNode, sedId: record.sedId, kind: "routed",
-                        node: configuration.node, at: Timestamp.now()))
-                sender.ring()
+                page = try await journal.landedFiles(after: after, limit: 5_000)
             } catch {
-                logger.error("cannot journal a take-up", metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
+                logger.error("cannot read the journal", metadata: ["error": "\(error)"])
+                return
             }
+            guard let last = page.last else { return }
+            after = last.seq
+            for landed in page
+            where !FileManager.default.fileExists(atPath: configuration.spool.root + "/" + landed.file) {
+                await routed(landed)
+            }
+        }
+    }
+
+    private func routed(_ landed: LandedFile) async {
+        // The name may belong to a newer landing by now: only a file that is really gone counts.
+        guard !FileManager.default.fileExists(atPath: configuration.spool.root + "/" + landed.file) else { return }
+        do {
+            guard
+                try await journal.transition(
+                    landed.sedId, .inbound, to: .routed, onlyFrom: [.landed], file: nil,
+                    detail: "taken from \(landed.file) by the national side")
+            else { return }
+            try await journal.enqueueSignal(
+                SignalRecord(
+                    peer: configuration.coordinationNode, sedId: landed.sedId, kind: "routed",
+                    node: configuration.node, at: Timestamp.now()))
+            sender.ring()
+        } catch {
+            logger.error("cannot journal a take-up", metadata: ["sedId": "\(landed.sedId)", "error": "\(error)"])
         }
     }
 }

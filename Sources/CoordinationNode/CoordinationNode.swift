@@ -29,6 +29,8 @@ public struct CoordinationNode: Sendable {
     /// The services to run: the protocol server and the forwarders.
     public func services() async throws(SedgateError) -> [any Service] {
         try await configuration.spool.sweepPayloads(journal, .relay, done: [.forwarded, .failed])
+        // A power cut can take back a journal row whose payload was already synced: journal it again.
+        _ = try await StoreReconciliation(configuration: configuration, journal: journal, logger: logger).run()
         let bells = Dictionary(uniqueKeysWithValues: configuration.peers.keys.map { ($0, Doorbell()) })
         // The CN signs the hops it sends and verifies every signature it receives; it holds no key that opens a SED.
         let codec = try CompoundCodec(tls: configuration.tls, temporaryDirectory: configuration.spool.tmp)

@@ -83,6 +83,7 @@ final class AtomicFile {
     /// Flushes, fsyncs, closes, renames over `path` and fsyncs the folder.
     func commit() throws(SedgateError) {
         try flush()
+        IOCounters.noteFsync()
         guard fsync(descriptor) == 0 else {
             throw FileIO.error("fsync", temporaryPath, errno: errno, remedy: "check free space and the disk's health")
         }

@@ -70,6 +70,7 @@ enum FileIO {
         }
         defer { close(descriptor) }
         // EINVAL: the file system does not sync directories (some FUSE mounts); nothing more can be done.
+        IOCounters.noteFsync()
         if fsync(descriptor) != 0, errno != EINVAL {
             throw error("fsync the directory", path, errno: errno, remedy: "check the disk's health")
         }

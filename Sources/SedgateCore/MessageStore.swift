@@ -117,6 +117,21 @@ public struct SignalRecord: Sendable, Hashable {
 
 /// The journal of one node. Every method is one durable transaction: when it returns, the change
 /// survives a `kill -9` (and, with `synchronous = FULL`, a power cut).
+/// An inbound SED waiting in `inbound/` (or `manual/`) for the national side to take it.
+public struct LandedFile: Sendable, Hashable {
+    /// Its position in the journal.
+    public var seq: Int64
+    public var sedId: SEDID
+    /// Where it landed, relative to the spool root.
+    public var file: String
+
+    public init(seq: Int64, sedId: SEDID, file: String) {
+        self.seq = seq
+        self.sedId = sedId
+        self.file = file
+    }
+}
+
 public protocol MessageStore: Sendable {
     /// Logs that `name` is about to be taken from `outbound/` under `ticket` (before the rename).
     func beginIntake(_ record: IntakeRecord) async throws(SedgateError)
@@ -146,6 +161,11 @@ public protocol MessageStore: Sendable {
         -> [MessageRecord]
     /// One SED as journalled.
     func record(_ sedId: SEDID, _ direction: Direction) async throws(SedgateError) -> MessageRecord?
+    /// Inbound SEDs landed and not yet taken by the national side, after journal position `seq`, oldest first:
+    /// what the take-up reconcile pages through (no envelopes decoded, so 250,000 stay cheap).
+    func landedFiles(after seq: Int64, limit: Int) async throws(SedgateError) -> [LandedFile]
+    /// The inbound SED landed at `file` (spool-relative, e.g. `inbound/x.xml`) and not yet taken, if any.
+    func landed(file: String) async throws(SedgateError) -> LandedFile?
     /// A SED's history on this node, oldest first.
     func history(_ sedId: SEDID) async throws(SedgateError) -> [HistoryEvent]
     /// How many SEDs are in each (direction, state).

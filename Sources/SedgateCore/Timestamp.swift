@@ -19,11 +19,19 @@ public enum Timestamp {
     /// Whether `text` (a timestamp) lies more than `lifetime` in the past; false when it cannot be read.
     public static func isOlder(_ text: String, than lifetime: Duration, now: Date = Date()) -> Bool {
         guard let date = parse(text) else { return false }
-        return now.timeIntervalSince(date) > Double(lifetime.components.seconds)
+        return now.timeIntervalSince(date) > lifetime.timeInterval
     }
 
     /// `date` formatted.
     public static func iso8601(_ date: Date = Date()) -> String {
         date.formatted(Date.ISO8601FormatStyle(includingFractionalSeconds: true, timeZone: .gmt))
+    }
+}
+
+extension Duration {
+    /// The duration in seconds, to the attosecond's double precision (not truncated to whole seconds).
+    public var timeInterval: Double {
+        let (seconds, attoseconds) = components
+        return Double(seconds) + Double(attoseconds) / 1e18
     }
 }

@@ -47,14 +47,15 @@ public final class Topology: @unchecked Sendable {
     /// `accessPointSettings` to each access point's. Access points in `pullAccessPoints` poll the CN (pull mode).
     /// Traffic between the CN and the access points in `relayedAccessPoints` passes through a `TCPRelay` each
     /// way, which `cut(_:)` and `restore(_:)` break and mend. `orderWaitSeconds` sets the access points'
-    /// `[inbound] order-wait-s` (how long a SED waits for earlier ones of its conversation).
+    /// `[inbound] order-wait-s` (how long a SED waits for earlier ones of its conversation), `takeUpScanSeconds`
+    /// their `[inbound] takeup-scan-s`.
     public convenience init(
         directory: String, executable: String,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
         settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml",
         coordinationNodeSettings: String = "", accessPointSettings: String = "",
         coordinationNodeLifetimeHours: Int = 720, pullAccessPoints: Set<String> = [],
-        relayedAccessPoints: Set<String> = [], orderWaitSeconds: Int? = nil
+        relayedAccessPoints: Set<String> = [], orderWaitSeconds: Int? = nil, takeUpScanSeconds: Int? = nil
     ) throws {
         var relays: [String: [TCPRelay]] = [:]
         let pki = directory + "/pki"
@@ -105,6 +106,7 @@ public final class Topology: @unchecked Sendable {
                 [inbound]
                 template = "\(inboundTemplate)"
                 \(orderWaitSeconds.map { "order-wait-s = \($0)" } ?? "")
+                \(takeUpScanSeconds.map { "takeup-scan-s = \($0)" } ?? "")
 
                 [retry]
                 initial-ms = 100

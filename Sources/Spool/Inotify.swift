@@ -37,9 +37,9 @@ final class Inotify {
 
     deinit { close(fd) }
 
-    /// Watches the folder at `path`; returns the watch number, or throws `.io` (e.g. the watch limit is reached).
-    func watch(_ path: String) throws(SedgateError) -> Int32 {
-        let watch = inotify_add_watch(fd, path, Self.folderMask)
+    /// Watches the folder at `path` for the events in `mask`; returns the watch number, or throws `.io` (e.g. the watch limit is reached).
+    func watch(_ path: String, mask: UInt32 = folderMask) throws(SedgateError) -> Int32 {
+        let watch = inotify_add_watch(fd, path, mask)
         guard watch >= 0 else {
             throw Syscall.ioError(
                 "watch", path, errno: errno,

@@ -8,8 +8,9 @@ public import SedgateCore
 /// File names are `<flat>.<id>.<state>.json`: `<flat>` is the original name relative to `outbound/` with `/` replaced
 /// by `__` (`profile/claim.xml` → `profile__claim.xml`), `<id>` the SED id (or the intake ticket when no SED id was
 /// assigned, or `unidentified`), `<state>` the `SEDState` raw value. A batch job waiting for delivery globs
-/// `reports/<name>.*.delivered.json`. Each file is written atomically: a reader never sees a partial report.
-/// Reports are not fsynced (the journal is); after a power cut the newest reports may be missing, never wrong.
+/// `reports/<name>.*.delivered.json`. Each file is written whole or not at all: its bytes are fsynced under a
+/// temporary name, renamed into place, and the folder is fsynced, so a reader never sees a partial report and a
+/// power cut never leaves an empty one. A node writes a report only after the journal commit it reports.
 public struct ReportWriter: Sendable {
     /// The `reports/` folder.
     public let directory: String
@@ -48,9 +49,9 @@ public struct ReportWriter: Sendable {
                 cause: error)
         }
         let path = Syscall.join(directory, Self.fileName(for: report))
-        // Atomic but not fsynced: a report is derived from the journal (the truth, which is fsynced) and
-        // survives a process kill; flushing every report would double the fsyncs per SED.
-        try SpoolFile.writeAtomically(Array(data) + [UInt8(ascii: "\n")], to: path, durable: false)
+        // Durable: a batch job acts on a report (deletes its copy, tells a clerk), so a power cut must not take
+        // back one it may have read, nor leave a renamed but empty file.
+        try SpoolFile.writeAtomically(Array(data) + [UInt8(ascii: "\n")], to: path)
         return path
     }
 }

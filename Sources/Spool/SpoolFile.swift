@@ -42,7 +42,10 @@ public enum SpoolFile {
         defer { if !committed { unlink(temporary) } }
 
         var code = Syscall.writeAll(fd, bytes)
-        if code == 0, durable, fsync(fd) != 0 { code = errno }
+        if code == 0, durable {
+            IOCounters.noteFsync()
+            if fsync(fd) != 0 { code = errno }
+        }
         if close(fd) != 0, code == 0 { code = errno }
         guard code == 0 else {
             throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
@@ -90,6 +93,7 @@ public enum SpoolFile {
         }
         defer { close(fd) }
         // EINVAL: the file system does not sync directories (e.g. some FUSE mounts); nothing more can be done.
+        IOCounters.noteFsync()
         if fsync(fd) != 0, errno != EINVAL {
             throw Syscall.ioError("fsync the directory", path, errno: errno, remedy: "check the disk's health")
         }

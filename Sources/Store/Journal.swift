@@ -1,7 +1,7 @@
 // Journal: the node's SQLite journal (GRDB, WAL, synchronous=FULL). It implements MessageStore:
 // reads and writes `<spool>/var/journal.sqlite`; a failed statement becomes a `.storage` SedgateError.
 
-import Foundation
+public import Foundation
 public import GRDB
 import Metrics
 public import SedgateCore
@@ -12,18 +12,28 @@ public final class Journal: MessageStore {
     public let database: DatabasePool
     /// Where the journal lives.
     public let path: String
+    /// The time every row and event is stamped with: the wall clock, or a test's own.
+    private let clock: @Sendable () -> Date
 
-    /// Opens (creating and migrating if needed) the journal at `path`.
-    public init(path: String) throws(SedgateError) {
+    /// Opens (creating and migrating if needed) the journal at `path`, and makes every commit durable.
+    ///
+    /// GRDB's pool sets WAL mode with `synchronous = NORMAL` on its writer after any `prepareDatabase` hook has
+    /// run, which survives a process kill but not a power cut. So the writer is set to FULL after the pool is open
+    /// (each commit then syncs the WAL before it returns), and the effective level is read back: a journal that
+    /// would acknowledge what a power cut can take back refuses to open. `clock` stamps rows and events (tests
+    /// inject one so cutoffs do not race the real clock).
+    public init(path: String, clock: @escaping @Sendable () -> Date = { Date() }) throws(SedgateError) {
         self.path = path
+        self.clock = clock
         var configuration = Configuration()
-        configuration.prepareDatabase { db in
-            // FULL: a committed transaction survives a power cut, not only a process kill.
-            try db.execute(sql: "PRAGMA synchronous = FULL")
-        }
         configuration.busyMode = .timeout(10)
+        let level: Int?
         do {
             database = try DatabasePool(path: path, configuration: configuration)
+            level = try database.writeWithoutTransaction { db in
+                try db.execute(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+            }
             try Journal.migrator.migrate(database)
         } catch {
             throw SedgateError(
@@ -31,6 +41,19 @@ public final class Journal: MessageStore {
                 "cannot open the journal at \(path); check that the spool is writable and not used by another node",
                 cause: error)
         }
+        // 2 is FULL, 3 EXTRA; anything less loses acknowledged commits in a power cut.
+        guard let level, level >= 2 else {
+            throw SedgateError(
+                .storage,
+                "the journal at \(path) runs with PRAGMA synchronous = \(level.map(String.init) ?? "unknown") where FULL (2) "
+                    + "is required: a commit would not survive a power cut; check the SQLite build and its compile options"
+            )
+        }
+    }
+
+    /// The journal's effective `PRAGMA synchronous` on its writer (2 = FULL): what `sedgate check` reports.
+    public func synchronousLevel() async throws(SedgateError) -> Int {
+        try await write("read its synchronous level") { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 0 }
     }
 
     /// States after which a SED needs nothing more from this node, so its row only serves duplicate detection.
@@ -167,6 +190,10 @@ public final class Journal: MessageStore {
                     );
                     """)
         }
+        migrator.registerMigration("v4 landed files") { db in
+            // The take-up watcher looks a departed file up by its name.
+            try db.execute(sql: "CREATE INDEX message_file ON message (direction, state, file)")
+        }
         return migrator
     }
 
@@ -206,7 +233,7 @@ public final class Journal: MessageStore {
 
     public func insert(_ record: MessageRecord, ticket: String?, detail: String?) async throws(SedgateError) -> Bool {
         let envelopeJSON = try Journal.encode(record.envelope)
-        let now = Journal.timestamp()
+        let now = timestamp()
         let seqNo = record.envelope.seqNo
         let conversation = seqNo == nil ? nil : record.envelope.conversation
         let inserted = try await write("journal SED \(record.sedId)") { db in
@@ -237,12 +264,44 @@ public final class Journal: MessageStore {
         return inserted
     }
 
+    /// Journals many SEDs in one transaction (one sync), e.g. to prepare a benchmark's journal; a SED id already
+    /// journalled in its direction is skipped. Returns how many were inserted.
+    @discardableResult
+    public func insertAll(_ records: [MessageRecord], detail: String?) async throws(SedgateError) -> Int {
+        let now = timestamp()
+        let rows = try records.map { (record) throws(SedgateError) in (record, try Journal.encode(record.envelope)) }
+        return try await write("journal \(records.count) SEDs") { db in
+            var inserted = 0
+            for (record, envelopeJSON) in rows {
+                try db.execute(
+                    sql: """
+                        INSERT OR IGNORE INTO message
+                            (sedId, direction, state, file, ticket, peer, origin, envelope, payloadPath, size,
+                             createdAt, updatedAt)
+                        VALUES (?, ?, ?, ?, NULL, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        record.sedId.rawValue, record.direction.rawValue, record.state.rawValue, record.file,
+                        record.peer.rawValue, record.origin.rawValue, envelopeJSON, record.payloadPath, record.size,
+                        now, now,
+                    ])
+                guard db.changesCount == 1 else { continue }
+                inserted += 1
+                try Journal.appendEvent(
+                    HistoryEvent(
+                        sedId: record.sedId, direction: record.direction, state: record.state, at: now,
+                        detail: detail), db: db)
+            }
+            return inserted
+        }
+    }
+
     @discardableResult
     public func transition(
         _ sedId: SEDID, _ direction: Direction, to state: SEDState, onlyFrom: Set<SEDState>?, file: String?,
         detail: String?
     ) async throws(SedgateError) -> Bool {
-        let now = Journal.timestamp()
+        let now = timestamp()
         let moved = try await write("move SED \(sedId) to \(state)") { db in
             guard
                 let row = try Row.fetchOne(
@@ -272,11 +331,12 @@ public final class Journal: MessageStore {
     }
 
     public func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError) {
+        let now = timestamp()
         try await write("count an attempt for \(sedId)") { db in
             try db.execute(
                 sql:
                     "UPDATE message SET attempts = attempts + 1, lastError = ?, updatedAt = ? WHERE sedId = ? AND direction = ?",
-                arguments: [error, Journal.timestamp(), sedId.rawValue, direction.rawValue])
+                arguments: [error, now, sedId.rawValue, direction.rawValue])
         }
     }
 
@@ -305,6 +365,34 @@ public final class Journal: MessageStore {
                 arguments: [sedId.rawValue, direction.rawValue]
             ).map(Journal.message)
         }
+    }
+
+    public func landedFiles(after seq: Int64, limit: Int) async throws(SedgateError) -> [LandedFile] {
+        try await read("list landed SEDs") { db in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT seq, sedId, file FROM message
+                    WHERE direction = ? AND state = ? AND file IS NOT NULL AND seq > ? ORDER BY seq LIMIT ?
+                    """,
+                arguments: [Direction.inbound.rawValue, SEDState.landed.rawValue, seq, limit]
+            ).compactMap(Journal.landedFile)
+        }
+    }
+
+    public func landed(file: String) async throws(SedgateError) -> LandedFile? {
+        try await read("find the SED landed at \(file)") { db in
+            try Row.fetchOne(
+                db,
+                sql: "SELECT seq, sedId, file FROM message WHERE direction = ? AND state = ? AND file = ? LIMIT 1",
+                arguments: [Direction.inbound.rawValue, SEDState.landed.rawValue, file]
+            ).flatMap(Journal.landedFile)
+        }
+    }
+
+    static func landedFile(_ row: Row) -> LandedFile? {
+        guard let sedId = SEDID(row["sedId"]), let file: String = row["file"] else { return nil }
+        return LandedFile(seq: row["seq"], sedId: sedId, file: file)
     }
 
     public func history(_ sedId: SEDID) async throws(SedgateError) -> [HistoryEvent] {
@@ -391,8 +479,9 @@ public final class Journal: MessageStore {
     }
 
     public func skipSequence(conversation: String, before seqNo: Int) async throws(SedgateError) {
+        let now = timestamp()
         try await write("skip the missing SEDs of a conversation") { db in
-            try Journal.raise(.inbound, conversation, to: seqNo - 1, at: Journal.timestamp(), db: db)
+            try Journal.raise(.inbound, conversation, to: seqNo - 1, at: now, db: db)
         }
     }
 
@@ -462,7 +551,8 @@ public final class Journal: MessageStore {
 
     // MARK: - Helpers
 
-    static func timestamp() -> String { Timestamp.now() }
+    /// The current time on the journal's clock, formatted.
+    func timestamp() -> String { Timestamp.iso8601(clock()) }
 
     /// Counts one SED entering `state` (swift-metrics counter `sedgate_seds_total{direction,state}`):
     /// every state change passes through the journal, so this is the one place statistics are counted.
@@ -509,6 +599,7 @@ public final class Journal: MessageStore {
     private func write<T: Sendable>(
         _ what: String, _ body: @Sendable @escaping (Database) throws -> T
     ) async throws(SedgateError) -> T {
+        IOCounters.noteCommit()
         do {
             return try await database.write(body)
         } catch let error as SedgateError {

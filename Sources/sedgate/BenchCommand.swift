@@ -12,7 +12,10 @@ import Spool
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: the exchange through a topology, and conversion.",
-        subcommands: [ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, LargeBench.self],
+        subcommands: [
+            ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, LargeBench.self,
+            IdleBench.self,
+        ],
         defaultSubcommand: ExchangeBench.self)
 }
 
@@ -74,6 +77,8 @@ struct ExchangeBench: AsyncParsableCommand {
             pending.append((id, hidden, "\(sender.spool.outbound)/\(name)"))
         }
         var committed: [String: ContinuousClock.Instant] = [:]
+        let nodes = ["AP-BE", "CN", "AP-DK"]
+        let before = Dictionary(uniqueKeysWithValues: nodes.map { ($0, topology.pid($0).flatMap(ProcessSample.read)) })
         let start = ContinuousClock.now
         for item in pending {
             guard rename(item.hidden, item.final) == 0 else { throw ValidationError("cannot commit \(item.final)") }
@@ -94,6 +99,9 @@ struct ExchangeBench: AsyncParsableCommand {
             try await Task.sleep(for: .milliseconds(25))
         }
         let elapsed = (arrived.values.max()! - start)
+        let after = Dictionary(uniqueKeysWithValues: nodes.map { ($0, topology.pid($0).flatMap(ProcessSample.read)) })
+        // Stopped gracefully, each node leaves the durable operations it counted.
+        await topology.stopAll()
         let latencies = arrived.map { id, at in at - committed[id]! }.sorted()
         func percentile(_ p: Double) -> Duration {
             latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))]
@@ -111,6 +119,19 @@ struct ExchangeBench: AsyncParsableCommand {
         print(
             "latency commit → inbound: p50 \(ms(percentile(0.50)))  p90 \(ms(percentile(0.90)))  p99 \(ms(percentile(0.99)))  max \(ms(latencies.last!))"
         )
+        print("per SED, per node (CPU and writes over the run; fsyncs and commits over the node's whole life):")
+        for node in nodes {
+            guard let first = before[node] ?? nil, let last = after[node] ?? nil else { continue }
+            let spent = last.since(first)
+            let counts = DurableCounts.read(varDirectory: topology.node(node).spool.varDirectory)
+            let perSED = { (value: Int) in String(format: "%.2f", Double(value) / Double(count)) }
+            print(
+                "  \(node.padding(toLength: 6, withPad: " ", startingAt: 0)) "
+                    + String(format: "CPU %.2f ms", spent.cpuSeconds * 1_000 / Double(count))
+                    + "  written \(spent.writeBytes / count) B in \(perSED(spent.writeCalls)) writes"
+                    + "  fsyncs \(counts.map { perSED($0.fsyncs) } ?? "?")"
+                    + " + journal commits (one WAL sync each) \(counts.map { perSED($0.journalCommits) } ?? "?")")
+        }
     }
 }
 

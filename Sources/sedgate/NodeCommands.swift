@@ -66,7 +66,16 @@ enum NodeRunner {
                 services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
-        logger.notice("stopped", metadata: ["node": "\(configuration.node)"])
+        // What the run cost in durable operations, for `sedgate bench` and operators (not synced: informative).
+        let counters = "{\"fsyncs\": \(IOCounters.fsyncs), \"journalCommits\": \(IOCounters.commits)}\n"
+        try? SpoolFile.writeAtomically(
+            Array(counters.utf8), to: configuration.spool.varDirectory + "/io-counters.json", durable: false)
+        logger.notice(
+            "stopped",
+            metadata: [
+                "node": "\(configuration.node)", "fsyncs": "\(IOCounters.fsyncs)",
+                "journalCommits": "\(IOCounters.commits)",
+            ])
     }
 }
 

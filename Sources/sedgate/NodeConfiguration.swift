@@ -151,6 +151,10 @@ enum NodeConfiguration {
                 throw file.fail("inbound", "order-wait-s", "is \(orderWaitSeconds); it must be 0 (no ordering) or more")
             }
             let orderWait = Duration.seconds(orderWaitSeconds)
+            let takeUpScanSeconds = try file.int("inbound", "takeup-scan-s", default: 300)
+            guard takeUpScanSeconds >= 1 else {
+                throw file.fail("inbound", "takeup-scan-s", "is \(takeUpScanSeconds); it must be 1 or more")
+            }
             let certificates = try file.string(
                 "directory", "certificates",
                 default: (tls.trustRootsPath as NSString).deletingLastPathComponent)
@@ -163,7 +167,8 @@ enum NodeConfiguration {
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
                     capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
                     profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
-                    packing: packing, retention: retention, orderWait: orderWait))
+                    packing: packing, retention: retention, orderWait: orderWait,
+                    takeUpScan: .seconds(takeUpScanSeconds)))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {

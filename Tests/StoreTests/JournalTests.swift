@@ -26,6 +26,17 @@ struct JournalTests {
             origin: NodeID("AP-BE")!, envelope: try envelope(), payloadPath: "var/store/\(id)", size: 10)
     }
 
+    @Test("every commit is synced: the journal's writer runs with synchronous = FULL, also after reopening")
+    func commitsAreSynced() async throws {
+        let path = directory + "/j.sqlite"
+        do {
+            let journal = try Journal(path: path)
+            #expect(try await journal.synchronousLevel() == 2)
+        }
+        let reopened = try Journal(path: path)
+        #expect(try await reopened.synchronousLevel() == 2)
+    }
+
     @Test("a SED journalled once is refused a second time in the same direction (the seen-set)")
     func seenSet() async throws {
         let journal = try Journal(path: directory + "/j.sqlite")
@@ -99,7 +110,8 @@ struct SeenSetExpiryTests {
         let directory = NSTemporaryDirectory() + "journal-expiry-\(UUID().uuidString)"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
-        let journal = try Journal(path: directory + "/j.sqlite")
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let journal = try Journal(path: directory + "/j.sqlite", clock: { start })
         let helper = try JournalTests()
         let (done, waiting) = (SEDID.random(), SEDID.random())
         #expect(try await journal.insert(try helper.record(done, .relay, state: .stored), ticket: nil, detail: nil))
@@ -108,11 +120,11 @@ struct SeenSetExpiryTests {
             try await journal.transition(done, .relay, to: .forwarded, onlyFrom: [.stored], file: nil, detail: nil))
 
         // A cutoff in the past forgets nothing.
-        #expect(try await journal.expire(finishedBefore: Timestamp.iso8601(Date().addingTimeInterval(-3_600))) == 0)
+        #expect(try await journal.expire(finishedBefore: Timestamp.iso8601(start.addingTimeInterval(-3_600))) == 0)
         #expect(try await journal.record(done, .relay) != nil)
 
         // Past the retention: the finished SED and its history go, the waiting one stays.
-        #expect(try await journal.expire(finishedBefore: Timestamp.iso8601(Date().addingTimeInterval(1))) == 1)
+        #expect(try await journal.expire(finishedBefore: Timestamp.iso8601(start.addingTimeInterval(1))) == 1)
         #expect(try await journal.record(done, .relay) == nil)
         #expect(try await journal.history(done).isEmpty)
         #expect(try await journal.record(waiting, .relay)?.state == .stored)
@@ -126,7 +138,9 @@ struct SeenSetExpiryTests {
 extension JournalTests {
     @Test("conversations: numbers given rise with each SED journalled, landing moves the inbound sequence on")
     func conversationSequences() async throws {
-        let journal = try Journal(path: directory + "/conversations.sqlite")
+        // The journal's clock stands still, so the cutoffs below are exact however slow the machine.
+        let start = Date(timeIntervalSince1970: 1_800_000_000)
+        let journal = try Journal(path: directory + "/conversations.sqlite", clock: { start })
         var numbered = try envelope()
         let conversation = try #require(numbered.conversation)
         #expect(try await journal.lastSequence(.outbound, conversation: conversation) == nil)
@@ -152,10 +166,10 @@ extension JournalTests {
         }
         #expect(try await journal.unlanded(conversation: conversation).compactMap(\.envelope.seqNo) == [2, 3])
         // Nothing may land yet: 1 is missing, and they have not waited since an hour ago.
-        let anHourAgo = Timestamp.iso8601(Date().addingTimeInterval(-3_600))
+        let anHourAgo = Timestamp.iso8601(start.addingTimeInterval(-3_600))
         #expect(try await journal.conversationsToSettle(waitingSince: anHourAgo).isEmpty)
         // Waited long enough (cutoff in the future), they may.
-        let later = Timestamp.iso8601(Date().addingTimeInterval(1))
+        let later = Timestamp.iso8601(start.addingTimeInterval(1))
         #expect(try await journal.conversationsToSettle(waitingSince: later) == [conversation])
         // An operator gives up SED 1: 2 may land now.
         try await journal.skipSequence(conversation: conversation, before: 2)
