@@ -143,9 +143,9 @@ func budgetStopsHostileRule() throws {
               </sch:pattern>
             </sch:schema>
             """.utf8), source: "rules/hostile.sch")
-    let clock = ContinuousClock()
-    var found: [ValidationReport.Finding] = []
-    let elapsed = clock.measure { found = schematron.validate(tree) }
+    // The budget counts XPath work, not time, so the verdict holds on a busy machine; without it this rule
+    // would not finish at all (40 nested descendant steps over 6,000 elements).
+    let found = schematron.validate(tree)
     #expect(found.count == 1)
     let finding = try #require(found.first)
     #expect(finding.severity == .error)
@@ -153,7 +153,6 @@ func budgetStopsHostileRule() throws {
     #expect(finding.message.contains("validation stopped"))
     #expect(finding.pattern == "hostile")
     #expect(finding.ruleLine == 4)
-    #expect(elapsed < .seconds(10))
 }
 
 @Test("the budget is generous enough for ordinary rules on ordinary documents")
