@@ -38,10 +38,10 @@ final class OutboundSender: Service {
         var schedule = RetrySchedule(initial: configuration.retryInitial, maximum: configuration.retryMaximum)
         var notBefore = ContinuousClock.now
         await withDiscardingTaskGroup { group in
-            // A slow tick retries after backoff even when nothing new arrives.
+            // A slow tick notices `sedgate queue retry`; retries and the packer's wait ring for themselves (below).
             group.addTask { [bell] in
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(200))
+                    try? await Task.sleep(for: .seconds(1))
                     bell.ring()
                 }
             }
@@ -57,12 +57,10 @@ final class OutboundSender: Service {
                 guard ContinuousClock.now >= notBefore else { continue }
                 if let retryAt = await drain(&schedule) {
                     notBefore = retryAt
-                    // A packer's wait ends without any new SED: ring then, not at the next slow tick.
-                    if retryAt < .now + .milliseconds(200) {
-                        group.addTask { [bell] in
-                            try? await Task.sleep(until: retryAt)
-                            bell.ring()
-                        }
+                    // A packer's wait or a backoff ends without any new SED: ring then, not at the next slow tick.
+                    group.addTask { [bell] in
+                        try? await Task.sleep(until: retryAt)
+                        bell.ring()
                     }
                 }
             }

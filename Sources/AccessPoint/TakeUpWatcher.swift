@@ -22,12 +22,15 @@ struct TakeUpWatcher: Service {
     let sender: Doorbell
     let logger: Logger
 
+    /// The folders the national side takes landed files from, relative to the spool root.
+    static let folders = ["inbound", "manual"]
+
     /// How many one-second ticks a departure without a landed SED is looked up again.
     static let retries = 10
 
     func run() async throws {
         let hints = DepartureWatcher(
-            root: configuration.spool.root, folders: ["inbound", "manual"],
+            root: configuration.spool.root, folders: Self.folders,
             reconcileEvery: configuration.takeUpScan, logger: logger)
         var unmatched: [String: Int] = [:]
         for await hint in hints.cancelOnGracefulShutdown() {
@@ -62,8 +65,18 @@ struct TakeUpWatcher: Service {
         }
     }
 
-    /// One pass over every landed SED, oldest first, a page at a time: those whose file is gone are routed.
+    /// One pass over every landed SED, oldest first, a page at a time: those whose file is gone are routed. The
+    /// folders are listed once (readdir, no stat per file); a file missing from the listing is stat-ed before it
+    /// counts as taken, since it may have landed after the listing.
     func reconcile() async {
+        var present = Set<String>()
+        for folder in Self.folders {
+            guard let names = DepartureWatcher.present(root: configuration.spool.root, folder: folder) else {
+                logger.error("cannot list \(folder)/ for take-up", metadata: ["root": "\(configuration.spool.root)"])
+                return
+            }
+            present.formUnion(names)
+        }
         var after: Int64 = 0
         while !Task.isCancelled {
             let page: [LandedFile]
@@ -75,10 +88,7 @@ struct TakeUpWatcher: Service {
             }
             guard let last = page.last else { return }
             after = last.seq
-            for landed in page
-            where !FileManager.default.fileExists(atPath: configuration.spool.root + "/" + landed.file) {
-                await routed(landed)
-            }
+            for landed in page where !present.contains(landed.file) { await routed(landed) }
         }
     }
 

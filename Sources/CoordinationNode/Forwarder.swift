@@ -25,9 +25,10 @@ struct Forwarder: Sendable {
         var schedule = RetrySchedule(initial: configuration.retryInitial, maximum: configuration.retryMaximum)
         var notBefore = ContinuousClock.now
         await withDiscardingTaskGroup { group in
+            // A slow tick notices `sedgate queue retry`; a backoff rings for itself when it ends (below).
             group.addTask { [bell] in
                 while !Task.isCancelled {
-                    try? await Task.sleep(for: .milliseconds(200))
+                    try? await Task.sleep(for: .seconds(1))
                     bell.ring()
                 }
             }
@@ -41,7 +42,13 @@ struct Forwarder: Sendable {
                     schedule.succeeded()
                 }
                 guard ContinuousClock.now >= notBefore else { continue }
-                if let retryAt = await drain(&schedule) { notBefore = retryAt }
+                if let retryAt = await drain(&schedule) {
+                    notBefore = retryAt
+                    group.addTask { [bell] in
+                        try? await Task.sleep(until: retryAt)
+                        bell.ring()
+                    }
+                }
             }
             group.cancelAll()
         }

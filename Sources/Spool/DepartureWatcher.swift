@@ -67,6 +67,18 @@ public struct DepartureWatcher: AsyncSequence, Sendable {
         return Iterator(base: stream.makeAsyncIterator(), token: StopToken(stop))
     }
 
+    /// The names now in `folder` (relative to `root`), as `folder/name` paths: one readdir pass, no stat, so a
+    /// reconcile over 250,000 waiting files stays cheap. Names that are not valid UTF-8 are left out (the gateway
+    /// never lands one). Nil when the folder cannot be read.
+    public static func present(root: String, folder: String) -> Set<String>? {
+        guard let names = Syscall.names(in: Syscall.join(root, folder)) else { return nil }
+        var present = Set<String>(minimumCapacity: names.count)
+        for raw in names {
+            if let name = String(validating: raw, as: UTF8.self) { present.insert(folder + "/" + name) }
+        }
+        return present
+    }
+
     static func nanoseconds(_ duration: Duration) -> Int64 {
         let (seconds, attoseconds) = duration.components
         return Swift.max(1_000_000, seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
