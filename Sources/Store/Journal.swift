@@ -191,8 +191,9 @@ public final class Journal: MessageStore {
                     """)
         }
         migrator.registerMigration("v4 landed files") { db in
-            // The take-up watcher looks a departed file up by its name.
+            // The take-up watcher looks a departed file up by its name, and pages through landed SEDs in order.
             try db.execute(sql: "CREATE INDEX message_file ON message (direction, state, file)")
+            try db.execute(sql: "CREATE INDEX message_state ON message (direction, state, seq)")
         }
         return migrator
     }
