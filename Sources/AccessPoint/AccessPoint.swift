@@ -35,6 +35,7 @@ public struct AccessPoint: Sendable {
         // The node's TLS identity also signs and opens compound messages (WS-Security, end-to-end encryption).
         let codec = try CompoundCodec(tls: configuration.tls, temporaryDirectory: configuration.spool.tmp)
         let receiver = InboundReceiver(configuration: configuration, journal: journal, codec: codec, logger: logger)
+        configuration.spool.sweepTemporaryFiles()
         try await configuration.spool.sweepPayloads(journal, .outbound, done: [.sent, .delivered, .routed])
         try await intake.recover()
         try await receiver.recover()

@@ -1,4 +1,4 @@
-// Resequencer: lands received SEDs in inbound/ in the order of their conversation (DESIGN.md §3, §5): a SED whose
+// Resequencer: lands received SEDs in inbound/ in the order of their conversation (the README's "Order within a conversation"): a SED whose
 // `SeqNo` follows the last one landed in its conversation lands at once; one that comes early waits (`waiting`)
 // for the SEDs before it, at most `[inbound] order-wait-s`, then lands without them. Reads and writes var/store/,
 // inbound/, manual/ and the journal.

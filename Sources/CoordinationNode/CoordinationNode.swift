@@ -28,6 +28,7 @@ public struct CoordinationNode: Sendable {
 
     /// The services to run: the protocol server and the forwarders.
     public func services() async throws(SedgateError) -> [any Service] {
+        configuration.spool.sweepTemporaryFiles()
         try await configuration.spool.sweepPayloads(journal, .relay, done: [.forwarded, .failed])
         // A power cut can take back a journal row whose payload was already synced: journal it again.
         _ = try await StoreReconciliation(configuration: configuration, journal: journal, logger: logger).run()

@@ -1,5 +1,5 @@
 // Envelope: the routing header every SED carries, the same for every SED type, never encrypted,
-// never holding personal data. It is what the CN routes, logs and counts (DESIGN.md §4).
+// never holding personal data. It is what the CN routes, logs and counts (the README's SED document).
 
 /// One field of the envelope. The case order is the canonical order used when writing XML.
 ///

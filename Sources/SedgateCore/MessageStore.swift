@@ -1,4 +1,4 @@
-// MessageStore: the journal every node keeps (DESIGN.md §3): SED ids, states and their history, the
+// MessageStore: the journal every node keeps (the README's states): SED ids, states and their history, the
 // intake log, the seen-set and the outgoing signal queue. SQLite implements it now (Store target);
 // PostgreSQL for a clustered CN implements the same protocol later.
 

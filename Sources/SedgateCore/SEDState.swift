@@ -1,4 +1,4 @@
-// SEDState: where one SED is in its life, on the node that records it (DESIGN.md §3).
+// SEDState: where one SED is in its life, on the node that records it (the README's states).
 
 /// The state of one SED on one node. Outbound (sending AP), relay (CN) and inbound (receiving AP)
 /// states share one vocabulary so a trace reads the same everywhere.

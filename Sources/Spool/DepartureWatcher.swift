@@ -9,7 +9,7 @@ import SedgateCore
 
 /// Hints that files left the folders a national system takes from, as an `AsyncSequence`.
 ///
-/// inotify is a hint, a scan is the truth (DESIGN.md §2): the sequence yields `.left(path)` for every name removed
+/// inotify is a hint, a scan is the truth (the README's spool contract): the sequence yields `.left(path)` for every name removed
 /// from or moved out of a watched folder, `.reconcile` at start, every `reconcileEvery`, after an inotify overflow
 /// and when a watch is re-established (the consumer then compares its own list with the disk), and `.tick` once a
 /// second (for the consumer's short retries). An idle node waiting with 250,000 files costs nothing but the tick:

@@ -5,7 +5,7 @@ import Foundation
 public import Logging
 import Synchronization
 
-/// Reports files national systems commit to `outbound/` and to its profile folders (DESIGN.md §2).
+/// Reports files national systems commit to `outbound/` and to its profile folders (the README's spool contract).
 ///
 /// A file is committed by renaming it in (reported at once), or by closing it after writing (reported once its
 /// size and mtime stayed unchanged for `settle`). At start and after an inotify overflow the folder is scanned, and

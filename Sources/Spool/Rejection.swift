@@ -1,4 +1,4 @@
-// Rejection: moving a refused file to `rejected/` beside an `.error` file that says why (DESIGN.md §2).
+// Rejection: moving a refused file to `rejected/` beside an `.error` file that says why (the README's spool contract).
 // Moves the original (bytes, or a symbolic link itself) and writes `<name>.error`; fsyncs both.
 
 public import SedgateCore

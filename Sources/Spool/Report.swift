@@ -1,4 +1,4 @@
-// Report: the status file written to `reports/` for one outbound item in one state (DESIGN.md §2). Pure value.
+// Report: the status file written to `reports/` for one outbound item in one state (the README's spool contract). Pure value.
 
 public import SedgateCore
 

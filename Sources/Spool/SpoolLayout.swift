@@ -1,4 +1,4 @@
-// SpoolLayout: the folders of one node's spool (DESIGN.md §2) and their creation. Writes directories only.
+// SpoolLayout: the folders of one node's spool (the README's spool contract) and their creation. Writes directories only.
 
 import Glibc
 public import SedgateCore
@@ -58,6 +58,25 @@ public struct SpoolLayout: Sendable, Hashable {
         for directory in allDirectories.dropFirst() {
             try Self.makeDirectory(directory)
         }
+    }
+
+    /// Removes what a killed node left in `var/tmp/` (half-written temporary files: nothing there is ever the only
+    /// copy of anything, since a file leaves var/tmp/ only by the rename that commits it). Run when a node starts,
+    /// before any of its services. Returns how many entries went.
+    @discardableResult
+    public func sweepTemporaryFiles() -> Int {
+        var removed = 0
+        guard let folder = opendir(tmp) else { return 0 }
+        defer { closedir(folder) }
+        let descriptor = dirfd(folder)
+        // Raw names, removed relative to the folder: a name that is not valid UTF-8 goes too.
+        for name in Syscall.names(in: tmp) ?? [] {
+            let gone = (name + [0]).withUnsafeBufferPointer { bytes in
+                bytes.withMemoryRebound(to: CChar.self) { unlinkat(descriptor, $0.baseAddress!, 0) == 0 }
+            }
+            if gone { removed += 1 }
+        }
+        return removed
     }
 
     /// `mkdir -p` for the root: each missing ancestor is created in turn.

@@ -5,7 +5,7 @@ import Glibc
 import Logging
 import SedgateCore
 
-/// Finds committed files in `outbound/` (DESIGN.md §2). Owned by one thread; not Sendable.
+/// Finds committed files in `outbound/` (the README's spool contract). Owned by one thread; not Sendable.
 ///
 /// - A rename into the folder (IN_MOVED_TO) commits at once.
 /// - A close after writing (IN_CLOSE_WRITE) commits once size and mtime stay unchanged for `settle` and no

@@ -2,7 +2,7 @@
 
 public import SedgateCore
 
-/// One message of the AP ⇄ CN ⇄ AP protocol (DESIGN.md §5), independent of its SOAP encoding.
+/// One message of the AP ⇄ CN ⇄ AP protocol (the protocol article, Transport.docc/Protocol.md), independent of its SOAP encoding.
 ///
 /// A `deliver` carries a SED: its `envelope` (SOAP header) and its bytes (`payload`, SOAP body).
 /// A `receipt` or `fault` answers a deliver and names it in `relatesTo`. `SOAPCodec` writes and reads them.

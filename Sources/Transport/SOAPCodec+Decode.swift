@@ -39,7 +39,7 @@ extension SOAPCodec {
             guard let child = parent.firstChild(name, namespace: namespace) else {
                 throw violation(
                     "the message has no <\(prefix):\(name)> in \(parent.path); every protocol message "
-                        + "must carry it (see the sedgate protocol, DESIGN.md §5)", at: parent)
+                        + "must carry it (see the sedgate protocol article, Transport.docc/Protocol.md)", at: parent)
             }
             return child
         }

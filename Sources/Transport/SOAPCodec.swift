@@ -3,7 +3,7 @@
 import Documents
 import SedgateCore
 
-/// The SOAP 1.2 form of protocol messages (DESIGN.md §5).
+/// The SOAP 1.2 form of protocol messages (the protocol article, Transport.docc/Protocol.md).
 ///
 /// ```xml
 /// <env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"

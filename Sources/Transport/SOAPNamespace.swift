@@ -1,6 +1,6 @@
 // SOAPNamespace: the namespace URIs and fixed names of the protocol's SOAP messages.
 
-/// Namespace URIs used on the wire (DESIGN.md §5).
+/// Namespace URIs used on the wire (the protocol article, Transport.docc/Protocol.md).
 enum SOAPNamespace {
     /// SOAP 1.2 envelope, prefix `env`.
     static let envelope = "http://www.w3.org/2003/05/soap-envelope"

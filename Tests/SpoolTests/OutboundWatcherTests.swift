@@ -1,4 +1,4 @@
-// OutboundWatcherTests: what a producer can rely on when committing files to outbound/ (DESIGN.md §2).
+// OutboundWatcherTests: what a producer can rely on when committing files to outbound/ (the README's spool contract).
 // Creates files in a temporary outbound folder and watches the events a real watcher reports.
 
 import Foundation

@@ -19,6 +19,25 @@ struct SpoolFileTests {
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "second")
     }
 
+    @Test("a node's start clears what a kill left in var/tmp/, names that are not UTF-8 included, and nothing else")
+    func startSweepsTemporaryFiles() throws {
+        let folder = try TemporaryDirectory("sweep")
+        let layout = SpoolLayout(root: folder.appending("spool/AP-BE"))
+        try layout.create()
+        try Data("half".utf8).write(to: URL(fileURLWithPath: layout.tmp + "/.claim.xml.1234.tmp"))
+        try Data("mime".utf8).write(to: URL(fileURLWithPath: layout.tmp + "/.message-1.mime"))
+        let odd = Array(layout.tmp.utf8) + Array("/bad-\u{1}".utf8) + [0xFF, 0]
+        let fd = odd.withUnsafeBufferPointer { bytes in
+            bytes.withMemoryRebound(to: CChar.self) { open($0.baseAddress!, O_CREAT | O_WRONLY, 0o600) }
+        }
+        #expect(fd >= 0)
+        close(fd)
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: layout.store + "/out-1.xml"))
+        #expect(layout.sweepTemporaryFiles() == 3)
+        #expect(try names(in: layout.tmp).isEmpty)
+        #expect(try names(in: layout.store) == ["out-1.xml"])
+    }
+
     @Test("an atomic write through a separate temporary folder leaves nothing behind in it")
     func atomicWriteWithTemporaryFolder() throws {
         let folder = try TemporaryDirectory("write")

@@ -13,7 +13,7 @@ public import Packaging
 public import Security
 public import SedgateCore
 
-/// One hop's compound message (DESIGN.md §5):
+/// One hop's compound message (the protocol article, Transport.docc/Protocol.md):
 ///
 /// ```xml
 /// <env:Envelope …>

@@ -8,7 +8,7 @@ public import Foundation
 import Packaging
 public import SedgateCore
 
-/// One fragment of a large payload (DESIGN.md §5):
+/// One fragment of a large payload (the protocol article, Transport.docc/Protocol.md):
 ///
 /// ```xml
 /// <env:Envelope …>

@@ -8,7 +8,7 @@ public import Packaging
 public import Security
 public import SedgateCore
 
-/// A SED sealed for its receiving access point (DESIGN.md §5): a small SOAP 1.2 document
+/// A SED sealed for its receiving access point (the protocol article, Transport.docc/Protocol.md): a small SOAP 1.2 document
 ///
 /// ```xml
 /// <env:Envelope xmlns:env=… xmlns:sg=… xmlns:wsu=…>
