@@ -101,6 +101,7 @@ struct UnpackCommand: AsyncParsableCommand {
             for sed in message.seds {
                 print("  \(sed.sedId)  \(sed.envelope.sedType)  \(sed.size) bytes, sealed by \(sed.signer ?? "?")")
             }
+            try refusedExit(message)
             return
         }
         let folder = out ?? "."
@@ -117,6 +118,16 @@ struct UnpackCommand: AsyncParsableCommand {
                 try SpoolFile.writeAtomically(payload, to: name, durable: false)
             }
             print("  \(name)  \(payload.count) bytes")
+        }
+        try refusedExit(message)
+    }
+
+    /// A message with a refused SED is not a clean unpack: exit 1 (after the SEDs that verified were written),
+    /// so a script notices.
+    private func refusedExit(_ message: CompoundMessage) throws {
+        guard message.refused.isEmpty else {
+            printError("\(file): \(message.refused.count) of \(message.refused.count + message.seds.count) SEDs refused")
+            throw ExitCode(1)
         }
     }
 }
