@@ -126,7 +126,8 @@ struct UnpackCommand: AsyncParsableCommand {
     /// so a script notices.
     private func refusedExit(_ message: CompoundMessage) throws {
         guard message.refused.isEmpty else {
-            printError("\(file): \(message.refused.count) of \(message.refused.count + message.seds.count) SEDs refused")
+            printError(
+                "\(file): \(message.refused.count) of \(message.refused.count + message.seds.count) SEDs refused")
             throw ExitCode(1)
         }
     }
