@@ -137,7 +137,8 @@ struct InboundReceiver: MessageHandler {
         var receipts: [Receipt] = compound.refused.map {
             logger.warning("refused a SED whose seal does not verify", metadata: ["sedId": "\($0.sedId)"])
             return Receipt(
-                sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason)
+                sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason,
+                code: $0.code)
         }
         for sealed in compound.seds {
             do throws(SedgateError) {
@@ -172,7 +173,7 @@ struct InboundReceiver: MessageHandler {
                 receipts.append(
                     Receipt(
                         sedId: sealed.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),
-                        reason: error.description))
+                        reason: error.description, code: error.code))
             }
         }
         return ProtocolMessage(
@@ -280,8 +281,9 @@ struct InboundReceiver: MessageHandler {
         case .routed: state = .routed
         case .failed:
             // Given up on the way (expired at the CN, refused by the destination): final, with the reason.
+            // The receipt's code is the true cause (`signature-invalid` at the destination, `expired` at the CN...).
             let error = SedgateError(
-                .expired, "\(receipt.node) gave up on the SED: \(receipt.reason ?? "no reason given")")
+                receipt.code ?? .refused, "\(receipt.node) gave up on the SED: \(receipt.reason ?? "no reason given")")
             AccessPointReports.write(
                 reports, .failed, name: record.file ?? record.sedId.rawValue, sedId: record.sedId, ticket: nil,
                 node: configuration.node, envelope: record.envelope, error: error, logger: logger)

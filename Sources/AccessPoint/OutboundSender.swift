@@ -246,7 +246,8 @@ final class OutboundSender: Service {
         for (index, receipt) in taken {
             let record = records[index]
             if receipt.kind == .failed {
-                await fail(record, SedgateError(.unknownRoute, "the CN refused the SED: \(receipt.reason ?? "")"))
+                await fail(
+                    record, SedgateError(receipt.code ?? .refused, "the CN refused the SED: \(receipt.reason ?? "")"))
                 continue
             }
             // The report first: the CN holds the SED, so `sent` is already true. Written after the journal,

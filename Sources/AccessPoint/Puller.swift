@@ -58,8 +58,9 @@ struct Puller: Service {
                 answer = ProtocolMessage(
                     action: .receipt, from: configuration.node, to: cn,
                     receipt: Receipt(
-                        sedId: sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: fault.reason
-                    ))
+                        sedId: sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),
+                        reason: fault.reason,
+                        code: fault.code))
             }
             answer.relatesTo = nil
             answer.messageID = ProtocolMessage.newMessageID()

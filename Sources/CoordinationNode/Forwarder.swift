@@ -110,14 +110,15 @@ struct Forwarder: Sendable {
             if Timestamp.isOlder(record.createdAt, than: configuration.lifetime) {
                 let hours = configuration.lifetime.components.seconds / 3_600
                 await giveUp(
-                    record, reason: "expired: \(peer) did not take it within \(hours) h ([retry] lifetime-hours)")
+                    record, reason: "expired: \(peer) did not take it within \(hours) h ([retry] lifetime-hours)",
+                    code: .expired)
                 continue
             }
             do {
                 seds.append(try StoredSED.read(record, configuration))
                 records.append(record)
             } catch {
-                await giveUp(record, reason: "the CN's stored copy is unreadable: \(error)")
+                await giveUp(record, reason: "the CN's stored copy is unreadable: \(error)", code: .storage)
             }
         }
         guard !records.isEmpty else { return nil }
@@ -148,7 +149,9 @@ struct Forwarder: Sendable {
         switch DeliveryVerdict(reply, sent: records.map(\.sedId)) {
         case .refused(let fault):
             logger.error("the destination refused a message", metadata: ["fault": "\(fault.reason)"])
-            for record in records { await giveUp(record, reason: "\(peer) refused it: \(fault.reason)") }
+            for record in records {
+                await giveUp(record, reason: "\(peer) refused it: \(fault.reason)", code: fault.code)
+            }
             return nil
         case .later(let fault):
             for record in records { try? await journal.noteAttempt(record.sedId, .relay, error: fault.reason) }
@@ -162,7 +165,9 @@ struct Forwarder: Sendable {
         for (index, receipt) in taken {
             let record = records[index]
             if receipt.kind == .failed {
-                await giveUp(record, reason: "\(peer) refused it: \(receipt.reason ?? "no reason given")")
+                await giveUp(
+                    record, reason: "\(peer) refused it: \(receipt.reason ?? "no reason given")",
+                    code: receipt.code ?? .refused)
                 continue
             }
             do {
@@ -190,13 +195,13 @@ struct Forwarder: Sendable {
     }
 
     /// Fails a SED here and queues a `failed` receipt for the AP that sent it, so its sender learns why.
-    private func giveUp(_ record: MessageRecord, reason: String) async {
+    private func giveUp(_ record: MessageRecord, reason: String, code: SedgateError.Code) async {
         logger.error("giving up on a SED", metadata: ["sedId": "\(record.sedId)", "reason": "\(reason)"])
         do {
             try await journal.enqueueSignal(
                 SignalRecord(
                     peer: record.origin, sedId: record.sedId, kind: "failed", node: configuration.node,
-                    at: Timestamp.now(), reason: reason))
+                    at: Timestamp.now(), reason: reason, code: code.name))
             try await journal.transition(
                 record.sedId, .relay, to: .failed, onlyFrom: [.stored, .held], file: nil, detail: reason)
             bells[record.origin]?.ring()

@@ -54,7 +54,9 @@ struct RelayHandler: MessageHandler {
         }
         var fresh: [SealedSED] = []
         var receipts: [Receipt] = compound.refused.map {
-            Receipt(sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason)
+            Receipt(
+                sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason,
+                code: $0.code)
         }
         for sealed in compound.seds {
             guard sealed.envelope.sendingAP == message.from else {
@@ -62,7 +64,8 @@ struct RelayHandler: MessageHandler {
                     Receipt(
                         sedId: sealed.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),
                         reason: "SED \(sealed.sedId) was sealed by \(sealed.envelope.sendingAP?.rawValue ?? "no AP") "
-                            + "but sent by \(message.from); an AP sends only what it sealed itself"))
+                            + "but sent by \(message.from); an AP sends only what it sealed itself",
+                        code: .unauthorized))
                 continue
             }
             if try await journal.record(sealed.sedId, .relay) != nil {
@@ -97,7 +100,7 @@ struct RelayHandler: MessageHandler {
                 receipts.append(
                     Receipt(
                         sedId: sealed.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),
-                        reason: error.description))
+                        reason: error.description, code: error.code))
             }
         }
         return message.replying(with: receipts)
@@ -220,7 +223,7 @@ struct RelayHandler: MessageHandler {
         try await journal.enqueueSignal(
             SignalRecord(
                 peer: record.origin, sedId: receipt.sedId, kind: receipt.kind.rawValue, node: receipt.node,
-                at: receipt.at, reason: receipt.reason))
+                at: receipt.at, reason: receipt.reason, code: receipt.code?.name))
         bells[record.origin]?.ring()
         return answer
     }
@@ -236,7 +239,8 @@ struct RelayHandler: MessageHandler {
             return ProtocolMessage(
                 action: .receipt, from: configuration.node, to: peer, relatesTo: message.messageID,
                 receipt: Receipt(
-                    sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at, reason: signal.reason))
+                    sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at, reason: signal.reason,
+                    code: signal.code.map(SedgateError.Code.init(wireName:))))
         }
         let records = try await journal.records(.relay, in: .stored, peer: peer, limit: configuration.packing.maxSEDs)
         if !records.isEmpty {

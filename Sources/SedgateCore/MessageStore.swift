@@ -101,10 +101,14 @@ public struct SignalRecord: Sendable, Hashable {
     public var at: String
     /// Why, for a `failed` receipt.
     public var reason: String?
+    /// The error code of a `failed` receipt (its wire name, e.g. `signature-invalid`).
+    public var code: String?
 
     public init(
-        id: Int64 = 0, peer: NodeID, sedId: SEDID, kind: String, node: NodeID, at: String, reason: String? = nil
+        id: Int64 = 0, peer: NodeID, sedId: SEDID, kind: String, node: NodeID, at: String, reason: String? = nil,
+        code: String? = nil
     ) {
+        self.code = code
         self.id = id
         self.peer = peer
         self.sedId = sedId

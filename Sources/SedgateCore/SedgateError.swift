@@ -45,7 +45,7 @@ public struct SedgateError: Error, Sendable, CustomStringConvertible {
             switch self {
             case .malformedXML, .hostileInput, .invalidEnvelope, .schemaViolation, .unsupportedInput,
                 .protocolViolation, .unknownRoute, .unauthorized, .duplicate, .notFound, .expired, .signatureInvalid,
-                .decryptionFailed:
+                .decryptionFailed, .refused:
                 return true
             default:
                 return false
@@ -90,6 +90,9 @@ public struct SedgateError: Error, Sendable, CustomStringConvertible {
         /// Encrypted data cannot be decrypted with this node's key: it was encrypted for another node, or the
         /// ciphertext was altered (authentication failed). Sending the same bytes again cannot succeed.
         public static let decryptionFailed = Code("decryption-failed")
+        /// A peer refused the item for good without saying which code applies (a `failed` receipt from a node
+        /// that sends no code); the reason says why.
+        public static let refused = Code("refused")
     }
 
     /// Where an error happened, as precisely as known. Every part is optional.

@@ -195,6 +195,9 @@ public final class Journal: MessageStore {
             try db.execute(sql: "CREATE INDEX message_file ON message (direction, state, file)")
             try db.execute(sql: "CREATE INDEX message_state ON message (direction, state, seq)")
         }
+        migrator.registerMigration("v5 receipt codes") { db in
+            try db.execute(sql: "ALTER TABLE signal ADD COLUMN code TEXT")
+        }
         return migrator
     }
 
@@ -505,10 +508,11 @@ public final class Journal: MessageStore {
     public func enqueueSignal(_ signal: SignalRecord) async throws(SedgateError) {
         try await write("queue a \(signal.kind) receipt for \(signal.sedId)") { db in
             try db.execute(
-                sql: "INSERT OR IGNORE INTO signal (peer, sedId, kind, node, at, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT OR IGNORE INTO signal (peer, sedId, kind, node, at, reason, code) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
                     signal.peer.rawValue, signal.sedId.rawValue, signal.kind, signal.node.rawValue, signal.at,
-                    signal.reason,
+                    signal.reason, signal.code,
                 ])
         }
     }
@@ -531,7 +535,7 @@ public final class Journal: MessageStore {
                 }
                 return SignalRecord(
                     id: row["id"], peer: peer, sedId: sedId, kind: row["kind"], node: node, at: row["at"],
-                    reason: row["reason"])
+                    reason: row["reason"], code: row["code"])
             }
         }
     }

@@ -122,11 +122,18 @@ public struct Receipt: Sendable, Equatable {
     public var at: String
     /// Why, for a `failed` receipt.
     public var reason: String?
+    /// For a `failed` receipt, the machine-readable cause (`signature-invalid`, `schema-violation`, `expired`...),
+    /// so the sender's report names the true one. Absent from older peers' receipts.
+    public var code: SedgateError.Code?
     /// For the receipt of one fragment of a large payload: its index.
     public var fragment: Int?
 
     /// Makes a receipt.
-    public init(sedId: SEDID, kind: Kind, node: NodeID, at: String, reason: String? = nil, fragment: Int? = nil) {
+    public init(
+        sedId: SEDID, kind: Kind, node: NodeID, at: String, reason: String? = nil, code: SedgateError.Code? = nil,
+        fragment: Int? = nil
+    ) {
+        self.code = code
         self.fragment = fragment
         self.sedId = sedId
         self.kind = kind

@@ -36,7 +36,9 @@ public struct ReceiptSender: Sendable {
         }
         let message = ProtocolMessage(
             action: .receipt, from: node, to: peer,
-            receipt: Receipt(sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at, reason: signal.reason))
+            receipt: Receipt(
+                sedId: signal.sedId, kind: kind, node: signal.node, at: signal.at, reason: signal.reason,
+                code: signal.code.map(SedgateError.Code.init(wireName:))))
         let reply: ProtocolMessage
         do {
             reply = try await client.send(message, to: url)

@@ -165,8 +165,18 @@ extension SOAPCodec {
                 }
                 fragment = index
             }
+            var code: SedgateError.Code?
+            if let text = element.attribute("code") {
+                guard !text.isEmpty, text.count <= 64, text.allSatisfy({ $0.isASCII && ($0.isLetter || $0 == "-") })
+                else {
+                    throw violation(
+                        "<sg:Receipt> code '\(text)' is not an error code (lower-case words and '-')", at: element)
+                }
+                code = SedgateError.Code(wireName: text)
+            }
             return Receipt(
-                sedId: sedId, kind: kind, node: node, at: at, reason: element.attribute("reason"), fragment: fragment)
+                sedId: sedId, kind: kind, node: node, at: at, reason: element.attribute("reason"), code: code,
+                fragment: fragment)
         }
 
         func fault(_ element: XMLNode) throws(SedgateError) -> Fault {

@@ -19,7 +19,7 @@ import SedgateCore
 ///   <env:Body><sg:Payload contentType="application/xml" size="1234">base64…</sg:Payload></env:Body>
 /// </env:Envelope>
 /// ```
-/// A receipt's body is `<sg:Receipt sedId= kind= node= at= [reason=]/>`; a fault's is a SOAP 1.2 `env:Fault` whose
+/// A receipt's body is `<sg:Receipt sedId= kind= node= at= [reason=] [code=]/>`; a fault's is a SOAP 1.2 `env:Fault` whose
 /// subcode is `sg:<code>` and whose detail may hold `<sg:RetryAfter>` seconds.
 public enum SOAPCodec {
     /// The UTF-8 bytes of `message` as a SOAP 1.2 envelope.
@@ -53,6 +53,7 @@ public enum SOAPCodec {
             xml += "<sg:Receipt sedId=\"\(receipt.sedId)\" kind=\"\(receipt.kind.rawValue)\" "
             xml += "node=\"\(receipt.node)\" at=\"\(receipt.at.xmlEscaped)\""
             if let reason = receipt.reason { xml += " reason=\"\(reason.xmlEscaped)\"" }
+            if let code = receipt.code { xml += " code=\"\(code.name.xmlEscaped)\"" }
             if let fragment = receipt.fragment { xml += " fragment=\"\(fragment)\"" }
             xml += "/>\n"
         }

@@ -69,7 +69,7 @@ struct QueueOperations {
             try await journal.enqueueSignal(
                 SignalRecord(
                     peer: record.origin, sedId: id, kind: "failed", node: configuration.node, at: Timestamp.now(),
-                    reason: reason))
+                    reason: reason, code: SedgateError.Code.expired.name))
             try configuration.spool.touchRetryNow()
         }
         try await journal.transition(

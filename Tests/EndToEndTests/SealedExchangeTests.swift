@@ -100,7 +100,9 @@ struct SealedExchangeTests {
         let failed = try #require(ExchangeTests.files(sender.spool.reports, suffix: ".failed.json").first)
         #expect(failed.contains(victim.rawValue))
         let report = try String(contentsOfFile: sender.spool.reports + "/" + failed, encoding: .utf8)
-        #expect(report.contains("signature-invalid"), "\(report)")
+        // The report's machine-readable code is the destination's true one, not a generic failure.
+        let object = try JSONSerialization.jsonObject(with: Data(report.utf8)) as? [String: Any]
+        #expect(object?["code"] as? String == "signature-invalid", "\(report)")
         #expect(report.contains("AP-DK"), "the report names who refused it: \(report)")
         let landed = ExchangeTests.files(receiver.spool.inbound, suffix: ".xml")
         #expect(landed.count == 2)

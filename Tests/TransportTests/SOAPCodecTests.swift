@@ -36,6 +36,23 @@ struct SOAPCodecTests {
         #expect(decoded.from == Fixtures.cn && decoded.to == Fixtures.apA)
     }
 
+    @Test("a failed receipt keeps its machine-readable code; a receipt without one (an older peer's) is read too")
+    func failedReceiptCode() throws {
+        let deliver = try Fixtures.deliver()
+        let failed = deliver.replying(
+            with: Receipt(
+                sedId: Fixtures.sedId, kind: .failed, node: Fixtures.cn, at: "2026-11-23T10:15:01Z",
+                reason: "the seal does not verify", code: .signatureInvalid))
+        let text = String(decoding: SOAPCodec.encode(failed), as: UTF8.self)
+        #expect(text.contains("code=\"signature-invalid\""))
+        #expect(try roundTrip(failed).receipts.first?.code == .signatureInvalid)
+        var plain = failed
+        plain.receipts[0].code = nil
+        #expect(try roundTrip(plain).receipts.first?.code == nil)
+        let hostile = text.replacing("code=\"signature-invalid\"", with: "code=\"not a code\"")
+        #expect(throws: SedgateError.self) { try SOAPCodec.decode(Array(hostile.utf8), source: "test") }
+    }
+
     @Test("a fault keeps its code, reason, side and retry-after")
     func faultRoundTrip() throws {
         let deliver = try Fixtures.deliver()

@@ -53,6 +53,8 @@ public struct CompoundMessage: Sendable, Equatable {
         public var sedId: SEDID
         /// Why it was refused: the error's description (code, location and message).
         public var reason: String
+        /// The error's code (`signature-invalid`...), for the `failed` receipt.
+        public var code: SedgateError.Code? = nil
     }
 
     /// The `wsu:Id`s the hop's sender signs.
@@ -188,7 +190,7 @@ public struct CompoundMessage: Sendable, Equatable {
             } catch {
                 // The hop is genuine but this seal is not: refuse this SED alone.
                 guard let sedId = SEDID(rawID) else { throw error }
-                refused.append(Refusal(sedId: sedId, reason: error.description))
+                refused.append(Refusal(sedId: sedId, reason: error.description, code: error.code))
             }
         }
         var message = CompoundMessage(messageID: messageID, from: from, to: to, seds: seds)
