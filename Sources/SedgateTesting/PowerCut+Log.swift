@@ -2,6 +2,7 @@
 // Sources/CPowerCut/powercut.c): one change or sync per line, a torn last line ignored.
 
 import Foundation
+import SedgateCore
 
 extension PowerCut {
     /// A file or folder, named by device and inode; `outside` stands for a folder outside the root.
@@ -70,30 +71,35 @@ extension PowerCut {
         let entry: Entry?
         switch head[1] {
         case "W":
-            guard let f = fields(6), let file = id(f.numbers, 0), let offset = Int64(f.numbers[2]), let length = Int(f.numbers[3]),
-                let oldSize = Int64(f.numbers[4]), let at = Int64(f.numbers[5])
+            guard let row = fields(6), let file = id(row.numbers, 0), let offset = Int64(row.numbers[2]),
+                let length = Int(row.numbers[3]), let oldSize = Int64(row.numbers[4]), let at = Int64(row.numbers[5])
             else { return nil }
             entry = .data(file: file, offset: offset, length: length, oldSize: oldSize, at: at)
         case "C":
-            guard let f = fields(3), let folder = id(f.numbers, 0), let inode = UInt64(f.numbers[2]) else { return nil }
-            entry = .made(folder: folder, inode: inode, path: unescaped(f.rest))
+            guard let row = fields(3), let folder = id(row.numbers, 0), let inode = UInt64(row.numbers[2]) else {
+                return nil
+            }
+            entry = .made(folder: folder, inode: inode, path: unescaped(row.rest))
         case "M":
-            guard let f = fields(2), let folder = id(f.numbers, 0) else { return nil }
-            entry = .madeFolder(folder: folder, path: unescaped(f.rest))
+            guard let row = fields(2), let folder = id(row.numbers, 0) else { return nil }
+            entry = .madeFolder(folder: folder, path: unescaped(row.rest))
         case "D":
-            guard let f = fields(3), let folder = id(f.numbers, 0), let mode = mode_t(f.numbers[2], radix: 8) else { return nil }
-            entry = .removedFolder(folder: folder, mode: mode, path: unescaped(f.rest))
-        case "U":
-            guard let f = fields(4), let folder = id(f.numbers, 0), let file = id(f.numbers, 2) else { return nil }
-            entry = .removed(folder: folder, file: file, path: unescaped(f.rest))
-        case "R":
-            guard let f = fields(8), let from = id(f.numbers, 0), let to = id(f.numbers, 2), let victim = id(f.numbers, 5),
-                let mode = mode_t(f.numbers[7], radix: 8)
+            guard let row = fields(3), let folder = id(row.numbers, 0), let mode = mode_t(row.numbers[2], radix: 8)
             else { return nil }
-            let pair = f.rest.split(separator: "\t", omittingEmptySubsequences: false)
+            entry = .removedFolder(folder: folder, mode: mode, path: unescaped(row.rest))
+        case "U":
+            guard let row = fields(4), let folder = id(row.numbers, 0), let file = id(row.numbers, 2) else {
+                return nil
+            }
+            entry = .removed(folder: folder, file: file, path: unescaped(row.rest))
+        case "R":
+            guard let row = fields(8), let from = id(row.numbers, 0), let to = id(row.numbers, 2),
+                let victim = id(row.numbers, 5), let mode = mode_t(row.numbers[7], radix: 8)
+            else { return nil }
+            let pair = row.rest.split(separator: "\t", omittingEmptySubsequences: false)
             guard pair.count == 2 else { return nil }
             let replaced: Replaced? =
-                switch f.numbers[4] {
+                switch row.numbers[4] {
                 case "-": .nothing
                 case "f": .file(victim)
                 case "d": .folder(mode)
@@ -104,10 +110,12 @@ extension PowerCut {
             entry = .renamed(
                 from: from, to: to, replaced: replaced, old: unescaped(pair[0]), new: unescaped(pair[1]))
         case "S":
-            guard let f = fields(3), let file = id(f.numbers, 0), let upTo = UInt64(f.numbers[2]) else { return nil }
+            guard let row = fields(3), let file = id(row.numbers, 0), let upTo = UInt64(row.numbers[2]) else {
+                return nil
+            }
             entry = .synced(file: file, upTo: upTo)
         case "A":
-            guard let f = fields(1), let upTo = UInt64(f.numbers[0]) else { return nil }
+            guard let row = fields(1), let upTo = UInt64(row.numbers[0]) else { return nil }
             entry = .syncedAll(upTo: upTo)
         default:
             entry = nil

@@ -9,7 +9,7 @@
 
 import Foundation
 import Glibc
-public import SedgateCore
+import SedgateCore
 
 /// The power-loss model of the tests: run a process with `environment(log:root:library:)`, SIGKILL it, then
 /// `revert(log:)` before starting it again.
@@ -36,14 +36,14 @@ public enum PowerCut {
         }
     }
 
-    /// The environment for a child run under the library: `base` with the library preloaded and its changes
-    /// under `root` logged in `log`, a folder outside `root` on the same file system (the log hard-links files).
+    /// The environment for a child run under the library: `base` (by default this process's environment) with the
+    /// library preloaded and the changes under `root` logged in `log`, a folder outside `root` on the same file
+    /// system (the log hard-links files).
     public static func environment(
-        log: String, root: String, library: String,
-        base: [String: String] = ProcessInfo.processInfo.environment
+        log: String, root: String, library: String, base: [String: String]? = nil
     ) -> [String: String] {
-        var environment = base
-        environment["LD_PRELOAD"] = [library, base["LD_PRELOAD"]].compactMap { $0 }.joined(separator: " ")
+        var environment = base ?? ProcessInfo.processInfo.environment
+        environment["LD_PRELOAD"] = [library, environment["LD_PRELOAD"]].compactMap { $0 }.joined(separator: " ")
         environment["SEDGATE_POWERCUT_LOG"] = log
         environment["SEDGATE_POWERCUT_ROOT"] = root
         return environment

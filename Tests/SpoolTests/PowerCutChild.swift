@@ -59,7 +59,9 @@ final class PowerCutChild {
                 signal.pause()
             """
         let output = directory.appending("output")
-        FileManager.default.createFile(atPath: output, contents: nil)
+        guard FileManager.default.createFile(atPath: output, contents: nil) else {
+            throw SedgateError(.io, "cannot create \(output)")
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: python)
         process.arguments = ["-c", program, root, progressPath]

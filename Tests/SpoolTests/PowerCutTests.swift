@@ -85,7 +85,9 @@ struct PowerCutTests {
         #expect(summary.undoneNames == 3 && summary.unresolved.isEmpty, "\(summary)")
     }
 
-    @Test("SQLite in WAL mode with synchronous=FULL keeps every commit it returned, killed in mid-stream")
+    @Test(
+        "SQLite in WAL mode with synchronous=FULL keeps every commit it returned through checkpoints, killed mid-stream"
+    )
     func sqliteFullKeepsCommits() async throws {
         let child = try await PowerCutChild()
         try await child.start(
@@ -93,6 +95,7 @@ struct PowerCutTests {
             db = sqlite3.connect(root + "/journal.sqlite", isolation_level=None)
             db.execute("PRAGMA journal_mode=WAL")
             db.execute("PRAGMA synchronous=FULL")
+            db.execute("PRAGMA wal_autocheckpoint=50")
             db.execute("CREATE TABLE t (n INTEGER, padding TEXT)")
             n = 0
             while True:
