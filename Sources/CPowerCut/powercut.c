@@ -122,17 +122,26 @@ static int high(int fd)
     return moved;
 }
 
-/// `path` resolved, or, when it does not exist yet, its folder resolved and its name appended.
+/// `path` resolved, or, when it does not exist yet, its nearest existing ancestor resolved and the rest appended.
 static int resolve_maybe_missing(const char *path, char out[PATH_MAX])
 {
+    char joined[PATH_MAX], cut[PATH_MAX], base[PATH_MAX];
     if (realpath(path, out)) return 1;
-    char copy[PATH_MAX], folder[PATH_MAX];
-    if (snprintf(copy, sizeof copy, "%s", path) >= (int)sizeof copy) return 0;
-    char *slash = strrchr(copy, '/');
-    const char *name = slash ? slash + 1 : copy;
-    if (slash) *slash = 0;
-    if (!realpath(slash ? (*copy ? copy : "/") : ".", folder)) return 0;
-    return snprintf(out, PATH_MAX, "%s/%s", strcmp(folder, "/") ? folder : "", name) < PATH_MAX;
+    if (path[0] == '/') {
+        if (snprintf(joined, sizeof joined, "%s", path) >= (int)sizeof joined) return 0;
+    } else {
+        if (!getcwd(base, sizeof base) || snprintf(joined, sizeof joined, "%s/%s", base, path) >= (int)sizeof joined)
+            return 0;
+    }
+    memcpy(cut, joined, sizeof cut);
+    for (char *slash; (slash = strrchr(cut, '/'));) {
+        *slash = 0;
+        if (realpath(slash == cut ? "/" : cut, base)) {
+            const char *rest = joined + (slash - cut);
+            return snprintf(out, PATH_MAX, "%s%s", strcmp(base, "/") ? base : "", rest) < PATH_MAX;
+        }
+    }
+    return 0;
 }
 
 static void init(void)
@@ -148,7 +157,7 @@ static void init(void)
     busy = 1;
     char folder[PATH_MAX], file[PATH_MAX + 16];
     if (!given_root || !*given_root || !resolve_maybe_missing(given_root, root))
-        fail("SEDGATE_POWERCUT_LOG is set but SEDGATE_POWERCUT_ROOT does not name a folder (or its parent)");
+        fail("SEDGATE_POWERCUT_LOG is set but SEDGATE_POWERCUT_ROOT is not set or cannot be resolved");
     root_length = strlen(root);
     if (real_mkdirat(AT_FDCWD, log, 0755) != 0 && errno != EEXIST) fail("cannot make SEDGATE_POWERCUT_LOG");
     if (!realpath(log, folder)) fail("cannot resolve SEDGATE_POWERCUT_LOG");
