@@ -68,9 +68,10 @@ public enum PowerCut {
     }
 
     /// Cuts the power: undoes every change logged in `log` that was not durable, newest first, removes SQLite's
-    /// `-shm` files under the root, and clears the log. Call it only once the process has exited (SIGKILL).
+    /// `-shm` files under the root, and clears the log (moving its text to `keepingLogAs`, if given, for a person
+    /// to read). Call it only once the process has exited (SIGKILL).
     @discardableResult
-    public static func revert(log: String) throws -> Summary {
+    public static func revert(log: String, keepingLogAs kept: String? = nil) throws -> Summary {
         let entries = try entries(of: log + "/log").sorted { $0.seq > $1.seq }
         var durableUpTo: [FileID: UInt64] = [:]
         var everythingUpTo: UInt64 = 0
@@ -113,6 +114,7 @@ public enum PowerCut {
                 if unlink(root + "/" + name) == 0 { summary.removedSharedMemory += 1 }
             }
         }
+        if let kept { try? FileManager.default.moveItem(atPath: log + "/log", toPath: kept) }
         for name in ["log", "pre", "counters", "root", "stash"] {
             try? FileManager.default.removeItem(atPath: log + "/" + name)
         }

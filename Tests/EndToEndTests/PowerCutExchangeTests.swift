@@ -2,7 +2,8 @@
 // a time: the node runs under libSedgatePowerCut.so, is SIGKILLed after some progress, every file change it had not
 // yet synced is undone (PowerCut.revert), and it starts again from what a power cut would have left. At the end every
 // SED has arrived exactly once, byte-identical, in order, and every report tells the truth.
-// SEDGATE_POWERCUT_CUTS sets the number of cuts (default 48); the seed is printed and SEDGATE_SEED replays it.
+// SEDGATE_POWERCUT_CUTS sets the number of cuts (`make powercut`: 48); the seed is printed, SEDGATE_SEED replays it. With
+// SEDGATE_KEEP_TMP=1 the test folder keeps each cut's undo log (cut-<n>-<node>.log; format in powercut.c).
 
 import Foundation
 import SedgateCore
@@ -10,7 +11,12 @@ import SedgateTesting
 import Spool
 import Testing
 
-@Suite("Power cuts, real processes", .serialized)
+/// Runs only when SEDGATE_POWERCUT_CUTS is set (`make powercut`). Against the code it was written for it fails: the
+/// journal runs at synchronous=NORMAL (GRDB's DatabasePool sets it after `prepareDatabase`), a node makes its spool
+/// folders without an fsync of their parent, and reports are not fsynced. With those three fixed it passed 24 cuts.
+@Suite(
+    "Power cuts, real processes", .serialized,
+    .enabled(if: ProcessInfo.processInfo.environment["SEDGATE_POWERCUT_CUTS"] != nil, "set SEDGATE_POWERCUT_CUTS"))
 struct PowerCutExchangeTests {
     /// Reports at the sender and documents at the receiver: grows as SEDs move (a cut may take some back).
     static func progress(_ sender: Topology.Node, _ receiver: Topology.Node) -> Int {
@@ -53,13 +59,17 @@ struct PowerCutExchangeTests {
         for cut in 0..<cuts {
             try commit(upTo: (cut + 1) * rounds / max(1, cuts))
             let victim = ["CN", "AP-BE", "AP-DK"].randomElement(using: &random)!
-            let target = Self.progress(sender, receiver) + Int.random(in: 1...8, using: &random)
+            // Each SED makes 4 steps of progress; once all are done there is nothing to wait for.
+            let target = min(
+                Self.progress(sender, receiver) + Int.random(in: 1...8, using: &random), 4 * committed.count)
             let moved =
                 (try? await Wait.until("progress before cut \(cut)", timeout: .seconds(20)) {
                     Self.progress(sender, receiver) >= target
                 }) != nil
             await topology.kill(victim)
-            let summary = try PowerCut.revert(log: "\(directory.path)/powercut-\(victim.lowercased())")
+            let summary = try PowerCut.revert(
+                log: "\(directory.path)/powercut-\(victim.lowercased())",
+                keepingLogAs: "\(directory.path)/cut-\(cut)-\(victim.lowercased()).log")
             print("cut \(cut) of \(victim)\(moved ? "" : " (no progress for 20 s)"): \(summary)")
             #expect(summary.unresolved.isEmpty, "cut \(cut) of \(victim): \(summary)")
             try await topology.start(victim, environment: underPowerCut(victim))
