@@ -85,6 +85,41 @@ struct PowerCutTests {
         #expect(summary.undoneNames == 3 && summary.unresolved.isEmpty, "\(summary)")
     }
 
+    @Test("threads appending and fsyncing side by side keep every record reported after its fsync, killed mid-stream")
+    func concurrentWritersKeepSyncedRecords() async throws {
+        let child = try await PowerCutChild()
+        try await child.start(
+            """
+            import threading
+            def append(name):
+                fd = os.open(root + "/" + name, os.O_CREAT | os.O_WRONLY | os.O_APPEND, 0o644)
+                sync_folder(root)
+                n = 0
+                while True:
+                    n += 1
+                    os.write(fd, b"%08d\\n" % n)
+                    if n % 3 == 0:
+                        os.fsync(fd)
+                        progress("%s %d" % (name, n))
+            for name in ["a", "b", "c", "d"]:
+                threading.Thread(target=append, args=(name,), daemon=True).start()
+            """,
+            until: { $0.count >= 400 })
+        let summary = try await child.cut()
+        let reported = Dictionary(
+            child.progress().compactMap { line -> (String, Int)? in
+                let parts = line.split(separator: " ")
+                return parts.count == 2 ? (String(parts[0]), Int(parts[1]) ?? 0) : nil
+            }, uniquingKeysWith: max)
+        for name in ["a", "b", "c", "d"] {
+            let records = (child.contents(name) ?? "").split(separator: "\n", omittingEmptySubsequences: false)
+            #expect(records.last == "", "\(name) ends with a whole record")
+            #expect(records.dropLast().enumerated().allSatisfy { Int($1) == $0 + 1 }, "\(name) holds records 1...")
+            #expect(records.count - 1 >= reported[name] ?? 0, "\(name): \(records.count - 1) records survived")
+        }
+        #expect(summary.unresolved.isEmpty, "\(summary)")
+    }
+
     @Test(
         "SQLite in WAL mode with synchronous=FULL keeps every commit it returned through checkpoints, killed mid-stream"
     )
