@@ -71,7 +71,7 @@ public enum PowerCut {
     /// `-shm` files under the root, and clears the log (moving its text to `keepingLogAs`, if given, for a person
     /// to read). Call it only once the process has exited (SIGKILL).
     @discardableResult
-    public static func revert(log: String, keepingLogAs kept: String? = nil) throws -> Summary {
+    public static func revert(log: String, keepingLogAs keptLog: String? = nil) throws -> Summary {
         let entries = try entries(of: log + "/log").sorted { $0.seq > $1.seq }
         var durableUpTo: [FileID: UInt64] = [:]
         var everythingUpTo: UInt64 = 0
@@ -114,7 +114,7 @@ public enum PowerCut {
                 if unlink(root + "/" + name) == 0 { summary.removedSharedMemory += 1 }
             }
         }
-        if let kept { try? FileManager.default.moveItem(atPath: log + "/log", toPath: kept) }
+        if let keptLog { try? FileManager.default.moveItem(atPath: log + "/log", toPath: keptLog) }
         for name in ["log", "pre", "counters", "root", "stash"] {
             try? FileManager.default.removeItem(atPath: log + "/" + name)
         }
