@@ -7,7 +7,7 @@ APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1
                xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev
 BIN = .build/debug/sedgate
 
-.PHONY: all deps build demo test lint format bench soak clean
+.PHONY: all deps build demo test lint format bench soak powercut clean
 
 all: build
 
@@ -54,6 +54,11 @@ soak: deps
 	SEDGATE_FAULT_BATCHES=100 SEDGATE_FAULT_KILLS=20 $(SWIFT) test --skip-build --filter randomKills
 	$(SWIFT) build -c release
 	.build/release/sedgate bench capacity --count 250000
+
+## powercut: 300 SEDs while the power is cut 48 times under one node or another (LD_PRELOAD libSedgatePowerCut.so)
+powercut: deps
+	$(SWIFT) build --build-tests
+	SEDGATE_POWERCUT_CUTS=$${SEDGATE_POWERCUT_CUTS:-48} $(SWIFT) test --skip-build --filter PowerCutExchangeTests
 
 clean:
 	rm -rf .build spool/cn spool/ap-be spool/ap-dk spool/*.log etc/demo/pki

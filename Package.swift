@@ -15,7 +15,9 @@ let package = Package(
     name: "sedgate",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "sedgate", targets: ["sedgate"])
+        .executable(name: "sedgate", targets: ["sedgate"]),
+        // The power-loss model of the tests, loaded with LD_PRELOAD (see PowerCut in SedgateTesting).
+        .library(name: "SedgatePowerCut", type: .dynamic, targets: ["CPowerCut"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
@@ -56,6 +58,9 @@ let package = Package(
 
         // The few glibc calls Swift's Glibc module does not export (malloc tuning).
         .target(name: "CMalloc"),
+        // An LD_PRELOAD interposer logging how to undo every unsynced file change, for power-cut tests. It replaces
+        // libc's file calls, so no target may depend on it: it is only the SedgatePowerCut product.
+        .target(name: "CPowerCut", linkerSettings: [.linkedLibrary("dl")]),
 
         // Value types and protocols. No I/O.
         .target(

@@ -176,12 +176,16 @@ public final class Topology: @unchecked Sendable {
         return node
     }
 
-    /// Starts a node (its output is appended to `<directory>/<id>.log`) and waits until it listens.
-    public func start(_ id: String, timeout: Duration = .seconds(30)) async throws {
+    /// Starts a node (its output is appended to `<directory>/<id>.log`) and waits until it listens. `environment`,
+    /// when given, replaces the inherited one (e.g. `PowerCut.environment(log:root:library:)`).
+    public func start(
+        _ id: String, environment: [String: String]? = nil, timeout: Duration = .seconds(30)
+    ) async throws {
         let node = node(id)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = [node.role, "--config", node.config]
+        if let environment { process.environment = environment }
         let logPath = "\(directory)/\(id.lowercased()).log"
         if !FileManager.default.fileExists(atPath: logPath) {
             _ = FileManager.default.createFile(atPath: logPath, contents: nil)
