@@ -21,8 +21,12 @@
 //                                        x the other half of RENAME_EXCHANGE. A folder outside the root is 0 0.
 //   S dev ino upto                       fsync/fdatasync of that file or folder: its changes up to seq upto are durable
 //   A upto                               sync/syncfs: every change up to seq upto is durable
-// A data line is written before its change (undoing a change that never happened restores the same bytes); a name
-// line after its change succeeded; a sync line after fsync returned, naming the last change finished before the
+//   X seq                                the removal or rename logged as seq failed: it never happened
+// A data line is written before its change (undoing a change that never happened restores the same bytes); so are
+// the lines of removals and renames (D, U, R: a SIGKILL between the call and its line would otherwise hide a change
+// that happened; the reverter skips one whose old name is still there, and X cancels one that failed); a name made
+// (C, M) is written after its change succeeded (it needs the new inode; a SIGKILL in between leaves the name, as an
+// unsynced temporary file a node ignores); a sync line after fsync returned, naming the last change finished before the
 // fsync began. One mutex per process orders changes against that reading, so the log is exact for one process;
 // several processes sharing a log are ordered by sequence number only.
 //
@@ -754,12 +758,18 @@ int unlinkat(int dirfd, const char *path, int flags)
     if (!begin_name(&n, dirfd, path)) return real_unlinkat(dirfd, path, flags);
     if (lstat(n.path, &st) != 0) return end_name(&n, real_unlinkat(dirfd, path, flags));
     if (!(flags & AT_REMOVEDIR)) stash_path(n.path, &st);
+    // Logged before the call (a SIGKILL between the two would otherwise hide a removal), cancelled if it fails;
+    // the reverter skips a removal whose name is still there.
+    uint64_t seq = (flags & AT_REMOVEDIR)
+                       ? note("D %llu %llu %o %s", FOLDER(&n), (unsigned)(st.st_mode & 07777), escaped(n.path, text))
+                       : note("U %llu %llu %llu %llu %s", FOLDER(&n), (unsigned long long)st.st_dev,
+                              (unsigned long long)st.st_ino, escaped(n.path, text));
     int result = real_unlinkat(dirfd, path, flags);
-    if (result == 0 && (flags & AT_REMOVEDIR))
-        note("D %llu %llu %o %s", FOLDER(&n), (unsigned)(st.st_mode & 07777), escaped(n.path, text));
-    else if (result == 0)
-        note("U %llu %llu %llu %llu %s", FOLDER(&n), (unsigned long long)st.st_dev, (unsigned long long)st.st_ino,
-             escaped(n.path, text));
+    if (result != 0) {
+        int saved = errno;
+        note("X %llu", (unsigned long long)seq);
+        errno = saved;
+    }
     return end_name(&n, result);
 }
 
@@ -819,13 +829,17 @@ int renameat2(int olddirfd, const char *old, int newdirfd, const char *new, unsi
         replaced = S_ISDIR(victim.st_mode) ? 'd' : 'f';
         if (replaced == 'f' && !same && !(flags & RENAME_NOREPLACE)) stash_path(to, &victim);
     }
+    // Logged before the call (a SIGKILL between the two would otherwise hide the rename), cancelled if it fails;
+    // the reverter skips a rename whose old name is still there.
+    uint64_t seq = 0;
+    if (known && !same)
+        seq = note("R %llu %llu %llu %llu %c %llu %llu %o %s\t%s", (unsigned long long)from_folder.st_dev,
+                   (unsigned long long)from_folder.st_ino, (unsigned long long)to_folder.st_dev,
+                   (unsigned long long)to_folder.st_ino, replaced, (unsigned long long)victim.st_dev,
+                   (unsigned long long)victim.st_ino, (unsigned)(victim.st_mode & 07777), escaped(from, old_text),
+                   escaped(to, new_text));
     int result = call_renameat2(olddirfd, old, newdirfd, new, flags), saved = errno;
-    if (result == 0 && known && !same)
-        note("R %llu %llu %llu %llu %c %llu %llu %o %s\t%s", (unsigned long long)from_folder.st_dev,
-             (unsigned long long)from_folder.st_ino, (unsigned long long)to_folder.st_dev,
-             (unsigned long long)to_folder.st_ino, replaced, (unsigned long long)victim.st_dev,
-             (unsigned long long)victim.st_ino, (unsigned)(victim.st_mode & 07777), escaped(from, old_text),
-             escaped(to, new_text));
+    if (result != 0 && seq != 0) note("X %llu", (unsigned long long)seq);
     unlock();
     leave();
     errno = saved;

@@ -39,6 +39,8 @@ extension PowerCut {
         case synced(file: FileID, upTo: UInt64)
         /// A sync(2) or syncfs(2) made every change up to `upTo` durable.
         case syncedAll(upTo: UInt64)
+        /// The change logged as `seq` (a rename or removal, logged before its call) failed: it never happened.
+        case cancelled(seq: UInt64)
     }
 
     /// The entries of the log file at `path`, with their sequence numbers, in the order written.
@@ -117,6 +119,9 @@ extension PowerCut {
         case "A":
             guard let row = fields(1), let upTo = UInt64(row.numbers[0]) else { return nil }
             entry = .syncedAll(upTo: upTo)
+        case "X":
+            guard let row = fields(1), let cancelled = UInt64(row.numbers[0]) else { return nil }
+            entry = .cancelled(seq: cancelled)
         default:
             entry = nil
         }

@@ -30,21 +30,31 @@ extension PowerCut {
                     unresolved.append("remove the folder \(path): \(error)")
                 }
             case .removedFolder(_, let mode, let path):
+                if exists(path) { return }  // logged before its call, which never came
                 check(mkdir(path, mode), "make the folder \(path) again")
             case .removed(_, let file, let path):
+                // Logged before its call: a name still there was never removed (killed in between).
+                if exists(path) { return }
                 check(link(stashed(file), path), "link \(path) again")
             case .renamed(_, _, .exchanged, let old, let new):
                 check(exchange(old, new), "exchange \(new) and \(old) again")
             case .renamed(_, _, let replaced, let old, let new):
+                // Logged before its call: an old name still there was never renamed (killed in between).
+                if exists(old) { return }
                 check(rename(new, old), "rename \(new) back to \(old)")
                 switch replaced {
                 case .file(let victim): check(link(stashed(victim), new), "link the replaced \(new) again")
                 case .folder(let mode): check(mkdir(new, mode), "make the replaced folder \(new) again")
                 case .nothing, .exchanged: break
                 }
-            case .synced, .syncedAll:
+            case .synced, .syncedAll, .cancelled:
                 break
             }
+        }
+
+        private func exists(_ path: String) -> Bool {
+            var status = stat()
+            return lstat(path, &status) == 0
         }
 
         private func stashed(_ file: FileID) -> String {

@@ -72,7 +72,14 @@ public enum PowerCut {
     /// to read). Call it only once the process has exited (SIGKILL).
     @discardableResult
     public static func revert(log: String, keepingLogAs keptLog: String? = nil) throws -> Summary {
-        let entries = try entries(of: log + "/log").sorted { $0.seq > $1.seq }
+        var entries = try entries(of: log + "/log").sorted { $0.seq > $1.seq }
+        // Renames and removals are logged before their call; one whose call failed never happened.
+        let cancelled = Set(
+            entries.compactMap { item -> UInt64? in
+                if case .cancelled(let seq) = item.entry { return seq }
+                return nil
+            })
+        entries.removeAll { cancelled.contains($0.seq) }
         var durableUpTo: [FileID: UInt64] = [:]
         var everythingUpTo: UInt64 = 0
         for (_, entry) in entries {
@@ -96,7 +103,7 @@ public enum PowerCut {
             case .made(let folder, _, _), .madeFolder(let folder, _), .removedFolder(let folder, _, _),
                 .removed(let folder, _, _):
                 (isData, dependsOn) = (false, [folder])
-            case .synced, .syncedAll: continue
+            case .synced, .syncedAll, .cancelled: continue
             }
             let kept = dependsOn.allSatisfy { durable(seq, $0) }
             switch (isData, kept) {

@@ -52,12 +52,16 @@ public struct SpoolLayout: Sendable, Hashable {
     }
 
     /// Creates every folder that is missing (mode 0750, parents of the root too); existing folders are kept.
-    /// Throws `.io` when a path exists but is not a directory, or cannot be created.
+    /// Then every folder of the spool and the root's parent are fsynced, so the folders themselves (and with them
+    /// the journal inside var/) survive a power cut right after a first start. Throws `.io` when a path exists
+    /// but is not a directory, or cannot be created.
     public func create() throws(SedgateError) {
         try Self.makeDirectories(root)
         for directory in allDirectories.dropFirst() {
             try Self.makeDirectory(directory)
         }
+        try SpoolFile.fsyncDirectory(Syscall.directory(of: root))
+        for directory in allDirectories { try SpoolFile.fsyncDirectory(directory) }
     }
 
     /// Removes what a killed node left in `var/tmp/` (half-written temporary files: nothing there is ever the only
