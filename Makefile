@@ -48,17 +48,19 @@ bench: deps
 	.build/release/sedgate bench pack
 	.build/release/sedgate bench large --megabytes 2048 --restart
 
-## soak: the long forms: fault injection over 10,000 SEDs and 20 kills, and 250,000 SEDs queued at the CN
+## soak: the long forms: fault injection over 10,000 SEDs and 20 kills, 1,000 power cuts over 3,000 SEDs, and
+## 250,000 SEDs queued at the CN
 soak: deps
 	$(SWIFT) build --build-tests
 	SEDGATE_FAULT_BATCHES=100 SEDGATE_FAULT_KILLS=20 $(SWIFT) test --skip-build --filter randomKills
+	SEDGATE_POWERCUT_CUTS=1000 $(SWIFT) test --skip-build --filter PowerCutExchangeTests
 	$(SWIFT) build -c release
 	.build/release/sedgate bench capacity --count 250000
 
-## powercut: 300 SEDs while the power is cut 48 times under one node or another (LD_PRELOAD libSedgatePowerCut.so)
+## powercut: the power-cut exchange alone (SEDGATE_POWERCUT_CUTS, default 60; LD_PRELOAD libSedgatePowerCut.so)
 powercut: deps
 	$(SWIFT) build --build-tests
-	SEDGATE_POWERCUT_CUTS=$${SEDGATE_POWERCUT_CUTS:-48} $(SWIFT) test --skip-build --filter PowerCutExchangeTests
+	SEDGATE_POWERCUT_CUTS=$${SEDGATE_POWERCUT_CUTS:-60} $(SWIFT) test --skip-build --filter PowerCutExchangeTests
 
 clean:
 	rm -rf .build spool/cn spool/ap-be spool/ap-dk spool/*.log etc/demo/pki
