@@ -68,6 +68,8 @@ public final class XMLTree: @unchecked Sendable {
                 .malformedXML, "the file is empty; an XML document with one root element was expected",
                 location: .init(file: source, line: 1, column: 1))
         }
+        // Attribute-count and node-count bombs are refused before libxml2 spends quadratic time on them.
+        try XMLPrescan.check(bytes, source: source, limits: limits)
         guard let context = xmlNewParserCtxt() else {
             throw SedgateError(
                 .io, "libxml2 could not allocate a parser; the node is out of memory, retry later",

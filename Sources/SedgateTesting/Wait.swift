@@ -20,4 +20,27 @@ public enum Wait {
             try await Task.sleep(for: interval)
         }
     }
+
+    /// Polls `progress` every `interval` until it reaches `target`; throws a clear error naming `what` only when the
+    /// count stops moving for `stall`. A busy machine is slower, not stuck: the bound is on the absence of progress,
+    /// not on the total time, so a run that keeps moving is never cut short.
+    public static func progressing(
+        _ what: String, to target: Int, stall: Duration = .seconds(120), interval: Duration = .milliseconds(50),
+        _ progress: () async throws -> Int
+    ) async throws {
+        var last = try await progress()
+        var lastMove = ContinuousClock.now
+        while last < target {
+            guard ContinuousClock.now - lastMove < stall else {
+                throw SedgateError(
+                    .expired, "no progress for \(stall) waiting for \(what): stuck at \(last) of \(target)")
+            }
+            try await Task.sleep(for: interval)
+            let now = try await progress()
+            if now != last {
+                last = now
+                lastMove = .now
+            }
+        }
+    }
 }

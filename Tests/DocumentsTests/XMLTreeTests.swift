@@ -131,3 +131,31 @@ func hugeTextNodeIsWholeOrRefused() throws {
         #expect(error.code == .hostileInput)
     }
 }
+
+@Test("an attribute-count bomb (200,000 attributes on one element) is refused as hostile before libxml2 parses it")
+func attributeBomb() throws {
+    let attributes = (0..<200_000).map { "a\($0)=\"1\"" }.joined(separator: " ")
+    let error = try #require(parseError("<r \(attributes)/>"))
+    #expect(error.code == .hostileInput)
+    #expect(error.message.contains("more than 256 attributes"))
+    #expect(error.location?.line == 1)
+}
+
+@Test("attributes are counted per element, outside quoted values, comments and CDATA; 256 on one element parse")
+func attributeCounting() throws {
+    let many = (0..<256).map { "a\($0)='x=y>z'" }.joined(separator: " ")
+    let noise = "<!-- a=1 b=2 c=3 --><![CDATA[ d=4 e=5 ]]><?pi f=6 g=7?>"
+    #expect(parseError("<r \(many)>\(noise)<c x=\"1\" y=\"2\"/></r>") == nil)
+    #expect(parseError("<r \(many)>\(noise)</r>", limits: XMLLimits(maxAttributes: 255))?.code == .hostileInput)
+    // Only the element over the limit matters, wherever it is; its line is named.
+    let error = try #require(
+        parseError("<r>\n<ok a='1'/>\n<bad a='1' b='2' c='3'/></r>", limits: XMLLimits(maxAttributes: 2)))
+    #expect(error.location?.line == 3)
+}
+
+@Test("a document with more markup nodes than the limit is refused as hostile")
+func nodeBomb() throws {
+    let text = "<r>" + String(repeating: "<a/>", count: 1_000) + "</r>"
+    #expect(parseError(text, limits: XMLLimits(maxNodes: 2_000)) == nil)
+    #expect(parseError(text, limits: XMLLimits(maxNodes: 500))?.code == .hostileInput)
+}

@@ -34,10 +34,8 @@ struct BackPressureTests {
             ExchangeTests.files(sender.spool.reports, suffix: ".failed.json").isEmpty, "back-pressure is not failure")
 
         try await topology.start("AP-DK")
-        try await Wait.until(
-            "all 30 to be delivered once there is room", timeout: .seconds(120), interval: .milliseconds(100)
-        ) {
-            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count == 30
+        try await Wait.progressing("all 30 to be delivered once there is room", to: 30, interval: .milliseconds(100)) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count
         }
         await topology.stopAll()
         try ExchangeTests.verify(committed, sender: sender, receiver: topology.node("AP-DK"))

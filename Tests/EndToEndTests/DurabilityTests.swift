@@ -44,7 +44,7 @@ struct DurabilityTests {
         try await topology.start("CN")
         try await topology.start("AP-BE")
         try await topology.start("AP-DK")
-        try await Wait.until("20 delivered", timeout: .seconds(120)) { Self.count(sender, "delivered") == 20 }
+        try await Wait.progressing("20 delivered", to: 20) { Self.count(sender, "delivered") }
         await topology.stopAll()
         try ExchangeTests.verify(committed, sender: sender, receiver: receiver)
         let journal = try Journal(path: cn.spool.varDirectory + "/journal.sqlite")

@@ -139,10 +139,10 @@ struct ExchangeTests {
         let receiver = topology.node("AP-DK")
 
         let committed = try Self.commit(200, to: sender)
-        try await Wait.until(
-            "200 delivered reports in \(sender.spool.reports)", timeout: .seconds(240), interval: .milliseconds(100)
+        try await Wait.progressing(
+            "200 delivered reports in \(sender.spool.reports)", to: 200, interval: .milliseconds(100)
         ) {
-            Self.files(sender.spool.reports, suffix: ".delivered.json").count >= 200
+            Self.files(sender.spool.reports, suffix: ".delivered.json").count
         }
         await topology.stopAll()
         try Self.verify(committed, sender: sender, receiver: receiver)
@@ -166,17 +166,17 @@ struct ExchangeTests {
         // while AP-BE is still sending it more: a kill in the middle of the run by construction, not by timing.
         await topology.kill("AP-DK")
         let committed = try Self.commit(200, to: sender)
-        try await Wait.until("the first SEDs to reach the CN", timeout: .seconds(120), interval: .milliseconds(10)) {
-            Self.files(sender.spool.reports, suffix: ".sent.json").count >= 40
+        try await Wait.progressing("the first SEDs to reach the CN", to: 40, interval: .milliseconds(10)) {
+            Self.files(sender.spool.reports, suffix: ".sent.json").count
         }
         await topology.kill("CN")
         #expect(Self.files(sender.spool.reports, suffix: ".delivered.json").isEmpty)
         try await topology.start("CN")
         try await topology.start("AP-DK")
-        try await Wait.until(
-            "200 delivered reports after the CN restart", timeout: .seconds(240), interval: .milliseconds(100)
+        try await Wait.progressing(
+            "200 delivered reports after the CN restart", to: 200, interval: .milliseconds(100)
         ) {
-            Self.files(sender.spool.reports, suffix: ".delivered.json").count >= 200
+            Self.files(sender.spool.reports, suffix: ".delivered.json").count
         }
         await topology.stopAll()
         try Self.verify(committed, sender: sender, receiver: receiver)

@@ -55,10 +55,8 @@ struct FaultInjectionTests {
                 let victim = ["CN", "AP-BE", "AP-DK"].randomElement(using: &random)!
                 let progress = ["accepted", "sent", "delivered"].randomElement(using: &random)!
                 let target = committed.count - 100 + Int.random(in: 1...60, using: &random)
-                try await Wait.until(
-                    "\(target) \(progress) reports", timeout: .seconds(120), interval: .milliseconds(5)
-                ) {
-                    Self.count(sender, progress) >= target
+                try await Wait.progressing("\(target) \(progress) reports", to: target, interval: .milliseconds(5)) {
+                    Self.count(sender, progress)
                 }
                 print("batch \(batch): SIGKILL \(victim) at \(Self.count(sender, progress)) \(progress)")
                 await topology.kill(victim)
@@ -70,14 +68,14 @@ struct FaultInjectionTests {
         // the CN; they wait there and flow when the link is mended.
         topology.cut("AP-DK")
         committed += try ExchangeTests.commit(50, to: sender, prefix: "cut", round: batches)
-        try await Wait.until("the SEDs sent during the cut to reach the CN", timeout: .seconds(120)) {
-            Self.count(sender, "sent") >= total + 50
+        try await Wait.progressing("the SEDs sent during the cut to reach the CN", to: total + 50) {
+            Self.count(sender, "sent")
         }
         #expect(Self.count(sender, "delivered") < total + 50, "nothing crosses a cut link")
         topology.restore("AP-DK")
 
-        try await Wait.until("every SED to be delivered", timeout: .seconds(300), interval: .milliseconds(100)) {
-            Self.count(sender, "delivered") >= total + 50
+        try await Wait.progressing("every SED to be delivered", to: total + 50, interval: .milliseconds(100)) {
+            Self.count(sender, "delivered")
         }
         await topology.stopAll()
         try ExchangeTests.verify(committed, sender: sender, receiver: receiver)

@@ -45,10 +45,8 @@ struct OutageTests {
             "nothing is delivered while AP-DK is down")
 
         try await topology.start("AP-DK")
-        try await Wait.until(
-            "all 30 to be delivered after AP-DK returns", timeout: .seconds(120), interval: .milliseconds(100)
-        ) {
-            Self.files(sender.spool.reports, suffix: ".delivered.json").count == 30
+        try await Wait.progressing("all 30 to be delivered after AP-DK returns", to: 30, interval: .milliseconds(100)) {
+            Self.files(sender.spool.reports, suffix: ".delivered.json").count
         }
         await topology.stopAll()
         let journal = try Journal(path: receiver.spool.varDirectory + "/journal.sqlite")

@@ -81,8 +81,8 @@ struct PowerCutExchangeTests {
 
         let total = rounds * 6
         do {
-            try await Wait.until("every SED to be delivered", timeout: .seconds(300), interval: .milliseconds(100)) {
-                FaultInjectionTests.count(sender, "delivered") >= total
+            try await Wait.progressing("every SED to be delivered", to: total, interval: .milliseconds(100)) {
+                FaultInjectionTests.count(sender, "delivered")
             }
         } catch {
             Issue.record("\(error): \(FaultInjectionTests.count(sender, "delivered")) of \(total) delivered")

@@ -25,8 +25,8 @@ struct PullModeTests {
         }
         await topology.kill("AP-DK")
         try await topology.start("AP-DK")
-        try await Wait.until("all 100 delivered", timeout: .seconds(120), interval: .milliseconds(100)) {
-            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count == 100
+        try await Wait.progressing("all 100 delivered", to: 100, interval: .milliseconds(100)) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count
         }
         // The national side takes one file: `routed` reaches the sender through the CN as well.
         let first = try #require(ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").first)
