@@ -45,7 +45,7 @@ public struct AccessPoint: Sendable {
             logger: logger, compound: codec)
         return [
             server,
-            IntakeService(queue: intake, settle: configuration.settle, logger: logger),
+            IntakeService(queue: intake, settle: configuration.settle, rescan: configuration.rescan, logger: logger),
             OutboundSender(
                 configuration: configuration, journal: journal, client: client, codec: codec, bell: bell,
                 logger: logger),
@@ -67,11 +67,12 @@ public struct AccessPoint: Sendable {
 struct IntakeService: Service {
     let queue: IntakeQueue
     let settle: Duration
+    let rescan: Duration
     let logger: Logger
 
     func run() async throws {
         let watcher = OutboundWatcher(
-            directory: queue.configuration.spool.outbound, settle: settle,
+            directory: queue.configuration.spool.outbound, settle: settle, rescan: rescan,
             allowedProfiles: Set(queue.configuration.profiles.keys), logger: logger)
         for try await event in watcher.cancelOnGracefulShutdown() {
             switch event {

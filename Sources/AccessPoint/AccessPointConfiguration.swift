@@ -57,6 +57,9 @@ public struct AccessPointConfiguration: Sendable {
     /// How often every landed file is checked against the disk for take-up, besides the inotify hints: what a
     /// network-mounted `inbound/` or a take-up while the node was down needs.
     public var takeUpScan: Duration
+    /// How often `outbound/` is scanned in full besides inotify: files written there by another host over NFS or
+    /// SMB raise no inotify event, so this is what takes them.
+    public var rescan: Duration
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
@@ -66,8 +69,9 @@ public struct AccessPointConfiguration: Sendable {
         outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400),
         profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil, routes: RoutingTable,
         certificates: String, packing: PackingLimits = PackingLimits(), retention: Duration = .seconds(90 * 86_400),
-        orderWait: Duration = .seconds(600), takeUpScan: Duration = .seconds(300)
+        orderWait: Duration = .seconds(600), takeUpScan: Duration = .seconds(300), rescan: Duration = .seconds(30)
     ) {
+        self.rescan = rescan
         self.takeUpScan = takeUpScan
         self.retention = retention
         self.orderWait = orderWait

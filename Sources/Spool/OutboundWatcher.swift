@@ -27,12 +27,19 @@ public struct OutboundWatcher: AsyncSequence, Sendable {
     public let settle: Duration
     /// Folder names in `outbound/` that are profile folders (read one level deep); other folders are refused.
     public let allowedProfiles: Set<String>
+    /// How often the folder is scanned in full besides inotify (zero: never): what finds files another host wrote
+    /// over NFS or SMB, which raise no inotify event on this machine.
+    public let rescan: Duration
     private let logger: Logger
 
     /// A watcher of `directory` (which should exist; if it does not, the watcher waits for it).
-    public init(directory: String, settle: Duration, allowedProfiles: Set<String> = [], logger: Logger) {
+    public init(
+        directory: String, settle: Duration, rescan: Duration = .zero, allowedProfiles: Set<String> = [],
+        logger: Logger
+    ) {
         self.directory = directory
         self.settle = settle
+        self.rescan = rescan
         self.allowedProfiles = allowedProfiles
         self.logger = logger
     }
@@ -42,9 +49,11 @@ public struct OutboundWatcher: AsyncSequence, Sendable {
         let stop = StopFlag()
         let (stream, continuation) = AsyncStream<SpoolEvent>.makeStream(bufferingPolicy: .unbounded)
         continuation.onTermination = { _ in stop.raise() }
-        let (directory, settle, allowedProfiles, logger) = (directory, settle, allowedProfiles, logger)
+        let (directory, settle, rescan, allowedProfiles, logger) = (directory, settle, rescan, allowedProfiles, logger)
         let thread = Thread {
-            let loop = WatchLoop(root: directory, settle: settle, allowedProfiles: allowedProfiles, logger: logger) {
+            let loop = WatchLoop(
+                root: directory, settle: settle, rescan: rescan, allowedProfiles: allowedProfiles, logger: logger
+            ) {
                 continuation.yield($0)
             }
             loop.run { stop.isRaised }

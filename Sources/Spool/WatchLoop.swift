@@ -29,6 +29,10 @@ final class WatchLoop {
 
     private let root: String
     private let settle: Int64
+    /// Nanoseconds between full scans while inotify works (0: none): files written by another host over NFS or
+    /// SMB raise no inotify event here, so only a scan finds them.
+    private let rescan: Int64
+    private var nextRescan: Int64 = 0
     private let allowedProfiles: Set<String>
     private let logger: Logger
     private let emit: (SpoolEvent) -> Void
@@ -48,12 +52,14 @@ final class WatchLoop {
     private static let tick: Int64 = 200_000_000
 
     init(
-        root: String, settle: Duration, allowedProfiles: Set<String>, logger: Logger,
+        root: String, settle: Duration, rescan: Duration = .zero, allowedProfiles: Set<String>, logger: Logger,
         emit: @escaping (SpoolEvent) -> Void
     ) {
         self.root = root
         let (seconds, attoseconds) = settle.components
         self.settle = max(0, seconds * Self.second + attoseconds / 1_000_000_000)
+        let (rescanSeconds, rescanAttoseconds) = rescan.components
+        self.rescan = max(0, rescanSeconds * Self.second + rescanAttoseconds / 1_000_000_000)
         self.allowedProfiles = allowedProfiles
         self.logger = logger
         self.emit = emit
@@ -69,8 +75,13 @@ final class WatchLoop {
         // Watch before scanning, so nothing committed between the two is missed.
         watchRoot()
         scan()
+        nextRescan = Syscall.nanoseconds(CLOCK_MONOTONIC) + rescan
         while !shouldStop() {
             let now = Syscall.nanoseconds(CLOCK_MONOTONIC)
+            if rescan > 0, now >= nextRescan, rootWatch != nil {
+                nextRescan = now + rescan
+                scan()
+            }
             var wait = Self.tick
             if let soonest = pending.values.map(\.deadline).min() { wait = min(wait, max(0, soonest - now)) }
             // Round up: waking a little late is harmless, waking early would spin.

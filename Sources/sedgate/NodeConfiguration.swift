@@ -151,6 +151,10 @@ enum NodeConfiguration {
                 throw file.fail("inbound", "order-wait-s", "is \(orderWaitSeconds); it must be 0 (no ordering) or more")
             }
             let orderWait = Duration.seconds(orderWaitSeconds)
+            let rescanSeconds = try file.int("intake", "rescan-s", default: 30)
+            guard rescanSeconds >= 0 else {
+                throw file.fail("intake", "rescan-s", "is \(rescanSeconds); it must be 0 (no rescan) or more")
+            }
             let takeUpScanSeconds = try file.int("inbound", "takeup-scan-s", default: 300)
             guard takeUpScanSeconds >= 1 else {
                 throw file.fail("inbound", "takeup-scan-s", "is \(takeUpScanSeconds); it must be 1 or more")
@@ -168,7 +172,7 @@ enum NodeConfiguration {
                     capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
                     profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
                     packing: packing, retention: retention, orderWait: orderWait,
-                    takeUpScan: .seconds(takeUpScanSeconds)))
+                    takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds)))
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {

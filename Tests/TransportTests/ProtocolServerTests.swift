@@ -50,14 +50,20 @@ struct ProtocolServerTests {
             let port = try #require(await server.listeningPort(), "the server stopped before it listened")
             let baseURL = "https://127.0.0.1:\(port)"
             // Bound is not yet proven healthy: poll /health over TLS, with a deadline rather than a fixed sleep.
+            // The bound is the suite's time limit's, generous for a busy machine; the probe is shut down on every
+            // path (a client dropped without shutdown traps, taking every other test down with it).
             let probe = try ProtocolClient(tls: pki.files("client"), logger: logger)
-            let deadline = ContinuousClock.now + .seconds(10)
+            let deadline = ContinuousClock.now + .seconds(45)
             while true {
                 do {
-                    try await probe.checkHealth(of: baseURL, timeout: .seconds(2))
+                    try await probe.checkHealth(of: baseURL, timeout: .seconds(5))
                     break
-                } catch  where ContinuousClock.now < deadline {
-                    try await Task.sleep(for: .milliseconds(20))
+                } catch {
+                    guard ContinuousClock.now < deadline else {
+                        await probe.shutdown()
+                        throw error
+                    }
+                    try? await Task.sleep(for: .milliseconds(20))
                 }
             }
             await probe.shutdown()
