@@ -117,7 +117,7 @@ struct InboundReceiver: MessageHandler {
             }
         }
         try SpoolFile.writeAtomically(
-            landing, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
+            landing, to: configuration.spool.store + "/" + storeName)
         let record = MessageRecord(
             sedId: sedId, direction: .inbound, state: .received, file: nil, peer: message.from,
             origin: envelope.sendingAP ?? message.from, envelope: document.envelope,

@@ -267,7 +267,7 @@ struct IntakeQueue: Sendable {
         if let seqNo { additions[.seqNo] = String(seqNo) }
         let final = additions.isEmpty ? document : try EnvelopeCompletion.completing(document, with: additions)
         let storeName = index.map { "out-\(ticket)-\($0).xml" } ?? "out-\(ticket).xml"
-        try SpoolFile.writeAtomically(final.bytes, to: layout.store + "/" + storeName, tmpDirectory: layout.tmp)
+        try SpoolFile.writeAtomically(final.bytes, to: layout.store + "/" + storeName)
         return MessageRecord(
             sedId: sedId, direction: .outbound, state: .accepted, file: name, peer: configuration.coordinationNode,
             origin: configuration.node, envelope: final.envelope, payloadPath: "var/store/\(storeName)",
@@ -377,6 +377,28 @@ struct IntakeQueue: Sendable {
 
 /// Writes reports/ status files for the access point's parts.
 enum AccessPointReports {
+    /// Writes the reports of many SEDs (state, record, error) with one folder sync for all of them; a report
+    /// already written is kept as it was. A failure is logged, never fatal.
+    static func writeAll(
+        _ writer: ReportWriter, _ items: [(SEDState, MessageRecord, SedgateError?)], node: NodeID, logger: Logger
+    ) {
+        let reports = items.map { state, record, error in
+            Report(
+                file: record.file ?? record.sedId.rawValue, sedId: record.sedId.rawValue, ticket: nil, state: state,
+                at: Timestamp.now(), node: node.rawValue, code: error?.code.name, reason: error?.message,
+                location: error?.location,
+                envelope: Dictionary(uniqueKeysWithValues: record.envelope.fields.map { ($0.0.rawValue, $0.1) }))
+        }
+        let fresh = reports.filter {
+            !FileManager.default.fileExists(atPath: writer.directory + "/" + ReportWriter.fileName(for: $0))
+        }
+        do {
+            try writer.writeAll(fresh)
+        } catch {
+            logger.error("cannot write reports", metadata: ["count": "\(fresh.count)", "error": "\(error)"])
+        }
+    }
+
     static func write(
         _ writer: ReportWriter, _ state: SEDState, name: String, sedId: SEDID?, ticket: String?, node: NodeID,
         envelope: Envelope?, error: SedgateError?, logger: Logger

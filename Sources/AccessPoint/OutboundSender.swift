@@ -243,6 +243,7 @@ final class OutboundSender: Service {
         for index in unanswered {
             try? await journal.noteAttempt(records[index].sedId, .outbound, error: "the CN did not acknowledge it")
         }
+        var stored: [(record: MessageRecord, receipt: Receipt)] = []
         for (index, receipt) in taken {
             let record = records[index]
             if receipt.kind == .failed {
@@ -250,22 +251,30 @@ final class OutboundSender: Service {
                     record, SedgateError(receipt.code ?? .refused, "the CN refused the SED: \(receipt.reason ?? "")"))
                 continue
             }
-            // The report first: the CN holds the SED, so `sent` is already true. Written after the journal,
-            // a kill in between would lose it for good (the record would no longer be `accepted`).
-            report(.sent, record)
-            do {
-                try await journal.transition(
-                    record.sedId, .outbound, to: .sent, onlyFrom: [.accepted], file: nil,
-                    detail: "stored at \(receipt.node) at \(receipt.at)")
-                // The CN holds it now and nothing here sends it again: the local copy can go.
-                configuration.spool.dropPayload(record.payloadPath)
-                FragmentInbox(root: configuration.spool.store).remove(record.sedId.rawValue)
-            } catch {
-                logger.error(
-                    "cannot journal the CN receipt; will resend (the CN drops the duplicate)",
-                    metadata: ["error": "\(error)"])
-                return schedule.failed(now: .now)
-            }
+            stored.append((record, receipt))
+        }
+        // The reports first, all synced with one folder sync: the CN holds the SEDs, so `sent` is already true.
+        // Written after the journal, a kill in between would lose them for good (the records would no longer be
+        // `accepted`). Then the journal, the whole message in one transaction.
+        AccessPointReports.writeAll(
+            reports, stored.map { (.sent, $0.record, nil) }, node: configuration.node, logger: logger)
+        do {
+            _ = try await journal.apply(
+                stored.map {
+                    .transition(
+                        $0.record.sedId, .outbound, to: .sent, onlyFrom: [.accepted],
+                        detail: "stored at \($0.receipt.node) at \($0.receipt.at)")
+                })
+        } catch {
+            logger.error(
+                "cannot journal the CN receipts; will resend (the CN drops the duplicates)",
+                metadata: ["error": "\(error)"])
+            return schedule.failed(now: .now)
+        }
+        // The CN holds them now and nothing here sends them again: the local copies can go.
+        for (record, _) in stored {
+            configuration.spool.dropPayload(record.payloadPath)
+            FragmentInbox(root: configuration.spool.store).remove(record.sedId.rawValue)
         }
         if !unanswered.isEmpty { return schedule.failed(now: .now) }
         schedule.succeeded()

@@ -162,6 +162,11 @@ struct Forwarder: Sendable {
         for index in unanswered {
             try? await journal.noteAttempt(records[index].sedId, .relay, error: "\(peer) did not acknowledge it")
         }
+        // The destination's receipts, for the whole message in one journal transaction (one sync): the receipt
+        // queued for each origin, and the SED recorded as forwarded (even if an operator acted on it during the
+        // send). If the CN dies before the commit, the SEDs are forwarded again and the destination answers again.
+        var changes: [JournalChange] = []
+        var done: [MessageRecord] = []
         for (index, receipt) in taken {
             let record = records[index]
             if receipt.kind == .failed {
@@ -170,24 +175,27 @@ struct Forwarder: Sendable {
                     code: receipt.code ?? .refused)
                 continue
             }
-            do {
-                // The receipt for the origin is queued in its own row: if the CN dies between the two writes,
-                // the SED is forwarded again, the destination drops the duplicate and answers again.
-                try await journal.enqueueSignal(
+            changes.append(
+                .signal(
                     SignalRecord(
                         peer: record.origin, sedId: record.sedId, kind: receipt.kind.rawValue, node: receipt.node,
-                        at: receipt.at))
-                // What was delivered is recorded as delivered, even if an operator acted on it during the send.
-                try await journal.transition(
-                    record.sedId, .relay, to: .forwarded, onlyFrom: [.stored, .held, .failed], file: nil,
-                    detail: "\(receipt.kind) at \(receipt.node)")
-                bells[record.origin]?.ring()
-                configuration.spool.dropPayload(record.payloadPath)
-                FragmentInbox(root: configuration.spool.store).remove(record.sedId.rawValue)
-            } catch {
-                logger.error("cannot journal a destination receipt", metadata: ["error": "\(error)"])
-                return schedule.failed(now: .now)
-            }
+                        at: receipt.at)))
+            changes.append(
+                .transition(
+                    record.sedId, .relay, to: .forwarded, onlyFrom: [.stored, .held, .failed],
+                    detail: "\(receipt.kind) at \(receipt.node)"))
+            done.append(record)
+        }
+        do {
+            _ = try await journal.apply(changes)
+        } catch {
+            logger.error("cannot journal the destination's receipts", metadata: ["error": "\(error)"])
+            return schedule.failed(now: .now)
+        }
+        for record in done {
+            bells[record.origin]?.ring()
+            configuration.spool.dropPayload(record.payloadPath)
+            FragmentInbox(root: configuration.spool.store).remove(record.sedId.rawValue)
         }
         if !unanswered.isEmpty { return schedule.failed(now: .now) }
         schedule.succeeded()

@@ -134,7 +134,7 @@ struct RelayHandler: MessageHandler {
         }
         let storeName = "relay-\(sealed.sedId).sealed"
         try SpoolFile.writeAtomically(
-            Array(sealed.bytes), to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
+            Array(sealed.bytes), to: configuration.spool.store + "/" + storeName)
         let record = MessageRecord(
             sedId: sealed.sedId, direction: .relay, state: .stored, file: nil, peer: destination, origin: sender,
             envelope: envelope, payloadPath: "var/store/\(storeName)", size: sealed.bytes.count)

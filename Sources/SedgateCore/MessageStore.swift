@@ -121,6 +121,15 @@ public struct SignalRecord: Sendable, Hashable {
 
 /// The journal of one node. Every method is one durable transaction: when it returns, the change
 /// survives a `kill -9` (and, with `synchronous = FULL`, a power cut).
+/// One change of a batch the journal records in a single transaction (one sync for all of them).
+public enum JournalChange: Sendable, Hashable {
+    /// Moves a SED to `state` (only from `onlyFrom`, when given), as `transition` does.
+    case transition(
+        SEDID, Direction, to: SEDState, onlyFrom: Set<SEDState>?, file: String? = nil, detail: String? = nil)
+    /// Queues a receipt for a peer, as `enqueueSignal` does.
+    case signal(SignalRecord)
+}
+
 /// An inbound SED waiting in `inbound/` (or `manual/`) for the national side to take it.
 public struct LandedFile: Sendable, Hashable {
     /// Its position in the journal.
@@ -156,6 +165,10 @@ public protocol MessageStore: Sendable {
         _ sedId: SEDID, _ direction: Direction, to state: SEDState, onlyFrom: Set<SEDState>?, file: String?,
         detail: String?
     ) async throws(SedgateError) -> Bool
+    /// Records `changes` in one transaction, in order: one sync for the batch (group commit). Returns, per change,
+    /// whether it took effect (a transition whose SED was not in an allowed state, or a receipt already queued,
+    /// did not).
+    func apply(_ changes: [JournalChange]) async throws(SedgateError) -> [Bool]
     /// Counts a failed attempt and keeps its reason.
     func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError)
     /// SEDs in `state`, oldest first, optionally only for one peer.

@@ -38,20 +38,35 @@ public struct ReportWriter: Sendable {
     /// Writes `report` as pretty, key-sorted JSON; replaces an earlier report of the same name. Returns the path.
     @discardableResult
     public func write(_ report: Report) throws(SedgateError) -> String {
+        let path = Syscall.join(directory, Self.fileName(for: report))
+        // Durable: a batch job acts on a report (deletes its copy, tells a clerk), so a power cut must not take
+        // back one it may have read, nor leave a renamed but empty file.
+        try SpoolFile.writeAtomically(try Self.bytes(report), to: path)
+        return path
+    }
+
+    /// Writes many reports, each whole or not at all, with one sync of the folder for all of them (group commit):
+    /// each file is synced under its temporary name, all are renamed into place, then the folder is synced once.
+    public func writeAll(_ reports: [Report]) throws(SedgateError) {
+        guard reports.count > 1 else {
+            if let report = reports.first { try write(report) }
+            return
+        }
+        let files = try reports.map { (report) throws(SedgateError) in
+            (path: Syscall.join(directory, Self.fileName(for: report)), bytes: try Self.bytes(report))
+        }
+        try SpoolFile.writeAllAtomically(files, in: directory)
+    }
+
+    static func bytes(_ report: Report) throws(SedgateError) -> [UInt8] {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        let data: Data
         do {
-            data = try encoder.encode(report)
+            return Array(try encoder.encode(report)) + [UInt8(ascii: "\n")]
         } catch {
             throw SedgateError(
                 .io, "could not encode the report for \(report.file): \(error); this is a bug, report it",
                 cause: error)
         }
-        let path = Syscall.join(directory, Self.fileName(for: report))
-        // Durable: a batch job acts on a report (deletes its copy, tells a clerk), so a power cut must not take
-        // back one it may have read, nor leave a renamed but empty file.
-        try SpoolFile.writeAtomically(Array(data) + [UInt8(ascii: "\n")], to: path)
-        return path
     }
 }

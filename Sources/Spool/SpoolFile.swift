@@ -61,6 +61,44 @@ public enum SpoolFile {
         if let tmpDirectory, tmpDirectory != directory { try fsyncDirectory(tmpDirectory) }
     }
 
+    /// Writes several files into one folder, each whole or not at all, with one folder sync for all (group commit):
+    /// each is written and fsynced under a temporary name, then all are renamed into place, then `directory` is
+    /// fsynced once. On failure the temporary files not yet renamed are removed; those renamed stay (each whole).
+    public static func writeAllAtomically(
+        _ files: [(path: String, bytes: [UInt8])], in directory: String
+    ) throws(SedgateError) {
+        var temporaries: [String] = []
+        defer { for temporary in temporaries { unlink(temporary) } }
+        for file in files {
+            let name = Syscall.name(of: file.path)
+            let stem = name.utf8.count > 200 ? "sedgate" : name
+            let temporary = Syscall.join(directory, ".\(stem).\(Syscall.randomToken()).tmp")
+            let fd = Syscall.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
+            guard fd >= 0 else {
+                throw Syscall.ioError(
+                    "create the temporary file", temporary, errno: errno,
+                    remedy: "check that the directory exists and the gateway may write to it")
+            }
+            temporaries.append(temporary)
+            var code = Syscall.writeAll(fd, file.bytes)
+            IOCounters.noteFsync()
+            if code == 0, fsync(fd) != 0 { code = errno }
+            if close(fd) != 0, code == 0 { code = errno }
+            guard code == 0 else {
+                throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
+            }
+        }
+        for (index, file) in files.enumerated() {
+            guard rename(temporaries[index], file.path) == 0 else {
+                throw Syscall.ioError(
+                    "rename \(temporaries[index]) to", file.path, errno: errno, remedy: "check the disk's health")
+            }
+            temporaries[index] = ""
+        }
+        temporaries = []
+        try fsyncDirectory(directory)
+    }
+
     /// Renames `from` to `to` (replacing `to` if it exists) and fsyncs both directories.
     /// Both must be on one file system; a symbolic link is moved as itself, never followed.
     public static func move(_ from: String, to: String) throws(SedgateError) {

@@ -64,17 +64,29 @@ public struct SpoolLayout: Sendable, Hashable {
         for directory in allDirectories { try SpoolFile.fsyncDirectory(directory) }
     }
 
-    /// Removes what a killed node left in `var/tmp/` (half-written temporary files: nothing there is ever the only
-    /// copy of anything, since a file leaves var/tmp/ only by the rename that commits it). Run when a node starts,
-    /// before any of its services. Returns how many entries went.
+    /// Removes what a killed node left half-written: everything in `var/tmp/`, and the temporary names
+    /// (`.<name>.<token>.tmp`, see `SpoolFile.writeAtomically`) in `var/store/` and `reports/`. None is ever the
+    /// only copy of anything: a file leaves its temporary name only by the rename that commits it. Run when a node
+    /// starts, before any of its services. Returns how many entries went.
     @discardableResult
     public func sweepTemporaryFiles() -> Int {
+        var removed = Self.remove(in: tmp) { _ in true }
+        for folder in [store, reports] {
+            removed += Self.remove(in: folder) { name in
+                name.first == UInt8(ascii: ".") && name.count > 5 && name.suffix(4).elementsEqual(".tmp".utf8)
+            }
+        }
+        return removed
+    }
+
+    /// Unlinks the entries of `folder` whose raw names `matching` accepts; returns how many went.
+    private static func remove(in folder: String, matching: ([UInt8]) -> Bool) -> Int {
         var removed = 0
-        guard let folder = opendir(tmp) else { return 0 }
-        defer { closedir(folder) }
-        let descriptor = dirfd(folder)
+        guard let stream = opendir(folder) else { return 0 }
+        defer { closedir(stream) }
+        let descriptor = dirfd(stream)
         // Raw names, removed relative to the folder: a name that is not valid UTF-8 goes too.
-        for name in Syscall.names(in: tmp) ?? [] {
+        for name in Syscall.names(in: folder) ?? [] where matching(name) {
             let gone = (name + [0]).withUnsafeBufferPointer { bytes in
                 bytes.withMemoryRebound(to: CChar.self) { unlinkat(descriptor, $0.baseAddress!, 0) == 0 }
             }

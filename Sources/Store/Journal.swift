@@ -305,8 +305,27 @@ public final class Journal: MessageStore {
         _ sedId: SEDID, _ direction: Direction, to state: SEDState, onlyFrom: Set<SEDState>?, file: String?,
         detail: String?
     ) async throws(SedgateError) -> Bool {
+        let change = JournalChange.transition(
+            sedId, direction, to: state, onlyFrom: onlyFrom, file: file, detail: detail)
+        return try await apply([change]).first ?? false
+    }
+
+    public func apply(_ changes: [JournalChange]) async throws(SedgateError) -> [Bool] {
+        guard !changes.isEmpty else { return [] }
         let now = timestamp()
-        let moved = try await write("move SED \(sedId) to \(state)") { db in
+        let results = try await write("record \(changes.count) changes") { db in
+            try changes.map { change in try Journal.apply(change, at: now, db: db) }
+        }
+        for (change, done) in zip(changes, results) where done {
+            if case .transition(_, let direction, let state, _, _, _) = change { Journal.count(direction, state) }
+        }
+        return results
+    }
+
+    /// One change inside a write transaction; true when it took effect.
+    static func apply(_ change: JournalChange, at now: String, db: Database) throws -> Bool {
+        switch change {
+        case .transition(let sedId, let direction, let state, let onlyFrom, let file, let detail):
             guard
                 let row = try Row.fetchOne(
                     db, sql: "SELECT state, conversation, seqNo FROM message WHERE sedId = ? AND direction = ?",
@@ -329,9 +348,16 @@ public final class Journal: MessageStore {
             try Journal.appendEvent(
                 HistoryEvent(sedId: sedId, direction: direction, state: state, at: now, detail: detail), db: db)
             return true
+        case .signal(let signal):
+            try db.execute(
+                sql:
+                    "INSERT OR IGNORE INTO signal (peer, sedId, kind, node, at, reason, code) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    signal.peer.rawValue, signal.sedId.rawValue, signal.kind, signal.node.rawValue, signal.at,
+                    signal.reason, signal.code,
+                ])
+            return db.changesCount == 1
         }
-        if moved { Journal.count(direction, state) }
-        return moved
     }
 
     public func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError) {
@@ -506,15 +532,7 @@ public final class Journal: MessageStore {
     // MARK: - Signals
 
     public func enqueueSignal(_ signal: SignalRecord) async throws(SedgateError) {
-        try await write("queue a \(signal.kind) receipt for \(signal.sedId)") { db in
-            try db.execute(
-                sql:
-                    "INSERT OR IGNORE INTO signal (peer, sedId, kind, node, at, reason, code) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    signal.peer.rawValue, signal.sedId.rawValue, signal.kind, signal.node.rawValue, signal.at,
-                    signal.reason, signal.code,
-                ])
-        }
+        _ = try await apply([.signal(signal)])
     }
 
     public func pendingSignals(peer: NodeID?, limit: Int) async throws(SedgateError) -> [SignalRecord] {

@@ -19,7 +19,7 @@ struct SpoolFileTests {
         #expect(try String(contentsOfFile: target, encoding: .utf8) == "second")
     }
 
-    @Test("a node's start clears what a kill left in var/tmp/, names that are not UTF-8 included, and nothing else")
+    @Test("a node's start clears what a kill left half-written (var/tmp/, temporary names), and nothing else")
     func startSweepsTemporaryFiles() throws {
         let folder = try TemporaryDirectory("sweep")
         let layout = SpoolLayout(root: folder.appending("spool/AP-BE"))
@@ -33,9 +33,13 @@ struct SpoolFileTests {
         #expect(fd >= 0)
         close(fd)
         try Data("keep".utf8).write(to: URL(fileURLWithPath: layout.store + "/out-1.xml"))
-        #expect(layout.sweepTemporaryFiles() == 3)
+        try Data("half".utf8).write(to: URL(fileURLWithPath: layout.store + "/.out-2.xml.0123456789abcdef.tmp"))
+        try Data("half".utf8).write(to: URL(fileURLWithPath: layout.reports + "/.a.xml.x.sent.json.1234.tmp"))
+        try Data("keep".utf8).write(to: URL(fileURLWithPath: layout.reports + "/a.xml.x.sent.json"))
+        #expect(layout.sweepTemporaryFiles() == 5)
         #expect(try names(in: layout.tmp).isEmpty)
         #expect(try names(in: layout.store) == ["out-1.xml"])
+        #expect(try names(in: layout.reports) == ["a.xml.x.sent.json"])
     }
 
     @Test("an atomic write through a separate temporary folder leaves nothing behind in it")
