@@ -141,7 +141,7 @@ struct IntakeQueue: Sendable {
         }
         var sedId: SEDID?
         do {
-            let bytes = try SpoolFile.read(path, maxBytes: configuration.maxDocumentBytes)
+            let bytes = try SpoolFile.read(path, maxBytes: configuration.maxDocumentBytes, shownAs: "outbound/\(name)")
             let document = try SEDReader.read(bytes, source: "outbound/\(name)")
             sedId = document.envelope.sedId
             let flagged = try validate(document)

@@ -8,8 +8,9 @@ extension SpoolFile {
     /// Reads the whole regular file at `path`, at most `maxBytes` bytes.
     ///
     /// Refuses with `.hostileInput` a symbolic link (never followed), a folder, a FIFO, a socket or a device,
-    /// and a file larger than `maxBytes`; other failures are `.io`.
-    public static func read(_ path: String, maxBytes: Int) throws(SedgateError) -> [UInt8] {
+    /// and a file larger than `maxBytes`; other failures are `.io`. A size refusal names the file as `shownAs`
+    /// when given: the name its producer knows (`outbound/claim.xml`), not the node's internal copy.
+    public static func read(_ path: String, maxBytes: Int, shownAs: String? = nil) throws(SedgateError) -> [UInt8] {
         // lstat first: opening a FIFO or a device can block or have side effects.
         let (entry, code) = Syscall.lstat(path)
         guard let entry else {
@@ -29,7 +30,7 @@ extension SpoolFile {
         }
         // The entry may have been swapped between lstat and open.
         try requireRegular(info, path)
-        guard Int(info.st_size) <= maxBytes else { throw tooLarge(path, maxBytes) }
+        guard Int(info.st_size) <= maxBytes else { throw tooLarge(shownAs ?? path, maxBytes) }
 
         var bytes: [UInt8] = []
         bytes.reserveCapacity(Int(info.st_size))
@@ -43,7 +44,7 @@ extension SpoolFile {
             }
             if count == 0 { return bytes }
             // A producer still appending must not push us past the limit.
-            guard bytes.count + count <= maxBytes else { throw tooLarge(path, maxBytes) }
+            guard bytes.count + count <= maxBytes else { throw tooLarge(shownAs ?? path, maxBytes) }
             bytes.append(contentsOf: chunk[0..<count])
         }
     }

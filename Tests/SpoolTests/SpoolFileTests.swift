@@ -42,6 +42,22 @@ struct SpoolFileTests {
         #expect(try names(in: layout.reports) == ["a.xml.x.sent.json"])
     }
 
+    @Test("a file over the size limit is refused under the name its producer knows, not the node's internal copy")
+    func sizeRefusalNamesTheProducersFile() throws {
+        let folder = try TemporaryDirectory("size")
+        let copy = folder.appending("var-intake-ticket")
+        try Data(repeating: 0x41, count: 100).write(to: URL(fileURLWithPath: copy))
+        do {
+            _ = try SpoolFile.read(copy, maxBytes: 10, shownAs: "outbound/claim.xml")
+            Issue.record("a 100-byte file passed a 10-byte limit")
+        } catch {
+            #expect(error.code == .hostileInput)
+            #expect(error.location?.file == "outbound/claim.xml")
+            #expect(error.message.hasPrefix("outbound/claim.xml is larger than the limit of 10 bytes"))
+            #expect(!error.description.contains(copy))
+        }
+    }
+
     @Test("an atomic write through a separate temporary folder leaves nothing behind in it")
     func atomicWriteWithTemporaryFolder() throws {
         let folder = try TemporaryDirectory("write")
