@@ -186,11 +186,18 @@ struct ResequencerService: Service {
     let logger: Logger
 
     func run() async throws {
+        // A lasting failure (inbound/ unwritable, a full disk) is logged once, then on each change and on recovery.
+        var notice = FailureNotice()
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
                 try await resequencer.settleDue()
+                if notice.succeeded() { logger.notice("landing waiting SEDs works again") }
             } catch {
-                logger.error("cannot land waiting SEDs", metadata: ["error": "\(error)"])
+                if notice.failed(error.code.name) {
+                    logger.error(
+                        "cannot land waiting SEDs; retrying every second, logged again only if the cause changes",
+                        metadata: ["error": "\(error)"])
+                }
             }
             try? await cancelWhenGracefulShutdown { try await Task.sleep(for: .seconds(1)) }
         }
