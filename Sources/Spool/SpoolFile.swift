@@ -28,28 +28,9 @@ public enum SpoolFile {
                 .io, "'\(path)' does not name a file; pass a path ending in a file name",
                 location: .init(file: path))
         }
-        // Long names would overflow NAME_MAX once decorated; the temporary name only has to be unique.
-        let stem = name.utf8.count > 200 ? "sedgate" : name
-        let temporary = Syscall.join(tmpDirectory ?? directory, ".\(stem).\(Syscall.randomToken()).tmp")
-
-        let fd = Syscall.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
-        guard fd >= 0 else {
-            throw Syscall.ioError(
-                "create the temporary file", temporary, errno: errno,
-                remedy: "check that the directory exists and the gateway may write to it")
-        }
+        let temporary = try writeTemporary(bytes, named: name, in: tmpDirectory ?? directory, durable: durable)
         var committed = false
         defer { if !committed { unlink(temporary) } }
-
-        var code = Syscall.writeAll(fd, bytes)
-        if code == 0, durable {
-            IOCounters.noteFsync()
-            if fsync(fd) != 0 { code = errno }
-        }
-        if close(fd) != 0, code == 0 { code = errno }
-        guard code == 0 else {
-            throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
-        }
         guard rename(temporary, path) == 0 else {
             throw Syscall.ioError(
                 "rename \(temporary) to", path, errno: errno,
@@ -70,23 +51,8 @@ public enum SpoolFile {
         var temporaries: [String] = []
         defer { for temporary in temporaries { unlink(temporary) } }
         for file in files {
-            let name = Syscall.name(of: file.path)
-            let stem = name.utf8.count > 200 ? "sedgate" : name
-            let temporary = Syscall.join(directory, ".\(stem).\(Syscall.randomToken()).tmp")
-            let fd = Syscall.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
-            guard fd >= 0 else {
-                throw Syscall.ioError(
-                    "create the temporary file", temporary, errno: errno,
-                    remedy: "check that the directory exists and the gateway may write to it")
-            }
-            temporaries.append(temporary)
-            var code = Syscall.writeAll(fd, file.bytes)
-            IOCounters.noteFsync()
-            if code == 0, fsync(fd) != 0 { code = errno }
-            if close(fd) != 0, code == 0 { code = errno }
-            guard code == 0 else {
-                throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
-            }
+            temporaries.append(
+                try writeTemporary(file.bytes, named: Syscall.name(of: file.path), in: directory, durable: true))
         }
         for (index, file) in files.enumerated() {
             guard rename(temporaries[index], file.path) == 0 else {
@@ -97,6 +63,33 @@ public enum SpoolFile {
         }
         temporaries = []
         try fsyncDirectory(directory)
+    }
+
+    /// Writes `bytes` to a fresh temporary name (`.name.<random>.tmp`) in `directory`, fsynced when `durable`;
+    /// returns its path. On failure nothing is left behind.
+    private static func writeTemporary(
+        _ bytes: [UInt8], named name: String, in directory: String, durable: Bool
+    ) throws(SedgateError) -> String {
+        // Long names would overflow NAME_MAX once decorated; the temporary name only has to be unique.
+        let stem = name.utf8.count > 200 ? "sedgate" : name
+        let temporary = Syscall.join(directory, ".\(stem).\(Syscall.randomToken()).tmp")
+        let fd = Syscall.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
+        guard fd >= 0 else {
+            throw Syscall.ioError(
+                "create the temporary file", temporary, errno: errno,
+                remedy: "check that the directory exists and the gateway may write to it")
+        }
+        var code = Syscall.writeAll(fd, bytes)
+        if code == 0, durable {
+            IOCounters.noteFsync()
+            if fsync(fd) != 0 { code = errno }
+        }
+        if close(fd) != 0, code == 0 { code = errno }
+        guard code == 0 else {
+            unlink(temporary)
+            throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
+        }
+        return temporary
     }
 
     /// Renames `from` to `to` (replacing `to` if it exists) and fsyncs both directories.
