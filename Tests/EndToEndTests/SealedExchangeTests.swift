@@ -44,8 +44,8 @@ struct SealedExchangeTests {
         await topology.kill("AP-DK")  // the SEDs wait at the CN
 
         let committed = try ExchangeTests.commit(12, to: sender, prefix: "sealed")
-        try await Wait.until("the CN to hold all 12", timeout: .seconds(60)) {
-            ExchangeTests.files(sender.spool.reports, suffix: ".sent.json").count == 12
+        try await Wait.progressing("the CN to hold all 12", to: 12) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".sent.json").count
         }
         // The samples carry a family name and a national identification number in their content.
         #expect(String(decoding: committed[0].bytes, as: UTF8.self).contains("Peeters"))
@@ -59,8 +59,8 @@ struct SealedExchangeTests {
         #expect(!Self.files(under: cn.spool.root, containing: sedIds[0].rawValue).isEmpty)
 
         try await topology.start("AP-DK")
-        try await Wait.until("all 12 to be delivered", timeout: .seconds(120), interval: .milliseconds(100)) {
-            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count == 12
+        try await Wait.progressing("all 12 to be delivered", to: 12) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count
         }
         await topology.stopAll()
         try ExchangeTests.verify(committed, sender: sender, receiver: topology.node("AP-DK"))
@@ -78,8 +78,8 @@ struct SealedExchangeTests {
         await topology.kill("AP-DK")
 
         let committed = try ExchangeTests.commit(3, to: sender, prefix: "altered")
-        try await Wait.until("the CN to hold all 3", timeout: .seconds(60)) {
-            ExchangeTests.files(sender.spool.reports, suffix: ".sent.json").count == 3
+        try await Wait.progressing("the CN to hold all 3", to: 3) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".sent.json").count
         }
         // One byte of one sealed body's ciphertext, changed where the CN keeps it.
         let victim = try #require(committed[0].sedId)
