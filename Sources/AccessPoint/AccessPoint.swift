@@ -42,7 +42,7 @@ public struct AccessPoint: Sendable {
         let client = try ProtocolClient(tls: configuration.tls, compound: codec, logger: logger)
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver,
-            logger: logger, compound: codec)
+            logger: logger, limits: configuration.serverLimits, compound: codec)
         return [
             server,
             IntakeService(queue: intake, settle: configuration.settle, rescan: configuration.rescan, logger: logger),

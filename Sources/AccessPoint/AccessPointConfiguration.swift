@@ -56,6 +56,8 @@ public struct AccessPointConfiguration: Sendable {
     public var orderWait: Duration
     /// How often every landed file is checked against the disk for take-up, besides the inotify hints: what a
     /// network-mounted `inbound/` or a take-up while the node was down needs.
+    /// What peers' connections may hold of the protocol server (`[server]`).
+    public var serverLimits = ServerLimits()
     public var takeUpScan: Duration
     /// How often `outbound/` is scanned in full besides inotify: files written there by another host over NFS or
     /// SMB raise no inotify event, so this is what takes them.

@@ -12,6 +12,8 @@ public struct CoordinationNodeConfiguration: Sendable {
     public var host: String
     public var port: Int
     public var tls: TLSFiles
+    /// What peers' connections may hold of the protocol server (`[server]`).
+    public var serverLimits = ServerLimits()
     /// The access points this CN talks to, and their base URLs (`https://host:port`).
     public var peers: [NodeID: String]
     public var routes: RoutingTable

@@ -3,6 +3,7 @@
 
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 public import Logging
 import NIOCore
@@ -16,15 +17,21 @@ public import ServiceLifecycle
 /// a message whose `wsa:From` is not the certificate's CN is refused (`.unauthorized`, HTTP 403).
 /// Replies: 200 with the handler's receipt; faults with 400 (sender's fault), 403 (unauthorized),
 /// 413 (body over the limit), 415 (not SOAP), 503 + `Retry-After` (back-pressure) or 500 (other receiver faults).
+///
+/// Connections are bounded by `ServerLimits`: a handshake deadline, an idle timeout, caps per remote address and in
+/// all, and a budget of request bytes held at once. A refusal that leaves a body unread (413, 503 before reading)
+/// closes the connection instead of reading the rest.
 public final class ProtocolServer: Service, Sendable {
     /// The default limit on a request body: 64 MiB.
-    public static let defaultMaximumBodySize = 64 << 20
+    public static let defaultMaximumBodySize = ServerLimits().maximumBodyBytes
 
     private let host: String
     private let port: Int
     private let tlsConfiguration: TLSConfiguration
     private let exchange: MessageExchange
-    private let maximumBodySize: Int
+    private let limits: ServerLimits
+    private let census: ConnectionCensus
+    private let budget: BodyBudget
     private let logger: Logger
     private let listening = ListeningPort()
 
@@ -36,7 +43,7 @@ public final class ProtocolServer: Service, Sendable {
     /// Throws `.configuration` when a TLS file cannot be read or the certificate's CN is not a node id.
     public init(
         host: String, port: Int, tls: TLSFiles, handler: any MessageHandler, logger: Logger,
-        maximumBodySize: Int = ProtocolServer.defaultMaximumBodySize, compound: CompoundCodec? = nil
+        limits: ServerLimits = ServerLimits(), compound: CompoundCodec? = nil
     ) throws(SedgateError) {
         let configuration = try tls.serverConfiguration()
         let commonName = try tls.commonName()
@@ -51,8 +58,10 @@ public final class ProtocolServer: Service, Sendable {
         self.port = port
         self.tlsConfiguration = configuration
         self.exchange = MessageExchange(
-            node: node, handler: handler, maximumBytes: maximumBodySize, compound: compound)
-        self.maximumBodySize = maximumBodySize
+            node: node, handler: handler, maximumBytes: limits.maximumBodyBytes, compound: compound)
+        self.limits = limits
+        self.census = ConnectionCensus(limits: limits, logger: logger)
+        self.budget = BodyBudget(capacity: max(limits.maximumBufferedBytes, limits.maximumBodyBytes))
         self.logger = logger
     }
 
@@ -69,10 +78,15 @@ public final class ProtocolServer: Service, Sendable {
             await self.respond(to: request, context: context)
         }
         let listening = self.listening
+        let census = self.census
+        let http = HTTP1Channel.Configuration(
+            additionalChannelHandlers: [ConnectionGuard(census: census)], idleTimeout: TimeAmount(limits.idleTimeout))
         let application = Application(
             router: router,
-            server: try .tls(.http1(), tlsConfiguration: tlsConfiguration),
-            configuration: .init(address: .hostname(host, port: port), serverName: nil),
+            server: try .tls(.http1(configuration: http), tlsConfiguration: tlsConfiguration),
+            configuration: .init(
+                address: .hostname(host, port: port), serverName: nil,
+                availableConnectionsDelegate: ConnectionCap(census: census)),
             onServerRunning: { channel in listening.bound(channel.localAddress?.port ?? 0) },
             logger: logger)
         defer { listening.stopped() }
@@ -101,15 +115,35 @@ public final class ProtocolServer: Service, Sendable {
                     + "(multipart/related)", isSenderFault: true)
             return response(exchange.reply(fault, to: nil, peer: peer), status: 415)
         }
+        let maximumBodySize = limits.maximumBodyBytes
+        let tooLarge = Fault(
+            code: .hostileInput,
+            reason: "the message is larger than this node's limit of "
+                + "\(maximumBodySize) bytes; send large SEDs in fragments", isSenderFault: true)
+        let declared = request.headers[.contentLength].flatMap { Int($0) }
+        if let declared, declared > maximumBodySize {
+            // Refused on its declared length: not a byte of the body is read, and the connection ends.
+            return closing(response(exchange.reply(tooLarge, to: nil, peer: peer), status: 413))
+        }
+        let reserved = declared ?? maximumBodySize
+        guard budget.reserve(reserved) else {
+            census.notice(
+                "memory",
+                "answered 503 to \(peer.commonName ?? "a peer"): the request bodies being read already hold the "
+                    + "node's budget of \(max(limits.maximumBufferedBytes, maximumBodySize)) bytes "
+                    + "([server] max-buffered-mb)")
+            let fault = Fault(
+                code: .backPressure,
+                reason: "this node is reading as many request bytes as it holds at once; send the message again later",
+                retryAfterSeconds: 1, isSenderFault: false)
+            return closing(response(exchange.reply(fault, to: nil, peer: peer)))
+        }
+        defer { budget.release(reserved) }
         let body: ByteBuffer
         do {
             body = try await request.body.collect(upTo: maximumBodySize)
         } catch is NIOTooManyBytesError {
-            let fault = Fault(
-                code: .hostileInput,
-                reason: "the message is larger than this node's limit of "
-                    + "\(maximumBodySize) bytes; send large SEDs in fragments", isSenderFault: true)
-            return response(exchange.reply(fault, to: nil, peer: peer), status: 413)
+            return closing(response(exchange.reply(tooLarge, to: nil, peer: peer), status: 413))
         } catch {
             let fault = Fault(
                 code: .protocolViolation,
@@ -120,6 +154,13 @@ public final class ProtocolServer: Service, Sendable {
         let answer = await exchange.answer(
             Array(buffer: body), contentType: contentType, peer: peer, logger: context.logger)
         return response(answer)
+    }
+
+    /// `response`, ending its connection: sent when the request's body is left unread.
+    private func closing(_ response: Response) -> Response {
+        var response = response
+        response.headers[.connection] = "close"
+        return response
     }
 
     /// The HTTP response carrying `reply`, with `Retry-After` for back-pressure.

@@ -44,6 +44,7 @@ enum NodeConfiguration {
         let spool = SpoolLayout(root: try file.string("node", "spool"))
         let host = try file.string("server", "host", default: "127.0.0.1")
         let port = try file.int("server", "port")
+        let serverLimits = try Self.serverLimits(file)
         let tls = TLSFiles(
             certificatePath: try file.string("tls", "certificate"),
             privateKeyPath: try file.string("tls", "private-key"),
@@ -200,6 +201,30 @@ enum NodeConfiguration {
                 "node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")
         }
         try file.checkUnknownKeys()
-        return result
+        switch result {
+        case .accessPoint(var configuration):
+            configuration.serverLimits = serverLimits
+            return .accessPoint(configuration)
+        case .coordinationNode(var configuration):
+            configuration.serverLimits = serverLimits
+            return .coordinationNode(configuration)
+        }
+    }
+
+    /// `[server]`'s bounds on connections and request bodies; each must be 1 or more.
+    private static func serverLimits(_ file: ConfigFile) throws(SedgateError) -> ServerLimits {
+        let defaults = ServerLimits()
+        func positive(_ key: String, _ fallback: Int) throws(SedgateError) -> Int {
+            let value = try file.int("server", key, default: fallback)
+            guard value >= 1 else { throw file.fail("server", key, "is \(value); it must be 1 or more") }
+            return value
+        }
+        return ServerLimits(
+            maximumBodyBytes: try positive("max-body-mb", defaults.maximumBodyBytes >> 20) << 20,
+            maximumBufferedBytes: try positive("max-buffered-mb", defaults.maximumBufferedBytes >> 20) << 20,
+            maximumConnections: try positive("max-connections", defaults.maximumConnections),
+            maximumConnectionsPerPeer: try positive("max-connections-per-peer", defaults.maximumConnectionsPerPeer),
+            handshakeTimeout: .seconds(try positive("handshake-timeout-s", 10)),
+            idleTimeout: .seconds(try positive("idle-timeout-s", 60)))
     }
 }

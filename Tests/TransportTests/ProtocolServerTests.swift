@@ -38,12 +38,12 @@ struct ProtocolServerTests {
     /// Runs a CN server on an ephemeral port of 127.0.0.1 and calls `body` with its base URL once it is healthy.
     func withServer(
         _ pki: TestCertificates, handler: any MessageHandler,
-        maximumBodySize: Int = ProtocolServer.defaultMaximumBodySize,
+        limits: ServerLimits = ServerLimits(), logger: Logger? = nil,
         _ body: @Sendable (String) async throws -> Void
     ) async throws {
         let server = try ProtocolServer(
             host: "127.0.0.1", port: 0, tls: pki.files("server"), handler: handler,
-            logger: logger, maximumBodySize: maximumBodySize)
+            logger: logger ?? self.logger, limits: limits)
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             defer { group.cancelAll() }
@@ -52,7 +52,7 @@ struct ProtocolServerTests {
             // Bound is not yet proven healthy: poll /health over TLS, with a deadline rather than a fixed sleep.
             // The bound is the suite's time limit's, generous for a busy machine; the probe is shut down on every
             // path (a client dropped without shutdown traps, taking every other test down with it).
-            let probe = try ProtocolClient(tls: pki.files("client"), logger: logger)
+            let probe = try ProtocolClient(tls: pki.files("client"), logger: self.logger)
             let deadline = ContinuousClock.now + .seconds(45)
             while true {
                 do {
@@ -173,7 +173,7 @@ struct ProtocolServerTests {
         let pki = try TestCertificates.make()
         defer { pki.remove() }
         let handler = RecordingHandler()
-        try await withServer(pki, handler: handler, maximumBodySize: 512) { baseURL in
+        try await withServer(pki, handler: handler, limits: ServerLimits(maximumBodyBytes: 512)) { baseURL in
             let client = try ProtocolClient(tls: pki.files("client"), logger: logger)
             let reply = try? await client.send(try Fixtures.deliver(), to: baseURL)
             await client.shutdown()
