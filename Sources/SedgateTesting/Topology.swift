@@ -176,15 +176,41 @@ public final class Topology: @unchecked Sendable {
         return node
     }
 
+    /// A Unix user to run a node as (through setpriv, which needs root), with the capabilities it keeps.
+    public struct User: Sendable {
+        public var name: String
+        public var group: String
+        /// Capability names without `CAP_`, lower case (e.g. `lease`), kept across the switch as ambient ones.
+        public var capabilities: [String]
+
+        public init(_ name: String, group: String, capabilities: [String] = []) {
+            self.name = name
+            self.group = group
+            self.capabilities = capabilities
+        }
+    }
+
     /// Starts a node (its output is appended to `<directory>/<id>.log`) and waits until it listens. `environment`,
-    /// when given, replaces the inherited one (e.g. `PowerCut.environment(log:root:library:)`).
+    /// when given, replaces the inherited one (e.g. `PowerCut.environment(log:root:library:)`); `user` runs it as
+    /// another Unix user (the caller makes its files that user's).
     public func start(
-        _ id: String, environment: [String: String]? = nil, timeout: Duration = .seconds(30)
+        _ id: String, environment: [String: String]? = nil, as user: User? = nil, timeout: Duration = .seconds(30)
     ) async throws {
         let node = node(id)
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = [node.role, "--config", node.config]
+        if let user {
+            // setpriv execs the node: the process (and its pid, for kill) is the node's.
+            var switching = ["--reuid=\(user.name)", "--regid=\(user.group)", "--clear-groups"]
+            if !user.capabilities.isEmpty {
+                let capabilities = user.capabilities.map { "+\($0)" }.joined(separator: ",")
+                switching += ["--inh-caps=\(capabilities)", "--ambient-caps=\(capabilities)"]
+            }
+            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
+            process.arguments = switching + ["--", executable, node.role, "--config", node.config]
+        } else {
+            process.executableURL = URL(fileURLWithPath: executable)
+            process.arguments = [node.role, "--config", node.config]
+        }
         if let environment { process.environment = environment }
         let logPath = "\(directory)/\(id.lowercased()).log"
         if !FileManager.default.fileExists(atPath: logPath) {

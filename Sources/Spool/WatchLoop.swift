@@ -42,6 +42,8 @@ final class WatchLoop {
     private var profileOfWatch: [Int32: String] = [:]
     private var watchOfProfile: [String: Int32] = [:]
     private var pending: [String: Pending] = [:]
+    /// Files waiting because their writer cannot be checked, already logged.
+    private var unknownWriter = Set<String>()
     /// What was reported and is still in place, by relative path.
     private var reported: [String: OutboundEntry.Identity] = [:]
     /// When to next try to (re)watch the root and scan, while inotify is unavailable.
@@ -179,9 +181,7 @@ final class WatchLoop {
             if !entry.isRegularFile {
                 pending[relative] = nil
                 report(entry)
-            } else if entry.observation == waiting.observation,
-                WriterCheck.answer(entry.path) != .open
-            {
+            } else if entry.observation == waiting.observation, writerClosed(entry) {
                 pending[relative] = nil
                 report(entry)
             } else {
@@ -202,6 +202,7 @@ final class WatchLoop {
         }
         reported = reported.filter { seen.contains($0.key) }
         pending = pending.filter { seen.contains($0.key) }
+        unknownWriter = unknownWriter.filter { seen.contains($0) }
         for profile in watchOfProfile.keys where !seen.contains(profile) { dropProfile(profile) }
     }
 
@@ -227,11 +228,12 @@ final class WatchLoop {
                 continue
             }
             let age = wallNow - entry.observation.mtime
-            if age >= settle, WriterCheck.answer(entry.path) != .open {
+            if age >= settle, writerClosed(entry) {
                 pending[entry.relativePath] = nil
                 ready.append(entry)
             } else if age >= settle {
-                // Old but still held open for writing (a paused producer): look again after a settle.
+                // Old but still held open for writing (a paused producer), or held by a writer the node cannot
+                // check: look again after a settle.
                 pending[entry.relativePath] = Pending(
                     profile: profile, rawName: entry.rawName, observation: entry.observation, deadline: now + settle)
             } else if pending[entry.relativePath]?.observation != entry.observation {
@@ -251,6 +253,31 @@ final class WatchLoop {
     }
 
     // MARK: - bookkeeping
+
+    /// Whether the kernel says no process has `entry` open for writing. When it will not say (a producer under
+    /// another user, and no CAP_LEASE), the file is not taken on its settle time: it waits, logged once, until it is
+    /// committed by a rename into the folder (which needs no check) or the node may check it.
+    private func writerClosed(_ entry: OutboundEntry) -> Bool {
+        switch WriterCheck.answer(entry.path) {
+        case .closed:
+            unknownWriter.remove(entry.relativePath)
+            return true
+        case .open:
+            return false
+        case .unknown(let reason):
+            if unknownWriter.insert(entry.relativePath).inserted {
+                let advice =
+                    "outbound file not taken: the node cannot tell whether it is still being written, as \(reason). "
+                    + "Commit it by renaming it into the folder (write under a name starting with '.' or "
+                    + "elsewhere on the same file system, then rename), run the producer as this node's user, "
+                    + "or give the node CAP_LEASE"
+                logger.warning(
+                    "\(advice)",
+                    metadata: ["file": "\(OutboundName.printable(entry.relativePath))"])
+            }
+            return false
+        }
+    }
 
     private func inspect(_ profile: String?, _ rawName: [UInt8]) -> OutboundEntry? {
         OutboundEntry.inspect(root: root, profile: profile, rawName: rawName, allowedProfiles: allowedProfiles)
@@ -277,6 +304,7 @@ final class WatchLoop {
     private func forget(_ relative: String) {
         reported[relative] = nil
         pending[relative] = nil
+        unknownWriter.remove(relative)
     }
 
     private func watchRoot() {
@@ -309,5 +337,6 @@ final class WatchLoop {
         let prefix = name + "/"
         reported = reported.filter { !$0.key.hasPrefix(prefix) }
         pending = pending.filter { !$0.key.hasPrefix(prefix) }
+        unknownWriter = unknownWriter.filter { !$0.hasPrefix(prefix) }
     }
 }

@@ -8,10 +8,15 @@ import Glibc
 ///
 /// Linux grants a read lease only when no process has the file open for writing, and refuses with
 /// EAGAIN otherwise. The lease is released at once. Leases need the caller to own the file (or
-/// CAP_LEASE); where that is not the case the answer is "unknown" and the settle time alone decides.
+/// CAP_LEASE); where that is not the case (a producer running as another user) the answer is "unknown", and
+/// the watcher does not take the file on the settle time alone (it fails closed).
 enum WriterCheck {
-    /// The three answers the kernel can give.
-    enum Answer { case open, closed, unknown }
+    /// The answers the kernel can give.
+    enum Answer: Equatable {
+        case open, closed
+        /// The kernel would not say; why, for the operator.
+        case unknown(String)
+    }
 
     // From <bits/fcntl-linux.h>; Swift's Glibc module does not export the Linux-specific lease calls.
     private static let setLease: Int32 = 1024  // F_SETLEASE
@@ -26,12 +31,16 @@ enum WriterCheck {
     static func answer(_ path: String) -> Answer {
         _ = installed
         let descriptor = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC)
-        guard descriptor >= 0 else { return .unknown }
+        guard descriptor >= 0 else { return .unknown("it cannot be opened for reading: \(Syscall.describe(errno))") }
         defer { close(descriptor) }
         if fcntl(descriptor, setLease, readLease) == 0 {
             _ = fcntl(descriptor, setLease, unlock)
             return .closed
         }
-        return errno == EAGAIN ? .open : .unknown
+        let error = errno
+        if error == EAGAIN { return .open }
+        return .unknown(
+            "the kernel refuses this node a lease on it (\(Syscall.describe(error))): it belongs to another user "
+                + "and the node lacks CAP_LEASE")
     }
 }
