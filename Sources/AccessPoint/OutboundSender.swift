@@ -281,10 +281,11 @@ final class OutboundSender: Service {
         return nil
     }
 
-    /// A large payload: split and encrypted once into var/store/frag-<SedId>/ (fragments, their key and the
-    /// manifest, written last), the fragments the CN has not acknowledged sent one at a time (the count
-    /// acknowledged is kept beside them, so a restart resumes), then the SED sealed with the signed manifest.
-    /// Memory: one fragment. Throws `.peerUnavailable` (or the CN's fault) when the CN cannot take them now.
+    /// A large payload: described once in var/store/frag-<SedId>/ (its key, then the manifest of its encrypted
+    /// fragments), the fragments the CN has not acknowledged made again from the payload and sent one at a time (the
+    /// count acknowledged is kept beside them, so a restart resumes), then the SED sealed with the signed manifest.
+    /// No fragment is kept on disk: the payload takes its own size once. Memory: one fragment. Throws
+    /// `.peerUnavailable` (or the CN's fault) when the CN cannot take them now.
     private func sealLarge(
         _ record: MessageRecord, envelope: Envelope, recipient: PeerCertificate
     ) async throws(SedgateError) -> SealedSED {
@@ -293,6 +294,7 @@ final class OutboundSender: Service {
         let folder = inbox.directory(for: id)
         let manifestPath = folder + "/manifest.xml"
         let keyPath = folder + "/key"
+        let payload = configuration.spool.root + "/" + record.payloadPath
         let manifest: FragmentManifest
         let key: Data
         if let saved = FileManager.default.contents(atPath: manifestPath),
@@ -311,9 +313,8 @@ final class OutboundSender: Service {
             key = FragmentCipher.bytes(of: symmetric)
             let name = record.file.map { String($0.split(separator: "/").last ?? "") }
             manifest = try Fragmenter.split(
-                file: configuration.spool.root + "/" + record.payloadPath,
-                fragmentSize: configuration.packing.fragmentSize, payloadID: id,
-                contentType: envelope.contentType ?? "application/octet-stream", fileName: name, into: folder
+                file: payload, fragmentSize: configuration.packing.fragmentSize, payloadID: id,
+                contentType: envelope.contentType ?? "application/octet-stream", fileName: name, into: nil
             ) { index, plain in
                 try FragmentCipher.seal(index: index, plaintext: plain, key: symmetric, payloadID: id)
             }
@@ -321,7 +322,15 @@ final class OutboundSender: Service {
             try SpoolFile.writeAtomically(
                 Array(manifest.xml.utf8), to: manifestPath, tmpDirectory: configuration.spool.tmp)
         }
-        try await FragmentProgress(inbox: inbox, manifest: manifest, peer: configuration.coordinationNode).upload(
+        let made = manifest
+        let progress = FragmentProgress(inbox: inbox, manifest: manifest, peer: configuration.coordinationNode) {
+            index throws(SedgateError) in
+            let symmetric = FragmentCipher.key(key)
+            return try Fragmenter.fragment(index, of: made, file: payload) { index, plain in
+                try FragmentCipher.seal(index: index, plaintext: plain, key: symmetric, payloadID: id)
+            }
+        }
+        try await progress.upload(
             record.sedId, from: configuration.node, client: client, url: configuration.coordinationNodeURL)
         return try SealedSED.seal(
             fragments: manifest, key: key, envelope: envelope, signer: codec.key, recipient: recipient)

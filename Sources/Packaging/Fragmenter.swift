@@ -9,14 +9,16 @@ public import SedgateCore
 public enum Fragmenter {
     /// Cuts the file at `path` into fragments of `fragmentSize` bytes (the last may be shorter), passes each
     /// through `transform` (identity by default; `FragmentCipher.seal` for encryption) and writes the result to
-    /// `<directory>/<payloadID>.<index>.frag` (temp + fsync + rename). Returns the manifest describing them.
+    /// `<directory>/<payloadID>.<index>.frag` (temp + fsync + rename). Returns the manifest describing them. With no
+    /// `directory` nothing is written: the manifest alone, for a sender that makes each fragment again when it sends
+    /// it (`fragment(_:of:file:transform:)`), so a payload never takes twice its size on disk.
     ///
     /// Memory: one fragment and its transform. Throws `.io` for file problems, `.hostileInput` for an unusable
     /// payload id, `.protocolViolation` for a fragment size out of range or a transform that fails or grows a
     /// fragment by more than `FragmentManifest.maxTransformOverhead`.
     public static func split(
         file path: String, fragmentSize: Int, payloadID: String, contentType: String = "application/octet-stream",
-        fileName: String? = nil, into directory: String,
+        fileName: String? = nil, into directory: String?,
         transform: (_ index: Int, _ fragment: Data) throws -> Data = { $1 }
     ) throws(SedgateError) -> FragmentManifest {
         try FragmentManifest.check(payloadID: payloadID)
@@ -25,7 +27,7 @@ public enum Fragmenter {
                 .protocolViolation,
                 "fragment size \(fragmentSize) is out of range; choose 1 to \(FragmentManifest.maxFragmentSize) bytes")
         }
-        guard FileIO.isDirectory(directory) else {
+        if let directory, !FileIO.isDirectory(directory) {
             throw SedgateError(
                 .io, "\(directory) is not a folder; create it before splitting into it",
                 location: .init(file: directory))
@@ -53,10 +55,12 @@ public enum Fragmenter {
                     "fragment \(index) of payload \(payloadID) grew from \(plain.count) to \(sent.count) bytes in the "
                         + "transform; at most \(FragmentManifest.maxTransformOverhead) bytes may be added")
             }
-            let output = try AtomicFile(
-                path: FileIO.join(directory, FragmentManifest.fileName(payloadID: payloadID, index: index)))
-            try output.write(sent)
-            try output.commit()
+            if let directory {
+                let output = try AtomicFile(
+                    path: FileIO.join(directory, FragmentManifest.fileName(payloadID: payloadID, index: index)))
+                try output.write(sent)
+                try output.commit()
+            }
             fragments.append(.init(index: index, size: Int64(sent.count), sha256: SHA256.hex(sent)))
         }
         // The file must not have grown while it was read: the manifest would describe a prefix of it.
@@ -68,5 +72,31 @@ public enum Fragmenter {
         return try FragmentManifest(
             payloadID: payloadID, totalSize: totalSize, fragmentSize: fragmentSize, fragments: fragments,
             sha256: whole.finalize().hex, contentType: contentType, fileName: fileName)
+    }
+
+    /// Fragment `index` of `manifest` made again from the payload at `path` through the same `transform` (which
+    /// must be deterministic, as `FragmentCipher.seal` is: its nonce comes from the index). Throws `.io` when the
+    /// payload no longer gives the fragment the manifest describes.
+    public static func fragment(
+        _ index: Int, of manifest: FragmentManifest, file path: String,
+        transform: (_ index: Int, _ fragment: Data) throws -> Data = { $1 }
+    ) throws(SedgateError) -> Data {
+        guard manifest.fragments.indices.contains(index) else {
+            throw SedgateError(
+                .protocolViolation, "payload \(manifest.payloadID) has no fragment \(index)",
+                location: .init(file: path))
+        }
+        let input = try ReadableFile(path: path)
+        let offset = Int64(index) * Int64(manifest.fragmentSize)
+        let plain = try input.read(count: manifest.originalSize(ofFragment: index), at: offset)
+        let sent = try FragmentTransform.apply(
+            transform, index: index, data: plain, payloadID: manifest.payloadID, purpose: "the transform")
+        guard SHA256.hex(sent) == manifest.fragments[index].sha256 else {
+            throw SedgateError(
+                .io,
+                "fragment \(index) of payload \(manifest.payloadID) made from \(path) differs from its manifest: the "
+                    + "payload changed after it was split", location: .init(file: path))
+        }
+        return sent
     }
 }

@@ -50,6 +50,16 @@ struct LargePayloadTests {
         try PayloadDigest.sha256(file: path)
     }
 
+    /// The bytes of every regular file under `folder`.
+    static func bytes(under folder: String) -> Int {
+        let files = FileManager.default.enumerator(atPath: folder)?.allObjects as? [String] ?? []
+        return files.reduce(0) { total, file in
+            let attributes = try? FileManager.default.attributesOfItem(atPath: folder + "/" + file)
+            guard attributes?[.type] as? FileAttributeType == .typeRegular else { return total }
+            return total + (attributes?[.size] as? Int ?? 0)
+        }
+    }
+
     static func fragments(in folder: String) -> Int {
         ExchangeTests.files(folder, suffix: ".frag").count
     }
@@ -82,6 +92,9 @@ struct LargePayloadTests {
             Self.fragments(in: cnFragments) >= 8
         }
         await topology.kill("CN")
+        // The sender keeps the payload once: no fragment of it on disk, just its manifest and key beside it.
+        #expect(Self.fragments(in: "\(sender.spool.store)/frag-\(sedId)") == 0, "the sender stored its fragments")
+        #expect(Self.bytes(under: sender.spool.varDirectory) < (48 << 20) + (1 << 20), "the payload is on disk twice")
         let heldAtKill = Self.fragments(in: cnFragments)
         #expect(heldAtKill < 192, "the first leg ended before the kill; nothing was interrupted")
         try await topology.start("CN")

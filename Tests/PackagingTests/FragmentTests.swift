@@ -84,6 +84,34 @@ struct FragmentTests {
         return (manifest, out)
     }
 
+    @Test("a sender that keeps only the payload makes each encrypted fragment again, identical to a stored split")
+    func fragmentsMadeAgain() throws {
+        let folder = try TemporaryDirectory("fragments-again")
+        let original = folder.appending("payload.bin")
+        try TestBytes.random(10_000, seed: 7).write(to: URL(fileURLWithPath: original))
+        let out = folder.appending("out")
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: false)
+        let key = FragmentCipher.makeKey()
+        let seal = { (index: Int, plain: Data) in
+            try FragmentCipher.seal(index: index, plaintext: plain, key: key, payloadID: "again")
+        }
+        let stored = try Fragmenter.split(
+            file: original, fragmentSize: 3_000, payloadID: "again", into: out, transform: seal)
+        let described = try Fragmenter.split(
+            file: original, fragmentSize: 3_000, payloadID: "again", into: nil, transform: seal)
+        #expect(described == stored, "the manifest does not depend on where the fragments go")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).count == 4)
+        for index in 0..<4 {
+            let made = try Fragmenter.fragment(index, of: described, file: original, transform: seal)
+            #expect(made == FileManager.default.contents(atPath: out + "/" + stored.fileName(ofFragment: index)))
+        }
+        // The payload changed after it was described: the fragment no longer matches and is not sent.
+        try TestBytes.random(10_000, seed: 8).write(to: URL(fileURLWithPath: original))
+        #expect(throws: SedgateError.self) {
+            try Fragmenter.fragment(1, of: described, file: original, transform: seal)
+        }
+    }
+
     @Test("a tampered fragment is refused, naming its index; on disk, it is found at assembly and asked for again")
     func tampered() throws {
         let folder = try TemporaryDirectory("fragments-tampered")

@@ -3,7 +3,7 @@
 // either side resumes where it stopped. Used by the sending AP (to the CN) and the CN (to the destination, pushed
 // or pulled). Reads the fragment files; writes the progress file.
 
-import Foundation
+public import Foundation
 public import Packaging
 public import SedgateCore
 
@@ -16,12 +16,18 @@ public struct FragmentProgress: Sendable {
     public let folder: String
     /// The peer the count is for.
     public let peer: NodeID
+    /// Makes fragment `index` when it is sent (a sender that keeps only the payload); nil: read from `folder`.
+    public var source: (@Sendable (_ index: Int) throws(SedgateError) -> Data)?
 
     /// Progress of `peer` over the fragments of `manifest` kept in `inbox`.
-    public init(inbox: FragmentInbox, manifest: FragmentManifest, peer: NodeID) {
+    public init(
+        inbox: FragmentInbox, manifest: FragmentManifest, peer: NodeID,
+        source: (@Sendable (_ index: Int) throws(SedgateError) -> Data)? = nil
+    ) {
         self.manifest = manifest
         self.folder = inbox.directory(for: manifest.payloadID)
         self.peer = peer
+        self.source = source
     }
 
     private var path: String { folder + "/acknowledged-\(peer)" }
@@ -39,9 +45,15 @@ public struct FragmentProgress: Sendable {
 
     /// The fragment `index` as a message from `from`.
     public func message(_ index: Int, of sedId: SEDID, from: NodeID) throws(SedgateError) -> FragmentMessage {
-        let path = folder + "/" + manifest.fileName(ofFragment: index)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SedgateError(.io, "fragment \(index) of SED \(sedId) is missing from \(folder)")
+        let data: Data
+        if let source {
+            data = try source(index)
+        } else {
+            let path = folder + "/" + manifest.fileName(ofFragment: index)
+            guard let stored = FileManager.default.contents(atPath: path) else {
+                throw SedgateError(.io, "fragment \(index) of SED \(sedId) is missing from \(folder)")
+            }
+            data = stored
         }
         return FragmentMessage(
             from: from, to: peer, sedId: sedId, index: index, count: manifest.fragmentCount, data: data)
