@@ -3,16 +3,20 @@
 
 import Crypto
 public import Foundation
+import Glibc
 public import SedgateCore
 
 extension Reassembler {
     /// Writes the original payload to `target`: each fragment in order is read, checked against its digest
     /// again, passed through `inverse` (identity by default; `FragmentCipher.open` for encrypted fragments) and
-    /// appended. The target appears (temp + fsync + rename) only if the whole payload's SHA-256 matches.
+    /// appended to the partial file in the fragments' folder, which is synced before the fragment's own file is
+    /// removed: the payload is never on disk twice, and an assembly cut short (a crash, a power cut) resumes after
+    /// the fragments already joined. The target appears (fsync + rename) only if the whole payload's SHA-256 matches.
     ///
     /// Memory: one fragment. Throws `.protocolViolation` when fragments are missing (listing them), when a
     /// stored fragment no longer matches its digest (it is removed, so `missing` asks for it again), when
-    /// `inverse` fails or gives the wrong size, and when the payload's size or SHA-256 differs from the manifest.
+    /// `inverse` fails or gives the wrong size, and when the payload's size or SHA-256 differs from the manifest
+    /// (the partial file is then removed too: the payload must be sent again).
     public func assemble(
         to target: String, inverse: (_ index: Int, _ fragment: Data) throws -> Data = { $1 }
     )
@@ -26,9 +30,10 @@ extension Reassembler {
                 "payload \(manifest.payloadID) cannot be assembled yet: \(missing.count) of "
                     + "\(manifest.fragmentCount) fragments are missing (\(listed)\(missing.count > 20 ? ", ..." : ""))")
         }
-        let output = try AtomicFile(path: target)
-        var whole = SHA256()
-        for fragment in manifest.fragments {
+        let joined = Self.joined(manifest, partial: partialPath)
+        let partial = try PartialFile(path: partialPath, keeping: Int64(joined) * Int64(manifest.fragmentSize))
+        var whole = try partial.digestOfKeptBytes()
+        for fragment in manifest.fragments where fragment.index >= joined {
             let file = try ReadableFile(path: path(ofFragment: fragment.index))
             let size = try file.size()
             let sent = try file.read(count: Int(min(size, fragment.size)), at: 0)
@@ -49,17 +54,96 @@ extension Reassembler {
                         + "inverse transform, but the manifest implies \(expected)")
             }
             whole.update(data: plain)
-            try output.write(plain)
+            try partial.append(plain)
+            // Joined and synced: the fragment's own file is no longer needed.
+            discard(fragment.index)
         }
         let digest = whole.finalize().hex
-        guard digest == manifest.sha256, output.count == manifest.totalSize else {
+        guard digest == manifest.sha256, partial.size == manifest.totalSize else {
+            try? FileIO.remove(partialPath)
             throw SedgateError(
                 .protocolViolation,
-                "the reassembled payload \(manifest.payloadID) (\(output.count) bytes) has SHA-256 \(digest), but "
+                "the reassembled payload \(manifest.payloadID) (\(partial.size) bytes) has SHA-256 \(digest), but "
                     + "the manifest says \(manifest.sha256) for \(manifest.totalSize) bytes; \(target) was not "
                     + "written. The sender's manifest or fragments are wrong: ask for the payload again",
                 location: .init(file: target))
         }
-        try output.commit()
+        try partial.move(to: target)
+    }
+}
+
+/// The partial file of an assembly: opened keeping its first `keeping` bytes (a torn tail is cut), appended to
+/// and synced fragment by fragment, then renamed to its target.
+private final class PartialFile {
+    let path: String
+    private(set) var size: Int64
+    private let descriptor: Int32
+
+    init(path: String, keeping: Int64) throws(SedgateError) {
+        let descriptor = FileIO.retrying { open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640) }
+        guard descriptor >= 0 else {
+            throw FileIO.error(
+                "open the partial payload", path, errno: errno,
+                remedy: "check that the folder exists and the gateway may write to it")
+        }
+        guard ftruncate(descriptor, off_t(keeping)) == 0 else {
+            let code = errno
+            close(descriptor)
+            throw FileIO.error("cut the partial payload to its joined fragments", path, errno: code, remedy: "")
+        }
+        self.path = path
+        self.descriptor = descriptor
+        self.size = keeping
+    }
+
+    deinit { close(descriptor) }
+
+    /// The SHA-256 state over the bytes kept from an earlier assembly (read once, a chunk at a time).
+    func digestOfKeptBytes() throws(SedgateError) -> SHA256 {
+        var hash = SHA256()
+        guard size > 0 else { return hash }
+        let input = try ReadableFile(path: path)
+        var offset: Int64 = 0
+        while offset < size {
+            let chunk = try input.read(count: Int(min(Int64(FileIO.chunkSize), size - offset)), at: offset)
+            guard !chunk.isEmpty else { break }
+            hash.update(data: chunk)
+            offset += Int64(chunk.count)
+        }
+        return hash
+    }
+
+    /// Appends `data` and syncs it.
+    func append(_ data: Data) throws(SedgateError) {
+        var written = 0
+        while written < data.count {
+            let result = data.withUnsafeBytes { bytes in
+                FileIO.retrying {
+                    pwrite(
+                        descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(size) + off_t(written))
+                }
+            }
+            guard result > 0 else {
+                throw FileIO.error(
+                    "write the partial payload", path, errno: errno, remedy: "check the free space on the disk")
+            }
+            written += result
+        }
+        size += Int64(data.count)
+        IOCounters.noteFsync()
+        guard fsync(descriptor) == 0 else {
+            throw FileIO.error("fsync the partial payload", path, errno: errno, remedy: "check the disk's health")
+        }
+    }
+
+    /// Renames the (synced) file to `target` and makes the rename durable.
+    func move(to target: String) throws(SedgateError) {
+        guard rename(path, target) == 0 else {
+            throw FileIO.error(
+                "rename the assembled payload to", target, errno: errno,
+                remedy: "check that the folder exists and the gateway may write to it")
+        }
+        try FileIO.fsyncDirectory(FileIO.directory(of: target))
+        try FileIO.fsyncDirectory(FileIO.directory(of: path))
     }
 }

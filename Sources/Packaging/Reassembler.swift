@@ -35,10 +35,25 @@ public struct Reassembler: Sendable {
         }
         self.manifest = manifest
         self.directory = directory
+        let joined = Self.joined(manifest, partial: FileIO.join(directory, "\(manifest.payloadID).partial"))
         present = manifest.fragments.map { fragment in
-            FileIO.regularFileSize(FileIO.join(directory, manifest.fileName(ofFragment: fragment.index)))
-                == fragment.size
+            fragment.index < joined
+                || FileIO.regularFileSize(FileIO.join(directory, manifest.fileName(ofFragment: fragment.index)))
+                    == fragment.size
         }
+    }
+
+    /// The file the payload is joined into, inside the folder; it holds the leading fragments already joined (their
+    /// own files are then gone), so an assembly cut short resumes and the payload is never on disk twice.
+    var partialPath: String {
+        FileIO.join(directory, "\(manifest.payloadID).partial")
+    }
+
+    /// How many leading fragments the partial file at `partial` holds whole (a torn tail does not count).
+    static func joined(_ manifest: FragmentManifest, partial: String) -> Int {
+        guard let size = FileIO.regularFileSize(partial), manifest.fragmentSize > 0 else { return 0 }
+        if size >= manifest.totalSize { return manifest.fragmentCount }
+        return min(Int(size / Int64(manifest.fragmentSize)), manifest.fragmentCount)
     }
 
     /// The indexes of the fragments not yet received, in order.
@@ -100,9 +115,10 @@ public struct Reassembler: Sendable {
         return .stored
     }
 
-    /// Removes the stored fragments (after the payload was assembled and handed on).
+    /// Removes the stored fragments and any partial assembly (after the payload was assembled and handed on).
     public func removeFragments() throws(SedgateError) {
         for index in present.indices { try FileIO.remove(path(ofFragment: index)) }
+        try FileIO.remove(partialPath)
         try FileIO.fsyncDirectory(directory)
     }
 

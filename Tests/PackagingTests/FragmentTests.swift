@@ -112,6 +112,33 @@ struct FragmentTests {
         }
     }
 
+    @Test("an assembly cut short resumes after the fragments it joined, and the payload is never on disk twice")
+    func assemblyResumes() throws {
+        struct Cut: Error {}
+        let folder = try TemporaryDirectory("fragments-resume")
+        let (manifest, out) = try smallSplit(folder)
+        let original = try Data(contentsOf: URL(fileURLWithPath: folder.appending("small.bin")))
+        let target = folder.appending("payload.bin")
+        let first = try Reassembler(manifest: manifest, directory: out)
+        #expect(throws: (any Error).self) {
+            try first.assemble(to: target) { index, fragment in
+                if index == 2 { throw Cut() }
+                return fragment
+            }
+        }
+        // Fragments 0 and 1 live in the partial file only; 2 and 3 wait as fragments: 10,000 bytes in all.
+        let left = try FileManager.default.contentsOfDirectory(atPath: out).sorted()
+        #expect(left == ["small.2.frag", "small.3.frag", "small.partial"])
+        #expect(LargePayloadBytes.total(in: out) == 10_000)
+        #expect(!FileManager.default.fileExists(atPath: target))
+
+        let second = try Reassembler(manifest: manifest, directory: out)
+        #expect(second.missing.isEmpty, "the joined fragments count as received")
+        try second.assemble(to: target)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == original)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
+    }
+
     @Test("a tampered fragment is refused, naming its index; on disk, it is found at assembly and asked for again")
     func tampered() throws {
         let folder = try TemporaryDirectory("fragments-tampered")
@@ -171,5 +198,15 @@ struct FragmentTests {
         #expect(manifest.fragmentCount == 0)
         try Reassembler(manifest: manifest, directory: folder.path).assemble(to: folder.appending("out"))
         #expect(try TestBytes.contents(folder.appending("out")).isEmpty)
+    }
+}
+
+/// Sizes of the files in a folder.
+enum LargePayloadBytes {
+    static func total(in folder: String) -> Int {
+        let names = (try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []
+        return names.reduce(0) { total, name in
+            total + ((try? FileManager.default.attributesOfItem(atPath: folder + "/" + name)[.size] as? Int) ?? 0)
+        }
     }
 }
