@@ -48,14 +48,15 @@ public final class Topology: @unchecked Sendable {
     /// Traffic between the CN and the access points in `relayedAccessPoints` passes through a `TCPRelay` each
     /// way, which `cut(_:)` and `restore(_:)` break and mend. `orderWaitSeconds` sets the access points'
     /// `[inbound] order-wait-s` (how long a SED waits for earlier ones of its conversation), `takeUpScanSeconds`
-    /// their `[inbound] takeup-scan-s`.
+    /// their `[inbound] takeup-scan-s`, `rescanSeconds` their `[intake] rescan-s`.
     public convenience init(
         directory: String, executable: String,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
         settleMilliseconds: Int = 200, inboundTemplate: String = "{receiver}_{sedType}_{sedId}.xml",
         coordinationNodeSettings: String = "", accessPointSettings: String = "",
         coordinationNodeLifetimeHours: Int = 720, pullAccessPoints: Set<String> = [],
-        relayedAccessPoints: Set<String> = [], orderWaitSeconds: Int? = nil, takeUpScanSeconds: Int? = nil
+        relayedAccessPoints: Set<String> = [], orderWaitSeconds: Int? = nil, takeUpScanSeconds: Int? = nil,
+        rescanSeconds: Int? = nil
     ) throws {
         var relays: [String: [TCPRelay]] = [:]
         let pki = directory + "/pki"
@@ -102,6 +103,7 @@ public final class Topology: @unchecked Sendable {
 
                 [intake]
                 settle-ms = \(settleMilliseconds)
+                \(rescanSeconds.map { "rescan-s = \($0)" } ?? "")
 
                 [inbound]
                 template = "\(inboundTemplate)"
