@@ -19,14 +19,19 @@ struct MessageExchange: Sendable {
         let source = "message from \(peer.commonName ?? "an unnamed peer")"
         let message: ProtocolMessage
         do throws(SedgateError) {
-            if contentType.lowercased().hasPrefix(SOAPNamespace.multipartPrefix) {
-                guard let compound else {
-                    throw SedgateError(.protocolViolation, "this node takes no compound deliveries")
+            // Parsing and verifying a large body is CPU work: it runs off the cooperative pool, so one slow (or
+            // hostile) message cannot stall the node's other tasks.
+            let compound = compound
+            let maximumBytes = maximumBytes
+            message = try await Blocking.run { () throws(SedgateError) in
+                if contentType.lowercased().hasPrefix(SOAPNamespace.multipartPrefix) {
+                    guard let compound else {
+                        throw SedgateError(.protocolViolation, "this node takes no compound deliveries")
+                    }
+                    // Signatures (hop and end to end) are verified here, before any handler sees the SEDs.
+                    return try compound.decodeMessage(bytes, contentType: contentType, source: source)
                 }
-                // Signatures (hop and end to end) are verified here, before any handler sees the SEDs.
-                message = try compound.decodeMessage(bytes, contentType: contentType, source: source)
-            } else {
-                message = try SOAPCodec.decode(bytes, source: source, maximumBytes: maximumBytes)
+                return try SOAPCodec.decode(bytes, source: source, maximumBytes: maximumBytes)
             }
         } catch {
             logger.notice(

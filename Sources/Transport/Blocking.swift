@@ -1,0 +1,22 @@
+// Blocking: runs CPU-heavy or blocking work (parsing a large document, verifying its signatures) on NIO's thread
+// pool instead of Swift's cooperative pool. The cooperative pool has one thread per core (two here): a long parse
+// there stalls every task of the node, the server's replies and the senders' timers included.
+
+import NIOPosix
+public import SedgateCore
+
+/// Work that must not hold a cooperative thread.
+public enum Blocking {
+    /// Runs `body` on a thread of NIO's shared pool and returns its result; its error is rethrown as it was.
+    public static func run<Result: Sendable>(
+        _ body: @escaping @Sendable () throws(SedgateError) -> Result
+    ) async throws(SedgateError) -> Result {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { () throws -> Result in try body() }
+        } catch let error as SedgateError {
+            throw error
+        } catch {
+            throw SedgateError(.io, "the node's worker threads are stopping; try again", cause: error)
+        }
+    }
+}
