@@ -39,6 +39,9 @@ public struct ConformanceOptions: Sendable {
     public var receiver = "DK:0002"
     /// An institution no access point serves (for the CN's unknown-route case).
     public var unroutedReceiver = "IS:9999"
+    /// Against a CN: the suite's AP is one the CN serves in pull mode, and it serves `sender` (the CN routes it
+    /// there). The suite then also sends itself large SEDs and pulls them, fragment by fragment.
+    public var pull = false
     /// Where temporary files go.
     public var temporaryDirectory = NSTemporaryDirectory()
 

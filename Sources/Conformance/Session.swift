@@ -21,6 +21,8 @@ struct Session {
     /// The AP the SEDs are sealed for.
     let recipient: PeerCertificate
     let recipientID: NodeID
+    /// The suite's own certificate (it seals SEDs for itself in pull mode).
+    let own: PeerCertificate
     /// The suite's node id (its certificate's CN) and the node under test's.
     let local: NodeID
     let target: NodeID
@@ -45,6 +47,7 @@ struct Session {
                     + "which is not a node id")
         }
         self.local = local
+        own = identity
         let sealerFiles = options.sealer ?? options.identity
         sealer = try NodeKey(privateKeyFile: sealerFiles.privateKeyPath, certificateFile: sealerFiles.certificatePath)
         let sealerCertificate = try PeerCertificate(file: sealerFiles.certificatePath)
@@ -251,8 +254,14 @@ struct Session {
     }
 
     /// A large payload of two encrypted fragments, sealed with its manifest: the fragment messages and the SED.
-    func fragmented() throws(SedgateError) -> (sedId: SEDID, fragments: [FragmentMessage], sealed: SealedSED) {
-        var sed = try self.sed()
+    /// With `forSelf`, the SED goes to `sender`, sealed for the suite's own AP (pull mode).
+    func fragmented(
+        forSelf: Bool = false
+    ) throws(SedgateError) -> (
+        sedId: SEDID, fragments: [FragmentMessage], sealed: SealedSED
+    ) {
+        var sed =
+            forSelf ? try self.sed(receiver: options.sender, receivingAP: local) : try self.sed()
         sed.envelope.contentType = "application/octet-stream"
         let id = sed.sedId.rawValue
         let plain = folder + "/payload-\(id)"
@@ -282,7 +291,7 @@ struct Session {
         }
         let sealed = try SealedSED.seal(
             fragments: manifest, key: FragmentCipher.bytes(of: key), envelope: sed.envelope, signer: sealer,
-            recipient: recipient)
+            recipient: forSelf ? own : recipient)
         return (sed.sedId, fragments, sealed)
     }
 

@@ -209,6 +209,16 @@ struct RelayHandler: MessageHandler {
             try await journal.completeSignal(peer: sender, sedId: receipt.sedId, kind: receipt.kind.rawValue)
             return answer
         }
+        // A SED an AP sent to an institution it serves itself: it is both origin and destination. In pull mode its
+        // acknowledgement of the relayed receipt it pulled (the oldest waiting for it) must not count as the
+        // destination's word again, which would relay the same receipt to it once more, for ever (P-PULL-7).
+        if record.origin == sender, receipt.fragment == nil,
+            let pulled = try await journal.pendingSignals(peer: sender, limit: 1).first,
+            pulled.sedId == receipt.sedId, pulled.kind == receipt.kind.rawValue
+        {
+            try await journal.completeSignal(peer: sender, sedId: receipt.sedId, kind: receipt.kind.rawValue)
+            return answer
+        }
         // The destination's word (a pulled SED's answer arrives here; a pushed one's came with the push).
         switch receipt.kind {
         case .delivered:

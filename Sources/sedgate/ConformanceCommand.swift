@@ -52,6 +52,12 @@ struct ConformanceCommand: AsyncParsableCommand {
     var receiver = "DK:0002"
     @Option(help: "An institution no access point serves (the CN's unknown-route case).")
     var unrouted = "IS:9999"
+    @Flag(
+        help: """
+            Against a CN: the suite's AP is one the CN serves in pull mode, and serves --sender; the suite then also \
+            sends itself large SEDs and pulls them fragment by fragment.
+            """)
+    var pull = false
     @Flag(help: "Print the report as JSON.")
     var json = false
 
@@ -75,6 +81,7 @@ struct ConformanceCommand: AsyncParsableCommand {
         options.sender = sender
         options.receiver = receiver
         options.unroutedReceiver = unrouted
+        options.pull = pull
         var logger = Logger(label: "sedgate.conformance")
         logger.logLevel = .error
         let report: ConformanceReport

@@ -69,6 +69,24 @@ struct ConformanceTests {
         await topology.stopAll()
     }
 
+    @Test("as a pull-mode AP, the suite pulls large SEDs it sent itself fragment by fragment, and passes")
+    func passesInPullMode() async throws {
+        let directory = try TemporaryDirectory("e2e-conformance-pull")
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(), pullAccessPoints: ["AP-BE"])
+        defer { topology.abandon() }
+        try await topology.start("CN")
+        try await topology.start("AP-DK")
+        var options = Self.cnOptions(
+            directory.appending("pki"), url: "https://127.0.0.1:\(topology.node("CN").port)")
+        options.pull = true
+        let report = try await ConformanceSuite.run(options, logger: Logger(label: "conformance"))
+        #expect(report.passed, "\(report.failures.map(\.line).joined(separator: "\n"))")
+        let pullRules = Set(report.checks.map(\.rule)).filter { $0.hasPrefix("P-PULL") }
+        #expect(pullRules == ["P-PULL-2", "P-PULL-4", "P-PULL-5", "P-PULL-6", "P-PULL-7"])
+        await topology.stopAll()
+    }
+
     @Test("against a CN whose faults lack wsa:RelatesTo, the suite fails naming P-FAULT-2, and only that rule")
     func failsNamingTheBrokenRule() async throws {
         let directory = try TemporaryDirectory("e2e-conformance-broken")
