@@ -222,6 +222,7 @@ let package = Package(
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "Security", "Packaging", "SedgateTesting", "Documents"], swiftSettings: strict),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

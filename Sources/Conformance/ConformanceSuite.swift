@@ -67,6 +67,15 @@ public struct ConformanceCheck: Sendable, Codable, Equatable {
     /// What the node did (failures only).
     public let got: String?
 
+    /// A verdict; `expected` and `got` are kept for failures only.
+    public init(rule: String, title: String, passed: Bool, expected: String? = nil, got: String? = nil) {
+        self.rule = rule
+        self.title = title
+        self.passed = passed
+        self.expected = passed ? nil : expected
+        self.got = passed ? nil : got
+    }
+
     /// `PASS P-FRAG-5 title`, or `FAIL P-FAULT-2 title: expected …, got …`.
     public var line: String {
         passed
@@ -84,6 +93,17 @@ public struct ConformanceReport: Sendable, Codable {
     public let protocolVersion: String
     /// The checks, in the order they ran.
     public let checks: [ConformanceCheck]
+
+    /// A report of `checks` run against `node` at `url`.
+    public init(
+        node: String, url: String, role: ConformanceOptions.Role, protocolVersion: String, checks: [ConformanceCheck]
+    ) {
+        self.node = node
+        self.url = url
+        self.role = role
+        self.protocolVersion = protocolVersion
+        self.checks = checks
+    }
 
     /// True when every check passed.
     public var passed: Bool { checks.allSatisfy(\.passed) }
