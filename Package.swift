@@ -174,12 +174,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // `sedgate conformance`: drives a node of any make through the protocol article's cases, rule by rule.
+        .target(
+            name: "Conformance",
+            dependencies: [
+                "SedgateCore", "Packaging", "Security", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: argument parsing, configuration, the service group.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
+                "Conformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -216,11 +227,17 @@ let package = Package(
         .testTarget(
             name: "TransportTests",
             dependencies: ["Transport", "Security", "Packaging", "SedgateTesting", "Documents"], swiftSettings: strict),
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
-                "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging", "Transport",
+                "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging", "Transport", "Conformance",
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
             ],

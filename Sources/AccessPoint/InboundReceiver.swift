@@ -50,6 +50,12 @@ struct InboundReceiver: MessageHandler {
                     throw SedgateError(
                         .protocolViolation, "deliveries are compound messages of sealed SEDs (MTOM), not plain SOAP")
                 }
+                // The whole message is refused when it is for another node, as at the CN (P-COMP-7).
+                guard message.to == configuration.node else {
+                    throw SedgateError(
+                        .protocolViolation,
+                        "this compound message is addressed to \(message.to), not to \(configuration.node)")
+                }
                 return await receive(compound, message)
             case .receipt: return try await noteReceipt(message)
             case .fragment: return try keep(message)

@@ -50,7 +50,8 @@ struct Puller: Service {
         case .deliver, .receipt, .fragment:
             var answer = await receiver.handle(item, peer: PeerIdentity(commonName: cn.rawValue))
             if let fault = answer.fault {
-                guard fault.isSenderFault, fault.code != .backPressure, let sedId = item.envelope?.sedId else {
+                // A pulled fragment refused for good fails its SED too: the CN never hands it out again (P-PULL-6).
+                guard fault.isFinal, let sedId = item.envelope?.sedId ?? item.fragment?.sedId else {
                     logger.warning("cannot take a pulled item now; will retry", metadata: ["fault": "\(fault.reason)"])
                     return nil
                 }
@@ -59,8 +60,7 @@ struct Puller: Service {
                     action: .receipt, from: configuration.node, to: cn,
                     receipt: Receipt(
                         sedId: sedId, kind: .failed, node: configuration.node, at: Timestamp.now(),
-                        reason: fault.reason,
-                        code: fault.code))
+                        reason: fault.reason, code: fault.code, fragment: item.fragment?.index))
             }
             answer.relatesTo = nil
             answer.messageID = ProtocolMessage.newMessageID()

@@ -122,13 +122,18 @@ struct Forwarder: Sendable {
             }
         }
         guard !records.isEmpty else { return nil }
-        // Large payloads: their fragments go first, those the peer has not acknowledged yet.
-        for sed in seds {
+        // Large payloads: their fragments go first, those the peer has not acknowledged yet. A fragment the peer
+        // refuses for good (a sender fault) is never sent again: its SED fails, the others go on (P-FRAG-9).
+        for (index, sed) in seds.enumerated().reversed() {
             guard let manifest = sed.manifest else { continue }
             do {
                 try await FragmentProgress(
                     inbox: FragmentInbox(root: configuration.spool.store), manifest: manifest, peer: peer
                 ).upload(sed.sedId, from: configuration.node, client: client, url: url)
+            } catch  where error.code.isPermanent {
+                await giveUp(records[index], reason: "\(peer) refused a fragment: \(error.message)", code: error.code)
+                records.remove(at: index)
+                seds.remove(at: index)
             } catch {
                 logger.warning(
                     "fragments could not all be forwarded; will resume",
@@ -137,6 +142,7 @@ struct Forwarder: Sendable {
                 return schedule.failed(now: .now)
             }
         }
+        guard !records.isEmpty else { return nil }
         let compound = CompoundMessage(from: configuration.node, to: peer, seds: seds)
         let message = ProtocolMessage(
             messageID: compound.messageID, action: .deliver, from: configuration.node, to: peer, compound: compound)

@@ -184,8 +184,9 @@ struct RelayHandler: MessageHandler {
 
     /// One receipt of a receipt message; returns the CN's acknowledgement of it.
     private func relay(_ receipt: Receipt, from sender: NodeID) async throws(SedgateError) -> Receipt {
-        if let index = receipt.fragment {
-            // A pull-mode AP took a fragment it pulled: the next pull hands out the one after it.
+        if let index = receipt.fragment, receipt.kind != .failed {
+            // A pull-mode AP took a fragment it pulled: the next pull hands out the one after it. One it refused
+            // for good (`failed`) fails its SED below, like a refused SED (P-PULL-6).
             if let record = try await journal.record(receipt.sedId, .relay), record.peer == sender,
                 let manifest = try StoredSED.read(record, configuration).manifest
             {
@@ -198,11 +199,23 @@ struct RelayHandler: MessageHandler {
         guard let record = try await journal.record(receipt.sedId, .relay) else {
             throw SedgateError(.notFound, "this CN never stored SED \(receipt.sedId)")
         }
-        let answer = Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now())
+        let answer = Receipt(
+            sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now(),
+            fragment: receipt.fragment)
         if record.peer != sender {
             guard record.origin == sender else {
                 throw SedgateError(.notFound, "SED \(receipt.sedId) was neither sent by nor forwarded to \(sender)")
             }
+            try await journal.completeSignal(peer: sender, sedId: receipt.sedId, kind: receipt.kind.rawValue)
+            return answer
+        }
+        // A SED an AP sent to an institution it serves itself: it is both origin and destination. In pull mode its
+        // acknowledgement of the relayed receipt it pulled (the oldest waiting for it) must not count as the
+        // destination's word again, which would relay the same receipt to it once more, for ever (P-PULL-7).
+        if record.origin == sender, receipt.fragment == nil,
+            let pulled = try await journal.pendingSignals(peer: sender, limit: 1).first,
+            pulled.sedId == receipt.sedId, pulled.kind == receipt.kind.rawValue
+        {
             try await journal.completeSignal(peer: sender, sedId: receipt.sedId, kind: receipt.kind.rawValue)
             return answer
         }
@@ -219,7 +232,10 @@ struct RelayHandler: MessageHandler {
         case .stored, .routed:
             break
         }
-        if receipt.kind == .delivered || receipt.kind == .failed { configuration.spool.dropPayload(record.payloadPath) }
+        if receipt.kind == .delivered || receipt.kind == .failed {
+            configuration.spool.dropPayload(record.payloadPath)
+            inbox.remove(receipt.sedId.rawValue)
+        }
         try await journal.enqueueSignal(
             SignalRecord(
                 peer: record.origin, sedId: receipt.sedId, kind: receipt.kind.rawValue, node: receipt.node,

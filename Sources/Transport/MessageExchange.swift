@@ -36,7 +36,9 @@ struct MessageExchange: Sendable {
         } catch {
             logger.notice(
                 "refused an undecodable message", metadata: ["peer": "\(peer.commonName ?? "-")", "error": "\(error)"])
-            return reply(Fault(error, isSenderFault: true), to: nil, peer: peer)
+            // Refused unread, the fault still names the request when its wsa:MessageID can be found (P-FAULT-2).
+            return reply(
+                Fault(error, isSenderFault: true), to: nil, peer: peer, relatesTo: SOAPCodec.messageID(in: bytes))
         }
         guard let peerNode = peer.node, peerNode == message.from else {
             let claimed = peer.commonName.map { "'\($0)'" } ?? "no name"
@@ -50,17 +52,18 @@ struct MessageExchange: Sendable {
                 metadata: ["from": "\(message.from)", "certificate": "\(peer.commonName ?? "-")"])
             return reply(fault, to: message, peer: peer)
         }
-        let answer = await handler.handle(message, peer: peer)
+        var answer = await handler.handle(message, peer: peer)
+        if answer.fault != nil, answer.relatesTo == nil { answer.relatesTo = message.messageID }
         return (answer.fault.map(Self.status) ?? 200, answer)
     }
 
     /// A fault reply written by the server itself, answering `message` when it could be read.
     func reply(
-        _ fault: Fault, to message: ProtocolMessage?, peer: PeerIdentity
+        _ fault: Fault, to message: ProtocolMessage?, peer: PeerIdentity, relatesTo: String? = nil
     ) -> (status: Int, reply: ProtocolMessage) {
         let reply = ProtocolMessage(
             action: .fault, from: node, to: message?.from ?? peer.node ?? Self.unknownPeer,
-            relatesTo: message?.messageID, fault: fault)
+            relatesTo: message?.messageID ?? relatesTo, fault: fault)
         return (Self.status(fault), reply)
     }
 

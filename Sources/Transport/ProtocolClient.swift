@@ -111,6 +111,43 @@ public final class ProtocolClient: Sendable {
         return reply
     }
 
+    /// An HTTP reply as it came, for callers that judge the wire itself (`sedgate conformance`).
+    public struct RawReply: Sendable {
+        /// The HTTP status.
+        public let status: Int
+        /// The `Content-Type` header, or "".
+        public let contentType: String
+        /// The `Retry-After` header, if any.
+        public let retryAfter: String?
+        /// The body.
+        public let body: [UInt8]
+    }
+
+    /// Sends `body` as it is to `path` of the node at `baseURL` (`POST` with `contentType`, or `GET` when `body` is
+    /// nil) and returns the reply unread. Throws `.peerUnavailable` when no reply could be had.
+    public func raw(
+        _ body: [UInt8]?, contentType: String = "application/soap+xml; charset=utf-8",
+        path: String = "/sedgate/v1/messages",
+        to baseURL: String, timeout: Duration = .seconds(60)
+    ) async throws(SedgateError) -> RawReply {
+        let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + path
+        var request = HTTPClientRequest(url: url)
+        if let body {
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: contentType)
+            request.body = .bytes(ByteBuffer(bytes: body))
+        }
+        do {
+            let response = try await http.execute(request, timeout: TimeAmount(timeout), logger: logger)
+            let collected = try await response.body.collect(upTo: Self.maximumReplySize)
+            return RawReply(
+                status: Int(response.status.code), contentType: response.headers.first(name: "Content-Type") ?? "",
+                retryAfter: response.headers.first(name: "Retry-After"), body: Array(buffer: collected))
+        } catch {
+            throw SedgateError(.peerUnavailable, "no reply from \(url) (limit \(timeout))", cause: error)
+        }
+    }
+
     /// Checks that the node at `baseURL` answers `GET /sedgate/v1/health` with 200 over mutual TLS.
     /// Throws `.peerUnavailable` otherwise.
     public func checkHealth(of baseURL: String, timeout: Duration = .seconds(5)) async throws(SedgateError) {

@@ -180,8 +180,18 @@ public struct Fault: Sendable, Equatable {
         retryAfterSeconds.map { .seconds($0) }
     }
 
-    /// The error to raise locally for this fault, naming the peer that sent it.
+    /// Whether the message this fault answers must not be sent again: a sender fault other than back-pressure
+    /// (the protocol article, P-FAULT-3). The side decides, not the code, so a code this node does not know still
+    /// ends the retries when the peer says the message is at fault.
+    public var isFinal: Bool { isSenderFault && code != .backPressure }
+
+    /// The error to raise locally for this fault, naming the peer that sent it. Its code is permanent exactly when
+    /// the fault is final (`isFinal`): the peer's code when it is one (else `refused`) for a sender fault, the
+    /// peer's code when it is passing (else `peer-unavailable`) for a receiver fault or back-pressure.
     public func error(from peer: NodeID) -> SedgateError {
-        SedgateError(code, "\(peer) refused the message (\(isSenderFault ? "sender" : "receiver") fault): \(reason)")
+        let local: SedgateError.Code =
+            if isFinal { code.isPermanent ? code : .refused } else { code.isPermanent ? .peerUnavailable : code }
+        return SedgateError(
+            local, "\(peer) refused the message (\(isSenderFault ? "sender" : "receiver") fault): \(reason)")
     }
 }

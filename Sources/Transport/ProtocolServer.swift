@@ -181,7 +181,11 @@ public final class ProtocolServer: Service, Sendable {
             } catch {
                 let fault = Fault(
                     code: error.code, reason: "cannot write the MTOM reply: \(error.message)", isSenderFault: false)
-                return response(exchange.reply(fault, to: answer.reply, peer: PeerIdentity(commonName: nil)))
+                // The reply it could not write names the request already: the fault keeps its addressing (P-FAULT-2).
+                let reply = ProtocolMessage(
+                    action: .fault, from: answer.reply.from, to: answer.reply.to, relatesTo: answer.reply.relatesTo,
+                    fault: fault)
+                return response((MessageExchange.status(fault), reply))
             }
         }
         var headers: HTTPFields = [.contentType: SOAPNamespace.contentType]

@@ -67,13 +67,8 @@ extension SOAPCodec {
             let header = try required(root, "Header", SOAPNamespace.envelope, "env")
             let body = try required(root, "Body", SOAPNamespace.envelope, "env")
 
-            let protocolElement = try required(header, "Protocol", SOAPNamespace.protocol_, "sg")
-            let version = protocolElement.attribute("version") ?? ""
-            guard version == SOAPNamespace.version else {
-                throw violation(
-                    "the message speaks sedgate protocol version '\(version)'; this node speaks version "
-                        + "\(SOAPNamespace.version) only", at: protocolElement)
-            }
+            // No sg:Protocol means version 1.0; another major version is refused (P-VER-2 to P-VER-4).
+            _ = try ProtocolVersion.check(header, source: source)
 
             let messageID = try required(header, "MessageID", SOAPNamespace.addressing, "wsa").text.trimmed
             guard !messageID.isEmpty else {
@@ -227,5 +222,42 @@ extension String {
     fileprivate var localPart: String {
         guard let colon = lastIndex(of: ":") else { return self }
         return String(self[index(after: colon)...])
+    }
+}
+
+extension SOAPCodec {
+    /// The `wsa:MessageID` of a request that could not be read whole (not well-formed, another version, a signature
+    /// that fails...), found by a plain scan of its first 256 KiB, so that the fault refusing it can still name it
+    /// in `wsa:RelatesTo` (P-FAULT-2). Nil when no plausible id is there.
+    public static func messageID(in bytes: [UInt8]) -> String? {
+        let window = bytes.prefix(256 << 10)
+        let name = Array("MessageID".utf8)
+        var index = window.startIndex
+        while let found = window[index...].firstRange(of: name) {
+            index = found.upperBound
+            // The start tag: `<MessageID` or `<prefix:MessageID`, then white space or `>`, not an empty element.
+            guard found.lowerBound > window.startIndex, found.upperBound < window.endIndex,
+                [UInt8(ascii: ">"), 0x20, 0x09, 0x0A, 0x0D].contains(window[found.upperBound])
+            else { continue }
+            var before = found.lowerBound - 1
+            if window[before] == UInt8(ascii: ":") {
+                before -= 1
+                while before > window.startIndex, isNameByte(window[before]) { before -= 1 }
+            }
+            guard window[before] == UInt8(ascii: "<"),
+                let close = window[found.upperBound...].firstIndex(of: UInt8(ascii: ">")),
+                window[close - 1] != UInt8(ascii: "/"),
+                let end = window[(close + 1)...].firstIndex(of: UInt8(ascii: "<"))
+            else { continue }
+            let text = String(decoding: window[(close + 1)..<end], as: UTF8.self).trimmed
+            guard !text.isEmpty, text.utf8.count <= 512 else { continue }
+            return text
+        }
+        return nil
+    }
+
+    private static func isNameByte(_ byte: UInt8) -> Bool {
+        (byte >= 0x30 && byte <= 0x39) || (byte >= 0x41 && byte <= 0x5A) || (byte >= 0x61 && byte <= 0x7A)
+            || byte == UInt8(ascii: "-") || byte == UInt8(ascii: "_") || byte == UInt8(ascii: ".")
     }
 }

@@ -9,7 +9,7 @@ import SedgateCore
 /// <env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope"
 ///     xmlns:wsa="http://www.w3.org/2005/08/addressing" xmlns:sg="urn:eessi:sedgate:protocol:1">
 ///   <env:Header>
-///     <sg:Protocol version="1"/>
+///     <sg:Protocol version="1" minor="1"/>
 ///     <wsa:MessageID>urn:uuid:…</wsa:MessageID>
 ///     <wsa:Action>urn:eessi:sedgate:1:Deliver</wsa:Action>
 ///     <wsa:From><wsa:Address>urn:eessi:node:AP-A</wsa:Address></wsa:From>
@@ -29,7 +29,7 @@ public enum SOAPCodec {
             <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:wsa="\(SOAPNamespace.addressing)" \
             xmlns:sg="\(SOAPNamespace.protocol_)">
             <env:Header>
-            <sg:Protocol version="\(SOAPNamespace.version)"/>
+            \(ProtocolVersion.headerBlock)
             <wsa:MessageID>\(message.messageID.xmlEscaped)</wsa:MessageID>
             <wsa:Action>\(message.action.rawValue)</wsa:Action>
             <wsa:From><wsa:Address>\(nodeURI(message.from))</wsa:Address></wsa:From>

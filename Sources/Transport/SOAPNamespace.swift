@@ -16,8 +16,6 @@ enum SOAPNamespace {
     static let multipartPrefix = "multipart/related"
     /// The SED envelope, prefix `sed`.
     static let sed = "urn:eessi:sedgate:sed:1"
-    /// The protocol version this node writes and accepts.
-    static let version = "1"
     /// The prefix of node addresses in `wsa:From` and `wsa:To`.
     static let nodeURIPrefix = "urn:eessi:node:"
     /// The HTTP content type of protocol messages.

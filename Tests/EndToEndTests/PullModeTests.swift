@@ -2,10 +2,12 @@
 // exactly-once guarantees as push, also when it is killed in the middle of pulling.
 
 import Foundation
+import Logging
 import SedgateCore
 import SedgateTesting
 import Spool
 import Testing
+import Transport
 
 @Suite("Pull mode, real processes", .serialized)
 struct PullModeTests {
@@ -62,5 +64,60 @@ struct PullModeTests {
         await topology.stopAll()
         let landed = try #require(ExchangeTests.files(receiver.spool.inbound, suffix: ".tiff").first)
         #expect(try LargePayloadTests.sha256(of: "\(receiver.spool.inbound)/\(landed)") == digest)
+    }
+
+    @Test(
+        "a pulled fragment the AP refuses for good fails its SED at the sender and is not handed out again (P-PULL-6)")
+    func refusedPulledFragmentFailsTheSED() async throws {
+        let directory = try TemporaryDirectory("e2e-pull-refused-fragment")
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            accessPointSettings: "[pack]\nfragment-above-kb = 512\nfragment-kb = 256\n", pullAccessPoints: ["AP-DK"])
+        defer { topology.abandon() }
+        try await topology.start("CN")
+        try await topology.start("AP-BE")
+        let sender = topology.node("AP-BE")
+        let sedId = SEDID.random()
+        let name = "scan-0003.tiff"
+        try Data(LargePayloadTests.sidecar(sedId: sedId).utf8).write(
+            to: URL(fileURLWithPath: "\(sender.spool.outbound)/\(name).envelope"))
+        let staged = directory.appending("staged.tiff")
+        _ = try LargePayloadTests.writeRandom(staged, megabytes: 1)
+        #expect(rename(staged, "\(sender.spool.outbound)/\(name)") == 0)
+        try await Wait.until("the CN to store the enclosure", timeout: .seconds(120)) {
+            !ExchangeTests.files(sender.spool.reports, suffix: "\(sedId).sent.json").isEmpty
+        }
+
+        // AP-DK's part, played here: pull, get fragment 0, refuse it for good.
+        let pki = directory.appending("pki")
+        let tls = TLSFiles(
+            certificatePath: "\(pki)/AP-DK.crt", privateKeyPath: "\(pki)/AP-DK.key", trustRootsPath: "\(pki)/ca.crt")
+        let client = try ProtocolClient(
+            tls: tls, compound: try CompoundCodec(tls: tls, temporaryDirectory: directory.path),
+            logger: Logger(label: "ap-dk"))
+        let cn = "https://127.0.0.1:\(topology.node("CN").port)"
+        let (dk, cnNode) = (NodeID("AP-DK")!, NodeID("CN")!)
+        do {
+            let item = try await client.send(ProtocolMessage(action: .pull, from: dk, to: cnNode), to: cn)
+            let fragment = try #require(item.fragment, "the first pull hands out fragment 0, got \(item.action)")
+            #expect(fragment.sedId == sedId && fragment.index == 0)
+            let answer = try await client.send(
+                ProtocolMessage(
+                    action: .receipt, from: dk, to: cnNode,
+                    receipt: Receipt(
+                        sedId: sedId, kind: .failed, node: dk, at: Timestamp.now(), reason: "refused by the test",
+                        code: .protocolViolation, fragment: 0)), to: cn)
+            #expect(answer.receipt?.kind == .failed && answer.receipt?.fragment == 0)
+            try await Wait.until("the sender's failed report", timeout: .seconds(60)) {
+                !ExchangeTests.files(sender.spool.reports, suffix: "\(sedId).failed.json").isEmpty
+            }
+            let next = try await client.send(ProtocolMessage(action: .pull, from: dk, to: cnNode), to: cn)
+            #expect(next.action != .fragment && next.action != .deliver, "\(next.action)")
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+        await topology.stopAll()
     }
 }

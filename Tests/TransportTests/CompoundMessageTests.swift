@@ -162,6 +162,36 @@ struct CompoundMessageTests {
         }
     }
 
+    @Test("SED ids are read in any case: a hop that lists and carries them in upper case is taken (P-ID-1)")
+    func upperCaseSEDIDs() throws {
+        let network = try Network()
+        let path = network.path("upper.mime")
+        let ids = network.seds.map(\.sedId.rawValue)
+        let message = CompoundMessage(from: NodeID("AP-BE")!, to: NodeID("CN")!, seds: network.seds)
+        let contentType = try message.write(to: path, signer: try network.key("AP-BE")) { xml in
+            ids.reduce(xml) { $0.replacingOccurrences(of: "sedId=\"\($1)\"", with: "sedId=\"\($1.uppercased())\"") }
+        }.contentType
+        let read = try network.read(path, contentType: contentType)
+        #expect(read.refused.isEmpty, "\(read.refused)")
+        #expect(read.seds.map(\.sedId) == network.seds.map(\.sedId))
+    }
+
+    @Test("a listed envelope that differs from the sealed one refuses that SED alone (P-COMP-9)")
+    func listedEnvelopeMustBeTheSealedOne() throws {
+        let network = try Network()
+        let path = network.path("item.mime")
+        let message = CompoundMessage(from: NodeID("AP-BE")!, to: NodeID("CN")!, seds: network.seds)
+        let first = network.seds[0].envelope.caseId
+        let contentType = try message.write(to: path, signer: try network.key("AP-BE")) { xml in
+            guard let range = xml.range(of: "<sed:CaseId>\(first)</sed:CaseId>") else { return xml }
+            return xml.replacingCharacters(in: range, with: "<sed:CaseId>other-case</sed:CaseId>")
+        }.contentType
+        let read = try network.read(path, contentType: contentType)
+        #expect(read.refused.map(\.sedId) == [network.seds[0].sedId])
+        #expect(read.refused.first?.code == .protocolViolation)
+        #expect(read.seds.map(\.sedId) == [network.seds[1].sedId])
+    }
+
     @Test("one byte changed in a body, an envelope or the hop header is refused by the hop signature, naming it")
     func tamperedMessage() throws {
         let network = try Network()

@@ -33,7 +33,6 @@ struct SOAPCodecRefusalTests {
         arguments: [
             ("<wsa:MessageID>", "MessageID"), ("<wsa:Action>", "Action"), ("<wsa:From>", "From"),
             ("<wsa:To>", "To"), ("<sed:Envelope", "sed:Envelope"), ("<sg:Payload", "Payload"),
-            ("<sg:Protocol", "Protocol"),
         ])
     func missingPart(marker: String, named: String) throws {
         let error = try #require(refusal(removingLine(marker, from: try deliverText())))
@@ -66,11 +65,14 @@ struct SOAPCodecRefusalTests {
         #expect(error.message.contains("Teleport") && error.message.contains("urn:eessi:sedgate:1:Receipt"))
     }
 
-    @Test("another protocol version is refused")
+    @Test("another major version is refused as unsupported-version; a version that is no number as a violation")
     func otherVersion() throws {
         let text = try deliverText().replacingOccurrences(
-            "<sg:Protocol version=\"1\"/>", with: "<sg:Protocol version=\"2\"/>")
-        #expect(refusal(text)?.code == .protocolViolation)
+            "<sg:Protocol version=\"1\"", with: "<sg:Protocol version=\"2\"")
+        #expect(refusal(text)?.code == .unsupportedVersion)
+        let garbled = try deliverText().replacingOccurrences(
+            "<sg:Protocol version=\"1\"", with: "<sg:Protocol version=\"1.x\"")
+        #expect(refusal(garbled)?.code == .protocolViolation)
     }
 
     @Test("a node address outside urn:eessi:node: is refused")

@@ -72,7 +72,7 @@ struct SOAPCodecTests {
     func wireForm() throws {
         let text = String(decoding: SOAPCodec.encode(try Fixtures.deliver()), as: UTF8.self)
         #expect(text.contains("xmlns:env=\"http://www.w3.org/2003/05/soap-envelope\""))
-        #expect(text.contains("<sg:Protocol version=\"1\"/>"))
+        #expect(text.contains("<sg:Protocol version=\"1\" minor=\"1\"/>"))
         #expect(text.contains("<wsa:From><wsa:Address>urn:eessi:node:AP-A</wsa:Address></wsa:From>"))
         #expect(text.contains("<wsa:To>urn:eessi:node:CN</wsa:To>"))
         #expect(text.contains("<wsa:Action>urn:eessi:sedgate:1:Deliver</wsa:Action>"))

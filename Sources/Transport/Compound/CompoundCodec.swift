@@ -25,8 +25,13 @@ public struct CompoundCodec: Sendable {
     }
 
     /// The message signed by this node, as the bytes of an MTOM file and their Content-Type.
-    public func encode(_ message: CompoundMessage) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
-        try writeAndRead { (path) throws(SedgateError) in try message.write(to: path, signer: key).contentType }
+    /// `edit` rewrites the root part before it is signed (see `CompoundMessage.write`).
+    public func encode(
+        _ message: CompoundMessage, editing edit: (String) -> String = { $0 }
+    ) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
+        try writeAndRead { (path) throws(SedgateError) in
+            try message.write(to: path, signer: key, editing: edit).contentType
+        }
     }
 
     /// A fragment message as the bytes of an MTOM file and their Content-Type.
@@ -53,8 +58,10 @@ public struct CompoundCodec: Sendable {
     {
         let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
         let root = try XMLTree.parse(Array(mime.rootBytes), source: source, limits: .init(maxBytes: 32 << 20))
-        let action = root.root.firstChild("Header", namespace: SOAPNamespace.envelope)?
-            .firstChild("Action", namespace: SOAPNamespace.addressing)?.text
+        let header = root.root.firstChild("Header", namespace: SOAPNamespace.envelope)
+        // The version first: another major version may sign or lay out its messages otherwise (P-VER-4).
+        if let header { _ = try ProtocolVersion.check(header, source: source) }
+        let action = header?.firstChild("Action", namespace: SOAPNamespace.addressing)?.text
             .trimmingCharacters(in: .whitespacesAndNewlines)
         if action == ProtocolMessage.Action.fragment.rawValue {
             let fragment = try FragmentMessage.read(mime, root: root, source: source)

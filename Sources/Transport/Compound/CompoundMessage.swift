@@ -71,14 +71,17 @@ public struct CompoundMessage: Sendable, Equatable {
     }
 
     /// Signs the message with `signer` (the hop's sender) and writes it as MTOM to `path`. Returns the written
-    /// file's Content-Type (multipart/related with its boundary) and size.
-    public func write(to path: String, signer: NodeKey) throws(SedgateError) -> (contentType: String, size: Int64) {
+    /// file's Content-Type (multipart/related with its boundary) and size. `edit` rewrites the inline root part
+    /// before it is signed; only `sedgate conformance` and tests use it, to make messages that break one rule.
+    public func write(
+        to path: String, signer: NodeKey, editing edit: (String) -> String = { $0 }
+    ) throws(SedgateError) -> (contentType: String, size: Int64) {
         var xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:wsa="\(SOAPNamespace.addressing)" \
             xmlns:sg="\(SOAPNamespace.protocol_)" xmlns:wsu="\(SOAPNamespace.utility)">
             <env:Header>
-            <sg:Protocol version="\(SOAPNamespace.version)"/>
+            \(ProtocolVersion.headerBlock)
             <wsa:MessageID wsu:Id="msg-id">\(messageID.xmlEscaped)</wsa:MessageID>
             <wsa:Action wsu:Id="msg-action">\(ProtocolMessage.Action.deliver.rawValue)</wsa:Action>
             <wsa:From wsu:Id="msg-from"><wsa:Address>\(SOAPCodec.nodeURI(from))</wsa:Address></wsa:From>
@@ -94,7 +97,7 @@ public struct CompoundMessage: Sendable, Equatable {
             xml += "<sg:SED sedId=\"\(sed.sedId)\">" + sed.bytes.base64EncodedString() + "</sg:SED>\n"
         }
         xml += "</env:Body>\n</env:Envelope>\n"
-        let signed = try MessageSignature.sign(Data(xml.utf8), ids: Self.signedIDs, with: signer)
+        let signed = try MessageSignature.sign(Data(edit(xml).utf8), ids: Self.signedIDs, with: signer)
         let external = try XOP.externalize(
             xml: signed, elements: .elements(named: "SED", namespace: SOAPNamespace.protocol_),
             source: "the compound message \(messageID)")
@@ -155,7 +158,11 @@ public struct CompoundMessage: Sendable, Equatable {
                 location: .init(file: source))
         }
         let items = compound.children("Item", namespace: SOAPNamespace.protocol_)
-        let listed = items.map { $0.attribute("sedId") ?? "" }
+        // SED ids are UUIDs, read in any case (P-ID-1): compared as SED ids, never as text.
+        let listed = items.map { item in
+            let text = item.attribute("sedId") ?? ""
+            return SEDID(text)?.rawValue ?? text
+        }
         let carried = body.children
         guard String(listed.count) == compound.attribute("count"), carried.count == listed.count,
             Set(listed).count == listed.count
@@ -168,7 +175,7 @@ public struct CompoundMessage: Sendable, Equatable {
         var refused: [Refusal] = []
         for (index, element) in carried.enumerated() {
             guard element.localName == "SED", element.namespaceURI == SOAPNamespace.protocol_,
-                let rawID = element.attribute("sedId"), rawID == listed[index],
+                let rawID = element.attribute("sedId").map({ SEDID($0)?.rawValue ?? $0 }), rawID == listed[index],
                 let bytes = Data(base64Encoded: element.text)
             else {
                 throw violation(

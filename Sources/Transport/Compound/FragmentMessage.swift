@@ -66,7 +66,7 @@ public struct FragmentMessage: Sendable, Equatable {
             <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:wsa="\(SOAPNamespace.addressing)" \
             xmlns:sg="\(SOAPNamespace.protocol_)">
             <env:Header>
-            <sg:Protocol version="\(SOAPNamespace.version)"/>
+            \(ProtocolVersion.headerBlock)
             <wsa:MessageID>\(messageID.xmlEscaped)</wsa:MessageID>
             <wsa:Action>\(ProtocolMessage.Action.fragment.rawValue)</wsa:Action>
             <wsa:From><wsa:Address>\(SOAPCodec.nodeURI(from))</wsa:Address></wsa:From>

@@ -59,8 +59,9 @@ public struct FragmentProgress: Sendable {
             from: from, to: peer, sedId: sedId, index: index, count: manifest.fragmentCount, data: data)
     }
 
-    /// Sends the fragments the peer has not acknowledged, in order, through `client` to `url`. Throws the peer's
-    /// fault, or `.peerUnavailable`, at the first fragment that is not acknowledged.
+    /// Sends the fragments the peer has not acknowledged, in order, through `client` to `url`. Throws at the first
+    /// fragment that is not acknowledged: an error with a permanent code when the peer refused it for good (a sender
+    /// fault: give the SED up), else a passing one (`.peerUnavailable`, back-pressure...: send it again later).
     public func upload(_ sedId: SEDID, from: NodeID, client: ProtocolClient, url: String) async throws(SedgateError) {
         for index in acknowledged..<manifest.fragmentCount {
             let fragment = try message(index, of: sedId, from: from)
@@ -68,7 +69,11 @@ public struct FragmentProgress: Sendable {
                 ProtocolMessage(
                     messageID: fragment.messageID, action: .fragment, from: from, to: peer, fragment: fragment),
                 to: url, timeout: .seconds(120))
-            if let fault = reply.fault { throw fault.error(from: peer) }
+            // A sender fault (other than back-pressure) is final: the fragment is never sent again (P-FRAG-9).
+            if let fault = reply.fault {
+                let error = fault.error(from: peer)
+                throw SedgateError(error.code, "fragment \(index) of SED \(sedId): \(error.message)")
+            }
             guard reply.receipts.contains(where: { $0.sedId == sedId && $0.fragment == index }) else {
                 throw SedgateError(.peerUnavailable, "\(peer) did not acknowledge fragment \(index) of SED \(sedId)")
             }
