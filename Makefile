@@ -33,6 +33,24 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+## interop-venv: the Python access point's virtual environment (Tests/Interop, run by InteropTests): lxml and
+## xmlsec from PyPI, pinned in Tests/Interop/requirements.txt. Their wheels each bundle a libxml2; should the two
+## disagree (xmlsec then refuses to load), both are rebuilt from source against the system's libxml2 and xmlsec1.
+INTEROP_PYTHON ?= /usr/bin/python3
+INTEROP_VENV = .build/interop-venv
+APT_PACKAGES += python3-venv python3-dev
+.PHONY: interop-venv
+test: interop-venv
+interop-venv: $(INTEROP_VENV)/.installed
+$(INTEROP_VENV)/.installed: Tests/Interop/requirements.txt | deps
+	$(INTEROP_PYTHON) -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check -r Tests/Interop/requirements.txt
+	$(INTEROP_VENV)/bin/python -c 'import lxml.etree, xmlsec, sys; sys.exit(lxml.etree.LIBXML_VERSION != xmlsec.get_libxml_version())' \
+	  || $(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check --force-reinstall --no-binary lxml,xmlsec \
+	       -r Tests/Interop/requirements.txt
+	$(INTEROP_VENV)/bin/python -c 'import lxml.etree, xmlsec; print("interop-venv: lxml", lxml.etree.LXML_VERSION, "xmlsec", xmlsec.get_libxmlsec_version(), "libxml2", lxml.etree.LIBXML_VERSION)'
+	touch $@
+
 ## lint: swift-format in strict mode
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
