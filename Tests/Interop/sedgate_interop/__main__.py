@@ -24,7 +24,7 @@ def main():
     parser.add_argument("--state", required=True)
     parser.add_argument("--tamper", choices=["envelope", "signature", "seal"])
     parser.add_argument("files", nargs="*")
-    arguments = parser.parse_args()
+    arguments = parser.parse_intermixed_args()
     node = AccessPoint(Config.load(arguments.config), arguments.state)
     if arguments.command == "send":
         print(json.dumps(node.send(arguments.files, tamper=arguments.tamper)))

@@ -94,7 +94,9 @@ class AccessPoint:
             tamper=tamper if tamper in ("envelope", "signature") else None)
         reply = transport.post(self.config, content_type, body)
         message = wire.Message.parse(reply.body)
-        if message.relates_to != message_id:
+        # A fault for a message refused before it was verified (malformed, a signature that does not verify)
+        # relates to nothing: nothing in it was trusted. Only a reply naming another message is wrong.
+        if message.relates_to not in (None, message_id):
             raise Refusal("protocol-violation", "the reply relates to %s, not %s" % (message.relates_to, message_id))
         for receipt in message.receipts:
             self.record_receipt(receipt, "reply")

@@ -234,7 +234,7 @@ def open_sealed(data, config, listed_id=None):
     if signer != fields.get("SendingAP"):
         raise Refusal("unauthorized", "sealed by %s, but its SendingAP is %s" % (signer, fields.get("SendingAP")))
     if fields.get("ReceivingAP") != config.node_id:
-        raise Refusal("unknown-route", "sealed for %s, not for %s" % (fields.get("ReceivingAP"), config.node_id))
+        raise Refusal("unauthorized", "sealed for %s, not for %s" % (fields.get("ReceivingAP"), config.node_id))
     encrypted = bodies[0].find("{%s}EncryptedData" % XENC)
     if encrypted is None or encrypted.find("{%s}EncryptionMethod" % XENC).get("Algorithm") != AES256_GCM:
         raise Refusal("decryption-failed", "the body is not AES-256-GCM EncryptedData")
