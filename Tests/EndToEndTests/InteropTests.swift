@@ -48,6 +48,9 @@ struct InteropTests {
         try await Wait.progressing("AP-BE's delivered receipts to reach the Python AP", to: outgoing.count) {
             outgoing.filter { python.hasReceipt($0.sedId, kind: "delivered") }.count
         }
+        // The same SED sent again is a duplicate: `stored` again, never landed twice (checked at the end).
+        let again = try await python.send([outgoing[1].path])
+        #expect(again.receipts.map { $0["kind"] } == ["stored"])
         // The national side at AP-BE takes one: its `routed` reaches the Python AP too.
         let taken = try #require(ExchangeTests.files(sedgate.spool.inbound, suffix: "\(outgoing[0].sedId).xml").first)
         try FileManager.default.removeItem(atPath: "\(sedgate.spool.inbound)/\(taken)")
@@ -78,6 +81,7 @@ struct InteropTests {
         }
         await python.stop()
         await topology.stopAll()
+        #expect(ExchangeTests.files(sedgate.spool.inbound, suffix: ".xml").count == outgoing.count - 1)
     }
 
     @Test("a compound message whose hop signature the Python AP broke is refused with signature-invalid")
@@ -240,7 +244,8 @@ final class PythonAccessPoint: @unchecked Sendable {
         let venv = root.appendingPathComponent(".build/interop-venv/bin/python").path
         guard FileManager.default.isExecutableFile(atPath: venv) else {
             throw SedgateError(
-                .notFound, "no Python for the interop access point at \(venv); run `make interop-venv` (make test does)")
+                .notFound, "no Python for the interop access point at \(venv); run `make interop-venv` (make test does)"
+            )
         }
         return venv
     }

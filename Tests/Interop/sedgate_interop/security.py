@@ -237,12 +237,12 @@ def open_sealed(data, config, listed_id=None):
         raise Refusal("unauthorized", "sealed for %s, not for %s" % (fields.get("ReceivingAP"), config.node_id))
     encrypted = bodies[0].find("{%s}EncryptedData" % XENC)
     if encrypted is None or encrypted.find("{%s}EncryptionMethod" % XENC).get("Algorithm") != AES256_GCM:
-        raise Refusal("decryption-failed", "the body is not AES-256-GCM EncryptedData")
+        raise Refusal("protocol-violation", "the body is not AES-256-GCM EncryptedData")
     keys = encrypted.findall("{%s}KeyInfo/{%s}EncryptedKey" % (DS, XENC))
     if len(keys) != 1 or keys[0].find("{%s}EncryptionMethod" % XENC).get("Algorithm") != RSA_OAEP:
-        raise Refusal("decryption-failed", "the body needs exactly one RSA-OAEP EncryptedKey")
+        raise Refusal("protocol-violation", "the body needs exactly one RSA-OAEP EncryptedKey")
     if encrypted.find("{%s}CipherData/{%s}CipherReference" % (XENC, XENC)) is not None:
-        raise Refusal("decryption-failed", "the cipher text is not inline")
+        raise Refusal("protocol-violation", "the cipher text is not inline")
     named = keys[0].findtext("{%s}KeyInfo/{%s}X509Data/{%s}X509Certificate" % (DS, DS, DS)) or ""
     if base64.b64decode("".join(named.split())) != pem_to_der(config.certificate):
         raise Refusal("decryption-failed", "the SED is encrypted for another certificate than this AP's")
