@@ -220,10 +220,14 @@ final class PythonAccessPoint: @unchecked Sendable {
         FileManager.default.contents(atPath: "\(state)/inbound/\(sedId).xml").map { Array($0) }
     }
 
-    /// Stops it with SIGTERM and waits for it to exit.
+    /// Stops it with SIGTERM and waits for it to exit; one still running 30 s later is killed.
     func stop() async {
         if process.isRunning { kill(process.processIdentifier, SIGTERM) }
-        await ChildProcess.exit(of: process)
+        let deadline = ContinuousClock.now + .seconds(30)
+        while process.isRunning {
+            if ContinuousClock.now > deadline { kill(process.processIdentifier, SIGKILL) }
+            try? await Task.sleep(for: .milliseconds(5))
+        }
     }
 
     /// Kills it at once: the clean-up for a `defer`.

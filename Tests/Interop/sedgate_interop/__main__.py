@@ -30,6 +30,8 @@ def main():
         print(json.dumps(node.send(arguments.files, tamper=arguments.tamper)))
         return 0
     stop = threading.Event()
+    # A parent may start us with these blocked (a Swift test's threads block them, and a child inherits its mask).
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGTERM, signal.SIGINT})
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     node.run(stop)
