@@ -65,7 +65,8 @@ def write(sender, receiver, seds, key_path, certificate_path, tamper=None, messa
         cid = "part%d.%s@sedgate" % (len(parts) + 1, tag)
         parts.append((cid, base64.b64decode(match.group(2))))
         href = urllib.parse.quote(cid, safe="@.")
-        return match.group(1) + ('<xop:Include xmlns:xop="%s" href="cid:%s"/>' % (wire.XOP, href)).encode() + b"</sg:SED>"
+        include = '<xop:Include xmlns:xop="%s" href="cid:%s"/>' % (wire.XOP, href)
+        return match.group(1) + include.encode() + b"</sg:SED>"
 
     root_part = re.sub(rb'(<sg:SED sedId="[^"]+">)([A-Za-z0-9+/=]+)</sg:SED>', include, signed)
     crlf = b"\r\n"

@@ -14,7 +14,6 @@ import json
 import os
 import re
 import threading
-import time
 import uuid
 
 from lxml import etree
@@ -41,7 +40,8 @@ class AccessPoint:
         return os.path.join(self.state, *parts)
 
     def write(self, relative, data):
-        """Writes a state file whole: a temporary name, fsync, rename."""
+        """Writes a state file whole: a temporary name, fsync, rename, fsync of the folder (acknowledged means on
+        disk: a receipt is given only after this)."""
         target = self.path(relative)
         temporary = os.path.join(os.path.dirname(target), ".tmp-" + uuid.uuid4().hex)
         with open(temporary, "wb") as file:
@@ -49,6 +49,11 @@ class AccessPoint:
             file.flush()
             os.fsync(file.fileno())
         os.rename(temporary, target)
+        folder = os.open(os.path.dirname(target), os.O_RDONLY)
+        try:
+            os.fsync(folder)
+        finally:
+            os.close(folder)
 
     def log(self, text):
         with self.lock, open(self.path("log"), "a") as file:
@@ -167,8 +172,9 @@ class AccessPoint:
         except Refusal as refusal:
             self.log("fault %s to %s: %s" % (refusal.code, peer, refusal.reason))
             return self.fault(
-                SENDER_STATUS.get(refusal.code, 400), "Sender", refusal.code, "[%s] %s" % (refusal.code, refusal.reason),
-                message.sender if message else peer, message.message_id if message else None)
+                SENDER_STATUS.get(refusal.code, 400), "Sender", refusal.code,
+                "[%s] %s" % (refusal.code, refusal.reason), message.sender if message else peer,
+                message.message_id if message else None)
         except etree.XMLSyntaxError as error:
             return self.fault(400, "Sender", "malformed-xml", str(error), peer, None)
         reply = wire.simple(

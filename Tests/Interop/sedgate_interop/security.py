@@ -12,6 +12,7 @@ import re
 import ssl
 import uuid
 import zlib
+from xml.sax.saxutils import escape
 
 import xmlsec
 from lxml import etree
@@ -162,8 +163,6 @@ def envelope_fields(element):
 
 def wire_envelope(fields):
     """The wire copy of an envelope: sed prefix, fields in table order, one line."""
-    from xml.sax.saxutils import escape
-
     inner = "".join(
         "<sed:%s>%s</sed:%s>" % (name, escape(fields[name]), name) for name in FIELDS if name in fields
     )
