@@ -33,6 +33,29 @@ test: deps lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test --skip-build
 
+## interop-venv: the Python access point's virtual environment (Tests/Interop, run by InteropTests): lxml and
+## xmlsec from PyPI, pinned in Tests/Interop/requirements.txt. Each wheel bundles its own libxml2; should the two
+## disagree (xmlsec then refuses to load), the venv is remade on Debian's python3-lxml and python3-xmlsec, which
+## share the system's libxml2. (Building the pinned lxml from source needs a newer Cython than PyPI serves here.)
+INTEROP_PYTHON ?= /usr/bin/python3
+INTEROP_VENV = .build/interop-venv
+INTEROP_CHECK = import lxml.etree as e, xmlsec as x, sys; \
+                sys.exit(hasattr(x, "get_libxml_version") and e.LIBXML_VERSION != x.get_libxml_version())
+APT_PACKAGES += python3-venv python3-lxml python3-xmlsec
+.PHONY: interop-venv
+test: interop-venv
+interop-venv: $(INTEROP_VENV)/.installed
+$(INTEROP_VENV)/.installed: Tests/Interop/requirements.txt | deps
+	rm -rf $(INTEROP_VENV) && $(INTEROP_PYTHON) -m venv $(INTEROP_VENV)
+	$(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check -r Tests/Interop/requirements.txt
+	$(INTEROP_VENV)/bin/python -c '$(INTEROP_CHECK)' || { \
+	  echo "interop-venv: the lxml and xmlsec wheels disagree on libxml2; using Debian's python3-lxml, python3-xmlsec"; \
+	  rm -rf $(INTEROP_VENV) && $(INTEROP_PYTHON) -m venv --system-site-packages $(INTEROP_VENV) && \
+	  $(INTEROP_VENV)/bin/python -c '$(INTEROP_CHECK)'; }
+	$(INTEROP_VENV)/bin/python -c 'import lxml.etree as e, xmlsec as x; \
+	  print("interop-venv: lxml", e.LXML_VERSION, "libxml2", e.LIBXML_VERSION, "xmlsec1", getattr(x, "get_libxmlsec_version", str)())'
+	touch $@
+
 ## lint: swift-format in strict mode
 lint:
 	$(SWIFT) format lint --strict --recursive Package.swift Sources Tests
