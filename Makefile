@@ -35,7 +35,7 @@ test: deps lint
 
 ## interop-venv: the Python access point's virtual environment (Tests/Interop, run by InteropTests): lxml and
 ## xmlsec from PyPI, pinned in Tests/Interop/requirements.txt. Each wheel bundles its own libxml2; should the two
-## disagree (xmlsec then refuses to load), the venv is remade on Debian's python3-lxml and python3-xmlsec, which
+## disagree (xmlsec then refuses to load), or PyPI be out of reach, the venv is remade on Debian's python3-lxml and python3-xmlsec, which
 ## share the system's libxml2. (Building the pinned lxml from source needs a newer Cython than PyPI serves here.)
 INTEROP_PYTHON ?= /usr/bin/python3
 INTEROP_VENV = .build/interop-venv
@@ -47,9 +47,9 @@ test: interop-venv
 interop-venv: $(INTEROP_VENV)/.installed
 $(INTEROP_VENV)/.installed: Tests/Interop/requirements.txt | deps
 	rm -rf $(INTEROP_VENV) && $(INTEROP_PYTHON) -m venv $(INTEROP_VENV)
-	$(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check -r Tests/Interop/requirements.txt
-	$(INTEROP_VENV)/bin/python -c '$(INTEROP_CHECK)' || { \
-	  echo "interop-venv: the lxml and xmlsec wheels disagree on libxml2; using Debian's python3-lxml, python3-xmlsec"; \
+	{ $(INTEROP_VENV)/bin/pip install -q --disable-pip-version-check -r Tests/Interop/requirements.txt && \
+	  $(INTEROP_VENV)/bin/python -c '$(INTEROP_CHECK)'; } || { \
+	  echo "interop-venv: PyPI unreachable, or its lxml and xmlsec disagree on libxml2; using Debian's python3-lxml, python3-xmlsec"; \
 	  rm -rf $(INTEROP_VENV) && $(INTEROP_PYTHON) -m venv --system-site-packages $(INTEROP_VENV) && \
 	  $(INTEROP_VENV)/bin/python -c '$(INTEROP_CHECK)'; }
 	$(INTEROP_VENV)/bin/python -c 'import lxml.etree as e, xmlsec as x; \
