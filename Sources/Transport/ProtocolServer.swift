@@ -139,11 +139,17 @@ public final class ProtocolServer: Service, Sendable {
             return closing(response(exchange.reply(fault, to: nil, peer: peer)))
         }
         defer { budget.release(reserved) }
-        let body: ByteBuffer
+        // Read straight into one array sized by the declared length: the body is held once, not in a growing
+        // buffer and then a copy of it.
+        var body: [UInt8] = []
+        body.reserveCapacity(min(declared ?? (64 << 10), maximumBodySize))
         do {
-            body = try await request.body.collect(upTo: maximumBodySize)
-        } catch is NIOTooManyBytesError {
-            return closing(response(exchange.reply(tooLarge, to: nil, peer: peer), status: 413))
+            for try await chunk in request.body {
+                guard body.count + chunk.readableBytes <= maximumBodySize else {
+                    return closing(response(exchange.reply(tooLarge, to: nil, peer: peer), status: 413))
+                }
+                body.append(contentsOf: chunk.readableBytesView)
+            }
         } catch {
             let fault = Fault(
                 code: .protocolViolation,
@@ -151,8 +157,7 @@ public final class ProtocolServer: Service, Sendable {
                     + "send the message again", isSenderFault: true)
             return response(exchange.reply(fault, to: nil, peer: peer), status: 400)
         }
-        let answer = await exchange.answer(
-            Array(buffer: body), contentType: contentType, peer: peer, logger: context.logger)
+        let answer = await exchange.answer(body, contentType: contentType, peer: peer, logger: context.logger)
         return response(answer)
     }
 
