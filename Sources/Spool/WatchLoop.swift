@@ -258,6 +258,9 @@ final class WatchLoop {
     /// another user, and no CAP_LEASE), the file is not taken on its settle time: it waits, logged once, until it is
     /// committed by a rename into the folder (which needs no check) or the node may check it.
     private func writerClosed(_ entry: OutboundEntry) -> Bool {
+        // A refused entry (a name that is not UTF-8) is only reported, never read: its writer does not matter, and
+        // its path, made from the name's bytes lossily, cannot be opened.
+        if entry.refusal != nil { return true }
         switch WriterCheck.answer(entry.path) {
         case .closed:
             unknownWriter.remove(entry.relativePath)
