@@ -223,3 +223,21 @@ let package = Package(
         ),
     ]
 )
+
+// The fuzz harness (`make fuzz`, Tests/Fuzz): a libFuzzer executable with one entry point per parser that takes
+// outside bytes. Only in the graph when SEDGATE_FUZZ is set, built apart (`--scratch-path .build/fuzz`) with
+// `-sanitize=fuzzer,address`: libFuzzer supplies its `main`, so a normal build must never see it.
+if Context.environment["SEDGATE_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "SedgateFuzz",
+            dependencies: [
+                "SedgateCore", "Documents", "Packaging", "Security", "Transport", "Conversion", "ConversionFunctions",
+                "SedgateTesting",
+                .product(name: "TOMLKit", package: "TOMLKit"),
+            ],
+            path: "Tests/Fuzz/Harness",
+            swiftSettings: strict
+        )
+    )
+}
