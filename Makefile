@@ -71,7 +71,7 @@ FUZZ_JOBS ?= 1
 FUZZ_TIMEOUT ?= 10
 FUZZ_RSS_MB ?= 2048
 FUZZ_BUILD = SEDGATE_FUZZ=1 $(SWIFT) build -c release --scratch-path .build/fuzz --product SedgateFuzz \
-             -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library -Xcxx -fsanitize=fuzzer-no-link,address
+             --sanitize=fuzzer --sanitize=address
 fuzz: deps
 	$(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) FUZZ_RSS_MB=$(FUZZ_RSS_MB) \

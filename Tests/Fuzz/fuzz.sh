@@ -1,11 +1,12 @@
 #!/bin/sh
 # fuzz.sh: runs the libFuzzer targets of the SedgateFuzz binary (built by `make fuzz`) and prints, per target, its
 # run time, executions, corpus size and findings. Each target gets its own scratch corpus in .build/fuzz/corpus/
-# (seeded from Tests/Fuzz/corpus/, never written back to the repository), its findings in
+# (seeded from Tests/Fuzz/corpus/ and regressions/, never written back to the repository), its findings in
 # .build/fuzz/artifacts/<target>/ and its log in .build/fuzz/logs/<target>.log.
 #
 # Usage: Tests/Fuzz/fuzz.sh BINARY TARGET...    (environment: FUZZ_SECONDS, FUZZ_JOBS, FUZZ_TIMEOUT, FUZZ_RSS_MB)
-# A finding stops its target (libFuzzer's default) and makes the script exit 1 once every target has run.
+# libFuzzer runs in fork mode (-fork=1) and goes on after a finding, so one run collects every finding of its time;
+# any finding makes the script exit 1 once every target has run.
 set -eu
 
 binary=$1
@@ -24,11 +25,13 @@ run_one() {
     artifacts=$work/artifacts/$target
     log=$work/logs/$target.log
     mkdir -p "$corpus" "$artifacts" "$work/logs"
-    cp -n "$here/corpus/$target"/* "$corpus"/ 2>/dev/null || true
+    # The reproducers of past findings go in too, so every run checks their fixes still hold.
+    cp -n "$here/corpus/$target"/* "$here/regressions/$target"/* "$corpus"/ 2>/dev/null || true
     dict=""
     [ -f "$here/$target.dict" ] && dict="-dict=$here/$target.dict"
     start=$(date +%s)
     SEDGATE_FUZZ_TARGET=$target SEDGATE_FUZZ_SEEDS=$corpus nice -n 19 "$binary" \
+        -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" \
         -print_final_stats=1 -artifact_prefix="$artifacts/" $dict "$corpus" >"$log" 2>&1 || true
     echo $(($(date +%s) - start)) >"$work/logs/$target.seconds"
@@ -46,13 +49,19 @@ status=0
 printf '%-9s %8s %12s %8s %7s  %s\n' target seconds executions execs/s corpus findings
 for target in "$@"; do
     log=$work/logs/$target.log
-    runs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
-    rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+    # The fork-mode parent's last status line: "#<executions>: cov: ... time: <s>s job: ...".
+    runs=$(sed -n 's/^#\([0-9]*\): cov:.*/\1/p' "$log" | tail -1)
+    seconds_run=$(cat "$work/logs/$target.seconds")
+    rate=$([ -n "$runs" ] && echo $((runs / (seconds_run > 0 ? seconds_run : 1))) || true)
     corpus=$(ls "$work/corpus/$target" | wc -l)
-    findings=$(ls "$work/artifacts/$target" | grep -E '^(crash|leak|timeout|oom)-' | tr '\n' ' ' || true)
+    findings=""
+    for kind in crash leak timeout oom; do
+        count=$(ls "$work/artifacts/$target" | grep -c "^$kind-" || true)
+        [ "$count" -gt 0 ] && findings="$findings$count $kind "
+    done
     if [ -z "$runs" ] && [ -z "$findings" ]; then findings="did not run: see $log"; fi
     [ -n "$findings" ] && status=1
-    printf '%-9s %8s %12s %8s %7s  %s\n' "$target" "$(cat "$work/logs/$target.seconds")" "${runs:-?}" \
+    printf '%-9s %8s %12s %8s %7s  %s\n' "$target" "$seconds_run" "${runs:-?}" \
         "${rate:-?}" "$corpus" "${findings:-none}"
 done
 exit $status

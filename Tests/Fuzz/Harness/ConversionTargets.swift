@@ -28,7 +28,7 @@ enum ConversionTargets {
         prepare: {
             let library = try FunctionLibrary.standard()
             // Mapping.load reads a path, so each input is written to this process's own file first.
-            let folder = NSTemporaryDirectory() + "/sedgate-fuzz-\(getpid())"
+            let folder = NSTemporaryDirectory() + "/sedgate-fuzz-\(ProcessInfo.processInfo.processIdentifier)"
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             let path = folder + "/mapping.yaml"
             return { bytes in

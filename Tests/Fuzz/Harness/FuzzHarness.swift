@@ -6,15 +6,15 @@
 import Foundation
 
 /// One parser under fuzzing: how to prepare it once and what to do with one input.
-struct FuzzTarget {
+struct FuzzTarget: Sendable {
     /// The name `SEDGATE_FUZZ_TARGET` and `make fuzz` use (`sed`, `mtom`...).
     let name: String
     /// What the target feeds, for `make fuzz` listings and errors.
     let summary: String
     /// Loads what the target needs (mappings, keys) and returns the function run on every input.
-    let prepare: () throws -> ([UInt8]) -> Void
+    let prepare: @Sendable () throws -> ([UInt8]) -> Void
     /// Writes inputs that cannot be committed (signed with keys made at set-up) into a corpus folder; nil if none.
-    var writeSeeds: ((String) throws -> Void)? = nil
+    var writeSeeds: (@Sendable (String) throws -> Void)? = nil
 }
 
 /// Every target, in the order `make fuzz` runs them.
