@@ -30,7 +30,8 @@ run_one() {
     dict=""
     [ -f "$here/$target.dict" ] && dict="-dict=$here/$target.dict"
     start=$(date +%s)
-    SEDGATE_FUZZ_TARGET=$target SEDGATE_FUZZ_SEEDS=$corpus nice -n 19 "$binary" \
+    SEDGATE_FUZZ_TARGET=$target SEDGATE_FUZZ_SEEDS=$corpus LSAN_OPTIONS=suppressions=$here/lsan.supp \
+        nice -n 19 "$binary" \
         -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" \
         -print_final_stats=1 -artifact_prefix="$artifacts/" $dict "$corpus" >"$log" 2>&1 || true
