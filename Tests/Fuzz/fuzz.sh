@@ -2,7 +2,7 @@
 # fuzz.sh: runs the libFuzzer targets of the SedgateFuzz binary (built by `make fuzz`) and prints, per target, its
 # run time, executions, corpus size and findings. Each target gets its own scratch corpus in .build/fuzz/corpus/
 # (seeded from Tests/Fuzz/corpus/ and regressions/, never written back to the repository), its findings in
-# .build/fuzz/artifacts/<target>/ and its log in .build/fuzz/logs/<target>.log.
+# .build/fuzz/findings/<target>/ and its log in .build/fuzz/logs/<target>.log.
 #
 # Usage: Tests/Fuzz/fuzz.sh BINARY TARGET...    (environment: FUZZ_SECONDS, FUZZ_JOBS, FUZZ_TIMEOUT, FUZZ_RSS_MB)
 # libFuzzer runs in fork mode (-fork=1) and goes on after a finding, so one run collects every finding of its time;
@@ -22,7 +22,7 @@ work=.build/fuzz
 run_one() {
     target=$1
     corpus=$work/corpus/$target
-    artifacts=$work/artifacts/$target
+    artifacts=$work/findings/$target
     log=$work/logs/$target.log
     mkdir -p "$corpus" "$artifacts" "$work/logs"
     # The reproducers of past findings go in too, so every run checks their fixes still hold.
@@ -57,7 +57,7 @@ for target in "$@"; do
     corpus=$(ls "$work/corpus/$target" | wc -l)
     findings=""
     for kind in crash leak timeout oom; do
-        count=$(ls "$work/artifacts/$target" | grep -c "^$kind-" || true)
+        count=$(ls "$work/findings/$target" | grep -c "^$kind-" || true)
         [ "$count" -gt 0 ] && findings="$findings$count $kind "
     done
     if [ -z "$runs" ] && [ -z "$findings" ]; then findings="did not run: see $log"; fi
