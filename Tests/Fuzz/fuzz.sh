@@ -29,12 +29,15 @@ run_one() {
     cp -n "$here/corpus/$target"/* "$here/regressions/$target"/* "$corpus"/ 2>/dev/null || true
     dict=""
     [ -f "$here/$target.dict" ] && dict="-dict=$here/$target.dict"
+    # TOMLKit leaks on every parse (see lsan.supp): a leak check after each input would only slow the target.
+    leaks=1
+    [ "$target" = toml ] && leaks=0
     start=$(date +%s)
-    SEDGATE_FUZZ_TARGET=$target SEDGATE_FUZZ_SEEDS=$corpus LSAN_OPTIONS=suppressions=$here/lsan.supp \
+    SEDGATE_FUZZ_TARGET=$target SEDGATE_FUZZ_SEEDS=$corpus LSAN_OPTIONS=suppressions=$here/lsan.supp SWIFT_BACKTRACE=enable=no \
         nice -n 19 "$binary" \
         -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1 \
         -max_total_time="$seconds" -timeout="$timeout" -rss_limit_mb="$rss" -malloc_limit_mb="$rss" \
-        -print_final_stats=1 -artifact_prefix="$artifacts/" $dict "$corpus" >"$log" 2>&1 || true
+        -detect_leaks=$leaks -print_final_stats=1 -artifact_prefix="$artifacts/" $dict "$corpus" >"$log" 2>&1 || true
     echo $(($(date +%s) - start)) >"$work/logs/$target.seconds"
 }
 
