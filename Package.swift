@@ -169,17 +169,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A node's TOML configuration file (TOMLKit): typed look-ups whose errors name the file, table and key.
+        .target(
+            name: "ConfigurationFile",
+            dependencies: ["SedgateCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
         // The executable: argument parsing, configuration, the service group.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
+                "ConfigurationFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -233,8 +239,7 @@ if Context.environment["SEDGATE_FUZZ"] != nil {
             name: "SedgateFuzz",
             dependencies: [
                 "SedgateCore", "Documents", "Packaging", "Security", "Transport", "Conversion", "ConversionFunctions",
-                "SedgateTesting",
-                .product(name: "TOMLKit", package: "TOMLKit"),
+                "SedgateTesting", "ConfigurationFile",
             ],
             path: "Tests/Fuzz/Harness",
             swiftSettings: strict

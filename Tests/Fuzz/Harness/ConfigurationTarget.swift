@@ -1,41 +1,36 @@
-// ConfigurationTarget: a node's TOML configuration file. The node's own loader (ConfigFile, NodeConfiguration)
-// lives in the sedgate executable, which no other target can import; this target fuzzes the library call it wraps,
-// TOMLKit's TOMLTable(string:), and reads every value back the way ConfigFile does (tables, strings, integers).
+// ConfigurationTarget: a node's TOML configuration file, read as `sedgate ap|cn --config` reads it: ConfigFile
+// (TOMLKit underneath) and the look-ups NodeConfiguration makes, down to the refusal of unknown keys.
 
+import ConfigurationFile
 import Foundation
-import TOMLKit
 
 /// The TOML target.
 enum ConfigurationTarget {
-    /// A configuration file's text, parsed and walked.
+    /// A configuration file's text, loaded and read back.
     static let toml = FuzzTarget(
         name: "toml",
-        summary: "TOML configuration: TOMLTable(string:) and every table, key and value read back",
+        summary: "TOML configuration: ConfigFile(path:), typed look-ups, unknown keys",
         prepare: {
-            { bytes in
-                // ConfigFile reads the file as UTF-8 and refuses it otherwise.
-                guard let text = String(bytes: bytes, encoding: .utf8), let root = try? TOMLTable(string: text) else {
-                    return
+            // ConfigFile reads a path, so each input is written to this process's own file first.
+            let folder = NSTemporaryDirectory() + "/sedgate-fuzz-\(ProcessInfo.processInfo.processIdentifier)"
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            let path = folder + "/node.toml"
+            return { bytes in
+                guard FileManager.default.createFile(atPath: path, contents: Data(bytes)),
+                    let file = try? ConfigFile(path: path)
+                else { return }
+                for (table, key) in [("node", "role"), ("node", "spool"), ("server", "host"), ("cn", "url")] {
+                    _ = try? file.string(table, key)
                 }
-                walk(root, depth: 0)
+                for (table, key) in [("server", "port"), ("pack", "max-seds"), ("limits", "min-free-mb")] {
+                    _ = try? file.int(table, key)
+                }
+                _ = try? file.node("node", "id")
+                _ = try? file.milliseconds("retry", "initial-ms", default: 250)
+                _ = try? file.stringTable("routes")
+                _ = try? file.stringTable("peers")
+                _ = try? file.subtables("profiles")
+                _ = try? file.checkUnknownKeys()
             }
         })
-
-    /// Reads every value below `table` as ConfigFile would (string, int, sub-table), arrays element by element.
-    private static func walk(_ table: TOMLTable, depth: Int) {
-        guard depth < 64 else { return }
-        for key in table.keys {
-            guard let value = table[key] else { continue }
-            visit(value, depth: depth)
-        }
-    }
-
-    private static func visit(_ value: any TOMLValueConvertible, depth: Int) {
-        _ = value.string
-        _ = value.int
-        if let table = value.table { walk(table, depth: depth + 1) }
-        if let array = value.array {
-            for element in array.prefix(1_000) { visit(element, depth: depth + 1) }
-        }
-    }
 }
