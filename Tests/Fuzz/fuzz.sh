@@ -32,6 +32,7 @@ run_one() {
     # TOMLKit leaks on every parse (see lsan.supp): a leak check after each input would only slow the target.
     leaks=1
     [ "$target" = toml ] && leaks=0
+    touch "$work/logs/$target.start"
     start=$(date +%s)
     SEDGATE_FUZZ_TARGET=$target SEDGATE_FUZZ_SEEDS=$corpus LSAN_OPTIONS=suppressions=$here/lsan.supp SWIFT_BACKTRACE=enable=no \
         nice -n 19 "$binary" \
@@ -60,7 +61,8 @@ for target in "$@"; do
     corpus=$(ls "$work/corpus/$target" | wc -l)
     findings=""
     for kind in crash leak timeout oom; do
-        count=$(ls "$work/findings/$target" | grep -c "^$kind-" || true)
+        # Only this run's: the folder keeps the findings of earlier runs.
+        count=$(find "$work/findings/$target" -name "$kind-*" -newer "$work/logs/$target.start" | wc -l)
         [ "$count" -gt 0 ] && findings="$findings$count $kind "
     done
     if [ -z "$runs" ] && [ -z "$findings" ]; then findings="did not run: see $log"; fi
