@@ -56,7 +56,8 @@ struct FragmentManifestTests {
                 == .hostileInput)
     }
 
-    /// Found by `make fuzz` (target manifest): counting the fragments of such a total overflowed and trapped.
+    /// Found while writing the fuzz target `manifest` (Tests/Fuzz): counting the fragments of such a total overflowed
+    /// and trapped.
     @Test("a total size near the largest integer is refused as too many fragments, not a crash")
     func hugeTotalSize() throws {
         let xml = try Self.manifest().xml.replacingOccurrences(
