@@ -39,7 +39,7 @@ public final class ConfigFile {
     }
 
     /// The line of the first table header (`[...]` or `[[...]]` starting a line) whose name starts with a character
-    /// no key can start with (`[#x]`, `[=]`), or nil. TOMLKit's parser (toml++) aborts the whole process on such a
+    /// no key can start with (`[#x]`, `[=]`, a lone `[`), or nil. TOMLKit's parser (toml++) aborts the whole process on such a
     /// header (a failed assertion) instead of reporting it, so it is refused here first. Lines inside multi-line
     /// strings are skipped; a line of a multi-line array is taken for a header, which costs nothing since no setting
     /// takes an array.
@@ -53,9 +53,9 @@ public final class ConfigFile {
             if openString == nil, trimmed.first == "[" {
                 var name = trimmed.dropFirst()
                 if name.first == "[" { name = name.dropFirst() }
-                if let first = name.first(where: { $0 != " " && $0 != "\t" }),
-                    !(first.isASCII && (first.isLetter || first.isNumber || "-_\"']".contains(first)))
-                {
+                // Nothing after the bracket counts too: toml++ then asserts on the line feed.
+                let first = name.first(where: { $0 != " " && $0 != "\t" })
+                guard let first, first.isASCII, first.isLetter || first.isNumber || "-_\"']".contains(first) else {
                     return index + 1
                 }
             }

@@ -58,7 +58,9 @@ struct ConfigurationTests {
     /// Found by `make fuzz` (target toml): TOMLKit's parser aborted the node (a failed assertion in toml++) on these.
     @Test(
         "a table header that names no table is refused with its line, not a crash",
-        arguments: [("[#node]\n", 14), ("[[ =x]]\n", 14), ("x = \"\"\"\n[a]\n\"\"\"\r\n\t[ #x]\r\n", 17)])
+        arguments: [
+            ("[#node]\n", 14), ("[[ =x]]\n", 14), ("[\nnode = 1\n", 14), ("x = \"\"\"\n[a]\n\"\"\"\r\n\t[ #x]\r\n", 17),
+        ])
     func unnamedTableHeader(header: String, line: Int) async throws {
         let result = try await Self.start(with: Self.valid + header)
         #expect(result.status == 2, "\(result.errors)")
