@@ -70,9 +70,11 @@ FUZZ_TARGETS ?= sed mtom soap wsse manifest mtf cff mapping toml
 FUZZ_JOBS ?= 1
 FUZZ_TIMEOUT ?= 10
 FUZZ_RSS_MB ?= 2048
-# A clean environment: SwiftPM rebuilds every module when any environment variable differs from the last build.
-FUZZ_BUILD = env -i PATH="$$PATH" HOME="$$HOME" SEDGATE_FUZZ=1 $(SWIFT) build -c release --scratch-path .build/fuzz \
-             --product SedgateFuzz --sanitize=fuzzer --sanitize=address
+# `--sanitize=fuzzer` keeps libFuzzer's `main`; AddressSanitizer goes in through `-Xswiftc` because SwiftPM writes
+# its sanitizers in a random order and swiftc keeps only the last `-sanitize=`: `--sanitize=address` as well left
+# some builds without coverage, and changed every command line, so each build started again from nothing.
+FUZZ_BUILD = SEDGATE_FUZZ=1 $(SWIFT) build -c release --scratch-path .build/fuzz --product SedgateFuzz \
+             --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address
 fuzz: deps
 	$(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) FUZZ_RSS_MB=$(FUZZ_RSS_MB) \
