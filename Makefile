@@ -7,7 +7,7 @@ APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1
                xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3
 BIN = .build/debug/sedgate
 
-.PHONY: all deps build demo test lint format bench soak powercut clean
+.PHONY: all deps build demo test lint format bench soak powercut fuzz clean
 
 all: build
 
@@ -84,6 +84,24 @@ soak: deps
 powercut: deps
 	$(SWIFT) build --build-tests
 	SEDGATE_POWERCUT_CUTS=$${SEDGATE_POWERCUT_CUTS:-60} $(SWIFT) test --skip-build --filter PowerCutExchangeTests
+
+## fuzz: coverage-guided fuzzing (libFuzzer + AddressSanitizer, Tests/Fuzz) of every parser of outside bytes, each
+## target for FUZZ_SECONDS (1800); FUZZ_TARGETS picks some, FUZZ_JOBS runs several at once. A crash, a leak, an
+## input slower than FUZZ_TIMEOUT s (10) or one needing over FUZZ_RSS_MB (2048) is a finding, in .build/fuzz/findings/
+FUZZ_SECONDS ?= 1800
+FUZZ_TARGETS ?= sed mtom soap wsse manifest mtf cff mapping toml
+FUZZ_JOBS ?= 1
+FUZZ_TIMEOUT ?= 10
+FUZZ_RSS_MB ?= 2048
+# `--sanitize=fuzzer` keeps libFuzzer's `main`; AddressSanitizer goes in through `-Xswiftc` because SwiftPM writes
+# its sanitizers in a random order and swiftc keeps only the last `-sanitize=`: `--sanitize=address` as well left
+# some builds without coverage, and changed every command line, so each build started again from nothing.
+FUZZ_BUILD = SEDGATE_FUZZ=1 $(SWIFT) build -c release --scratch-path .build/fuzz --product SedgateFuzz \
+             --sanitize=fuzzer -Xswiftc -sanitize=fuzzer,address
+fuzz: deps
+	$(FUZZ_BUILD)
+	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) FUZZ_RSS_MB=$(FUZZ_RSS_MB) \
+	  Tests/Fuzz/fuzz.sh .build/fuzz/release/SedgateFuzz $(FUZZ_TARGETS)
 
 clean:
 	rm -rf .build spool/cn spool/ap-be spool/ap-dk spool/*.log etc/demo/pki

@@ -184,18 +184,23 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A node's TOML configuration file (TOMLKit): typed look-ups whose errors name the file, table and key.
+        .target(
+            name: "ConfigurationFile",
+            dependencies: ["SedgateCore", .product(name: "TOMLKit", package: "TOMLKit")],
+            swiftSettings: strict
+        ),
         // The executable: argument parsing, configuration, the service group.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
-                "Conformance",
+                "Conformance", "ConfigurationFile",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-                .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -245,3 +250,20 @@ let package = Package(
         ),
     ]
 )
+
+// The fuzz harness (`make fuzz`, Tests/Fuzz): a libFuzzer executable with one entry point per parser that takes
+// outside bytes. Only in the graph when SEDGATE_FUZZ is set, built apart (`--scratch-path .build/fuzz`) with
+// `-sanitize=fuzzer,address`: libFuzzer supplies its `main`, so a normal build must never see it.
+if Context.environment["SEDGATE_FUZZ"] != nil {
+    package.targets.append(
+        .executableTarget(
+            name: "SedgateFuzz",
+            dependencies: [
+                "SedgateCore", "Documents", "Packaging", "Security", "Transport", "Conversion", "ConversionFunctions",
+                "SedgateTesting", "ConfigurationFile",
+            ],
+            path: "Tests/Fuzz/Harness",
+            swiftSettings: strict
+        )
+    )
+}

@@ -87,6 +87,8 @@ public struct FragmentManifest: Sendable, Hashable {
 
     /// The fragment count a payload of `totalSize` bytes cut at `fragmentSize` has.
     static func fragmentCount(totalSize: Int64, fragmentSize: Int) -> Int64 {
-        (totalSize + Int64(fragmentSize) - 1) / Int64(fragmentSize)
+        // Rounds up without adding first: `totalSize + fragmentSize - 1` overflows for a received total near Int64.max.
+        let size = Int64(fragmentSize)
+        return totalSize / size + (totalSize % size == 0 ? 0 : 1)
     }
 }

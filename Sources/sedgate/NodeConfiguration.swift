@@ -2,6 +2,7 @@
 // configuration. The file's `[node] role` says which.
 
 import AccessPoint
+import ConfigurationFile
 import Conversion
 import ConversionFunctions
 import CoordinationNode

@@ -55,6 +55,18 @@ struct ConfigurationTests {
         #expect(result.errors.contains("line 3"), "\(result.errors)")
     }
 
+    /// Found by `make fuzz` (target toml): TOMLKit's parser aborted the node (a failed assertion in toml++) on these.
+    @Test(
+        "a table header that names no table is refused with its line, not a crash",
+        arguments: [
+            ("[#node]\n", 14), ("[[ =x]]\n", 14), ("[\nnode = 1\n", 14), ("x = \"\"\"\n[a]\n\"\"\"\r\n\t[ #x]\r\n", 17),
+        ])
+    func unnamedTableHeader(header: String, line: Int) async throws {
+        let result = try await Self.start(with: Self.valid + header)
+        #expect(result.status == 2, "\(result.errors)")
+        #expect(result.errors.contains("line \(line): a table header names its table"), "\(result.errors)")
+    }
+
     @Test("a value of the wrong kind says what kind is expected")
     func wrongType() async throws {
         let result = try await Self.start(with: Self.valid.replacingOccurrences(of: "port = 1", with: "port = \"1\""))

@@ -55,4 +55,16 @@ struct FragmentManifestTests {
             refusal(good.replacingOccurrences(of: "payloadId=\"PAY-1\"", with: "payloadId=\"../etc\""))?.code
                 == .hostileInput)
     }
+
+    /// Found while writing the fuzz target `manifest` (Tests/Fuzz): counting the fragments of such a total overflowed
+    /// and trapped.
+    @Test("a total size near the largest integer is refused as too many fragments, not a crash")
+    func hugeTotalSize() throws {
+        let xml = try Self.manifest().xml.replacingOccurrences(
+            of: "totalSize=\"9\"", with: "totalSize=\"\(Int64.max)\"")
+        let error = refusal(xml)
+        #expect(
+            error?.message.contains("needs 2305843009213693952 fragments; at most 1000000") == true,
+            "\(String(describing: error))")
+    }
 }
