@@ -30,10 +30,13 @@ public final class FunctionLibrary: Sendable {
         self.registry = FunctionLibrary.builtins()
     }
 
-    /// The library from `$SEDGATE_CONVERSIONS`, else the repository's `conversions/` (found from this source
-    /// file's path, for tests and development), else `./conversions`.
-    public static func standard() throws(SedgateError) -> FunctionLibrary {
-        try FunctionLibrary(directory: ConversionsDirectory.standard())
+    /// The library from the `conversions/` folder found at run time (see `ConversionsDirectory`): a configured
+    /// path, else beside the binary, else beside the configuration file, else the working directory.
+    public static func standard(
+        configured: String? = nil, configurationFile: String? = nil
+    ) throws(SedgateError) -> FunctionLibrary {
+        try FunctionLibrary(
+            directory: ConversionsDirectory.find(configured: configured, configurationFile: configurationFile))
     }
 
     /// Calls the function `name` (e.g. `num:add`) with `arguments`, returning its string result.

@@ -1,6 +1,7 @@
-// ConvertCommandTests: `sedgate convert` as an administrator runs it, through the built binary and a shell: output
-// names that a glob keeps in unit order, a byte-exact round trip through `out/*.xml`, a folder or a list of SEDs in
-// unit order, and refusals that leave --out untouched.
+// ConvertCommandTests: `sedgate convert` and `sedgate mapping check` as an administrator runs them, through the
+// built binary and a shell: output names that a glob keeps in unit order, a byte-exact round trip through
+// `out/*.xml`, a folder or a list of SEDs in unit order, refusals that leave --out untouched, and the conversions/
+// folder found from an installed binary.
 
 import Foundation
 import SedgateCore
@@ -158,6 +159,51 @@ struct ConvertCommandTests {
             Self.files(directory.appending("out")) == ["claims-1.xml", "claims-2.xml", "claims-3.xml", "notes.txt"])
         let text = try String(contentsOfFile: directory.appending("out/claims-1.xml"), encoding: .utf8)
         #expect(text.contains("<CaseId>NEW-000001</CaseId>"), "\(text)")
+    }
+
+    @Test("an installed binary finds conversions/ in <prefix>/share/sedgate, whatever the working directory")
+    func installedConversions() async throws {
+        let directory = try TemporaryDirectory("convert-installed")
+        let prefix = directory.appending("opt/sedgate")
+        let manager = FileManager.default
+        try manager.createDirectory(atPath: prefix + "/bin", withIntermediateDirectories: true)
+        try manager.createDirectory(atPath: prefix + "/share/sedgate", withIntermediateDirectories: true)
+        let built = try SedgateBinary.path()
+        try manager.copyItem(atPath: built, toPath: prefix + "/bin/sedgate")
+        let buildFolder = (built as NSString).deletingLastPathComponent
+        for bundle in Self.files(buildFolder) where bundle.hasSuffix(".resources") {
+            try manager.copyItem(atPath: buildFolder + "/" + bundle, toPath: prefix + "/bin/" + bundle)
+        }
+        let installed = prefix + "/share/sedgate/conversions"
+        try manager.copyItem(atPath: Self.repository + "/conversions", toPath: installed)
+        // A code list only the installed folder has: the conversion below needs it.
+        try "# id: site-kinds\n# version: 1\n# invertible: yes\n01\tfull-time\n02\tpart-time\n".write(
+            toFile: installed + "/codelists/site-kinds.tsv", atomically: true, encoding: .utf8)
+        let work = directory.appending("work")
+        try manager.createDirectory(atPath: work, withIntermediateDirectories: true)
+        let yaml = try String(contentsOfFile: Self.mapping, encoding: .utf8).replacingOccurrences(
+            of: "\"@type\":                          {field: type}",
+            with: "\"@type\":                          {field: type, codec: list:site-kinds}")
+        try yaml.write(toFile: work + "/site.yaml", atomically: true, encoding: .utf8)
+        try manager.copyItem(atPath: Self.repository + "/mappings/examples/ub-periods.mtf", toPath: work + "/ub.mtf")
+        var environment = ProcessInfo.processInfo.environment
+        environment["SEDGATE_CONVERSIONS"] = nil
+
+        let converted = try await ChildProcess.run(
+            prefix + "/bin/sedgate", ["convert", "--mapping", "site.yaml", "--to", "xml", "--out", "out", "ub.mtf"],
+            environment: environment, directory: work)
+        #expect(converted.status == 0, "\(converted.output)")
+        let first = (try? String(contentsOfFile: work + "/out/ub-1.xml", encoding: .utf8)) ?? ""
+        #expect(first.contains("type=\"full-time\""), "the installed code list was used: \(first)")
+
+        // Without the share folder (and none in the working directory), the error names every place it looked.
+        try manager.removeItem(atPath: installed)
+        let missing = try await ChildProcess.run(
+            prefix + "/bin/sedgate", ["mapping", "check", "site.yaml"], environment: environment, directory: work)
+        #expect(missing.status != 0)
+        #expect(missing.output.contains(installed), "\(missing.output)")
+        #expect(missing.output.contains(work + "/conversions"), "\(missing.output)")
+        #expect(missing.output.contains("SEDGATE_CONVERSIONS"), "\(missing.output)")
     }
 }
 
