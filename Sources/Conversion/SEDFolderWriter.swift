@@ -127,13 +127,17 @@ public struct SEDFolderWriter: Sendable {
                 .io, "cannot create a SED file: \(String(cString: strerror(errno))); check the folder",
                 location: .init(file: path))
         }
-        var sink = ByteSink(fd: fd, name: path)
-        do {
-            try sink.write(bytes)
-            try sink.flush()
-        } catch {
-            close(fd)
-            throw error
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeBytes { Glibc.write(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else {
+                let reason = String(cString: strerror(errno))
+                close(fd)
+                throw SedgateError(
+                    .io, "cannot write a SED file: \(reason); check free space", location: .init(file: path))
+            }
+            offset += count
         }
         guard close(fd) == 0 else {
             throw SedgateError(
