@@ -30,8 +30,9 @@ struct ConvertCommand: AsyncParsableCommand {
             (an earlier run's), are refused before anything is written; --replace replaces such earlier files.
             To flat: SED files become one flat file at --out, in this order: the arguments as given, a folder \
             argument's *.xml files in unit order (digits compared as numbers: x-2.xml before x-10.xml), then the \
-            paths of --list (one a line; - reads standard input) as listed. Use a folder or --list for large \
-            batches: they have no argument-length limit.
+            paths of --list (one a line; - reads standard input) as listed. Use a folder or --list for more \
+            than a few thousand SEDs: they have no argument-length limit (ARG_MAX), and the argument parser takes \
+            time quadratic in the number of arguments (10,000 take over a minute).
             """)
     @Option(help: "The mapping file (mappings/*.yaml).")
     var mapping: String
