@@ -52,6 +52,90 @@ public enum ConversionBenchmark {
         return (megabytesRead / readSeconds, megabytesWritten / writeSeconds, peakRSS())
     }
 
+    /// What `runFiles` measured: seconds for each step, whether both round trips gave the input back byte for
+    /// byte, and the process's peak RSS.
+    public struct FilesResult: Sendable {
+        /// Flat file → one SED file per unit (`convert --to xml`).
+        public var toFolderSeconds: Double
+        /// The folder's files, in unit order → one flat file (`convert --to flat <folder>`).
+        public var fromFolderSeconds: Double
+        /// A list of the files, one path a line → one flat file (`convert --to flat --list`).
+        public var fromListSeconds: Double
+        /// Whether both flat files written equal the input.
+        public var identical: Bool
+        /// VmHWM after the run, in bytes.
+        public var peakRSSBytes: Int
+    }
+
+    /// `sedgate bench convert --seds N`: a flat file of `count` units (the SEDs of `sample`, repeated) becomes
+    /// `count` SED files in a folder and comes back into one flat file from the folder and from a list, as
+    /// `convert --to xml` and `convert --to flat` do it.
+    public static func runFiles(
+        mapping: Mapping, sample: String, count: Int, directory: String
+    ) throws(SedgateError) -> FilesResult {
+        var seds: [[UInt8]] = []
+        _ = try FlatReader(mapping: mapping, profile: .mtf, source: sample).read(path: sample) { sed in
+            seds.append(sed.bytes)
+        }
+        guard !seds.isEmpty else {
+            throw SedgateError(.unsupportedInput, "the sample \(sample) holds no SED to repeat")
+        }
+        let flatPath = directory + "/input.mtf"
+        _ = try FlatWriter(mapping: mapping, profile: .mtf).write(
+            seds: RepeatedSEDs(seds: seds, count: count), to: flatPath)
+
+        let folder = directory + "/seds"
+        var start = monotonicSeconds()
+        _ = try SEDFolderWriter(mapping: mapping, profile: .mtf, folder: folder).convert(flatPath)
+        let toFolder = monotonicSeconds() - start
+
+        start = monotonicSeconds()
+        let paths = try SEDFileList.folder(folder)
+        _ = try FlatWriter(mapping: mapping, profile: .mtf).write(
+            sedFiles: paths, to: directory + "/from-folder.mtf", read: readAll)
+        let fromFolder = monotonicSeconds() - start
+
+        let listPath = directory + "/list.txt"
+        let list = Array(paths.map { $0 + "\n" }.joined().utf8)
+        let fd = open(listPath, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw SedgateError(.io, "cannot create \(listPath)") }
+        var sink = ByteSink(fd: fd, name: listPath)
+        try sink.write(list)
+        try sink.flush()
+        close(fd)
+        start = monotonicSeconds()
+        _ = try FlatWriter(mapping: mapping, profile: .mtf).write(
+            sedFiles: try SEDFileList.list(listPath), to: directory + "/from-list.mtf", read: readAll)
+        let fromList = monotonicSeconds() - start
+
+        let input = try readAll(flatPath)
+        let fromFolderBytes = try readAll(directory + "/from-folder.mtf")
+        let fromListBytes = try readAll(directory + "/from-list.mtf")
+        let identical = fromFolderBytes == input && fromListBytes == input
+        return FilesResult(
+            toFolderSeconds: toFolder, fromFolderSeconds: fromFolder, fromListSeconds: fromList,
+            identical: identical, peakRSSBytes: peakRSS())
+    }
+
+    /// The whole file at `path` (read at its size: a ByteSource's 1 MiB buffer per small file would be measured
+    /// instead of the conversion).
+    static func readAll(_ path: String) throws(SedgateError) -> [UInt8] {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else { throw SedgateError(.io, "cannot open \(path)", location: .init(file: path)) }
+        defer { close(fd) }
+        var status = stat()
+        guard fstat(fd, &status) == 0 else { throw SedgateError(.io, "cannot stat \(path)") }
+        var bytes = [UInt8](repeating: 0, count: Int(status.st_size))
+        var offset = 0
+        while offset < bytes.count {
+            let count = bytes.withUnsafeMutableBytes { read(fd, $0.baseAddress! + offset, $0.count - offset) }
+            if count < 0 && errno == EINTR { continue }
+            guard count > 0 else { throw SedgateError(.io, "cannot read \(path)", location: .init(file: path)) }
+            offset += count
+        }
+        return bytes
+    }
+
     static func monotonicSeconds() -> Double {
         var time = timespec()
         clock_gettime(CLOCK_MONOTONIC, &time)

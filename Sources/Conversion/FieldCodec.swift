@@ -28,6 +28,7 @@ struct FieldCodec: Sendable {
     // MARK: - Reading
 
     func decode(_ field: FieldLayout, _ bytes: ArraySlice<UInt8>) throws(FieldProblem) -> String? {
+        if field.opaqueFill != nil { return nil }
         if !field.nulls.isEmpty, field.usage == .display, case .success(let raw) = charset.decode(bytes),
             field.nulls.contains(raw)
         {
@@ -40,10 +41,27 @@ struct FieldCodec: Sendable {
             }
             return value
         }
-        let raw = try decodeText(bytes)
+        let raw: String
+        do {
+            raw = try decodeText(bytes)
+        } catch {
+            guard field.ignored else { throw error }
+            throw FieldProblem(
+                message: error.message
+                    + "; if the bytes of this field do not matter (a filler), declare it opaque: true in the mapping",
+                byteInField: error.byteInField)
+        }
         let trimmed = trim(raw, right: field.alignRight)
         if let constant = field.constant, trimmed != trim(constant, right: field.alignRight) {
             throw FieldProblem(message: "'\(raw.shownInMessage)' should be the constant '\(constant)'")
+        }
+        if trimmed.isEmpty, let pattern = field.datePattern, field.hasNumericPicture {
+            // A number field is never blank (mappings/README.md): a blank date is refused, not read as "no date".
+            throw FieldProblem(
+                message:
+                    "the date is blank, but PIC \(field.picture) holds a date in the pattern \(pattern); correct the "
+                    + "file, or, if a blank means \"no date\" here, declare it in the mapping: nulls: [\""
+                    + String(repeating: " ", count: field.length) + "\"]")
         }
         guard !trimmed.isEmpty else { return nil }
         if let pattern = field.datePattern {
@@ -215,10 +233,14 @@ struct FieldCodec: Sendable {
 
     /// Appends the field's bytes for `value` (nil: blank text, or the first null sentinel).
     func encode(_ field: FieldLayout, _ value: String?, into output: inout [UInt8]) throws(FieldProblem) {
+        if let fill = field.opaqueFill {
+            output += repeatElement(fillByte(fill), count: field.length)
+            return
+        }
         guard let value, !(value.isEmpty && !field.isNumber) else {
             if let null = field.nulls.first {
                 try appendText(null, field: field, into: &output)
-            } else if field.isNumber {
+            } else if field.hasNumericPicture {
                 throw FieldProblem(
                     message:
                         "has no value and the field has no null representation; give the element, or add nulls: to the field"
@@ -242,6 +264,16 @@ struct FieldCodec: Sendable {
             }
         }
         try appendText(text, field: field, into: &output)
+    }
+
+    /// The byte an opaque field is filled with.
+    private func fillByte(_ fill: OpaqueFill) -> UInt8 {
+        switch fill {
+        case .spaces: return space
+        case .zeros: return zero
+        case .lowValues: return 0x00
+        case .highValues: return 0xFF
+        }
     }
 
     private func appendText(_ text: String, field: FieldLayout, into output: inout [UInt8]) throws(FieldProblem) {

@@ -24,6 +24,25 @@ public struct FlatWriter: Sendable {
     /// Writes `seds` (each a complete SED document) to `path` atomically: a temporary file in the same directory,
     /// fsync, then rename. On error nothing is left at `path`.
     public func write(seds: some Sequence<[UInt8]>, to path: String) throws(SedgateError) -> ConversionSummary {
+        try write(to: path) { (emitter) throws(SedgateError) in
+            for (index, sed) in seds.enumerated() { try emitter.add(sed, name: "SED #\(index + 1)") }
+        }
+    }
+
+    /// Writes the SED files at `paths`, in that order, to `path` atomically, reading one file at a time with
+    /// `read` (memory holds one SED, whatever the count); errors name the SED by its path.
+    public func write(
+        sedFiles paths: some Sequence<String>, to path: String, read: (String) throws(SedgateError) -> [UInt8]
+    ) throws(SedgateError) -> ConversionSummary {
+        try write(to: path) { (emitter) throws(SedgateError) in
+            for file in paths { try emitter.add(try read(file), name: file) }
+        }
+    }
+
+    /// Runs `feed` on an emitter writing to a temporary file, then moves the file to `path`.
+    private func write(
+        to path: String, feed: (inout FlatEmitter) throws(SedgateError) -> Void
+    ) throws(SedgateError) -> ConversionSummary {
         let temporary = path + ".part-\(getpid())"
         let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
         guard fd >= 0 else {
@@ -38,7 +57,9 @@ public struct FlatWriter: Sendable {
                 unlink(temporary)
             }
         }
-        let summary = try write(seds: seds, fileDescriptor: fd, name: path)
+        var emitter = try FlatEmitter(mapping: mapping, profile: profile, sink: ByteSink(fd: fd, name: path))
+        try feed(&emitter)
+        let summary = try emitter.finish().summary
         guard fsync(fd) == 0, close(fd) == 0 else {
             throw SedgateError(
                 .io, "cannot save the output file: \(String(cString: strerror(errno))); check free space",

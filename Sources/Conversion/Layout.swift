@@ -59,6 +59,9 @@ struct FieldLayout: Sendable {
     let defaultValue: String?
     /// Whether the field is deliberately not carried to XML (fillers, reserved areas).
     let ignored: Bool
+    /// For an opaque field (`opaque: true`): what is written into it. Its bytes are never decoded or checked on
+    /// read (a filler may hold LOW-VALUES, HIGH-VALUES or anything else), and never carried to XML.
+    let opaqueFill: OpaqueFill?
     /// 0-based byte offset in the MTF record.
     let offset: Int
     /// Bytes in the MTF record.
@@ -71,6 +74,12 @@ struct FieldLayout: Sendable {
         return false
     }
 
+    /// Whether the PIC is numeric (`9(8)`), dates included: such a field is never blank.
+    var hasNumericPicture: Bool {
+        if case .number = picture.kind { return true }
+        return false
+    }
+
     /// The number of fraction digits of a numeric field (0 for text).
     var scale: Int {
         if case .number(_, let scale, _) = picture.kind { return scale }
@@ -79,6 +88,18 @@ struct FieldLayout: Sendable {
 
     /// Whether the CFF profile has a column for this field (constants and ignored fields have none).
     var inCFF: Bool { constant == nil && !ignored }
+}
+
+/// What an opaque field is filled with when a flat file is written (COBOL's figurative constants).
+enum OpaqueFill: String, Sendable, CaseIterable {
+    /// Spaces in the file's code page (0x20, or 0x40 in EBCDIC): the default.
+    case spaces
+    /// The digit zero in the file's code page.
+    case zeros
+    /// LOW-VALUES: bytes 0x00.
+    case lowValues = "low-values"
+    /// HIGH-VALUES: bytes 0xFF.
+    case highValues = "high-values"
 }
 
 /// One record type: its dispatch key, its parent record type, and its fields in order.

@@ -44,7 +44,11 @@ enum LayoutTable {
                     notes.append("nulls " + field.nulls.map { "'\($0)'" }.joined(separator: ","))
                 }
                 if field.truncate { notes.append("truncate") }
-                if field.ignored { notes.append("not carried") }
+                if let fill = field.opaqueFill {
+                    notes.append("opaque (not read, not carried), written as \(fill.rawValue)")
+                } else if field.ignored {
+                    notes.append("not carried")
+                }
                 if field.isNumber, case .number(_, _, true) = field.picture.kind, field.usage == .display {
                     notes.append("sign \(field.sign.rawValue)")
                 }

@@ -76,7 +76,7 @@ extension MappingLoader {
                 continue
             }
             for case .field(let record, let name) in template.parts {
-                if recordIndex[record].map({ records[$0].field(name) }) == nil {
+                if recordIndex[record].flatMap({ records[$0].field(name) }) == nil {
                     fail(pair.keyLine, "sed.envelope.\(pair.key) refers to {\(record).\(name)}, which is not a field")
                 }
             }
@@ -95,8 +95,12 @@ extension MappingLoader {
             fail(line, "\(context): '\(text)' is not a function call such as code:lookup(gender, .)")
             return nil
         }
-        if !library.has(call.name) {
-            fail(line, "\(context): the function '\(call.name)' is not in the function library (conversions/)")
+        let literals = call.arguments.map { (argument) -> String? in
+            if case .literal(let text) = argument { return text }
+            return nil
+        }
+        if let problem = library.problem(calling: call.name, with: literals) {
+            fail(line, "\(context): \(problem)")
         }
         return call
     }
@@ -147,6 +151,11 @@ extension MappingLoader {
                 let constant = text(entry.value["value"], "\(context): value")
                 if let field, record.field(field) == nil {
                     fail(entry.keyLine, "\(context): record '\(record.name)' has no field '\(field)'")
+                } else if let field, record.field(field)?.opaqueFill != nil {
+                    fail(
+                        entry.keyLine,
+                        "\(context): the field '\(field)' is opaque (its bytes are never read), so it cannot be bound; "
+                            + "remove opaque: true or the binding")
                 }
                 if (field == nil) == (constant == nil) {
                     fail(entry.keyLine, "\(context): give either field: (a record field) or value: (a constant)")
@@ -159,6 +168,9 @@ extension MappingLoader {
                 if let codec = text(entry.value["codec"], "\(context): codec") {
                     if codec.hasPrefix("list:") {
                         let list = String(codec.dropFirst(5))
+                        if let problem = library.codeListProblem(list, reverse: true) {
+                            fail(entry.keyLine, "\(context): codec '\(codec)': \(problem)")
+                        }
                         read = FunctionCall("code:lookup(\(list), .)")
                         write = FunctionCall("code:reverse(\(list), .)")
                     } else if let inverse = Self.codecs[codec] {

@@ -102,6 +102,7 @@ struct MappingLoader {
             }
         }
         let mtf = loadMTF(flat["mtf"], records: records)
+        checkConstants(records, mtf: mtf)
         var delimiter: UInt8 = UInt8(ascii: ";")
         if let cff = flat["cff"] {
             checkKeys(cff, ["delimiter"], in: "flat.cff")
@@ -206,7 +207,7 @@ struct MappingLoader {
             value,
             [
                 "pic", "usage", "sign", "const", "date", "pivot", "nulls", "on-overflow", "align", "derive", "default",
-                "ignore", "description",
+                "ignore", "opaque", "fill", "description",
             ],
             in: context)
         guard let picText = text(value["pic"], "\(context): pic", required: line) else { return nil }
@@ -247,10 +248,17 @@ struct MappingLoader {
             fail(value["sign"]?.line, "\(context): sign applies only to signed display numbers (PIC S9...)")
         }
         let datePattern = text(value["date"], "\(context): date")
+        let pivot = text(value["pivot"], "\(context): pivot")
         if datePattern != nil
             && (signed || usage == .packed || picture.digits > 0 && picture.text.uppercased().contains("V"))
         {
             fail(value["date"]?.line, "\(context): a date must be PIC X(n) or 9(n), display")
+        } else if let datePattern {
+            checkDate(
+                datePattern, pivot: pivot, picture: picture, length: picture.byteLength(usage: usage, sign: sign),
+                line: value["date"]?.line, pivotLine: value["pivot"]?.line, context: context)
+        } else if pivot != nil {
+            fail(value["pivot"]?.line, "\(context): pivot applies only to a date with a two-digit year (date: yyMMdd)")
         }
         var nulls: [String] = []
         if let nullValue = value["nulls"] {
@@ -300,6 +308,12 @@ struct MappingLoader {
             }
         }
         let constant = text(value["const"], "\(context): const")
+        if constant != nil, datePattern != nil {
+            fail(
+                value["const"]?.line,
+                "\(context): const: and date: cannot go together (the constant would be compared with the raw field "
+                    + "but written as a date); drop date: to keep a fixed value")
+        }
         if let constant, isText, constant.unicodeScalars.count > length {
             fail(value["const"]?.line, "\(context): the constant '\(constant)' is longer than the field (\(length))")
         }
@@ -310,11 +324,90 @@ struct MappingLoader {
         if let ignore = text(value["ignore"], "\(context): ignore") {
             ignored = ignore == "true" || ignore == "yes"
         }
+        let defaultValue = text(value["default"], "\(context): default")
+        let opaqueFill = loadOpaque(
+            value, context: context,
+            conflicts: [
+                ("const", constant != nil), ("date", datePattern != nil), ("derive", derive != nil),
+                ("nulls", !nulls.isEmpty), ("default", defaultValue != nil), ("usage", usage != .display),
+            ])
         return FieldLayout(
             name: name, picture: picture, usage: usage, sign: sign, constant: constant, datePattern: datePattern,
-            pivot: text(value["pivot"], "\(context): pivot"), nulls: nulls, truncate: truncate, alignRight: alignRight,
-            derive: derive, defaultValue: text(value["default"], "\(context): default"), ignored: ignored,
-            offset: offset, length: length, line: line)
+            pivot: pivot, nulls: nulls, truncate: truncate, alignRight: alignRight,
+            derive: derive, defaultValue: defaultValue, ignored: ignored || opaqueFill != nil,
+            opaqueFill: opaqueFill, offset: offset, length: length, line: line)
+    }
+
+    /// `opaque: true` and its `fill:`; nil for an ordinary field. An opaque field has no value, so keys that give it
+    /// one (`conflicts` that are set) are reported.
+    mutating func loadOpaque(_ value: YAMLValue, context: String, conflicts: [(String, Bool)]) -> OpaqueFill? {
+        let opaqueText = text(value["opaque"], "\(context): opaque")
+        let fillText = text(value["fill"], "\(context): fill")
+        let isOpaque: Bool
+        switch opaqueText {
+        case nil, "false", "no": isOpaque = false
+        case "true", "yes": isOpaque = true
+        case let other?:
+            fail(value["opaque"]?.line, "\(context): opaque must be true or false, not '\(other)'")
+            isOpaque = false
+        }
+        guard isOpaque else {
+            if fillText != nil {
+                fail(value["fill"]?.line, "\(context): fill applies only to an opaque field; add opaque: true")
+            }
+            return nil
+        }
+        for (key, isSet) in conflicts where isSet {
+            fail(
+                value[key]?.line ?? value["opaque"]?.line,
+                "\(context): an opaque field's bytes are neither read nor carried, so it cannot have \(key):; "
+                    + "remove one of them (use fill: for what is written)")
+        }
+        guard let fillText else { return .spaces }
+        guard let fill = OpaqueFill(rawValue: fillText.lowercased()) else {
+            let known = OpaqueFill.allCases.map(\.rawValue).joined(separator: ", ")
+            fail(value["fill"]?.line, "\(context): fill '\(fillText)' is not one of \(known)")
+            return .spaces
+        }
+        return fill
+    }
+
+    /// Checks a date field's pattern against its PIC, and its pivot, with the library's own date functions.
+    mutating func checkDate(
+        _ pattern: String, pivot: String?, picture: Picture, length: Int, line: Int?, pivotLine: Int?, context: String
+    ) {
+        let sample: String
+        do {
+            sample = try library.call("dt:format", ["2000-01-01", pattern])
+        } catch {
+            fail(
+                line,
+                "\(context): date '\(pattern)' is not a date pattern (yyyy, yy, MM, dd, ddd and literals, e.g. yyyyMMdd)"
+            )
+            return
+        }
+        let width = sample.unicodeScalars.count
+        if case .number = picture.kind, width != length {
+            fail(
+                line,
+                "\(context): the date pattern '\(pattern)' writes \(width) digits but PIC \(picture) holds \(length); "
+                    + "make them agree, or every date would be refused")
+        } else if width > length {
+            fail(
+                line,
+                "\(context): the date pattern '\(pattern)' writes \(width) characters but PIC \(picture) holds \(length)"
+            )
+        }
+        do {
+            if try library.call("dt:valid", [sample, pattern] + (pivot.map { [$0] } ?? [])) == "false" {
+                fail(
+                    line,
+                    "\(context): the date pattern '\(pattern)' cannot be read back into a date; give it a year and "
+                        + "a month and day (yyyyMMdd) or a day of the year (yyyyddd)")
+            }
+        } catch {
+            fail(pivot == nil ? line : pivotLine ?? line, "\(context): \(error.message)")
+        }
     }
 
     mutating func checkParents(_ records: [RecordLayout], _ index: [String: Int]) {
@@ -352,6 +445,39 @@ struct MappingLoader {
                         )
                         continue
                     }
+                }
+            }
+        }
+    }
+
+    /// Every constant and default must fit its field as the file is written (digits, decimals, sign, length,
+    /// code page), and a constant where the record type is read must be the record's key: otherwise every record
+    /// would be refused, or every file written would be wrong.
+    mutating func checkConstants(_ records: [RecordLayout], mtf: MTFProfile?) {
+        guard let charset = mtf?.charset ?? (try? Charset("UTF-8")) else { return }
+        let codec = FieldCodec(charset: charset, library: library)
+        for record in records {
+            for field in record.fields where field.opaqueFill == nil && field.datePattern == nil {
+                for (key, value) in [("constant", field.constant), ("default", field.defaultValue)] {
+                    guard let value else { continue }
+                    var bytes: [UInt8] = []
+                    do {
+                        try codec.encode(field, value, into: &bytes)
+                    } catch {
+                        fail(
+                            field.line,
+                            "field '\(field.name)' of record '\(record.name)': the \(key) '\(value)' cannot be written "
+                                + "in PIC \(field.picture): \(error.message)")
+                    }
+                }
+                if let mtf, let constant = field.constant, field.offset == mtf.dispatchOffset,
+                    field.length == mtf.dispatchLength, constant != record.key
+                {
+                    fail(
+                        field.line,
+                        "field '\(field.name)' of record '\(record.name)' has the constant '\(constant)' where the record "
+                            + "type is read (flat.mtf.dispatch), but the record's key is '\(record.key)': every "
+                            + "\(record.name) record would be refused; make them equal")
                 }
             }
         }

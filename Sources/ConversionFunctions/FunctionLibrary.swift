@@ -30,10 +30,13 @@ public final class FunctionLibrary: Sendable {
         self.registry = FunctionLibrary.builtins()
     }
 
-    /// The library from `$SEDGATE_CONVERSIONS`, else the repository's `conversions/` (found from this source
-    /// file's path, for tests and development), else `./conversions`.
-    public static func standard() throws(SedgateError) -> FunctionLibrary {
-        try FunctionLibrary(directory: ConversionsDirectory.standard())
+    /// The library from the `conversions/` folder found at run time (see `ConversionsDirectory`): a configured
+    /// path, else beside the binary, else beside the configuration file, else the working directory.
+    public static func standard(
+        configured: String? = nil, configurationFile: String? = nil
+    ) throws(SedgateError) -> FunctionLibrary {
+        try FunctionLibrary(
+            directory: ConversionsDirectory.find(configured: configured, configurationFile: configurationFile))
     }
 
     /// Calls the function `name` (e.g. `num:add`) with `arguments`, returning its string result.
@@ -51,6 +54,41 @@ public final class FunctionLibrary: Sendable {
                     + "correct the call in the mapping or stylesheet")
         }
         return try spec.body(FunctionCall(library: self, name: name, arguments: arguments))
+    }
+
+    /// What is wrong with calling `name` with `arguments` (nil for a value only known at run time, a text for a
+    /// literal written in the mapping), or nil when the call can work: the function exists, takes that many
+    /// arguments, and a literal code list argument names a list that exists (and is invertible, for a reverse
+    /// look-up). For `mapping check`, which must find such mistakes before the first file does.
+    public func problem(calling name: String, with arguments: [String?]) -> String? {
+        guard let spec = registry[name] else {
+            return "the function '\(name)' is not in the function library (\(directory))"
+                + Suggestions.phrase(for: name, among: names)
+        }
+        guard spec.arity.contains(arguments.count) else {
+            return "\(name) takes \(spec.arityText) argument(s) (\(spec.signature)) but is given \(arguments.count)"
+        }
+        for (index, parameter) in spec.parameters.enumerated() where parameter == "list" && index < arguments.count {
+            guard let id = arguments[index] else { continue }
+            if let problem = codeListProblem(id, reverse: name == "code:reverse") { return "\(name): " + problem }
+        }
+        return nil
+    }
+
+    /// What is wrong with using the code list `id` (forwards, or `reverse`), or nil when it can be used.
+    public func codeListProblem(_ id: String, reverse: Bool) -> String? {
+        guard let list = codeLists[id] else {
+            let known = codeLists.keys.sorted()
+            return
+                "there is no code list '\(id)'\(Suggestions.phrase(for: id, among: known)) in \(directory)/codelists "
+                + "(known: \(known.joined(separator: ", "))); add \(id).tsv there or correct the name"
+        }
+        if reverse && !list.invertible {
+            return "the code list '\(id)' (\(list.path)) is not invertible, so it cannot be looked up backwards when "
+                + "writing flat files; set '# invertible: yes' once its values are unique, or use read:/write: with "
+                + "separate lists"
+        }
+        return nil
     }
 
     /// Whether a function called `name` (qualified, e.g. `code:lookup`) exists.

@@ -18,8 +18,12 @@ public enum ChildProcess {
         public var output: String
     }
 
-    /// Runs `executable` with `arguments` and returns its outcome once it has exited.
-    public static func run(_ executable: String, _ arguments: [String]) async throws -> Outcome {
+    /// Runs `executable` with `arguments` and returns its outcome once it has exited. `environment`, when given,
+    /// replaces the inherited one; `directory`, when given, is the child's working directory.
+    public static func run(
+        _ executable: String, _ arguments: [String], environment: [String: String]? = nil,
+        directory workingDirectory: String? = nil
+    ) async throws -> Outcome {
         let directory = try TemporaryDirectory("child")
         let path = directory.appending("output")
         guard FileManager.default.createFile(atPath: path, contents: nil) else {
@@ -29,6 +33,8 @@ public enum ChildProcess {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
+        if let environment { process.environment = environment }
+        if let workingDirectory { process.currentDirectoryURL = URL(fileURLWithPath: workingDirectory) }
         process.standardOutput = output
         process.standardError = output
         process.standardInput = FileHandle.nullDevice

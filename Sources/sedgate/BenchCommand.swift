@@ -29,12 +29,32 @@ struct ConvertBench: AsyncParsableCommand {
     var mapping: String = "mappings/ae-claims-1.yaml"
     @Option(help: "A sample flat file whose SEDs are repeated to build the big file.")
     var sample: String = "mappings/examples/ae-claims-small.mtf"
+    @Option(
+        help: """
+            Instead: a flat file of this many units → one SED file each (convert --to xml) → one flat file, from the \
+            folder and from a list (convert --to flat); seconds per step, and whether the bytes came back.
+            """)
+    var seds: Int?
 
     func run() async throws {
         let (loaded, library) = try loadMapping(mapping)
         let directory = NSTemporaryDirectory() + "sedgate-bench-convert-\(UUID().uuidString.prefix(8))"
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: directory) }
+        if let seds {
+            let result = try exitOnError { () throws(SedgateError) in
+                try ConversionBenchmark.runFiles(mapping: loaded, sample: sample, count: seds, directory: directory)
+            }
+            print("sedgate bench convert: \(seds) SEDs with \(loaded.name) \(loaded.version), one file each")
+            print(
+                String(
+                    format: "flat → %d files: %.1f s   folder → flat: %.1f s   list → flat: %.1f s   "
+                        + "byte-identical: %@   peak RSS: %d MiB",
+                    seds, result.toFolderSeconds, result.fromFolderSeconds, result.fromListSeconds,
+                    result.identical ? "yes" : "NO", result.peakRSSBytes >> 20))
+            if !result.identical { throw ExitCode(1) }
+            return
+        }
         let result = try exitOnError { () throws(SedgateError) in
             try ConversionBenchmark.run(
                 mapping: loaded, library: library, sample: sample, megabytes: megabytes, directory: directory)

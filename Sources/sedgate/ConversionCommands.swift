@@ -23,9 +23,16 @@ struct ConvertCommand: AsyncParsableCommand {
         commandName: "convert",
         abstract: "Convert flat files (MTF or CFF) to SED XML files, or SED XML files to one flat file.",
         discussion: """
-            To XML: each input flat file becomes one SED file per unit of the mapping, written to --out (a folder)
-            as <input>-<n>.xml; a file with any bad record gives no output at all.
-            To flat: the SED files, in the order given, become one flat file at --out.
+            To XML: each input flat file becomes one SED file per unit of the mapping, written to --out (a folder) \
+            as <input>-<n>.xml, n zero-padded to the width of the file's unit count (claims-001.xml … \
+            claims-250.xml), so `ls` and a shell glob list them in unit order. A file with any bad record gives no \
+            output at all. Inputs sharing a base name, and an --out already holding SED files of the same base name \
+            (an earlier run's), are refused before anything is written; --replace replaces such earlier files.
+            To flat: SED files become one flat file at --out, in this order: the arguments as given, a folder \
+            argument's *.xml files in unit order (digits compared as numbers: x-2.xml before x-10.xml), then the \
+            paths of --list (one a line; - reads standard input) as listed. Use a folder or --list for more \
+            than a few thousand SEDs: they have no argument-length limit (ARG_MAX), and the argument parser takes \
+            time quadratic in the number of arguments (10,000 take over a minute).
             """)
     @Option(help: "The mapping file (mappings/*.yaml).")
     var mapping: String
@@ -35,43 +42,65 @@ struct ConvertCommand: AsyncParsableCommand {
     var to: String
     @Option(help: "Output: a folder (to xml) or a file (to flat).")
     var out: String
-    @Argument(help: "Input files.")
-    var inputs: [String]
+    @Option(help: "To flat: a file listing SED files, one path a line, in order ('-' for standard input).")
+    var list: String?
+    @Flag(help: "To xml: replace the SED files an earlier conversion of the same input left in --out.")
+    var replace = false
+    @Argument(help: "Input files (to flat, also folders of SED files).")
+    var inputs: [String] = []
 
     func run() async throws {
         let (mapping, _) = try loadMapping(mapping)
         switch to {
         case "xml":
-            try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
+            guard list == nil else {
+                throw ValidationError("--list applies to --to flat; give flat files as arguments")
+            }
+            guard !inputs.isEmpty else { throw ValidationError("give the flat files to convert") }
+            let writer = SEDFolderWriter(mapping: mapping, profile: format, folder: out, replace: replace)
+            let earlier = try exitOnError { () throws(SedgateError) in try writer.plan(inputs) }
             for input in inputs {
-                let stem = URL(fileURLWithPath: input).deletingPathExtension().lastPathComponent
-                var written: [String] = []
                 do {
-                    let summary = try FlatReader(mapping: mapping, profile: format, source: input).read(path: input) {
-                        (sed) throws(SedgateError) in
-                        let target = "\(out)/\(stem)-\(written.count + 1).xml"
-                        try SpoolFile.writeAtomically(sed.bytes, to: target, durable: false)
-                        written.append(target)
-                    }
-                    print("\(input): \(summary.records) records → \(summary.seds) SEDs in \(out)/")
+                    let base = SEDFolderWriter.base(of: input)
+                    let summary = try writer.convert(input, replacing: earlier[base] ?? [])
+                    let replaced = earlier[base].map { ", replacing \($0.count) earlier files" } ?? ""
+                    print("\(input): \(summary.records) records → \(summary.seds) SEDs in \(out)/\(replaced)")
                 } catch {
                     // The file is bad as a whole (a control total is only known at its end): no partial output.
-                    for path in written { try? FileManager.default.removeItem(atPath: path) }
                     printError("sedgate: \(error)")
                     throw ExitCode(1)
                 }
             }
         case "flat":
-            let summary = try exitOnError { () throws(SedgateError) in
-                let documents = try inputs.map { (path) throws(SedgateError) in
-                    try SpoolFile.read(path, maxBytes: 64 << 20)
-                }
-                return try FlatWriter(mapping: mapping, profile: format).write(seds: documents, to: out)
+            guard replace == false else { throw ValidationError("--replace applies to --to xml") }
+            let paths = try exitOnError { () throws(SedgateError) in try sedFiles() }
+            guard !paths.isEmpty else {
+                throw ValidationError("no SED files: give files or folders as arguments, or --list FILE")
             }
-            print("\(inputs.count) SEDs → \(summary.records) records, \(summary.bytesWritten) bytes in \(out)")
+            let summary = try exitOnError { () throws(SedgateError) in
+                try FlatWriter(mapping: mapping, profile: format).write(sedFiles: paths, to: out) {
+                    (path) throws(SedgateError) in try SpoolFile.read(path, maxBytes: 64 << 20)
+                }
+            }
+            print("\(summary.seds) SEDs → \(summary.records) records, \(summary.bytesWritten) bytes in \(out)")
         default:
             throw ValidationError("--to must be xml or flat, not '\(to)'")
         }
+    }
+
+    /// The SED files to write, in order: arguments (a folder's files in unit order), then the --list.
+    private func sedFiles() throws(SedgateError) -> [String] {
+        var paths: [String] = []
+        for input in inputs {
+            var isDirectory: ObjCBool = false
+            if FileManager.default.fileExists(atPath: input, isDirectory: &isDirectory), isDirectory.boolValue {
+                paths += try SEDFileList.folder(input)
+            } else {
+                paths.append(input)
+            }
+        }
+        if let list { paths += try SEDFileList.list(list) }
+        return paths
     }
 }
 

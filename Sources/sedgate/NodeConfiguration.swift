@@ -101,8 +101,17 @@ enum NodeConfiguration {
             let pullInterval: Duration? = mode == "pull" ? pollInterval : nil
             var profiles: [String: ConversionProfile] = [:]
             let profileTables = try file.subtables("profiles")
-            let library: FunctionLibrary? =
-                profileTables.isEmpty ? nil : try FunctionLibrary.standard()
+            let conversions = try file.string("conversions", "directory", default: "")
+            var library: FunctionLibrary?
+            if !profileTables.isEmpty {
+                do {
+                    library = try FunctionLibrary.standard(
+                        configured: conversions.isEmpty ? nil : conversions, configurationFile: path)
+                } catch {
+                    if conversions.isEmpty { throw error }
+                    throw file.fail("conversions", "directory", error.message)
+                }
+            }
             for (name, values) in profileTables {
                 let table = "profiles.\(name)"
                 let plain =

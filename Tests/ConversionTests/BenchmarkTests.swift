@@ -1,4 +1,5 @@
-// BenchmarkTests: runs ConversionBenchmark when SEDGATE_BENCH_MB is set (skipped otherwise), and a 1 MB smoke run.
+// BenchmarkTests: runs ConversionBenchmark when SEDGATE_BENCH_MB is set (skipped otherwise), a 1 MB smoke run, and
+// a smoke run of the file-per-SED round trip.
 
 import Conversion
 import Foundation
@@ -31,5 +32,18 @@ struct BenchmarkTests {
         print(
             "bench convert \(megabytes) MB: flat→XML \(result.flatToXMLMBps) MB/s, XML→flat \(result.xmlToFlatMBps) MB/s, peak RSS \(result.peakRSSBytes / 1_048_576) MiB"
         )
+    }
+
+    @Test("120 units become 120 SED files and come back byte for byte, from the folder and from a list")
+    func filesSmoke() throws {
+        let directory = NSTemporaryDirectory() + "sedgate-bench-files-\(getpid())"
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        let result = try ConversionBenchmark.runFiles(
+            mapping: try Support.mapping("ae-claims-1"),
+            sample: Support.root + "/mappings/examples/ae-claims-small.mtf", count: 120, directory: directory)
+        #expect(result.identical)
+        #expect(
+            try FileManager.default.contentsOfDirectory(atPath: directory + "/seds").sorted().first == "input-001.xml")
     }
 }

@@ -81,4 +81,21 @@ struct ConfigurationTests {
         #expect(result.status == 2)
         #expect(result.errors.contains("configures a coordination node; start it with `sedgate cn"), "\(result.errors)")
     }
+
+    @Test("a configured conversions folder that does not exist is refused by its key, not replaced by another")
+    func missingConversions() async throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let result = try await Self.start(
+            with: Self.valid + """
+                [conversions]
+                directory = "/nonexistent/conversions"
+                [profiles.ub]
+                mapping = "\(repository)/mappings/ub-periods-1.yaml"
+
+                """)
+        #expect(result.status == 2)
+        #expect(result.errors.contains("[conversions] directory"), "\(result.errors)")
+        #expect(result.errors.contains("/nonexistent/conversions"), "\(result.errors)")
+    }
 }
