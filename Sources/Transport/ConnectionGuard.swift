@@ -60,17 +60,9 @@ final class ConnectionCensus: Sendable {
         }
     }
 
-    /// Open connections from `peer` (for tests and status).
-    func openConnections(from peer: String) -> Int {
-        state.withLock { $0.perPeer[peer, default: 0] }
-    }
-
     /// A connection opened or closed, in all (the accept side's count).
-    func adjustTotal(by change: Int) -> Int {
-        state.withLock { state in
-            state.open += change
-            return state.open
-        }
+    func adjustTotal(by change: Int) {
+        state.withLock { $0.open += change }
     }
 
     /// Whether the server takes another connection now; logs when it does not.
@@ -120,8 +112,8 @@ final class ConnectionCensus: Sendable {
 struct ConnectionCap: AvailableConnectionsDelegate {
     let census: ConnectionCensus
 
-    mutating func connectionOpened() { _ = census.adjustTotal(by: 1) }
-    mutating func connectionClosed() { _ = census.adjustTotal(by: -1) }
+    mutating func connectionOpened() { census.adjustTotal(by: 1) }
+    mutating func connectionClosed() { census.adjustTotal(by: -1) }
     func isAcceptingNewConnections() -> Bool { census.isAccepting() }
 }
 
