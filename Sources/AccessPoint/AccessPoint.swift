@@ -63,8 +63,11 @@ public struct AccessPoint: Sendable {
     }
 }
 
-/// Runs the outbound watcher and hands every event to the intake queue, one at a time.
+/// Runs the outbound watcher and hands its events to the intake queue, a burst at a time.
 struct IntakeService: Service {
+    /// The most files taken as one group.
+    static let groupLimit = 256
+
     let queue: IntakeQueue
     let settle: Duration
     let rescan: Duration
@@ -74,13 +77,20 @@ struct IntakeService: Service {
         let watcher = OutboundWatcher(
             directory: queue.configuration.spool.outbound, settle: settle, rescan: rescan,
             allowedProfiles: Set(queue.configuration.profiles.keys), logger: logger)
-        for try await event in watcher.cancelOnGracefulShutdown() {
-            switch event {
-            case .committed(let file):
-                await queue.take(file)
-            case .refused(let path, let relativePath, let reason):
-                await queue.refuse(path: path, relativePath: relativePath, reason: reason)
+        // A burst of committed files is taken as one group (one commit, one sync per folder), in commit order.
+        for try await events in watcher.batches(limit: Self.groupLimit).cancelOnGracefulShutdown() {
+            var files: [CommittedFile] = []
+            for event in events {
+                switch event {
+                case .committed(let file):
+                    files.append(file)
+                case .refused(let path, let relativePath, let reason):
+                    await queue.take(all: files)
+                    files = []
+                    await queue.refuse(path: path, relativePath: relativePath, reason: reason)
+                }
             }
+            await queue.take(all: files)
         }
     }
 }

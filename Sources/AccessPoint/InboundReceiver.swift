@@ -72,30 +72,38 @@ struct InboundReceiver: MessageHandler {
         try await resequencer.recover()
     }
 
-    private func receive(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
-        guard let envelope = message.envelope, let payload = message.payload, let sedId = envelope.sedId else {
-            throw SedgateError(.protocolViolation, "a delivery must carry an envelope with a SedId and a payload")
-        }
-        guard message.to == configuration.node else {
-            throw SedgateError(
-                .unknownRoute,
-                "this delivery is addressed to \(message.to), not to \(configuration.node); check the CN's routing table"
-            )
-        }
-        if try await journal.record(sedId, .inbound) != nil {
-            logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sedId)"])
-            return receipt(for: message, sedId: sedId)
-        }
+    /// A SED opened and checked, ready to be stored: its record (`received`) and the files to write to var/store/.
+    struct Arrival {
+        var record: MessageRecord
+        var files: [(path: String, bytes: [UInt8])]
+    }
+
+    /// Opens nothing and writes nothing: checks one SED's payload (an XML SED is read once, validated, and its
+    /// landing decided) and returns what to store. Landing stays one rename: XML, a flat file written back by a
+    /// profile, or, when the SED does not fit that profile's layout, the XML for manual/ with the reason beside it.
+    private func prepare(
+        _ payload: [UInt8], envelope: Envelope, sedId: SEDID, from sender: NodeID
+    ) throws(SedgateError) -> Arrival {
         if let refusal = configuration.capacity.refusal(
             queued: 0, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
         {
             throw refusal
         }
+        let store = configuration.spool.store
         let contentType = envelope.contentType ?? "application/xml"
         if !contentType.hasSuffix("xml") {
-            return try await receiveEnclosure(payload, envelope: envelope, sedId: sedId, message: message)
+            // A small enclosure (not XML: a PDF, an image) sealed whole: stored and landed as it is, under the
+            // template's name with an extension from its content type.
+            let subtype = String(contentType.split(separator: "/").last ?? "")
+            let storeName = "in-\(sedId).\(Self.fileExtension("x." + subtype))"
+            return Arrival(
+                record: MessageRecord(
+                    sedId: sedId, direction: .inbound, state: .received, file: nil, peer: sender,
+                    origin: envelope.sendingAP ?? sender, envelope: envelope, payloadPath: "var/store/\(storeName)",
+                    size: payload.count),
+                files: [(store + "/" + storeName, payload)])
         }
-        let document = try SEDReader.read(payload, source: "SED \(sedId) from \(message.from)")
+        let document = try SEDReader.read(payload, source: "SED \(sedId) from \(sender)")
         // Inbound SEDs are always validated: one that breaks its rules is refused (a sender fault), never landed.
         if let validator = configuration.validator, let error = validator.validate(document).firstError() {
             throw error
@@ -106,10 +114,9 @@ struct InboundReceiver: MessageHandler {
                 "the SOAP header names SED \(sedId) but the document inside is \(document.envelope.sedId?.rawValue ?? "without a SedId")"
             )
         }
-        // What lands is decided now, so landing stays one rename: XML, a flat file written back by a profile,
-        // or, when the SED does not fit that profile's layout, the XML for manual/ with the reason beside it.
         var landing = payload
         var storeName = "in-\(sedId).xml"
+        var files: [(path: String, bytes: [UInt8])] = []
         if let profile = configuration.inboundProfile(for: document.envelope.sedType) {
             do {
                 landing = try FlatWriter(mapping: profile.mapping, profile: profile.format).write(seds: [payload]).bytes
@@ -117,22 +124,36 @@ struct InboundReceiver: MessageHandler {
             } catch {
                 storeName = "in-\(sedId).manual.xml"
                 let text = Rejection.errorText(originalName: "SED \(sedId)", error: error)
-                try SpoolFile.writeAtomically(
-                    Array(text.utf8), to: configuration.spool.store + "/" + storeName + ".error",
-                    tmpDirectory: configuration.spool.tmp)
+                files.append((store + "/" + storeName + ".error", Array(text.utf8)))
             }
         }
-        try SpoolFile.writeAtomically(
-            landing, to: configuration.spool.store + "/" + storeName)
+        files.append((store + "/" + storeName, landing))
         let record = MessageRecord(
-            sedId: sedId, direction: .inbound, state: .received, file: nil, peer: message.from,
-            origin: envelope.sendingAP ?? message.from, envelope: document.envelope,
-            payloadPath: "var/store/\(storeName)",
+            sedId: sedId, direction: .inbound, state: .received, file: nil, peer: sender,
+            origin: envelope.sendingAP ?? sender, envelope: document.envelope, payloadPath: "var/store/\(storeName)",
             size: payload.count)
-        if try await journal.insert(record, ticket: nil, detail: "received from \(message.from)") {
-            try await resequencer.settle(record)
+        return Arrival(record: record, files: files)
+    }
+
+    /// Stores a group of checked SEDs: every file written and synced, renamed into var/store/ with one folder sync,
+    /// all journalled `received` in one transaction (the seen-set), then each settled (landed or left waiting).
+    /// Returns the ids stored; nothing is answered for a SED before its row is committed.
+    private func store(_ arrivals: [Arrival], from sender: NodeID) async throws(SedgateError) -> [SEDID] {
+        guard !arrivals.isEmpty else { return [] }
+        try SpoolFile.writeAllAtomically(arrivals.flatMap(\.files), in: configuration.spool.store)
+        let inserted = try await journal.insert(
+            batch: arrivals.map { NewSED(record: $0.record, ticket: nil, detail: "received from \(sender)") })
+        for (arrival, fresh) in zip(arrivals, inserted) where fresh {
+            do {
+                try await resequencer.settle(arrival.record)
+            } catch {
+                // Stored and journalled: the receipt holds. The resequencer's service lands it once it can.
+                logger.error(
+                    "cannot land a received SED now; it will be landed later",
+                    metadata: ["sedId": "\(arrival.record.sedId)", "error": "\(error)"])
+            }
         }
-        return receipt(for: message, sedId: sedId)
+        return arrivals.map(\.record.sedId)
     }
 
     /// Opens each sealed SED of a compound delivery (its hop and end-to-end signatures were verified when it was
@@ -146,8 +167,13 @@ struct InboundReceiver: MessageHandler {
                 sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason,
                 code: $0.code)
         }
-        for sealed in compound.seds {
+        // The SEDs are checked one by one, then stored as one group; a passing problem (disk full, journal busy)
+        // stops the checking there, and the CN sends again what got no receipt.
+        var arrivals: [Arrival] = []
+        var ids: Set<SEDID> = []
+        checking: for sealed in compound.seds {
             do throws(SedgateError) {
+                if ids.contains(sealed.sedId) { continue }
                 if try await journal.record(sealed.sedId, .inbound) != nil {
                     logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sealed.sedId)"])
                     receipts.append(delivered(sealed.sedId))
@@ -158,14 +184,13 @@ struct InboundReceiver: MessageHandler {
                     continue
                 }
                 let payload = try codec.open(sealed, source: "SED \(sealed.sedId) from \(message.from)")
-                let single = ProtocolMessage(
-                    messageID: message.messageID, action: .deliver, from: message.from, to: message.to,
-                    envelope: sealed.envelope, payload: payload)
-                receipts += try await receive(single).receipts
+                arrivals.append(
+                    try prepare(payload, envelope: sealed.envelope, sedId: sealed.sedId, from: message.from))
+                ids.insert(sealed.sedId)
             } catch {
                 guard error.code.isPermanent else {
-                    if receipts.isEmpty { return reply(to: message, fault: error) }
-                    break
+                    if receipts.isEmpty && arrivals.isEmpty { return reply(to: message, fault: error) }
+                    break checking
                 }
                 logger.warning(
                     "refused a SED",
@@ -182,28 +207,17 @@ struct InboundReceiver: MessageHandler {
                         reason: error.description, code: error.code))
             }
         }
+        do {
+            receipts += try await store(arrivals, from: message.from).map(delivered)
+        } catch {
+            if receipts.isEmpty { return reply(to: message, fault: error) }
+            logger.warning(
+                "could not store the SEDs received; the CN will send them again",
+                metadata: ["seds": "\(arrivals.count)", "error": "\(error)"])
+        }
         return ProtocolMessage(
             action: .receipt, from: configuration.node, to: message.from, relatesTo: message.messageID,
             receipts: receipts)
-    }
-
-    /// A small enclosure (not XML: a PDF, an image) sealed whole: stored and landed as it is, under the template's
-    /// name with an extension from its content type.
-    private func receiveEnclosure(
-        _ payload: [UInt8], envelope: Envelope, sedId: SEDID, message: ProtocolMessage
-    ) async throws(SedgateError) -> ProtocolMessage {
-        let subtype = String((envelope.contentType ?? "").split(separator: "/").last ?? "")
-        let storeName = "in-\(sedId).\(Self.fileExtension("x." + subtype))"
-        try SpoolFile.writeAtomically(
-            payload, to: configuration.spool.store + "/" + storeName, tmpDirectory: configuration.spool.tmp)
-        let record = MessageRecord(
-            sedId: sedId, direction: .inbound, state: .received, file: nil, peer: message.from,
-            origin: envelope.sendingAP ?? message.from, envelope: envelope, payloadPath: "var/store/\(storeName)",
-            size: payload.count)
-        if try await journal.insert(record, ticket: nil, detail: "received from \(message.from)") {
-            try await resequencer.settle(record)
-        }
-        return receipt(for: message, sedId: sedId)
     }
 
     /// Keeps a fragment of a large payload until the sealed SED that describes it arrives.
@@ -263,23 +277,39 @@ struct InboundReceiver: MessageHandler {
         Receipt(sedId: sedId, kind: .delivered, node: configuration.node, at: Timestamp.now())
     }
 
-    /// Receipts relayed by the CN for SEDs this AP sent, each acknowledged in the answer.
+    /// Receipts relayed by the CN for SEDs this AP sent, each acknowledged in the answer. The message's receipts are
+    /// taken as a group: their reports written with one folder sync, then their journal steps in one transaction.
     private func noteReceipt(_ message: ProtocolMessage) async throws(SedgateError) -> ProtocolMessage {
         guard !message.receipts.isEmpty else {
             throw SedgateError(.protocolViolation, "a receipt message must carry a Receipt")
         }
         var answers: [Receipt] = []
-        for receipt in message.receipts { answers.append(try await note(receipt)) }
+        var written: [Report] = []
+        var changes: [JournalChange] = []
+        var stale: [Report] = []
+        for receipt in message.receipts {
+            answers.append(try await note(receipt, reports: &written, changes: &changes, stale: &stale))
+        }
+        // Reports before the journal, and on every receipt, even a repeated one: the CN repeats a receipt until
+        // this answer reaches it, so a kill between the two writes can never lose a report.
+        AccessPointReports.writeAll(reports, written, logger: logger)
+        for report in stale {
+            try? FileManager.default.removeItem(atPath: reports.directory + "/" + ReportWriter.fileName(for: report))
+        }
+        _ = try await journal.apply(changes)
         return ProtocolMessage(
             action: .receipt, from: configuration.node, to: message.from, relatesTo: message.messageID,
             receipts: answers)
     }
 
-    /// One relayed receipt; returns this AP's acknowledgement of it.
-    private func note(_ receipt: Receipt) async throws(SedgateError) -> Receipt {
+    /// One relayed receipt: the reports it calls for, the journal steps it takes; returns this AP's acknowledgement.
+    private func note(
+        _ receipt: Receipt, reports written: inout [Report], changes: inout [JournalChange], stale: inout [Report]
+    ) async throws(SedgateError) -> Receipt {
         guard let record = try await journal.record(receipt.sedId, .outbound) else {
             throw SedgateError(.notFound, "no SED \(receipt.sedId) was sent from this access point")
         }
+        let name = record.file ?? record.sedId.rawValue
         let state: SEDState
         switch receipt.kind {
         case .stored: state = .sent
@@ -290,26 +320,29 @@ struct InboundReceiver: MessageHandler {
             // The receipt's code is the true cause (`signature-invalid` at the destination, `expired` at the CN...).
             let error = SedgateError(
                 receipt.code ?? .refused, "\(receipt.node) gave up on the SED: \(receipt.reason ?? "no reason given")")
-            AccessPointReports.write(
-                reports, .failed, name: record.file ?? record.sedId.rawValue, sedId: record.sedId, ticket: nil,
-                node: configuration.node, envelope: record.envelope, error: error, logger: logger)
-            try await journal.transition(
-                receipt.sedId, .outbound, to: .failed, onlyFrom: [.accepted, .sent, .held], file: nil,
-                detail: error.message)
+            written.append(
+                AccessPointReports.report(
+                    .failed, name: name, sedId: record.sedId, ticket: nil, node: configuration.node,
+                    envelope: record.envelope, error: error))
+            changes.append(
+                .transition(
+                    receipt.sedId, .outbound, to: .failed, onlyFrom: [.accepted, .sent, .held], file: nil,
+                    detail: error.message))
             return Receipt(sedId: receipt.sedId, kind: .failed, node: configuration.node, at: Timestamp.now())
         }
-        // Reports before the journal, and on every receipt, even a repeated one: the CN repeats a receipt until
-        // this answer reaches it, so a kill between the two writes can never lose a report. The states a receipt
-        // implies are reported too (a relayed receipt can overtake the CN's own answer).
+        // The states a receipt implies are reported too (a relayed receipt can overtake the CN's own answer).
         let order: [SEDState] = [.sent, .delivered, .routed]
-        for implied in order.prefix(through: order.firstIndex(of: state)!) { report(implied, record) }
+        for implied in order.prefix(through: order.firstIndex(of: state)!) {
+            written.append(
+                AccessPointReports.report(
+                    implied, name: name, sedId: record.sedId, ticket: nil, node: configuration.node,
+                    envelope: record.envelope, error: nil))
+        }
         if record.state == .failed {
             // It failed here only because an operator or the CN gave up while it was already on its way: the
             // destination has it, and a `failed` report left beside `delivered` would invite a duplicate resend.
-            let stale = Report(
-                file: record.file ?? record.sedId.rawValue, sedId: record.sedId.rawValue, state: .failed,
-                node: configuration.node.rawValue)
-            try? FileManager.default.removeItem(atPath: reports.directory + "/" + ReportWriter.fileName(for: stale))
+            stale.append(
+                Report(file: name, sedId: record.sedId.rawValue, state: .failed, node: configuration.node.rawValue))
         }
         // The journal takes the same steps in the same order, each from the state before it only: a receipt never
         // moves a SED back (a late `stored` after `delivered`), and one that overtook another records both.
@@ -318,11 +351,12 @@ struct InboundReceiver: MessageHandler {
             (.routed, from: [.delivered]),
         ]
         for (step, from) in steps.prefix(through: steps.firstIndex { $0.0 == state }!) {
-            try await journal.transition(
-                receipt.sedId, .outbound, to: step, onlyFrom: from, file: nil,
-                detail: step == state
-                    ? "\(receipt.kind) at \(receipt.node) at \(receipt.at)"
-                    : "implied by \(receipt.kind) at \(receipt.node) at \(receipt.at)")
+            changes.append(
+                .transition(
+                    receipt.sedId, .outbound, to: step, onlyFrom: from, file: nil,
+                    detail: step == state
+                        ? "\(receipt.kind) at \(receipt.node) at \(receipt.at)"
+                        : "implied by \(receipt.kind) at \(receipt.node) at \(receipt.at)"))
         }
         return Receipt(sedId: receipt.sedId, kind: receipt.kind, node: configuration.node, at: Timestamp.now())
     }
@@ -331,13 +365,6 @@ struct InboundReceiver: MessageHandler {
         AccessPointReports.write(
             reports, state, name: record.file ?? record.sedId.rawValue, sedId: record.sedId, ticket: nil,
             node: configuration.node, envelope: record.envelope, error: nil, logger: logger)
-    }
-
-    private func receipt(for message: ProtocolMessage, sedId: SEDID) -> ProtocolMessage {
-        ProtocolMessage(
-            messageID: "urn:uuid:\(UUID().uuidString.lowercased())", action: .receipt, from: configuration.node,
-            to: message.from, relatesTo: message.messageID, envelope: nil, payload: nil,
-            receipt: Receipt(sedId: sedId, kind: .delivered, node: configuration.node, at: Timestamp.now()), fault: nil)
     }
 
     private func reply(to message: ProtocolMessage, fault error: any Error) -> ProtocolMessage {

@@ -30,7 +30,7 @@ struct IntakeQueue: Sendable {
         self.sender = sender
     }
 
-    private var layout: SpoolLayout { configuration.spool }
+    var layout: SpoolLayout { configuration.spool }
 
     /// Takes one committed file. Never throws: every outcome is a journal entry and a file move.
     func take(_ file: CommittedFile) async {
@@ -62,7 +62,7 @@ struct IntakeQueue: Sendable {
 
     /// Back-pressure towards the national side: while the spool's disk is under its floor, nothing is taken
     /// (files simply wait in outbound/, committed and safe) rather than failing half-way.
-    private func waitForSpace() async {
+    func waitForSpace() async {
         var warned = false
         while !Task.isCancelled,
             let refusal = configuration.capacity.refusal(queued: 0, freeBytes: FreeSpace.bytes(at: layout.root))
@@ -122,7 +122,7 @@ struct IntakeQueue: Sendable {
         }
     }
 
-    private func intakePath(_ ticket: String) -> String { layout.intake + "/" + ticket }
+    func intakePath(_ ticket: String) -> String { layout.intake + "/" + ticket }
 
     /// Reads, validates and journals one taken file; on failure moves it to rejected/.
     private func process(ticket: String, name: String) async {
@@ -227,7 +227,7 @@ struct IntakeQueue: Sendable {
 
     /// Applies the content rules by the outbound policy: `reject` throws the first error; `flag` returns the
     /// findings (they go into the `accepted` report's reason) and lets the SED through.
-    private func validate(
+    func validate(
         _ document: SEDDocument, policy: ValidationPolicy? = nil
     ) throws(SedgateError)
         -> SedgateError?
@@ -248,10 +248,21 @@ struct IntakeQueue: Sendable {
 
     /// Completes the envelope (SED id, creation time, sending AP, sequence number) and stores the final bytes under the
     /// ticket's name (unique, so a duplicate can never overwrite the stored copy of the SED it repeats).
-    private func accept(
+    func accept(
         _ document: SEDDocument, name: String, ticket: String, index: Int? = nil, sedId given: SEDID? = nil,
         seqNo: Int?
     ) throws(SedgateError) -> MessageRecord {
+        let (record, bytes) = try complete(
+            document, name: name, ticket: ticket, index: index, sedId: given, seqNo: seqNo)
+        try SpoolFile.writeAtomically(bytes, to: layout.root + "/" + record.payloadPath)
+        return record
+    }
+
+    /// The record and final bytes `accept` stores (the envelope completed), without writing them.
+    func complete(
+        _ document: SEDDocument, name: String, ticket: String, index: Int? = nil, sedId given: SEDID? = nil,
+        seqNo: Int?
+    ) throws(SedgateError) -> (MessageRecord, [UInt8]) {
         let envelope = document.envelope
         if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
             throw SedgateError(
@@ -267,17 +278,17 @@ struct IntakeQueue: Sendable {
         if let seqNo { additions[.seqNo] = String(seqNo) }
         let final = additions.isEmpty ? document : try EnvelopeCompletion.completing(document, with: additions)
         let storeName = index.map { "out-\(ticket)-\($0).xml" } ?? "out-\(ticket).xml"
-        try SpoolFile.writeAtomically(final.bytes, to: layout.store + "/" + storeName)
-        return MessageRecord(
+        let record = MessageRecord(
             sedId: sedId, direction: .outbound, state: .accepted, file: name, peer: configuration.coordinationNode,
             origin: configuration.node, envelope: final.envelope, payloadPath: "var/store/\(storeName)",
             size: final.bytes.count)
+        return (record, final.bytes)
     }
 
     /// The number a SED without a `SeqNo` gets: the next in its conversation (nil when the producer numbered it, or
     /// for a synchronous SED). Intake takes one file at a time and journalling the SED raises the conversation's
     /// last number, so no two SEDs get the same one; a crash before the SED is journalled gives the number again.
-    private func nextSequenceNumber(for envelope: Envelope) async throws(SedgateError) -> Int? {
+    func nextSequenceNumber(for envelope: Envelope) async throws(SedgateError) -> Int? {
         guard envelope.seqNo == nil, let conversation = envelope.conversation else { return nil }
         return (try await journal.lastSequence(.outbound, conversation: conversation) ?? 0) + 1
     }
@@ -342,14 +353,14 @@ struct IntakeQueue: Sendable {
         return SEDID(String(ticket.prefix(24)) + tail.suffix(12)) ?? SEDID.random()
     }
 
-    private func duplicate(_ sedId: SEDID, name: String) -> SedgateError {
+    func duplicate(_ sedId: SEDID, name: String) -> SedgateError {
         SedgateError(
             .duplicate,
             "SED id \(sedId) was already accepted; the same SED is never sent twice. A deliberate resend needs a new SED id",
             location: .init(file: "outbound/\(name)", field: "Envelope/SedId"))
     }
 
-    private func reject(path: String, name: String, ticket: String, sedId: SEDID?, error: any Error) async {
+    func reject(path: String, name: String, ticket: String, sedId: SEDID?, error: any Error) async {
         let reason = error as? SedgateError ?? SedgateError(.io, "the file could not be read: \(error)")
         do {
             let final = try Rejection.reject(path, originalName: name, layout: layout, error: reason)
@@ -382,15 +393,22 @@ enum AccessPointReports {
     static func writeAll(
         _ writer: ReportWriter, _ items: [(SEDState, MessageRecord, SedgateError?)], node: NodeID, logger: Logger
     ) {
-        let reports = items.map { state, record, error in
-            Report(
-                file: record.file ?? record.sedId.rawValue, sedId: record.sedId.rawValue, ticket: nil, state: state,
-                at: Timestamp.now(), node: node.rawValue, code: error?.code.name, reason: error?.message,
-                location: error?.location,
-                envelope: Dictionary(uniqueKeysWithValues: record.envelope.fields.map { ($0.0.rawValue, $0.1) }))
-        }
+        writeAll(
+            writer,
+            items.map { state, record, error in
+                report(
+                    state, name: record.file ?? record.sedId.rawValue, sedId: record.sedId, ticket: nil, node: node,
+                    envelope: record.envelope, error: error)
+            }, logger: logger)
+    }
+
+    /// Writes `reports` with one folder sync for all of them; a report already written is kept as it was (a repeated
+    /// receipt or a recovery rewriting it would move its `at` to a later, untrue time). A failure is logged.
+    static func writeAll(_ writer: ReportWriter, _ reports: [Report], logger: Logger) {
+        var names: Set<String> = []
         let fresh = reports.filter {
-            !FileManager.default.fileExists(atPath: writer.directory + "/" + ReportWriter.fileName(for: $0))
+            let name = ReportWriter.fileName(for: $0)
+            return names.insert(name).inserted && !FileManager.default.fileExists(atPath: writer.directory + "/" + name)
         }
         do {
             try writer.writeAll(fresh)
@@ -399,27 +417,26 @@ enum AccessPointReports {
         }
     }
 
+    /// The report of one SED (or of a file refused before it had one) in `state`.
+    static func report(
+        _ state: SEDState, name: String, sedId: SEDID?, ticket: String?, node: NodeID, envelope: Envelope?,
+        error: SedgateError?
+    ) -> Report {
+        let fields = envelope.map { envelope in
+            Dictionary(uniqueKeysWithValues: envelope.fields.map { ($0.0.rawValue, $0.1) })
+        }
+        return Report(
+            file: name, sedId: sedId?.rawValue, ticket: ticket, state: state, at: Timestamp.now(), node: node.rawValue,
+            code: error?.code.name, reason: error?.message, location: error?.location, envelope: fields)
+    }
+
     static func write(
         _ writer: ReportWriter, _ state: SEDState, name: String, sedId: SEDID?, ticket: String?, node: NodeID,
         envelope: Envelope?, error: SedgateError?, logger: Logger
     ) {
-        let fields = envelope.map { envelope in
-            Dictionary(uniqueKeysWithValues: envelope.fields.map { ($0.0.rawValue, $0.1) })
-        }
-        let report = Report(
-            file: name, sedId: sedId?.rawValue, ticket: ticket, state: state, at: Timestamp.now(), node: node.rawValue,
-            code: error?.code.name, reason: error?.message, location: error?.location, envelope: fields)
-        // A report, once written, stays as written: a repeated receipt or a recovery rewriting it would move its
-        // `at` to a later, untrue time.
-        guard !FileManager.default.fileExists(atPath: writer.directory + "/" + ReportWriter.fileName(for: report))
-        else {
-            return
-        }
-        do {
-            _ = try writer.write(report)
-        } catch {
-            logger.error(
-                "cannot write a report", metadata: ["file": "\(name)", "state": "\(state)", "error": "\(error)"])
-        }
+        writeAll(
+            writer,
+            [report(state, name: name, sedId: sedId, ticket: ticket, node: node, envelope: envelope, error: error)],
+            logger: logger)
     }
 }

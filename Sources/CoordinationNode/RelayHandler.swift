@@ -80,19 +80,17 @@ struct RelayHandler: MessageHandler {
         // queue is counted SED by SED, so a large compound message cannot overrun the limit: what is over it gets
         // no receipt now (the sender sends it again) or, when nothing could be taken, a retry-after fault.
         var queued = fresh.isEmpty ? 0 : try await gauge.value()
-        var taken = 0
+        var group: [(record: MessageRecord, bytes: [UInt8], bell: Doorbell)] = []
         for sealed in fresh {
             if let refusal = configuration.capacity.refusal(
                 queued: queued, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
             {
-                if taken == 0 { throw refusal }
+                if group.isEmpty { throw refusal }
                 break
             }
             do throws(SedgateError) {
-                try await store(sealed, from: message.from)
-                receipts.append(stored(sealed.sedId))
+                group.append(try prepare(sealed, from: message.from))
                 queued += 1
-                taken += 1
             } catch  where error.code.isPermanent {
                 logger.warning(
                     "refused a SED",
@@ -103,11 +101,34 @@ struct RelayHandler: MessageHandler {
                         reason: error.description, code: error.code))
             }
         }
+        try await store(group, from: message.from)
+        receipts += group.map { stored($0.record.sedId) }
         return message.replying(with: receipts)
     }
 
-    /// Checks one sealed SED's route and stores it, bytes untouched, for its destination.
-    private func store(_ sealed: SealedSED, from sender: NodeID) async throws(SedgateError) {
+    /// The SEDs of one message stored together: each file written and synced under a temporary name, all renamed
+    /// into var/store/ with one folder sync, then all journalled in one transaction (group commit). A `stored`
+    /// receipt is given only after that commit; a crash before it leaves files the start-up reconciliation
+    /// journals, and the sender sends them again.
+    private func store(
+        _ group: [(record: MessageRecord, bytes: [UInt8], bell: Doorbell)], from sender: NodeID
+    ) async throws(SedgateError) {
+        guard !group.isEmpty else { return }
+        try SpoolFile.writeAllAtomically(
+            group.map { (configuration.spool.root + "/" + $0.record.payloadPath, $0.bytes) },
+            in: configuration.spool.store)
+        _ = try await journal.insert(
+            batch: group.map { NewSED(record: $0.record, ticket: nil, detail: "from \(sender) for \($0.record.peer)") })
+        for item in group {
+            gauge.note()
+            item.bell.ring()
+        }
+    }
+
+    /// Checks one sealed SED's route and makes its record, bytes untouched, for its destination.
+    private func prepare(
+        _ sealed: SealedSED, from sender: NodeID
+    ) throws(SedgateError) -> (record: MessageRecord, bytes: [UInt8], bell: Doorbell) {
         let envelope = sealed.envelope
         guard envelope.sendingAP == sender else {
             throw SedgateError(
@@ -132,15 +153,11 @@ struct RelayHandler: MessageHandler {
             // the ones the sender signed. It cannot decrypt them (the key in the seal is for the destination).
             try FragmentInbox(root: configuration.spool.store).verify(manifest)
         }
-        let storeName = "relay-\(sealed.sedId).sealed"
-        try SpoolFile.writeAtomically(
-            Array(sealed.bytes), to: configuration.spool.store + "/" + storeName)
+        let storeName = "\(StoreReconciliation.prefix)\(sealed.sedId)\(StoreReconciliation.suffix)"
         let record = MessageRecord(
             sedId: sealed.sedId, direction: .relay, state: .stored, file: nil, peer: destination, origin: sender,
             envelope: envelope, payloadPath: "var/store/\(storeName)", size: sealed.bytes.count)
-        _ = try await journal.insert(record, ticket: nil, detail: "from \(sender) for \(destination)")
-        gauge.note()
-        bell.ring()
+        return (record, Array(sealed.bytes), bell)
     }
 
     /// Keeps a fragment of a large payload that its sender sends ahead of the sealed SED.

@@ -145,6 +145,19 @@ public struct LandedFile: Sendable, Hashable {
     }
 }
 
+/// A SED to journal with `MessageStore.insert(batch:)`: the record, the intake ticket it ends, the history detail.
+public struct NewSED: Sendable {
+    public var record: MessageRecord
+    public var ticket: String?
+    public var detail: String?
+
+    public init(record: MessageRecord, ticket: String?, detail: String?) {
+        self.record = record
+        self.ticket = ticket
+        self.detail = detail
+    }
+}
+
 public protocol MessageStore: Sendable {
     /// Logs that `name` is about to be taken from `outbound/` under `ticket` (before the rename).
     func beginIntake(_ record: IntakeRecord) async throws(SedgateError)
@@ -158,6 +171,10 @@ public protocol MessageStore: Sendable {
     /// Journals a new SED in `record.state`, and ends `ticket`'s intake in the same transaction.
     /// Returns false, changing nothing, when `(sedId, direction)` is already journalled: the seen-set.
     func insert(_ record: MessageRecord, ticket: String?, detail: String?) async throws(SedgateError) -> Bool
+    /// `beginIntake` for a group of files, in one transaction (one sync for the group).
+    func beginIntakes(_ records: [IntakeRecord]) async throws(SedgateError)
+    /// `insert` for a group of SEDs, in one transaction (one sync for the group): per SED, whether it was inserted.
+    func insert(batch: [NewSED]) async throws(SedgateError) -> [Bool]
     /// Moves a SED to `state`, with a history line; `file` replaces the user's name when given.
     /// Returns false if the SED is unknown or `onlyFrom` does not contain its current state.
     @discardableResult
@@ -213,4 +230,18 @@ public protocol MessageStore: Sendable {
     func completeSignal(id: Int64) async throws(SedgateError)
     /// Marks the receipt for (peer, sedId, kind) as sent (pull mode: the peer acknowledged what it pulled).
     func completeSignal(peer: NodeID, sedId: SEDID, kind: String) async throws(SedgateError)
+}
+
+extension MessageStore {
+    /// One transaction per intake: a store without group commit.
+    public func beginIntakes(_ records: [IntakeRecord]) async throws(SedgateError) {
+        for record in records { try await beginIntake(record) }
+    }
+
+    /// One transaction per SED: a store without group commit.
+    public func insert(batch: [NewSED]) async throws(SedgateError) -> [Bool] {
+        var inserted: [Bool] = []
+        for item in batch { inserted.append(try await insert(item.record, ticket: item.ticket, detail: item.detail)) }
+        return inserted
+    }
 }

@@ -46,22 +46,79 @@ public struct OutboundWatcher: AsyncSequence, Sendable {
 
     /// Starts watching; events flow until the iterator is dropped or its task cancelled.
     public func makeAsyncIterator() -> Iterator {
-        let stop = StopFlag()
         let (stream, continuation) = AsyncStream<SpoolEvent>.makeStream(bufferingPolicy: .unbounded)
+        let stop = start(yield: { continuation.yield($0) }, finish: { continuation.finish() })
         continuation.onTermination = { _ in stop.raise() }
+        return Iterator(base: stream.makeAsyncIterator(), token: StopToken(stop))
+    }
+
+    /// The same events in groups: each element is every event found since the consumer last asked (at most
+    /// `limit`, oldest first), so a consumer that makes each group durable with one commit pays one commit per
+    /// burst, not one per file. A group is handed over as soon as it holds one event: nothing waits to fill it.
+    public func batches(limit: Int) -> Batches {
+        Batches(watcher: self, limit: Swift.max(1, limit))
+    }
+
+    /// Runs the watch loop on its own thread until the returned flag is raised.
+    private func start(
+        yield: @escaping @Sendable (SpoolEvent) -> Void, finish: @escaping @Sendable () -> Void
+    ) -> StopFlag {
+        let stop = StopFlag()
         let (directory, settle, rescan, allowedProfiles, logger) = (directory, settle, rescan, allowedProfiles, logger)
         let thread = Thread {
             let loop = WatchLoop(
-                root: directory, settle: settle, rescan: rescan, allowedProfiles: allowedProfiles, logger: logger
-            ) {
-                continuation.yield($0)
-            }
+                root: directory, settle: settle, rescan: rescan, allowedProfiles: allowedProfiles, logger: logger,
+                emit: yield)
             loop.run { stop.isRaised }
-            continuation.finish()
+            finish()
         }
         thread.name = "sedgate-outbound"
         thread.start()
-        return Iterator(base: stream.makeAsyncIterator(), token: StopToken(stop))
+        return stop
+    }
+
+    /// `OutboundWatcher.batches(limit:)`: groups of events.
+    public struct Batches: AsyncSequence, Sendable {
+        public typealias Element = [SpoolEvent]
+        public typealias Failure = Never
+        let watcher: OutboundWatcher
+        let limit: Int
+
+        public func makeAsyncIterator() -> Iterator {
+            let pending = PendingEvents()
+            let (bell, continuation) = AsyncStream<Void>.makeStream(bufferingPolicy: .bufferingNewest(1))
+            let stop = watcher.start(
+                yield: { event in
+                    pending.append(event)
+                    continuation.yield()
+                }, finish: { continuation.finish() })
+            continuation.onTermination = { _ in stop.raise() }
+            return Iterator(pending: pending, bell: bell.makeAsyncIterator(), limit: limit, token: StopToken(stop))
+        }
+
+        /// Yields every event waiting, up to the limit; waits only when none is.
+        public struct Iterator: AsyncIteratorProtocol {
+            let pending: PendingEvents
+            var bell: AsyncStream<Void>.Iterator
+            let limit: Int
+            let token: StopToken
+
+            public mutating func next() async -> [SpoolEvent]? {
+                while true {
+                    let group = pending.take(limit)
+                    if !group.isEmpty { return group }
+                    guard await bell.next() != nil else { return nil }
+                }
+            }
+
+            public mutating func next(isolation actor: isolated (any Actor)?) async -> [SpoolEvent]? {
+                while true {
+                    let group = pending.take(limit)
+                    if !group.isEmpty { return group }
+                    guard await bell.next(isolation: actor) != nil else { return nil }
+                }
+            }
+        }
     }
 
     /// Yields events as the watcher finds them.
@@ -95,6 +152,20 @@ public struct OutboundWatcher: AsyncSequence, Sendable {
             .filter { $0.isRegularFile && $0.refusal == nil && $0.observation.mtime <= cutoff }
             .sorted { ($0.observation.mtime, $0.relativePath) < ($1.observation.mtime, $1.relativePath) }
             .map { CommittedFile(relativePath: $0.relativePath, path: $0.path, profile: $0.profile) }
+    }
+}
+
+/// Events the watcher thread found and the consumer has not taken yet.
+final class PendingEvents: Sendable {
+    private let events = Mutex<[SpoolEvent]>([])
+    func append(_ event: SpoolEvent) { events.withLock { $0.append(event) } }
+    /// Removes and returns the oldest `limit` events.
+    func take(_ limit: Int) -> [SpoolEvent] {
+        events.withLock { events in
+            let group = Array(events.prefix(limit))
+            events.removeFirst(group.count)
+            return group
+        }
     }
 }
 

@@ -65,6 +65,61 @@ public enum SpoolFile {
         try fsyncDirectory(directory)
     }
 
+    /// Creates new files in one folder (group commit): each is created under its final name (it must not exist),
+    /// written, then all are fsynced and the folder is fsynced once. For files no reader looks at until a later
+    /// commit names them (a stored SED becomes visible only through the journal row written after this returns): a
+    /// crash before that commit leaves at most an orphan, which the store sweep removes. On failure the files this
+    /// call created are removed.
+    public static func writeAllNew(_ files: [(path: String, bytes: [UInt8])], in directory: String) throws(SedgateError)
+    {
+        var created: [(path: String, fd: Int32)] = []
+        var done = false
+        defer {
+            for file in created {
+                close(file.fd)
+                if !done { unlink(file.path) }
+            }
+        }
+        for file in files {
+            let fd = Syscall.retrying { open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
+            guard fd >= 0 else {
+                throw Syscall.ioError(
+                    "create", file.path, errno: errno,
+                    remedy: "check that the directory exists and the gateway may write to it")
+            }
+            created.append((file.path, fd))
+            let code = Syscall.writeAll(fd, file.bytes)
+            guard code == 0 else {
+                throw Syscall.ioError("write", file.path, errno: code, remedy: "check free space and the disk's health")
+            }
+        }
+        // All written first, then synced: the file system can write them out together.
+        for file in created {
+            IOCounters.noteFsync()
+            guard fdatasync(file.fd) == 0 else {
+                throw Syscall.ioError("fsync", file.path, errno: errno, remedy: "check the disk's health")
+            }
+        }
+        if !created.isEmpty { try fsyncDirectory(directory) }
+        done = true
+    }
+
+    /// Renames each `from` to its `to` (replacing what is there), then fsyncs every folder involved once: the moves of
+    /// a group made durable together. Returns, per move, 0 or the errno of a rename that failed (that file stayed).
+    public static func moveAll(_ moves: [(from: String, to: String)]) throws(SedgateError) -> [Int32] {
+        var folders: [String] = []
+        let codes = moves.map { move -> Int32 in
+            guard rename(move.from, move.to) == 0 else { return errno }
+            for folder in [Syscall.directory(of: move.to), Syscall.directory(of: move.from)]
+            where !folders.contains(folder) {
+                folders.append(folder)
+            }
+            return 0
+        }
+        for folder in folders { try fsyncDirectory(folder) }
+        return codes
+    }
+
     /// Writes `bytes` to a fresh temporary name (`.name.<random>.tmp`) in `directory`, fsynced when `durable`;
     /// returns its path. On failure nothing is left behind.
     private static func writeTemporary(

@@ -31,8 +31,8 @@ public final class Journal: MessageStore {
         do {
             database = try DatabasePool(path: path, configuration: configuration)
             level = try database.writeWithoutTransaction { db in
-                try db.execute(sql: "PRAGMA synchronous = FULL")
-                return try Int.fetchOne(db, sql: "PRAGMA synchronous")
+                try db.run(sql: "PRAGMA synchronous = FULL")
+                return try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous"))
             }
             try Journal.migrator.migrate(database)
         } catch {
@@ -53,7 +53,9 @@ public final class Journal: MessageStore {
 
     /// The journal's effective `PRAGMA synchronous` on its writer (2 = FULL): what `sedgate check` reports.
     public func synchronousLevel() async throws(SedgateError) -> Int {
-        try await write("read its synchronous level") { db in try Int.fetchOne(db, sql: "PRAGMA synchronous") ?? 0 }
+        try await write("read its synchronous level") { db in
+            try Int.fetchOne(db.cachedStatement(sql: "PRAGMA synchronous")) ?? 0
+        }
     }
 
     /// States after which a SED needs nothing more from this node, so its row only serves duplicate detection.
@@ -77,16 +79,15 @@ public final class Journal: MessageStore {
         let states = Self.finishedStates.map { "'\($0.rawValue)'" }.joined(separator: ",")
         do {
             return try await database.write { db in
-                try db.execute(
+                try db.run(
                     sql: """
                         DELETE FROM event WHERE sedId IN
                             (SELECT sedId FROM message WHERE state IN (\(states)) AND updatedAt < ?)
                         """, arguments: [cutoff])
-                try db.execute(
-                    sql: "DELETE FROM message WHERE state IN (\(states)) AND updatedAt < ?", arguments: [cutoff])
+                try db.run(sql: "DELETE FROM message WHERE state IN (\(states)) AND updatedAt < ?", arguments: [cutoff])
                 let forgotten = db.changesCount
-                try db.execute(sql: "DELETE FROM signal WHERE done = 1 AND at < ?", arguments: [cutoff])
-                try db.execute(
+                try db.run(sql: "DELETE FROM signal WHERE done = 1 AND at < ?", arguments: [cutoff])
+                try db.run(
                     sql: """
                         DELETE FROM conversation WHERE direction = ? AND updatedAt < ? AND NOT EXISTS
                             (SELECT 1 FROM message m WHERE m.direction = conversation.direction
@@ -96,7 +97,7 @@ public final class Journal: MessageStore {
                         Direction.inbound.rawValue, cutoff, SEDState.received.rawValue, SEDState.waiting.rawValue,
                     ])
                 if let numberingCutoff {
-                    try db.execute(
+                    try db.run(
                         sql: "DELETE FROM conversation WHERE direction = ? AND updatedAt < ?",
                         arguments: [Direction.outbound.rawValue, numberingCutoff])
                 }
@@ -111,7 +112,7 @@ public final class Journal: MessageStore {
     public func integrityCheck() async throws(SedgateError) -> String {
         do {
             return try await database.read { db in
-                try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ")
+                try String.fetchAll(db.cachedStatement(sql: "PRAGMA integrity_check")).joined(separator: "; ")
             }
         } catch {
             throw SedgateError(.storage, "cannot check the journal at \(path)", cause: error)
@@ -205,7 +206,7 @@ public final class Journal: MessageStore {
 
     public func beginIntake(_ record: IntakeRecord) async throws(SedgateError) {
         try await write("log the intake of \(record.name)") { db in
-            try db.execute(
+            try db.run(
                 sql: "INSERT OR REPLACE INTO intake (ticket, name, takenAt) VALUES (?, ?, ?)",
                 arguments: [record.ticket, record.name, record.takenAt])
         }
@@ -213,7 +214,9 @@ public final class Journal: MessageStore {
 
     public func openIntakes() async throws(SedgateError) -> [IntakeRecord] {
         try await read("list open intakes") { db in
-            try Row.fetchAll(db, sql: "SELECT ticket, name, takenAt FROM intake ORDER BY takenAt, ticket").map {
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT ticket, name, takenAt FROM intake ORDER BY takenAt, ticket")
+            ).map {
                 IntakeRecord(ticket: $0["ticket"], name: $0["name"], takenAt: $0["takenAt"])
             }
         }
@@ -221,51 +224,78 @@ public final class Journal: MessageStore {
 
     public func endIntake(ticket: String, rejected: HistoryEvent?) async throws(SedgateError) {
         try await write("end the intake \(ticket)") { db in
-            try db.execute(sql: "DELETE FROM intake WHERE ticket = ?", arguments: [ticket])
+            try db.run(sql: "DELETE FROM intake WHERE ticket = ?", arguments: [ticket])
             if let rejected { try Journal.appendEvent(rejected, db: db) }
         }
     }
 
     public func sedId(forTicket ticket: String) async throws(SedgateError) -> SEDID? {
         try await read("find the SED of ticket \(ticket)") { db in
-            try String.fetchOne(db, sql: "SELECT sedId FROM message WHERE ticket = ? LIMIT 1", arguments: [ticket])
-                .flatMap(SEDID.init)
+            try String.fetchOne(
+                db.cachedStatement(sql: "SELECT sedId FROM message WHERE ticket = ? LIMIT 1"), arguments: [ticket]
+            )
+            .flatMap(SEDID.init)
         }
     }
 
     // MARK: - Messages
 
     public func insert(_ record: MessageRecord, ticket: String?, detail: String?) async throws(SedgateError) -> Bool {
-        let envelopeJSON = try Journal.encode(record.envelope)
+        try await insert(batch: [NewSED(record: record, ticket: ticket, detail: detail)]).first ?? false
+    }
+
+    public func beginIntakes(_ records: [IntakeRecord]) async throws(SedgateError) {
+        guard !records.isEmpty else { return }
+        try await write("log the intake of \(records.count) files") { db in
+            for record in records {
+                try db.run(
+                    sql: "INSERT OR REPLACE INTO intake (ticket, name, takenAt) VALUES (?, ?, ?)",
+                    arguments: [record.ticket, record.name, record.takenAt])
+            }
+        }
+    }
+
+    public func insert(batch: [NewSED]) async throws(SedgateError) -> [Bool] {
+        guard !batch.isEmpty else { return [] }
+        let rows = try batch.map { (item) throws(SedgateError) in (item, try Journal.encode(item.record.envelope)) }
         let now = timestamp()
+        let what = batch.count == 1 ? "journal SED \(batch[0].record.sedId)" : "journal \(batch.count) SEDs"
+        let inserted = try await write(what) { db in
+            try rows.map { item, envelopeJSON in
+                try Journal.insertRow(item, envelopeJSON: envelopeJSON, at: now, db: db)
+            }
+        }
+        for (item, done) in zip(batch, inserted) where done { Journal.count(item.record.direction, item.record.state) }
+        return inserted
+    }
+
+    /// One new SED inside a write transaction (see `insert`); false when the seen-set already holds it.
+    static func insertRow(_ item: NewSED, envelopeJSON: String, at now: String, db: Database) throws -> Bool {
+        let record = item.record
         let seqNo = record.envelope.seqNo
         let conversation = seqNo == nil ? nil : record.envelope.conversation
-        let inserted = try await write("journal SED \(record.sedId)") { db in
-            try db.execute(
-                sql: """
-                    INSERT OR IGNORE INTO message
-                        (sedId, direction, state, file, ticket, peer, origin, envelope, payloadPath, size,
-                         createdAt, updatedAt, conversation, seqNo)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                    """,
-                arguments: [
-                    record.sedId.rawValue, record.direction.rawValue, record.state.rawValue, record.file, ticket,
-                    record.peer.rawValue, record.origin.rawValue, envelopeJSON, record.payloadPath, record.size,
-                    now, now, conversation, seqNo,
-                ])
-            guard db.changesCount == 1 else { return false }
-            if let ticket { try db.execute(sql: "DELETE FROM intake WHERE ticket = ?", arguments: [ticket]) }
-            if record.direction == .outbound, let conversation, let seqNo {
-                try Journal.raise(.outbound, conversation, to: seqNo, at: now, db: db)
-            }
-            try Journal.appendEvent(
-                HistoryEvent(
-                    sedId: record.sedId, direction: record.direction, state: record.state, at: now, detail: detail),
-                db: db)
-            return true
+        try db.run(
+            sql: """
+                INSERT OR IGNORE INTO message
+                    (sedId, direction, state, file, ticket, peer, origin, envelope, payloadPath, size,
+                     createdAt, updatedAt, conversation, seqNo)
+                VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                """,
+            arguments: [
+                record.sedId.rawValue, record.direction.rawValue, record.state.rawValue, record.file, item.ticket,
+                record.peer.rawValue, record.origin.rawValue, envelopeJSON, record.payloadPath, record.size,
+                now, now, conversation, seqNo,
+            ])
+        guard db.changesCount == 1 else { return false }
+        if let ticket = item.ticket { try db.run(sql: "DELETE FROM intake WHERE ticket = ?", arguments: [ticket]) }
+        if record.direction == .outbound, let conversation, let seqNo {
+            try Journal.raise(.outbound, conversation, to: seqNo, at: now, db: db)
         }
-        if inserted { Journal.count(record.direction, record.state) }
-        return inserted
+        try Journal.appendEvent(
+            HistoryEvent(
+                sedId: record.sedId, direction: record.direction, state: record.state, at: now, detail: item.detail),
+            db: db)
+        return true
     }
 
     /// Journals many SEDs in one transaction (one sync), e.g. to prepare a benchmark's journal; a SED id already
@@ -277,7 +307,7 @@ public final class Journal: MessageStore {
         return try await write("journal \(records.count) SEDs") { db in
             var inserted = 0
             for (record, envelopeJSON) in rows {
-                try db.execute(
+                try db.run(
                     sql: """
                         INSERT OR IGNORE INTO message
                             (sedId, direction, state, file, ticket, peer, origin, envelope, payloadPath, size,
@@ -328,7 +358,8 @@ public final class Journal: MessageStore {
         case .transition(let sedId, let direction, let state, let onlyFrom, let file, let detail):
             guard
                 let row = try Row.fetchOne(
-                    db, sql: "SELECT state, conversation, seqNo FROM message WHERE sedId = ? AND direction = ?",
+                    db.cachedStatement(
+                        sql: "SELECT state, conversation, seqNo FROM message WHERE sedId = ? AND direction = ?"),
                     arguments: [sedId.rawValue, direction.rawValue])
             else { return false }
             let current: String = row["state"]
@@ -339,7 +370,7 @@ public final class Journal: MessageStore {
             {
                 try Journal.raise(.inbound, conversation, to: seqNo, at: now, db: db)
             }
-            try db.execute(
+            try db.run(
                 sql: """
                     UPDATE message SET state = ?, file = COALESCE(?, file), updatedAt = ?, lastError = NULL
                     WHERE sedId = ? AND direction = ?
@@ -349,7 +380,7 @@ public final class Journal: MessageStore {
                 HistoryEvent(sedId: sedId, direction: direction, state: state, at: now, detail: detail), db: db)
             return true
         case .signal(let signal):
-            try db.execute(
+            try db.run(
                 sql:
                     "INSERT OR IGNORE INTO signal (peer, sedId, kind, node, at, reason, code) VALUES (?, ?, ?, ?, ?, ?, ?)",
                 arguments: [
@@ -363,7 +394,7 @@ public final class Journal: MessageStore {
     public func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError) {
         let now = timestamp()
         try await write("count an attempt for \(sedId)") { db in
-            try db.execute(
+            try db.run(
                 sql:
                     "UPDATE message SET attempts = attempts + 1, lastError = ?, updatedAt = ? WHERE sedId = ? AND direction = ?",
                 arguments: [error, now, sedId.rawValue, direction.rawValue])
@@ -384,14 +415,14 @@ public final class Journal: MessageStore {
             }
             sql += " ORDER BY seq LIMIT ?"
             _ = arguments.append(contentsOf: [limit])
-            return try Row.fetchAll(db, sql: sql, arguments: arguments).map(Journal.message)
+            return try Row.fetchAll(db.cachedStatement(sql: sql), arguments: arguments).map(Journal.message)
         }
     }
 
     public func record(_ sedId: SEDID, _ direction: Direction) async throws(SedgateError) -> MessageRecord? {
         try await read("read SED \(sedId)") { db in
             try Row.fetchOne(
-                db, sql: "SELECT * FROM message WHERE sedId = ? AND direction = ?",
+                db.cachedStatement(sql: "SELECT * FROM message WHERE sedId = ? AND direction = ?"),
                 arguments: [sedId.rawValue, direction.rawValue]
             ).map(Journal.message)
         }
@@ -400,12 +431,11 @@ public final class Journal: MessageStore {
     public func landedFiles(after seq: Int64, limit: Int) async throws(SedgateError) -> [LandedFile] {
         try await read("list landed SEDs") { db in
             try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT seq, sedId, file FROM message
-                    WHERE direction = ? AND state = ? AND file IS NOT NULL AND seq > ? ORDER BY seq LIMIT ?
-                    """,
-                arguments: [Direction.inbound.rawValue, SEDState.landed.rawValue, seq, limit]
+                db.cachedStatement(
+                    sql: """
+                        SELECT seq, sedId, file FROM message
+                        WHERE direction = ? AND state = ? AND file IS NOT NULL AND seq > ? ORDER BY seq LIMIT ?
+                        """), arguments: [Direction.inbound.rawValue, SEDState.landed.rawValue, seq, limit]
             ).compactMap(Journal.landedFile)
         }
     }
@@ -413,8 +443,8 @@ public final class Journal: MessageStore {
     public func landed(file: String) async throws(SedgateError) -> LandedFile? {
         try await read("find the SED landed at \(file)") { db in
             try Row.fetchOne(
-                db,
-                sql: "SELECT seq, sedId, file FROM message WHERE direction = ? AND state = ? AND file = ? LIMIT 1",
+                db.cachedStatement(
+                    sql: "SELECT seq, sedId, file FROM message WHERE direction = ? AND state = ? AND file = ? LIMIT 1"),
                 arguments: [Direction.inbound.rawValue, SEDState.landed.rawValue, file]
             ).flatMap(Journal.landedFile)
         }
@@ -427,12 +457,14 @@ public final class Journal: MessageStore {
 
     public func history(_ sedId: SEDID) async throws(SedgateError) -> [HistoryEvent] {
         try await read("read the history of \(sedId)") { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM event WHERE sedId = ? ORDER BY id", arguments: [sedId.rawValue])
-                .map { row in
-                    HistoryEvent(
-                        sedId: sedId, direction: Direction(rawValue: row["direction"]) ?? .outbound,
-                        state: SEDState(rawValue: row["state"]) ?? .failed, at: row["at"], detail: row["detail"])
-                }
+            try Row.fetchAll(
+                db.cachedStatement(sql: "SELECT * FROM event WHERE sedId = ? ORDER BY id"), arguments: [sedId.rawValue]
+            )
+            .map { row in
+                HistoryEvent(
+                    sedId: sedId, direction: Direction(rawValue: row["direction"]) ?? .outbound,
+                    state: SEDState(rawValue: row["state"]) ?? .failed, at: row["at"], detail: row["detail"])
+            }
         }
     }
 
@@ -440,8 +472,8 @@ public final class Journal: MessageStore {
         try await read("count SEDs") { db in
             var result: [Direction: [SEDState: Int]] = [:]
             for row in try Row.fetchAll(
-                db, sql: "SELECT direction, state, COUNT(*) AS n FROM message GROUP BY direction, state")
-            {
+                db.cachedStatement(sql: "SELECT direction, state, COUNT(*) AS n FROM message GROUP BY direction, state")
+            ) {
                 guard let direction = Direction(rawValue: row["direction"]),
                     let state = SEDState(rawValue: row["state"])
                 else { continue }
@@ -456,7 +488,7 @@ public final class Journal: MessageStore {
         return try await read("list payloads of \(direction.rawValue) SEDs") { db in
             let marks = Array(repeating: "?", count: names.count).joined(separator: ", ")
             return try String.fetchAll(
-                db, sql: "SELECT payloadPath FROM message WHERE direction = ? AND state IN (\(marks))",
+                db.cachedStatement(sql: "SELECT payloadPath FROM message WHERE direction = ? AND state IN (\(marks))"),
                 arguments: StatementArguments([direction.rawValue] + names))
         }
     }
@@ -464,7 +496,7 @@ public final class Journal: MessageStore {
     public func count(_ direction: Direction, in state: SEDState) async throws(SedgateError) -> Int {
         try await read("count \(direction.rawValue) SEDs in \(state)") { db in
             try Int.fetchOne(
-                db, sql: "SELECT COUNT(*) FROM message WHERE direction = ? AND state = ?",
+                db.cachedStatement(sql: "SELECT COUNT(*) FROM message WHERE direction = ? AND state = ?"),
                 arguments: [direction.rawValue, state.rawValue]) ?? 0
         }
     }
@@ -474,7 +506,7 @@ public final class Journal: MessageStore {
     public func lastSequence(_ direction: Direction, conversation: String) async throws(SedgateError) -> Int? {
         try await read("read the sequence of a conversation") { db in
             try Int.fetchOne(
-                db, sql: "SELECT last FROM conversation WHERE direction = ? AND key = ?",
+                db.cachedStatement(sql: "SELECT last FROM conversation WHERE direction = ? AND key = ?"),
                 arguments: [direction.rawValue, conversation])
         }
     }
@@ -482,11 +514,11 @@ public final class Journal: MessageStore {
     public func unlanded(conversation: String) async throws(SedgateError) -> [MessageRecord] {
         try await read("list the SEDs of a conversation waiting to land") { db in
             try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT * FROM message WHERE direction = ? AND conversation = ? AND state IN (?, ?)
-                    ORDER BY seqNo, seq
-                    """,
+                db.cachedStatement(
+                    sql: """
+                        SELECT * FROM message WHERE direction = ? AND conversation = ? AND state IN (?, ?)
+                        ORDER BY seqNo, seq
+                        """),
                 arguments: [
                     Direction.inbound.rawValue, conversation, SEDState.received.rawValue, SEDState.waiting.rawValue,
                 ]
@@ -497,14 +529,13 @@ public final class Journal: MessageStore {
     public func conversationsToSettle(waitingSince cutoff: String) async throws(SedgateError) -> [String] {
         try await read("list conversations whose waiting SEDs may land") { db in
             try String.fetchAll(
-                db,
-                sql: """
-                    SELECT DISTINCT m.conversation FROM message m
-                    LEFT JOIN conversation c ON c.direction = m.direction AND c.key = m.conversation
-                    WHERE m.direction = ? AND m.state = ? AND m.conversation IS NOT NULL
-                      AND (m.createdAt < ? OR m.seqNo <= COALESCE(c.last, 0) + 1)
-                    """,
-                arguments: [Direction.inbound.rawValue, SEDState.waiting.rawValue, cutoff])
+                db.cachedStatement(
+                    sql: """
+                        SELECT DISTINCT m.conversation FROM message m
+                        LEFT JOIN conversation c ON c.direction = m.direction AND c.key = m.conversation
+                        WHERE m.direction = ? AND m.state = ? AND m.conversation IS NOT NULL
+                          AND (m.createdAt < ? OR m.seqNo <= COALESCE(c.last, 0) + 1)
+                        """), arguments: [Direction.inbound.rawValue, SEDState.waiting.rawValue, cutoff])
         }
     }
 
@@ -521,7 +552,7 @@ public final class Journal: MessageStore {
     )
         throws
     {
-        try db.execute(
+        try db.run(
             sql: """
                 INSERT INTO conversation (direction, key, last, updatedAt) VALUES (?, ?, ?, ?)
                 ON CONFLICT (direction, key) DO UPDATE SET last = MAX(last, excluded.last), updatedAt = excluded.updatedAt
@@ -540,11 +571,12 @@ public final class Journal: MessageStore {
             let rows: [Row]
             if let peer {
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT * FROM signal WHERE done = 0 AND peer = ? ORDER BY id LIMIT ?",
+                    db.cachedStatement(sql: "SELECT * FROM signal WHERE done = 0 AND peer = ? ORDER BY id LIMIT ?"),
                     arguments: [peer.rawValue, limit])
             } else {
                 rows = try Row.fetchAll(
-                    db, sql: "SELECT * FROM signal WHERE done = 0 ORDER BY id LIMIT ?", arguments: [limit])
+                    db.cachedStatement(sql: "SELECT * FROM signal WHERE done = 0 ORDER BY id LIMIT ?"),
+                    arguments: [limit])
             }
             return rows.compactMap { row in
                 guard let peer = NodeID(row["peer"]), let sedId = SEDID(row["sedId"]), let node = NodeID(row["node"])
@@ -560,13 +592,13 @@ public final class Journal: MessageStore {
 
     public func completeSignal(id: Int64) async throws(SedgateError) {
         try await write("mark receipt \(id) sent") { db in
-            try db.execute(sql: "UPDATE signal SET done = 1 WHERE id = ?", arguments: [id])
+            try db.run(sql: "UPDATE signal SET done = 1 WHERE id = ?", arguments: [id])
         }
     }
 
     public func completeSignal(peer: NodeID, sedId: SEDID, kind: String) async throws(SedgateError) {
         try await write("mark the \(kind) receipt of \(sedId) for \(peer) sent") { db in
-            try db.execute(
+            try db.run(
                 sql: "UPDATE signal SET done = 1 WHERE peer = ? AND sedId = ? AND kind = ?",
                 arguments: [peer.rawValue, sedId.rawValue, kind])
         }
@@ -587,7 +619,7 @@ public final class Journal: MessageStore {
     }
 
     static func appendEvent(_ event: HistoryEvent, db: Database) throws {
-        try db.execute(
+        try db.run(
             sql: "INSERT INTO event (sedId, direction, state, at, detail) VALUES (?, ?, ?, ?, ?)",
             arguments: [event.sedId.rawValue, event.direction.rawValue, event.state.rawValue, event.at, event.detail])
     }
@@ -642,5 +674,13 @@ public final class Journal: MessageStore {
         } catch {
             throw SedgateError(.storage, "the journal could not \(what)", cause: error)
         }
+    }
+}
+
+extension Database {
+    /// Executes `sql` through the connection's statement cache: compiled once per connection, not on every call (the
+    /// journal runs the same few statements for every SED).
+    func run(sql: String, arguments: StatementArguments = StatementArguments()) throws {
+        try cachedStatement(sql: sql).execute(arguments: arguments)
     }
 }
