@@ -110,9 +110,7 @@ final class OutboundSender: Service {
             let receipts = ReceiptSender(
                 node: configuration.node, peer: configuration.coordinationNode, url: configuration.coordinationNodeURL,
                 client: client, journal: journal, logger: logger)
-            for signal in signals {
-                if let retryAt = await receipts.send(signal, &schedule) { return retryAt }
-            }
+            if let retryAt = await receipts.send(signals, &schedule) { return retryAt }
         }
         return nil
     }

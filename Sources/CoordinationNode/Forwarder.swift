@@ -92,9 +92,7 @@ struct Forwarder: Sendable {
             }
             let receipts = ReceiptSender(
                 node: configuration.node, peer: peer, url: url, client: client, journal: journal, logger: logger)
-            for signal in signals {
-                if let retryAt = await receipts.send(signal, &schedule) { return retryAt }
-            }
+            if let retryAt = await receipts.send(signals, &schedule) { return retryAt }
         }
         return nil
     }

@@ -228,6 +228,8 @@ public protocol MessageStore: Sendable {
     func pendingSignals(peer: NodeID?, limit: Int) async throws(SedgateError) -> [SignalRecord]
     /// Marks a receipt as sent.
     func completeSignal(id: Int64) async throws(SedgateError)
+    /// Marks receipts as sent, in one transaction.
+    func completeSignals(ids: [Int64]) async throws(SedgateError)
     /// Marks the receipt for (peer, sedId, kind) as sent (pull mode: the peer acknowledged what it pulled).
     func completeSignal(peer: NodeID, sedId: SEDID, kind: String) async throws(SedgateError)
 }
@@ -236,6 +238,11 @@ extension MessageStore {
     /// One transaction per intake: a store without group commit.
     public func beginIntakes(_ records: [IntakeRecord]) async throws(SedgateError) {
         for record in records { try await beginIntake(record) }
+    }
+
+    /// One transaction per receipt: a store without group commit.
+    public func completeSignals(ids: [Int64]) async throws(SedgateError) {
+        for id in ids { try await completeSignal(id: id) }
     }
 
     /// One transaction per SED: a store without group commit.

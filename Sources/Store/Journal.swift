@@ -596,6 +596,13 @@ public final class Journal: MessageStore {
         }
     }
 
+    public func completeSignals(ids: [Int64]) async throws(SedgateError) {
+        guard !ids.isEmpty else { return }
+        try await write("mark \(ids.count) receipts sent") { db in
+            for id in ids { try db.run(sql: "UPDATE signal SET done = 1 WHERE id = ?", arguments: [id]) }
+        }
+    }
+
     public func completeSignal(peer: NodeID, sedId: SEDID, kind: String) async throws(SedgateError) {
         try await write("mark the \(kind) receipt of \(sedId) for \(peer) sent") { db in
             try db.run(
