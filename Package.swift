@@ -33,6 +33,8 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        // Already in the graph through Hummingbird; named so Transport may import HTTPTypes as it does.
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -146,6 +148,8 @@ let package = Package(
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOTLS", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -167,7 +171,7 @@ let package = Package(
         .target(
             name: "CoordinationNode",
             dependencies: [
-                "SedgateCore", "Documents", "Store", "Transport", "Packaging",
+                "SedgateCore", "Documents", "Store", "Transport", "Packaging", "Spool",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -213,25 +217,33 @@ let package = Package(
         ),
 
         .testTarget(name: "SedgateCoreTests", dependencies: ["SedgateCore"], swiftSettings: strict),
-        .testTarget(name: "SpoolTests", dependencies: ["Spool", "SedgateTesting"], swiftSettings: strict),
-        .testTarget(name: "DocumentsTests", dependencies: ["Documents"], swiftSettings: strict),
-        .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: strict),
+        .testTarget(
+            name: "SpoolTests",
+            dependencies: ["Spool", "SedgateTesting", "SedgateCore", .product(name: "Logging", package: "swift-log")],
+            swiftSettings: strict),
+        .testTarget(name: "DocumentsTests", dependencies: ["Documents", "SedgateCore"], swiftSettings: strict),
+        .testTarget(name: "StoreTests", dependencies: ["Store", "SedgateCore"], swiftSettings: strict),
         // Fixtures are read through #filePath, not bundled.
         .testTarget(
-            name: "ConversionFunctionsTests", dependencies: ["ConversionFunctions", "Documents"],
+            name: "ConversionFunctionsTests", dependencies: ["ConversionFunctions", "Documents", "SedgateCore"],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "ConversionTests", dependencies: ["Conversion", "ConversionFunctions", "Documents"],
+            name: "ConversionTests", dependencies: ["Conversion", "ConversionFunctions", "Documents", "SedgateCore"],
             exclude: ["Fixtures"], swiftSettings: strict),
         .testTarget(
-            name: "PackagingTests", dependencies: ["Packaging", "SedgateTesting", "Documents"],
+            name: "PackagingTests", dependencies: ["Packaging", "SedgateTesting", "Documents", "SedgateCore"],
             swiftSettings: strict),
         .testTarget(
-            name: "SecurityTests", dependencies: ["Security", "SedgateTesting", "Documents"],
+            name: "SecurityTests", dependencies: ["Security", "SedgateTesting", "Documents", "SedgateCore"],
             swiftSettings: strict),
         .testTarget(
             name: "TransportTests",
-            dependencies: ["Transport", "Security", "Packaging", "SedgateTesting", "Documents"], swiftSettings: strict),
+            dependencies: [
+                "Transport", "Security", "Packaging", "SedgateTesting", "Documents", "Store", "SedgateCore",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
@@ -245,6 +257,8 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             swiftSettings: strict
         ),

@@ -7,6 +7,7 @@ import Foundation
 import SedgateCore
 import SedgateTesting
 import Spool
+import Synchronization
 
 /// `sedgate bench [exchange|convert]`.
 struct BenchCommand: AsyncParsableCommand {
@@ -77,8 +78,14 @@ struct ExchangeBench: AsyncParsableCommand {
     var size: Int = 5_000
     @Option(help: "Where to build the topology (default: a fresh temporary folder, removed afterwards).")
     var directory: String?
+    @Option(
+        help: """
+            Offer the SEDs at this many per second (light load: what latency a SED sees when the network is not             busy) instead of committing them all at once (throughput).
+            """)
+    var rate: Double?
 
     func run() async throws {
+        if let rate, !(rate > 0) { throw ValidationError("--rate is SEDs per second, more than 0") }
         try await withBenchTopology(directory: directory, label: "exchange") { topology in try await measure(topology) }
     }
 
@@ -96,17 +103,26 @@ struct ExchangeBench: AsyncParsableCommand {
             try Data(SampleSED.make(sedId: id, size: size, index: index)).write(to: URL(fileURLWithPath: hidden))
             pending.append((id, hidden, "\(sender.spool.outbound)/\(name)"))
         }
-        var committed: [String: ContinuousClock.Instant] = [:]
+        let commits = Mutex<[String: ContinuousClock.Instant]>([:])
         let nodes = ["AP-BE", "CN", "AP-DK"]
         let before = Dictionary(uniqueKeysWithValues: nodes.map { ($0, topology.pid($0).flatMap(ProcessSample.read)) })
         let start = ContinuousClock.now
-        for item in pending {
-            guard rename(item.hidden, item.final) == 0 else { throw ValidationError("cannot commit \(item.final)") }
-            committed[item.id.rawValue] = .now
+        // At a rate, each SED is committed at its own instant while arrivals are watched; else all at once.
+        let interval = rate.map { Duration.nanoseconds(Int64(1e9 / $0)) }
+        let committer = Task {
+            for (index, item) in pending.enumerated() {
+                if let interval { try await Task.sleep(until: start + interval * index) }
+                guard rename(item.hidden, item.final) == 0 else { throw ValidationError("cannot commit \(item.final)") }
+                commits.withLock { $0[item.id.rawValue] = .now }
+            }
         }
+        if interval == nil { try await committer.value }
         var arrived: [String: ContinuousClock.Instant] = [:]
-        let deadline = ContinuousClock.now + .seconds(max(120, count / 10))
+        let offered = interval.map { $0 * count } ?? .zero
+        let deadline = ContinuousClock.now + offered + .seconds(max(120, count / 10))
+        defer { committer.cancel() }
         while arrived.count < count {
+            let committed = commits.withLock { $0 }
             guard ContinuousClock.now < deadline else {
                 throw ValidationError(
                     "only \(arrived.count) of \(count) SEDs arrived before the deadline; logs in \(root)")
@@ -116,8 +132,10 @@ struct ExchangeBench: AsyncParsableCommand {
                 let id = String(name.dropLast(4).suffix(36))
                 if arrived[id] == nil, committed[id] != nil { arrived[id] = .now }
             }
-            try await Task.sleep(for: .milliseconds(25))
+            try await Task.sleep(for: .milliseconds(interval == nil ? 25 : 2))
         }
+        try await committer.value
+        let committed = commits.withLock { $0 }
         let elapsed = (arrived.values.max()! - start)
         let after = Dictionary(uniqueKeysWithValues: nodes.map { ($0, topology.pid($0).flatMap(ProcessSample.read)) })
         // Stopped gracefully, each node leaves the durable operations it counted.
@@ -131,7 +149,9 @@ struct ExchangeBench: AsyncParsableCommand {
             return String(format: "%.1f ms", value)
         }
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        print("sedgate bench: \(count) SEDs of ~\(size) bytes, AP-BE → CN → AP-DK over mutual TLS on loopback")
+        print(
+            "sedgate bench: \(count) SEDs of ~\(size) bytes, AP-BE → CN → AP-DK over mutual TLS on loopback"
+                + (rate.map { String(format: ", offered at %.0f/s", $0) } ?? ", committed at once"))
         print(
             String(
                 format: "throughput: %.1f SEDs/s (%.2f MB/s), %.2f s in all", Double(count) / seconds,
