@@ -143,15 +143,13 @@ struct InboundReceiver: MessageHandler {
         try SpoolFile.writeAllAtomically(arrivals.flatMap(\.files), in: configuration.spool.store)
         let inserted = try await journal.insert(
             batch: arrivals.map { NewSED(record: $0.record, ticket: nil, detail: "received from \(sender)") })
-        for (arrival, fresh) in zip(arrivals, inserted) where fresh {
-            do {
-                try await resequencer.settle(arrival.record)
-            } catch {
-                // Stored and journalled: the receipt holds. The resequencer's service lands it once it can.
-                logger.error(
-                    "cannot land a received SED now; it will be landed later",
-                    metadata: ["sedId": "\(arrival.record.sedId)", "error": "\(error)"])
-            }
+        do {
+            try await resequencer.settle(zip(arrivals, inserted).filter(\.1).map(\.0.record))
+        } catch {
+            // Stored and journalled: the receipts hold. The resequencer's service lands them once it can.
+            logger.error(
+                "cannot land the SEDs received now; they will be landed later",
+                metadata: ["seds": "\(arrivals.count)", "error": "\(error)"])
         }
         return arrivals.map(\.record.sedId)
     }

@@ -55,52 +55,93 @@ struct Resequencer: Sendable {
     /// Lands `record` (just journalled as `received`) now, or leaves it `waiting` for the SEDs before it; lands any
     /// SEDs of its conversation that were waiting for it.
     func settle(_ record: MessageRecord) async throws(SedgateError) {
-        guard record.envelope.seqNo != nil, let conversation = record.envelope.conversation, orderWait > .zero else {
-            // Unordered: it lands now, unless another task (a retry after a failed landing) just landed it.
-            return try await line.run("sed:\(record.sedId)") { () throws(SedgateError) in
-                guard try await journal.record(record.sedId, .inbound)?.state == .received else { return }
-                try await land(record, detail: nil)
+        try await settle([record])
+    }
+
+    /// `settle` for a group of SEDs just journalled: every one that may land is moved into inbound/ (or manual/), the
+    /// folders are synced once and the whole group is journalled `landed` in one transaction. Landing on a node is
+    /// one critical section (decisions, renames and the commit go together), so order within a conversation holds.
+    func settle(_ records: [MessageRecord], conversations extra: [String] = []) async throws(SedgateError) {
+        try await line.run("landing") { () throws(SedgateError) in
+            var landing = Landing()
+            var conversations: [String] = []
+            for record in records {
+                if record.envelope.seqNo != nil, let conversation = record.envelope.conversation, orderWait > .zero {
+                    if !conversations.contains(conversation) { conversations.append(conversation) }
+                    continue
+                }
+                // Unordered: it lands now, unless another pass (a retry after a failed landing) just landed it.
+                guard try await journal.record(record.sedId, .inbound)?.state == .received else { continue }
+                try place(record, detail: nil, into: &landing)
             }
+            for conversation in extra where !conversations.contains(conversation) { conversations.append(conversation) }
+            var failure: SedgateError?
+            for conversation in conversations {
+                do throws(SedgateError) {
+                    try await settle(conversation: conversation, into: &landing)
+                } catch {
+                    // What was placed so far is journalled below; this conversation is tried again later.
+                    failure = error
+                    break
+                }
+            }
+            try await commit(landing)
+            if let failure { throw failure }
         }
-        try await settle(conversation: conversation)
     }
 
     /// Lands, in sequence order, every SED of `conversation` that may land now.
+    func settle(conversation: String) async throws(SedgateError) {
+        try await settle([], conversations: [conversation])
+    }
+
+    /// The SEDs of one landing pass: where each file went, and the journal changes to commit.
+    struct Landing {
+        var changes: [JournalChange] = []
+        var folders: Set<String> = []
+        var landed: [(sedId: SEDID, file: String)] = []
+    }
+
+    /// Decides the landing of `conversation`'s SEDs into `landing`.
     ///
     /// A SED may land when its number follows the last one landed (or is lower: it comes after its gap was given
     /// up, and is never held back again). A SED that has waited `orderWait` lands anyway, and every SED before
     /// it in the conversation with it, in order.
-    func settle(conversation: String) async throws(SedgateError) {
-        try await line.run(conversation) { () throws(SedgateError) in
-            let pending = try await journal.unlanded(conversation: conversation)
-            var last = try await journal.lastSequence(.inbound, conversation: conversation) ?? 0
-            let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(orderWait.components.seconds)))
-            let overdue = orderWait > .zero ? pending.lastIndex { $0.createdAt < cutoff } : pending.indices.last
-            for (index, record) in pending.enumerated() {
-                let seqNo = record.envelope.seqNo ?? 0
-                if seqNo <= last + 1 {
-                    try await land(record, detail: seqNo <= last ? "SeqNo \(seqNo) came after \(last) had landed" : nil)
-                } else if let overdue, index <= overdue {
-                    let missing = seqNo == last + 2 ? "\(last + 1)" : "\(last + 1)…\(seqNo - 1)"
-                    logger.warning(
-                        "landing without the SEDs before it in its conversation, which did not arrive in time",
-                        metadata: [
-                            "sedId": "\(record.sedId)", "conversation": "\(conversation)", "missing": "\(missing)",
-                        ])
-                    Counter(label: "sedgate_order_gaps_total").increment()
-                    try await land(
-                        record,
-                        detail: "landed without SeqNo \(missing) of its conversation, not arrived within \(orderWait)")
-                } else {
-                    if record.state == .received {
-                        try await journal.transition(
+    private func settle(conversation: String, into landing: inout Landing) async throws(SedgateError) {
+        // A conversation whose earlier SED is placed in this same pass sees it as landed (not yet committed).
+        let placed = Set(landing.landed.map(\.sedId))
+        let pending = try await journal.unlanded(conversation: conversation)
+        var last = try await journal.lastSequence(.inbound, conversation: conversation) ?? 0
+        let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(orderWait.components.seconds)))
+        let overdue = orderWait > .zero ? pending.lastIndex { $0.createdAt < cutoff } : pending.indices.last
+        for (index, record) in pending.enumerated() where !placed.contains(record.sedId) {
+            let seqNo = record.envelope.seqNo ?? 0
+            if seqNo <= last + 1 {
+                try place(
+                    record, detail: seqNo <= last ? "SeqNo \(seqNo) came after \(last) had landed" : nil, into: &landing
+                )
+            } else if let overdue, index <= overdue {
+                let missing = seqNo == last + 2 ? "\(last + 1)" : "\(last + 1)…\(seqNo - 1)"
+                logger.warning(
+                    "landing without the SEDs before it in its conversation, which did not arrive in time",
+                    metadata: [
+                        "sedId": "\(record.sedId)", "conversation": "\(conversation)", "missing": "\(missing)",
+                    ])
+                Counter(label: "sedgate_order_gaps_total").increment()
+                try place(
+                    record,
+                    detail: "landed without SeqNo \(missing) of its conversation, not arrived within \(orderWait)",
+                    into: &landing)
+            } else {
+                if record.state == .received {
+                    landing.changes.append(
+                        .transition(
                             record.sedId, .inbound, to: .waiting, onlyFrom: [.received], file: nil,
-                            detail: "waits for SeqNo \(last + 1) of its conversation (it is \(seqNo))")
-                    }
-                    continue
+                            detail: "waits for SeqNo \(last + 1) of its conversation (it is \(seqNo))"))
                 }
-                last = max(last, seqNo)
+                continue
             }
+            last = max(last, seqNo)
         }
     }
 
@@ -109,7 +150,7 @@ struct Resequencer: Sendable {
     /// missing still holds the conversation, as it would have.
     func passOver(_ envelope: Envelope) async throws(SedgateError) {
         guard let seqNo = envelope.seqNo, let conversation = envelope.conversation, orderWait > .zero else { return }
-        let passed = try await line.run(conversation) { () throws(SedgateError) -> Bool in
+        let passed = try await line.run("landing") { () throws(SedgateError) -> Bool in
             let last = try await journal.lastSequence(.inbound, conversation: conversation) ?? 0
             guard seqNo == last + 1 else { return false }
             try await journal.skipSequence(conversation: conversation, before: seqNo + 1)
@@ -120,15 +161,7 @@ struct Resequencer: Sendable {
 
     /// After a restart: settles every conversation with SEDs received but not landed, and lands the rest.
     func recover() async throws(SedgateError) {
-        var conversations: Set<String> = []
-        for record in try await journal.records(.inbound, in: .received, peer: nil, limit: Int.max) {
-            if record.envelope.seqNo != nil, let conversation = record.envelope.conversation, orderWait > .zero {
-                conversations.insert(conversation)
-            } else {
-                try await land(record, detail: nil)
-            }
-        }
-        for conversation in conversations { try await settle(conversation: conversation) }
+        try await settle(try await journal.records(.inbound, in: .received, peer: nil, limit: Int.max))
         try await settleDue()
     }
 
@@ -137,26 +170,19 @@ struct Resequencer: Sendable {
     /// was given, so no retry from the CN will bring them here again.
     func settleDue() async throws(SedgateError) {
         let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(orderWait.components.seconds)))
-        for conversation in try await journal.conversationsToSettle(waitingSince: cutoff) {
-            try await settle(conversation: conversation)
-        }
+        let conversations = try await journal.conversationsToSettle(waitingSince: cutoff)
         let stale = Timestamp.iso8601(Date().addingTimeInterval(-5))
-        for record in try await journal.records(.inbound, in: .received, peer: nil, limit: 100)
-        where record.updatedAt < stale {
-            try await settle(record)
+        let received = try await journal.records(.inbound, in: .received, peer: nil, limit: 100).filter {
+            $0.updatedAt < stale
         }
+        guard !conversations.isEmpty || !received.isEmpty else { return }
+        try await settle(received, conversations: conversations)
     }
 
-    /// Moves a received SED from var/store/ into inbound/ under its template name, never overwriting.
-    private func land(_ record: MessageRecord, detail: String?) async throws(SedgateError) {
+    /// Moves a received SED from var/store/ into inbound/ under its template name, never overwriting, and notes the
+    /// journal change; the folders are synced and the change committed with the rest of the pass (`commit`).
+    private func place(_ record: MessageRecord, detail: String?, into landing: inout Landing) throws(SedgateError) {
         let stored = configuration.spool.root + "/" + record.payloadPath
-        guard FileManager.default.fileExists(atPath: stored) else {
-            // The rename happened just before a crash; the national side already has the file.
-            try await journal.transition(
-                record.sedId, .inbound, to: .landed, onlyFrom: [.received, .waiting], file: nil,
-                detail: "landed before a restart")
-            return
-        }
         var name = configuration.inboundTemplate.render(record.envelope)
         let manual = record.payloadPath.hasSuffix(".manual.xml")
         if !manual, !record.payloadPath.hasSuffix(".xml"), let dot = record.payloadPath.lastIndex(of: ".") {
@@ -164,19 +190,45 @@ struct Resequencer: Sendable {
             name = (name.hasSuffix(".xml") ? String(name.dropLast(4)) : name) + record.payloadPath[dot...]
         }
         let folder = manual ? configuration.spool.manual : configuration.spool.inbound
-        let final = try SpoolFile.moveNoReplace(stored, toDirectory: folder, preferredName: name)
+        let prefix = manual ? "manual/" : "inbound/"
+        guard FileManager.default.fileExists(atPath: stored) else {
+            // The rename happened just before a crash, so the national side already has the file: under the
+            // template's name, unless that was taken and it got a numbered one (then the name stays unknown).
+            let file =
+                FileManager.default.fileExists(atPath: folder + "/" + PathComponent.safe(name))
+                ? prefix + PathComponent.safe(name) : nil
+            landing.changes.append(
+                .transition(
+                    record.sedId, .inbound, to: .landed, onlyFrom: [.received, .waiting], file: file,
+                    detail: "landed before a restart"))
+            return
+        }
+        let final = try SpoolFile.moveNoReplace(stored, toDirectory: folder, preferredName: name, durable: false)
+        landing.folders.insert(folder)
+        landing.folders.insert(String(stored[..<(stored.lastIndex(of: "/") ?? stored.endIndex)]))
         if manual {
             // Best effort: the reason travels beside the file (it is also in the node's log and the journal).
             _ = try? SpoolFile.moveNoReplace(
                 stored + ".error", toDirectory: folder,
-                preferredName: (final.split(separator: "/").last.map(String.init) ?? name) + ".error")
+                preferredName: (final.split(separator: "/").last.map(String.init) ?? name) + ".error", durable: false)
             logger.warning(
                 "a SED did not fit its inbound flat profile; it is in manual/", metadata: ["sedId": "\(record.sedId)"])
         }
-        let landedName = (manual ? "manual/" : "inbound/") + (final.split(separator: "/").last.map(String.init) ?? name)
-        try await journal.transition(
-            record.sedId, .inbound, to: .landed, onlyFrom: [.received, .waiting], file: landedName, detail: detail)
-        logger.info("landed", metadata: ["sedId": "\(record.sedId)", "file": "\(landedName)"])
+        let landedName = prefix + (final.split(separator: "/").last.map(String.init) ?? name)
+        landing.changes.append(
+            .transition(
+                record.sedId, .inbound, to: .landed, onlyFrom: [.received, .waiting], file: landedName, detail: detail))
+        landing.landed.append((record.sedId, landedName))
+    }
+
+    /// Makes a landing pass durable: each folder it renamed in or out of synced once, then its journal changes in one
+    /// transaction.
+    private func commit(_ landing: Landing) async throws(SedgateError) {
+        for folder in landing.folders.sorted() { try SpoolFile.fsyncDirectory(folder) }
+        _ = try await journal.apply(landing.changes)
+        for (sedId, file) in landing.landed {
+            logger.info("landed", metadata: ["sedId": "\(sedId)", "file": "\(file)"])
+        }
     }
 }
 

@@ -1,13 +1,13 @@
 // PathComponent: turning arbitrary text into one safe file-name component. Pure; touches no files.
 
 /// Makes text safe as one path component: no `/`, no leading dot, no control characters, bounded length.
-enum PathComponent {
+public enum PathComponent {
     /// The longest component produced, in UTF-8 bytes (file systems allow 255; room is left for `-N` and `.error`).
     static let maxBytes = 200
 
     /// `text` made safe: `:` becomes `-` (addresses read well); `/`, `\`, NUL and control characters become `_`;
     /// leading dots become `_` (so `.` and `..` cannot occur); capped at `maxBytes`; never empty.
-    static func safe(_ text: String) -> String {
+    public static func safe(_ text: String) -> String {
         var scalars = String.UnicodeScalarView()
         var leading = true
         for scalar in text.unicodeScalars {

@@ -8,9 +8,10 @@ extension SpoolFile {
     /// Moves `from` into `toDirectory` under `preferredName`, or `name-1.ext`, `name-2.ext`, ... when taken.
     ///
     /// Never overwrites: uses `renameat2(RENAME_NOREPLACE)`, or `link` + `unlink` where the kernel or file system
-    /// lacks it. `preferredName` is made safe for one path component first. Returns the final path.
+    /// lacks it. `preferredName` is made safe for one path component first. Returns the final path. Both folders are
+    /// fsynced, unless `durable` is false (the caller syncs them once for a group of moves).
     public static func moveNoReplace(
-        _ from: String, toDirectory: String, preferredName: String
+        _ from: String, toDirectory: String, preferredName: String, durable: Bool = true
     )
         throws(SedgateError) -> String
     {
@@ -19,7 +20,7 @@ extension SpoolFile {
             let target = Syscall.join(toDirectory, attempt == 0 ? name : PathComponent.numbered(name, attempt))
             switch renameNoReplace(from, target) {
             case 0:
-                try fsyncParents(from, target)
+                if durable { try fsyncParents(from, target) }
                 return target
             case EEXIST:
                 continue
