@@ -50,10 +50,13 @@ public enum SpoolFile {
     ) throws(SedgateError) {
         var temporaries: [String] = []
         defer { for temporary in temporaries { unlink(temporary) } }
+        // A larger group is written first and made durable with one syncfs (see `syncFileSystem`).
+        let together = files.count >= groupSyncThreshold
         for file in files {
             temporaries.append(
-                try writeTemporary(file.bytes, named: Syscall.name(of: file.path), in: directory, durable: true))
+                try writeTemporary(file.bytes, named: Syscall.name(of: file.path), in: directory, durable: !together))
         }
+        if together { try syncFileSystem(of: directory) }
         for (index, file) in files.enumerated() {
             guard rename(temporaries[index], file.path) == 0 else {
                 throw Syscall.ioError(
@@ -94,10 +97,14 @@ public enum SpoolFile {
             }
         }
         // All written first, then synced: the file system can write them out together.
-        for file in created {
-            IOCounters.noteFsync()
-            guard fdatasync(file.fd) == 0 else {
-                throw Syscall.ioError("fsync", file.path, errno: errno, remedy: "check the disk's health")
+        if created.count >= groupSyncThreshold {
+            try syncFileSystem(of: directory)
+        } else {
+            for file in created {
+                IOCounters.noteFsync()
+                guard fdatasync(file.fd) == 0 else {
+                    throw Syscall.ioError("fsync", file.path, errno: errno, remedy: "check the disk's health")
+                }
             }
         }
         if !created.isEmpty { try fsyncDirectory(directory) }
@@ -118,6 +125,35 @@ public enum SpoolFile {
         }
         for folder in folders { try fsyncDirectory(folder) }
         return codes
+    }
+
+    /// The `syncfs` entry point, looked up once.
+    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
+        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "syncfs") else { return nil }
+        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
+    }()
+
+    /// From how many files a group write syncs the file system once instead of each file.
+    static let groupSyncThreshold = 8
+
+    /// Makes every write to the file system holding `directory` durable with one `syncfs`: for a group of many small
+    /// files one call instead of one fsync each (each of which commits the file system's journal on its own). On a
+    /// spool volume of its own the cost is that of the group; on a volume shared with busy writers it is theirs too.
+    static func syncFileSystem(of directory: String) throws(SedgateError) {
+        let fd = Syscall.retrying { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
+        guard fd >= 0 else {
+            throw Syscall.ioError("open the directory", directory, errno: errno, remedy: "check that it exists")
+        }
+        defer { close(fd) }
+        IOCounters.noteFsync()
+        // Glibc has syncfs, but Swift's Glibc module does not expose it; without it, sync() does the same for all.
+        guard let syncfs = Self.syncfs else {
+            sync()
+            return
+        }
+        guard syncfs(fd) == 0 else {
+            throw Syscall.ioError("sync the file system of", directory, errno: errno, remedy: "check the disk's health")
+        }
     }
 
     /// Writes `bytes` to a fresh temporary name (`.name.<random>.tmp`) in `directory`, fsynced when `durable`;
