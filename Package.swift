@@ -52,6 +52,11 @@ let package = Package(
             providers: [.apt(["zlib1g-dev"])]
         ),
         .systemLibrary(
+            name: "CLibArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
+        ),
+        .systemLibrary(
             name: "CLibXSLT",
             pkgConfig: "libexslt",
             providers: [.apt(["libxslt1-dev"])]
@@ -152,11 +157,21 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Outbound batches: manifests, archives read as streams under limits (libarchive), batch ledgers and reports.
+        .target(
+            name: "Batches",
+            dependencies: [
+                "SedgateCore", "Spool", "CLibArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // The access point: spool intake, journal, sender, receiver, inbound writer.
         .target(
             name: "AccessPoint",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion", "Security", "Packaging",
+                "Batches",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -196,7 +211,7 @@ let package = Package(
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
-                "Conformance", "ConfigurationFile",
+                "Conformance", "ConfigurationFile", "Batches",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -208,7 +223,7 @@ let package = Package(
         // Test and demo support: temporary spools, demo certificates, a topology launcher, sample SEDs.
         .target(
             name: "SedgateTesting",
-            dependencies: ["SedgateCore", "Spool"],
+            dependencies: ["SedgateCore", "Spool", "CLibArchive"],
             swiftSettings: strict
         ),
 
@@ -216,6 +231,9 @@ let package = Package(
         .testTarget(name: "SpoolTests", dependencies: ["Spool", "SedgateTesting"], swiftSettings: strict),
         .testTarget(name: "DocumentsTests", dependencies: ["Documents"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store"], swiftSettings: strict),
+        .testTarget(
+            name: "BatchesTests", dependencies: ["Batches", "CLibArchive", "SedgateTesting", "SedgateCore"],
+            swiftSettings: strict),
         // Fixtures are read through #filePath, not bundled.
         .testTarget(
             name: "ConversionFunctionsTests", dependencies: ["ConversionFunctions", "Documents"],
@@ -237,6 +255,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging", "Transport", "Conformance",
+                "CLibArchive",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

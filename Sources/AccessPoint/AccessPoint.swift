@@ -52,6 +52,7 @@ public struct AccessPoint: Sendable {
             TakeUpWatcher(configuration: configuration, journal: journal, sender: bell, logger: logger),
             ResequencerService(resequencer: receiver.resequencer, logger: logger),
             SeenSetExpiry(journal: journal, retention: configuration.retention, logger: logger),
+            BatchReporter(configuration: configuration, journal: journal, interval: .milliseconds(500), logger: logger),
         ]
             + (configuration.pullInterval.map { interval in
                 [

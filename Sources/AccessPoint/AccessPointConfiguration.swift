@@ -1,6 +1,7 @@
 // AccessPointConfiguration: everything one access point needs to run, already validated.
 // The executable builds it from `etc/<node>.toml`; tests build it directly.
 
+public import Batches
 public import Conversion
 public import Documents
 public import SedgateCore
@@ -62,6 +63,8 @@ public struct AccessPointConfiguration: Sendable {
     /// How often `outbound/` is scanned in full besides inotify: files written there by another host over NFS or
     /// SMB raise no inotify event, so this is what takes them.
     public var rescan: Duration
+    /// What an archive committed to `outbound/` may unpack to (`[batch]`).
+    public var archiveLimits = ArchiveLimits()
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,

@@ -30,7 +30,7 @@ struct IntakeQueue: Sendable {
         self.sender = sender
     }
 
-    private var layout: SpoolLayout { configuration.spool }
+    var layout: SpoolLayout { configuration.spool }
 
     /// Takes one committed file. Never throws: every outcome is a journal entry and a file move.
     func take(_ file: CommittedFile) async {
@@ -87,6 +87,7 @@ struct IntakeQueue: Sendable {
                 // Accepted just before the crash: only the leftovers remain (and perhaps the report).
                 try? FileManager.default.removeItem(atPath: path)
                 try? FileManager.default.removeItem(atPath: path + Self.sidecarSuffix)
+                try? FileManager.default.removeItem(atPath: path + Self.batchFolderSuffix)
                 try await journal.endIntake(ticket: intake.ticket, rejected: nil)
                 if let record = try await journal.record(sedId, .outbound) {
                     report(.accepted, name: intake.name, sedId: sedId, ticket: intake.ticket, envelope: record.envelope)
@@ -109,7 +110,11 @@ struct IntakeQueue: Sendable {
                 try? FileManager.default.removeItem(atPath: intakePath(sidecar))
             }
         }
-        for ticket in leftovers where !ticket.hasPrefix(".") && !ticket.hasSuffix(Self.sidecarSuffix) {
+        removeLeftoverBatchFolders(leftovers)
+        for ticket in leftovers
+        where !ticket.hasPrefix(".") && !ticket.hasSuffix(Self.sidecarSuffix)
+            && !ticket.hasSuffix(Self.batchFolderSuffix)
+        {
             if let sedId = try await journal.sedId(forTicket: ticket) {
                 if let record = try await journal.record(sedId, .outbound) {
                     report(
@@ -122,7 +127,7 @@ struct IntakeQueue: Sendable {
         }
     }
 
-    private func intakePath(_ ticket: String) -> String { layout.intake + "/" + ticket }
+    func intakePath(_ ticket: String) -> String { layout.intake + "/" + ticket }
 
     /// Reads, validates and journals one taken file; on failure moves it to rejected/.
     private func process(ticket: String, name: String) async {
@@ -130,6 +135,8 @@ struct IntakeQueue: Sendable {
         if let slash = name.firstIndex(of: "/"), let profile = configuration.profiles[String(name[..<slash])] {
             return await processFlat(ticket: ticket, name: name, profile: profile)
         }
+        // A manifest or an archive at the top of outbound/ is a batch, taken whole (IntakeQueue+Batch).
+        if Self.isBatch(name) { return await processBatch(ticket: ticket, name: name) }
         let path = intakePath(ticket)
         // A payload committed after its sidecar `<name>.envelope` is an enclosure: any bytes, any size.
         let sidecar = layout.outbound + "/" + name + Self.sidecarSuffix
@@ -227,7 +234,7 @@ struct IntakeQueue: Sendable {
 
     /// Applies the content rules by the outbound policy: `reject` throws the first error; `flag` returns the
     /// findings (they go into the `accepted` report's reason) and lets the SED through.
-    private func validate(
+    func validate(
         _ document: SEDDocument, policy: ValidationPolicy? = nil
     ) throws(SedgateError)
         -> SedgateError?
@@ -248,7 +255,7 @@ struct IntakeQueue: Sendable {
 
     /// Completes the envelope (SED id, creation time, sending AP, sequence number) and stores the final bytes under the
     /// ticket's name (unique, so a duplicate can never overwrite the stored copy of the SED it repeats).
-    private func accept(
+    func accept(
         _ document: SEDDocument, name: String, ticket: String, index: Int? = nil, sedId given: SEDID? = nil,
         seqNo: Int?
     ) throws(SedgateError) -> MessageRecord {
@@ -277,7 +284,7 @@ struct IntakeQueue: Sendable {
     /// The number a SED without a `SeqNo` gets: the next in its conversation (nil when the producer numbered it, or
     /// for a synchronous SED). Intake takes one file at a time and journalling the SED raises the conversation's
     /// last number, so no two SEDs get the same one; a crash before the SED is journalled gives the number again.
-    private func nextSequenceNumber(for envelope: Envelope) async throws(SedgateError) -> Int? {
+    func nextSequenceNumber(for envelope: Envelope) async throws(SedgateError) -> Int? {
         guard envelope.seqNo == nil, let conversation = envelope.conversation else { return nil }
         return (try await journal.lastSequence(.outbound, conversation: conversation) ?? 0) + 1
     }
@@ -342,14 +349,14 @@ struct IntakeQueue: Sendable {
         return SEDID(String(ticket.prefix(24)) + tail.suffix(12)) ?? SEDID.random()
     }
 
-    private func duplicate(_ sedId: SEDID, name: String) -> SedgateError {
+    func duplicate(_ sedId: SEDID, name: String) -> SedgateError {
         SedgateError(
             .duplicate,
             "SED id \(sedId) was already accepted; the same SED is never sent twice. A deliberate resend needs a new SED id",
             location: .init(file: "outbound/\(name)", field: "Envelope/SedId"))
     }
 
-    private func reject(path: String, name: String, ticket: String, sedId: SEDID?, error: any Error) async {
+    func reject(path: String, name: String, ticket: String, sedId: SEDID?, error: any Error) async {
         let reason = error as? SedgateError ?? SedgateError(.io, "the file could not be read: \(error)")
         do {
             let final = try Rejection.reject(path, originalName: name, layout: layout, error: reason)

@@ -2,6 +2,7 @@
 // configuration. The file's `[node] role` says which.
 
 import AccessPoint
+import Batches
 import ConfigurationFile
 import Conversion
 import ConversionFunctions
@@ -29,6 +30,21 @@ enum NodeConfiguration {
         case .accessPoint(let configuration): return configuration.node
         case .coordinationNode(let configuration): return configuration.node
         }
+    }
+
+    /// `[batch]`: what an archive committed to `outbound/` may unpack to.
+    static func archiveLimits(_ file: ConfigFile) throws(SedgateError) -> ArchiveLimits {
+        var limits = ArchiveLimits()
+        limits.maxEntries = try file.int("batch", "max-entries", default: limits.maxEntries)
+        limits.maxTotalBytes = try file.int("batch", "max-total-mb", default: limits.maxTotalBytes >> 20) << 20
+        limits.maxRatio = try file.int("batch", "max-ratio", default: limits.maxRatio)
+        for (key, value) in [
+            ("max-entries", limits.maxEntries), ("max-total-mb", limits.maxTotalBytes), ("max-ratio", limits.maxRatio),
+        ]
+        where value < 1 {
+            throw file.fail("batch", key, "is \(value); it must be 1 or more")
+        }
+        return limits
     }
 
     /// Reads and checks `path`; with `expected`, a file for the other role is refused first, by name.
@@ -173,7 +189,7 @@ enum NodeConfiguration {
             let certificates = try file.string(
                 "directory", "certificates",
                 default: (tls.trustRootsPath as NSString).deletingLastPathComponent)
-            result = .accessPoint(
+            var accessPoint =
                 AccessPointConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls,
                     coordinationNode: try file.node("cn", "id"), coordinationNodeURL: try file.string("cn", "url"),
@@ -183,7 +199,9 @@ enum NodeConfiguration {
                     capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
                     profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
                     packing: packing, retention: retention, orderWait: orderWait,
-                    takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds)))
+                    takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds))
+            accessPoint.archiveLimits = try Self.archiveLimits(file)
+            result = .accessPoint(accessPoint)
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {
