@@ -19,6 +19,16 @@ public struct AccessPoint: Sendable {
     public init(configuration: AccessPointConfiguration, logger: Logger) throws(SedgateError) {
         self.configuration = configuration
         try configuration.spool.create()
+        // The sub-folders of inbound/ the routing rules name, so a poller can watch them before the first SED.
+        for folder in configuration.inboundRouting.folders {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: configuration.spool.inbound + "/" + folder, withIntermediateDirectories: true)
+            } catch {
+                throw SedgateError(
+                    .io, "cannot create inbound/\(folder) for the inbound routes: \(error)", cause: error)
+            }
+        }
         self.journal = try Journal(path: configuration.spool.varDirectory + "/journal.sqlite")
         self.logger = logger
     }

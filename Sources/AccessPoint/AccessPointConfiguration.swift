@@ -65,6 +65,8 @@ public struct AccessPointConfiguration: Sendable {
     public var rescan: Duration
     /// What an archive committed to `outbound/` may unpack to (`[batch]`).
     public var archiveLimits = ArchiveLimits()
+    /// Which channel each received SED lands in (`[inbound-routes.*]`, `[inbound] default-route`).
+    public var inboundRouting = InboundRouting()
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
@@ -128,5 +130,15 @@ extension AccessPointConfiguration {
     /// The profile that writes inbound SEDs of `sedType` back as flat files, if one asks to.
     public func inboundProfile(for sedType: String) -> ConversionProfile? {
         profiles.values.first { $0.inboundTypes.contains(sedType) }
+    }
+
+    /// The profile that writes this received SED back as a flat file: the one its route names (`profile:<name>`),
+    /// or, when it lands in `inbound/` itself, the one whose `inbound-types` list its type.
+    public func inboundProfile(for envelope: Envelope) -> ConversionProfile? {
+        switch inboundRouting.route(envelope).channel {
+        case .profile(let name): profiles[name]
+        case .inbound(folder: nil): inboundProfile(for: envelope.sedType)
+        default: nil
+        }
     }
 }

@@ -110,7 +110,7 @@ struct InboundReceiver: MessageHandler {
         // or, when the SED does not fit that profile's layout, the XML for manual/ with the reason beside it.
         var landing = payload
         var storeName = "in-\(sedId).xml"
-        if let profile = configuration.inboundProfile(for: document.envelope.sedType) {
+        if let profile = configuration.inboundProfile(for: document.envelope) {
             do {
                 landing = try FlatWriter(mapping: profile.mapping, profile: profile.format).write(seds: [payload]).bytes
                 storeName = "in-\(sedId).\(profile.format == .mtf ? "mtf" : "csv")"
@@ -294,7 +294,10 @@ struct InboundReceiver: MessageHandler {
                 reports, .failed, name: record.file ?? record.sedId.rawValue, sedId: record.sedId, ticket: nil,
                 node: configuration.node, envelope: record.envelope, error: error, logger: logger)
             try await journal.transition(
-                receipt.sedId, .outbound, to: .failed, onlyFrom: [.accepted, .sent, .held], file: nil,
+                receipt.sedId, .outbound, to: .failed,
+                // A destination may return a SED it holds (`sedgate queue manual return`): failed after delivered.
+                onlyFrom: receipt.node == configuration.coordinationNode
+                    ? [.accepted, .sent, .held] : [.accepted, .sent, .held, .delivered], file: nil,
                 detail: error.message)
             return Receipt(sedId: receipt.sedId, kind: .failed, node: configuration.node, at: Timestamp.now())
         }

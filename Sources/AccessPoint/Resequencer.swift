@@ -158,13 +158,18 @@ struct Resequencer: Sendable {
             return
         }
         var name = configuration.inboundTemplate.render(record.envelope)
-        let manual = record.payloadPath.hasSuffix(".manual.xml")
+        // The inbound routing rules choose the channel (InboundRouting); a SED no rule matches goes to manual/.
+        let route = configuration.inboundRouting.route(record.envelope)
+        let unrouted = route.channel == .manual
+        let manual = record.payloadPath.hasSuffix(".manual.xml") || unrouted
         if !manual, !record.payloadPath.hasSuffix(".xml"), let dot = record.payloadPath.lastIndex(of: ".") {
             // A flat file written back, or a large payload, keeps the template's name with its own extension.
             name = (name.hasSuffix(".xml") ? String(name.dropLast(4)) : name) + record.payloadPath[dot...]
         }
-        let folder = manual ? configuration.spool.manual : configuration.spool.inbound
+        let channelFolder = manual ? "manual" : route.channel.folder
+        let folder = configuration.spool.root + "/" + channelFolder
         let final = try SpoolFile.moveNoReplace(stored, toDirectory: folder, preferredName: name)
+        if unrouted { ManualQueue.noteUnrouted(record, at: final, logger: logger) }
         if manual {
             // Best effort: the reason travels beside the file (it is also in the node's log and the journal).
             _ = try? SpoolFile.moveNoReplace(
@@ -173,7 +178,7 @@ struct Resequencer: Sendable {
             logger.warning(
                 "a SED did not fit its inbound flat profile; it is in manual/", metadata: ["sedId": "\(record.sedId)"])
         }
-        let landedName = (manual ? "manual/" : "inbound/") + (final.split(separator: "/").last.map(String.init) ?? name)
+        let landedName = channelFolder + "/" + (final.split(separator: "/").last.map(String.init) ?? name)
         try await journal.transition(
             record.sedId, .inbound, to: .landed, onlyFrom: [.received, .waiting], file: landedName, detail: detail)
         logger.info("landed", metadata: ["sedId": "\(record.sedId)", "file": "\(landedName)"])

@@ -30,7 +30,8 @@ struct TakeUpWatcher: Service {
 
     func run() async throws {
         let hints = DepartureWatcher(
-            root: configuration.spool.root, folders: Self.folders,
+            root: configuration.spool.root,
+            folders: Self.folders + configuration.inboundRouting.folders.map { "inbound/\($0)" },
             reconcileEvery: configuration.takeUpScan, logger: logger)
         var unmatched: [String: Int] = [:]
         for await hint in hints.cancelOnGracefulShutdown() {

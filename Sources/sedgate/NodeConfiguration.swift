@@ -32,6 +32,40 @@ enum NodeConfiguration {
         }
     }
 
+    /// `[inbound-routes.<name>]` and `[inbound] default-route`: which channel each received SED lands in.
+    static func inboundRouting(_ file: ConfigFile, profiles: Set<String>) throws(SedgateError) -> InboundRouting {
+        func channel(_ table: String, _ key: String, _ text: String) throws(SedgateError) -> InboundChannel {
+            guard let channel = InboundChannel(text) else {
+                throw file.fail(
+                    table, key, "is '\(text)'; a channel is inbound, inbound/<folder>, profile:<name> or manual")
+            }
+            if case .profile(let name) = channel, !profiles.contains(name) {
+                throw file.fail(table, key, "names profile '\(name)', which is not configured in [profiles]")
+            }
+            return channel
+        }
+        func list(_ text: String?) -> [String] {
+            (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let keys = ["receiver", "sector", "sed-type", "buc", "to"]
+        var rules: [InboundRule] = []
+        for (name, values) in try file.subtables("inbound-routes") {
+            let table = "inbound-routes.\(name)"
+            for key in values.keys where !keys.contains(key) {
+                throw file.fail(table, key, "is not a known setting (\(keys.joined(separator: ", ")))")
+            }
+            guard let to = values["to"] else { throw file.fail(table, "to", "is missing: say which channel") }
+            rules.append(
+                InboundRule(
+                    name: name, receivers: list(values["receiver"]), sectors: Set(list(values["sector"])),
+                    sedTypes: Set(list(values["sed-type"])), bucTypes: Set(list(values["buc"])),
+                    channel: try channel(table, "to", to)))
+        }
+        let fallback = try file.string("inbound", "default-route", default: "")
+        return InboundRouting(
+            rules: rules, defaultChannel: fallback.isEmpty ? nil : try channel("inbound", "default-route", fallback))
+    }
+
     /// `[batch]`: what an archive committed to `outbound/` may unpack to.
     static func archiveLimits(_ file: ConfigFile) throws(SedgateError) -> ArchiveLimits {
         var limits = ArchiveLimits()
@@ -201,6 +235,7 @@ enum NodeConfiguration {
                     packing: packing, retention: retention, orderWait: orderWait,
                     takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds))
             accessPoint.archiveLimits = try Self.archiveLimits(file)
+            accessPoint.inboundRouting = try Self.inboundRouting(file, profiles: Set(profiles.keys))
             result = .accessPoint(accessPoint)
         case "cn":
             var peers: [NodeID: String] = [:]
