@@ -127,6 +127,46 @@ struct BatchTests {
         await topology.stopAll()
     }
 
+    @Test(
+        "an access point killed while it journals a 400-file batch takes the rest at its restart: every SED once, one batch report"
+    )
+    func batchThroughKill() async throws {
+        let directory = try TemporaryDirectory("e2e-batch-kill")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        let files = (0..<400).map { ("k-\(String(format: "%03d", $0)).xml", SampleSED.make(sedId: nil, index: $0)) }
+        try Self.commitManifestBatch(sender.spool.outbound, batch: "kill-1", files: files)
+        func accepted() -> Int {
+            ExchangeTests.files(sender.spool.reports, suffix: ".accepted.json").filter { $0.hasPrefix("kill-1__") }
+                .count
+        }
+        try await Wait.until("the batch's first SEDs journalled", timeout: .seconds(120), interval: .milliseconds(2)) {
+            accepted() > 0
+        }
+        await topology.kill("AP-BE")
+        let before = accepted()
+        #expect(before < 400, "killed half-way through the batch (\(before) of 400 taken)")
+        try await topology.start("AP-BE")
+        try await Wait.until("the batch delivered", timeout: .seconds(300)) {
+            FileManager.default.fileExists(atPath: sender.spool.reports + "/kill-1.delivered.json")
+        }
+        let report = try Self.report(sender.spool.reports, "kill-1.delivered.json")
+        #expect(report.counts.files == 400 && report.counts.delivered == 400)
+        #expect(Set(report.seds.map(\.sedId)).count == 400)
+        #expect(accepted() == 400, "one accepted report per SED")
+        try await Wait.until("all 400 landed", timeout: .seconds(60)) {
+            ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").count >= 400
+        }
+        try await Task.sleep(for: .seconds(1))
+        let inbound = ExchangeTests.files(receiver.spool.inbound, suffix: ".xml")
+        #expect(inbound.count == 400, "each SED of the batch landed once: \(inbound.count)")
+        #expect(ExchangeTests.files(sender.spool.rejected, suffix: "").isEmpty)
+        await topology.stopAll()
+    }
+
     @Test("a hostile-archive corpus committed to outbound/ is refused whole, each with its reason, and nothing crosses")
     func hostileArchives() async throws {
         let directory = try TemporaryDirectory("e2e-hostile")
