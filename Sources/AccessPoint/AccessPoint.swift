@@ -49,6 +49,8 @@ public struct AccessPoint: Sendable {
         try await configuration.spool.sweepPayloads(journal, .outbound, done: [.sent, .delivered, .routed])
         try await intake.recover()
         try await receiver.recover()
+        let batcher = InboundBatcher(configuration: configuration, journal: journal, logger: logger)
+        try await batcher.recover()
         let client = try ProtocolClient(tls: configuration.tls, compound: codec, logger: logger)
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver,
@@ -62,6 +64,7 @@ public struct AccessPoint: Sendable {
             TakeUpWatcher(configuration: configuration, journal: journal, sender: bell, logger: logger),
             ResequencerService(resequencer: receiver.resequencer, logger: logger),
             SeenSetExpiry(journal: journal, retention: configuration.retention, logger: logger),
+            batcher,
             BatchReporter(configuration: configuration, journal: journal, interval: .milliseconds(500), logger: logger),
         ]
             + (configuration.pullInterval.map { interval in

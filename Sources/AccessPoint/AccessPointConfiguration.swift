@@ -67,6 +67,9 @@ public struct AccessPointConfiguration: Sendable {
     public var archiveLimits = ArchiveLimits()
     /// Which channel each received SED lands in (`[inbound-routes.*]`, `[inbound] default-route`).
     public var inboundRouting = InboundRouting()
+    /// Inbound batches (`[inbound-batches.<name>]`): received SEDs routed to `batch:<name>`, collected into one
+    /// flat file per count or period.
+    public var inboundBatches: [String: InboundBatchProfile] = [:]
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,

@@ -11,6 +11,8 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
     case profile(String)
     /// `manual/`: for an operator (`sedgate queue manual`).
     case manual
+    /// Collected by the named inbound batch (`[inbound-batches.<name>]`) into one flat file in `inbound/`.
+    case batch(String)
 
     /// Reads `inbound`, `inbound/<folder>`, `profile:<name>` or `manual`; nil for anything else.
     public init?(_ text: String) {
@@ -22,6 +24,8 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
             self = .inbound(folder: String(text.dropFirst(8)))
         } else if text.hasPrefix("profile:"), Self.isPlainName(String(text.dropFirst(8))) {
             self = .profile(String(text.dropFirst(8)))
+        } else if text.hasPrefix("batch:"), Self.isPlainName(String(text.dropFirst(6))) {
+            self = .batch(String(text.dropFirst(6)))
         } else {
             return nil
         }
@@ -33,15 +37,18 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
         case .inbound(let folder): folder.map { "inbound/\($0)" } ?? "inbound"
         case .profile(let name): "profile:\(name)"
         case .manual: "manual"
+        case .batch(let name): "batch:\(name)"
         }
     }
 
-    /// The folder it lands in, relative to the spool root: `inbound`, `inbound/<folder>` or `manual`.
+    /// The folder it lands in, relative to the spool root: `inbound`, `inbound/<folder>`, `manual`, or for a batch
+    /// the node's own collecting folder, `var/collect/<name>` (the batch's file then lands in `inbound/`).
     public var folder: String {
         switch self {
         case .inbound(let folder): folder.map { "inbound/\($0)" } ?? "inbound"
         case .profile: "inbound"
         case .manual: "manual"
+        case .batch(let name): "var/collect/\(name)"
         }
     }
 

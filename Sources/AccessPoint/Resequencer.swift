@@ -158,6 +158,10 @@ struct Resequencer: Sendable {
             return
         }
         var name = configuration.inboundTemplate.render(record.envelope)
+        if case .batch = configuration.inboundRouting.route(record.envelope).channel {
+            // Collected for an inbound batch (InboundBatcher), by SED id.
+            name = "\(record.sedId).xml"
+        }
         // The inbound routing rules choose the channel (InboundRouting); a SED no rule matches goes to manual/.
         let route = configuration.inboundRouting.route(record.envelope)
         let unrouted = route.channel == .manual

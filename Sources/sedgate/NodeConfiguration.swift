@@ -33,14 +33,20 @@ enum NodeConfiguration {
     }
 
     /// `[inbound-routes.<name>]` and `[inbound] default-route`: which channel each received SED lands in.
-    static func inboundRouting(_ file: ConfigFile, profiles: Set<String>) throws(SedgateError) -> InboundRouting {
+    static func inboundRouting(
+        _ file: ConfigFile, profiles: Set<String>, batches: Set<String>
+    ) throws(SedgateError) -> InboundRouting {
         func channel(_ table: String, _ key: String, _ text: String) throws(SedgateError) -> InboundChannel {
             guard let channel = InboundChannel(text) else {
                 throw file.fail(
-                    table, key, "is '\(text)'; a channel is inbound, inbound/<folder>, profile:<name> or manual")
+                    table, key,
+                    "is '\(text)'; a channel is inbound, inbound/<folder>, profile:<name>, batch:<name> or manual")
             }
             if case .profile(let name) = channel, !profiles.contains(name) {
                 throw file.fail(table, key, "names profile '\(name)', which is not configured in [profiles]")
+            }
+            if case .batch(let name) = channel, !batches.contains(name) {
+                throw file.fail(table, key, "names batch '\(name)', which is not configured in [inbound-batches]")
             }
             return channel
         }
@@ -64,6 +70,37 @@ enum NodeConfiguration {
         let fallback = try file.string("inbound", "default-route", default: "")
         return InboundRouting(
             rules: rules, defaultChannel: fallback.isEmpty ? nil : try channel("inbound", "default-route", fallback))
+    }
+
+    /// `[inbound-batches.<name>]`: received SEDs collected into one flat file per count or period.
+    static func inboundBatches(
+        _ file: ConfigFile, profiles: Set<String>
+    ) throws(SedgateError) -> [String: InboundBatchProfile] {
+        var batches: [String: InboundBatchProfile] = [:]
+        for (name, values) in try file.subtables("inbound-batches") {
+            let table = "inbound-batches.\(name)"
+            let keys = ["profile", "max-count", "period-s"]
+            for key in values.keys where !keys.contains(key) {
+                throw file.fail(table, key, "is not a known setting (\(keys.joined(separator: ", ")))")
+            }
+            guard InboundChannel("batch:\(name)") != nil else {
+                throw file.fail(table, nil, "'\(name)' is not a plain name; use letters, digits, - and _")
+            }
+            guard let profile = values["profile"], profiles.contains(profile) else {
+                throw file.fail(table, "profile", "must name a flat-file profile configured in [profiles]")
+            }
+            func count(_ key: String, _ fallback: Int) throws(SedgateError) -> Int {
+                guard let text = values[key] else { return fallback }
+                guard let value = Int(text), value >= 1 else {
+                    throw file.fail(table, key, "is '\(text)'; it must be a whole number, 1 or more")
+                }
+                return value
+            }
+            batches[name] = InboundBatchProfile(
+                profile: profile, maxCount: try count("max-count", 1_000),
+                period: .seconds(try count("period-s", 86_400)))
+        }
+        return batches
     }
 
     /// `[batch]`: what an archive committed to `outbound/` may unpack to.
@@ -235,7 +272,9 @@ enum NodeConfiguration {
                     packing: packing, retention: retention, orderWait: orderWait,
                     takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds))
             accessPoint.archiveLimits = try Self.archiveLimits(file)
-            accessPoint.inboundRouting = try Self.inboundRouting(file, profiles: Set(profiles.keys))
+            accessPoint.inboundBatches = try Self.inboundBatches(file, profiles: Set(profiles.keys))
+            accessPoint.inboundRouting = try Self.inboundRouting(
+                file, profiles: Set(profiles.keys), batches: Set(accessPoint.inboundBatches.keys))
             result = .accessPoint(accessPoint)
         case "cn":
             var peers: [NodeID: String] = [:]
