@@ -67,6 +67,11 @@ public struct AccessPoint: Sendable {
             batcher,
             BatchReporter(configuration: configuration, journal: journal, interval: .milliseconds(500), logger: logger),
         ]
+            + (configuration.webQueue.map { settings -> [any Service] in
+                let queue = WebQueue(
+                    configuration: configuration, journal: journal, sender: bell, leaseDuration: settings.lease)
+                return [NationalWebService(queue: queue, settings: settings, logger: logger)]
+            } ?? [])
             + (configuration.pullInterval.map { interval in
                 [
                     Puller(

@@ -70,6 +70,8 @@ public struct AccessPointConfiguration: Sendable {
     /// Inbound batches (`[inbound-batches.<name>]`): received SEDs routed to `batch:<name>`, collected into one
     /// flat file per count or period.
     public var inboundBatches: [String: InboundBatchProfile] = [:]
+    /// The web-service queue for national applications (`[npap.web]`); nil: not served.
+    public var webQueue: WebQueueSettings?
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,

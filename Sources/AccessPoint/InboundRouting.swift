@@ -11,6 +11,9 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
     case profile(String)
     /// `manual/`: for an operator (`sedgate queue manual`).
     case manual
+    /// The web-service queue (`[npap.web]`): waits in `var/web/` for a national application to lock, fetch and
+    /// acknowledge it over HTTP.
+    case web
     /// Collected by the named inbound batch (`[inbound-batches.<name>]`) into one flat file in `inbound/`.
     case batch(String)
 
@@ -20,6 +23,8 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
             self = .inbound(folder: nil)
         } else if text == "manual" {
             self = .manual
+        } else if text == "web" {
+            self = .web
         } else if text.hasPrefix("inbound/"), Self.isPlainName(String(text.dropFirst(8))) {
             self = .inbound(folder: String(text.dropFirst(8)))
         } else if text.hasPrefix("profile:"), Self.isPlainName(String(text.dropFirst(8))) {
@@ -38,6 +43,7 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
         case .profile(let name): "profile:\(name)"
         case .manual: "manual"
         case .batch(let name): "batch:\(name)"
+        case .web: "web"
         }
     }
 
@@ -49,6 +55,7 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
         case .profile: "inbound"
         case .manual: "manual"
         case .batch(let name): "var/collect/\(name)"
+        case .web: "var/web"
         }
     }
 

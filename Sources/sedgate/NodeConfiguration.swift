@@ -72,6 +72,35 @@ enum NodeConfiguration {
             rules: rules, defaultChannel: fallback.isEmpty ? nil : try channel("inbound", "default-route", fallback))
     }
 
+    /// `[npap.web]`: the web-service queue (nil when the table is absent).
+    static func webQueue(_ file: ConfigFile) throws(SedgateError) -> WebQueueSettings? {
+        guard let values = try file.subtables("npap")["web"] else { return nil }
+        let table = "npap.web"
+        let keys = ["host", "port", "tokens", "lease-s"]
+        for key in values.keys where !keys.contains(key) {
+            throw file.fail(table, key, "is not a known setting (\(keys.joined(separator: ", ")))")
+        }
+        guard let portText = values["port"], let port = Int(portText), (1...65_535).contains(port) else {
+            throw file.fail(table, "port", "must be the TCP port the web-service queue listens on")
+        }
+        var tokens: [String: String] = [:]
+        for pair in (values["tokens"] ?? "").split(separator: ",") {
+            let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 16 else {
+                throw file.fail(
+                    table, "tokens",
+                    "must list \"<application>:<token>\" pairs separated by commas, each token 16 characters or more")
+            }
+            tokens[parts[1]] = parts[0]
+        }
+        guard !tokens.isEmpty else { throw file.fail(table, "tokens", "must name at least one application") }
+        guard let lease = Int(values["lease-s"] ?? "300"), lease >= 1 else {
+            throw file.fail(table, "lease-s", "must be a whole number of seconds, 1 or more")
+        }
+        return WebQueueSettings(
+            host: values["host"] ?? "127.0.0.1", port: port, tokens: tokens, lease: .seconds(lease))
+    }
+
     /// `[inbound-batches.<name>]`: received SEDs collected into one flat file per count or period.
     static func inboundBatches(
         _ file: ConfigFile, profiles: Set<String>
@@ -273,6 +302,7 @@ enum NodeConfiguration {
                     takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds))
             accessPoint.archiveLimits = try Self.archiveLimits(file)
             accessPoint.inboundBatches = try Self.inboundBatches(file, profiles: Set(profiles.keys))
+            accessPoint.webQueue = try Self.webQueue(file)
             accessPoint.inboundRouting = try Self.inboundRouting(
                 file, profiles: Set(profiles.keys), batches: Set(accessPoint.inboundBatches.keys))
             result = .accessPoint(accessPoint)
