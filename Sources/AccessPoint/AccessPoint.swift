@@ -20,13 +20,13 @@ public struct AccessPoint: Sendable {
         self.configuration = configuration
         try configuration.spool.create()
         // The sub-folders of inbound/ the routing rules name, so a poller can watch them before the first SED.
-        for folder in configuration.inboundRouting.folders {
+        for channel in configuration.inboundRouting.channels {
             do {
                 try FileManager.default.createDirectory(
-                    atPath: configuration.spool.inbound + "/" + folder, withIntermediateDirectories: true)
+                    atPath: configuration.spool.root + "/" + channel.folder, withIntermediateDirectories: true)
             } catch {
                 throw SedgateError(
-                    .io, "cannot create inbound/\(folder) for the inbound routes: \(error)", cause: error)
+                    .io, "cannot create \(channel.folder) for the inbound routes: \(error)", cause: error)
             }
         }
         self.journal = try Journal(path: configuration.spool.varDirectory + "/journal.sqlite")
@@ -55,7 +55,7 @@ public struct AccessPoint: Sendable {
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver,
             logger: logger, limits: configuration.serverLimits, compound: codec)
-        return [
+        var services: [any Service] = [
             server,
             IntakeService(queue: intake, settle: configuration.settle, rescan: configuration.rescan, logger: logger),
             OutboundSender(
@@ -67,18 +67,24 @@ public struct AccessPoint: Sendable {
             batcher,
             BatchReporter(configuration: configuration, journal: journal, interval: .milliseconds(500), logger: logger),
         ]
-            + (configuration.webQueue.map { settings -> [any Service] in
-                let queue = WebQueue(
-                    configuration: configuration, journal: journal, sender: bell, leaseDuration: settings.lease)
-                return [NationalWebService(queue: queue, settings: settings, logger: logger)]
-            } ?? [])
-            + (configuration.pullInterval.map { interval in
-                [
-                    Puller(
-                        configuration: configuration, receiver: receiver, client: client, interval: interval,
-                        logger: logger)
-                ]
-            } ?? [])
+        // The national side's other interfaces, when configured: the web-service and the database queues.
+        if let settings = configuration.webQueue {
+            let queue = WebQueue(
+                configuration: configuration, journal: journal, sender: bell, leaseDuration: settings.lease)
+            services.append(NationalWebService(queue: queue, settings: settings, logger: logger))
+        }
+        if let settings = configuration.databaseQueue {
+            services.append(
+                DatabaseQueue(
+                    configuration: configuration, journal: journal, sender: bell, settings: settings, logger: logger))
+        }
+        if let interval = configuration.pullInterval {
+            services.append(
+                Puller(
+                    configuration: configuration, receiver: receiver, client: client, interval: interval,
+                    logger: logger))
+        }
+        return services
     }
 }
 

@@ -72,6 +72,8 @@ public struct AccessPointConfiguration: Sendable {
     public var inboundBatches: [String: InboundBatchProfile] = [:]
     /// The web-service queue for national applications (`[npap.web]`); nil: not served.
     public var webQueue: WebQueueSettings?
+    /// The PostgreSQL queue for national applications (`[npap.database]`); nil: none.
+    public var databaseQueue: DatabaseQueueSettings?
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,

@@ -14,6 +14,8 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
     /// The web-service queue (`[npap.web]`): waits in `var/web/` for a national application to lock, fetch and
     /// acknowledge it over HTTP.
     case web
+    /// The database queue (`[npap.database]`): a row of `sedgate_inbound`, kept in `var/db/` until taken.
+    case database
     /// Collected by the named inbound batch (`[inbound-batches.<name>]`) into one flat file in `inbound/`.
     case batch(String)
 
@@ -25,6 +27,8 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
             self = .manual
         } else if text == "web" {
             self = .web
+        } else if text == "database" {
+            self = .database
         } else if text.hasPrefix("inbound/"), Self.isPlainName(String(text.dropFirst(8))) {
             self = .inbound(folder: String(text.dropFirst(8)))
         } else if text.hasPrefix("profile:"), Self.isPlainName(String(text.dropFirst(8))) {
@@ -44,6 +48,7 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
         case .manual: "manual"
         case .batch(let name): "batch:\(name)"
         case .web: "web"
+        case .database: "database"
         }
     }
 
@@ -56,6 +61,7 @@ public enum InboundChannel: Sendable, Hashable, CustomStringConvertible {
         case .manual: "manual"
         case .batch(let name): "var/collect/\(name)"
         case .web: "var/web"
+        case .database: "var/db"
         }
     }
 
@@ -129,6 +135,9 @@ public struct InboundRouting: Sendable, Hashable {
         if let rule = rules.first(where: { $0.matches(envelope) }) { return (rule.channel, rule.name) }
         return (defaultChannel ?? .manual, nil)
     }
+
+    /// Every channel a rule or the default route names.
+    public var channels: [InboundChannel] { rules.map(\.channel) + (defaultChannel.map { [$0] } ?? []) }
 
     /// The sub-folders of `inbound/` some route names, for the spool to create and the take-up watcher to watch.
     public var folders: [String] {

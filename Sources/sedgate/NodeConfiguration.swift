@@ -72,6 +72,28 @@ enum NodeConfiguration {
             rules: rules, defaultChannel: fallback.isEmpty ? nil : try channel("inbound", "default-route", fallback))
     }
 
+    /// `[npap.database]`: the PostgreSQL queue (nil when the table is absent).
+    static func databaseQueue(_ file: ConfigFile) throws(SedgateError) -> DatabaseQueueSettings? {
+        guard let values = try file.subtables("npap")["database"] else { return nil }
+        let table = "npap.database"
+        let keys = ["host", "port", "user", "password", "database", "poll-ms"]
+        for key in values.keys where !keys.contains(key) {
+            throw file.fail(table, key, "is not a known setting (\(keys.joined(separator: ", ")))")
+        }
+        guard let port = Int(values["port"] ?? "5432"), (1...65_535).contains(port) else {
+            throw file.fail(table, "port", "must be the PostgreSQL server's TCP port")
+        }
+        guard let user = values["user"], let database = values["database"] else {
+            throw file.fail(table, values["user"] == nil ? "user" : "database", "is missing")
+        }
+        guard let poll = Int(values["poll-ms"] ?? "1000"), poll >= 10 else {
+            throw file.fail(table, "poll-ms", "must be a whole number of milliseconds, 10 or more")
+        }
+        return DatabaseQueueSettings(
+            host: values["host"] ?? "127.0.0.1", port: port, user: user, password: values["password"],
+            database: database, poll: .milliseconds(poll))
+    }
+
     /// `[npap.web]`: the web-service queue (nil when the table is absent).
     static func webQueue(_ file: ConfigFile) throws(SedgateError) -> WebQueueSettings? {
         guard let values = try file.subtables("npap")["web"] else { return nil }
@@ -303,6 +325,7 @@ enum NodeConfiguration {
             accessPoint.archiveLimits = try Self.archiveLimits(file)
             accessPoint.inboundBatches = try Self.inboundBatches(file, profiles: Set(profiles.keys))
             accessPoint.webQueue = try Self.webQueue(file)
+            accessPoint.databaseQueue = try Self.databaseQueue(file)
             accessPoint.inboundRouting = try Self.inboundRouting(
                 file, profiles: Set(profiles.keys), batches: Set(accessPoint.inboundBatches.keys))
             result = .accessPoint(accessPoint)
