@@ -110,7 +110,6 @@ struct IntakeQueue: Sendable {
                 try? FileManager.default.removeItem(atPath: intakePath(sidecar))
             }
         }
-        removeLeftoverBatchFolders(leftovers)
         for ticket in leftovers
         where !ticket.hasPrefix(".") && !ticket.hasSuffix(Self.sidecarSuffix)
             && !ticket.hasSuffix(Self.batchFolderSuffix)
@@ -125,6 +124,8 @@ struct IntakeQueue: Sendable {
                 await process(ticket: ticket, name: "recovered-\(ticket)")
             }
         }
+        // A batch's folder goes with its manifest (after the loop above removed the manifests already accepted).
+        removeLeftoverBatchFolders(leftovers)
     }
 
     func intakePath(_ ticket: String) -> String { layout.intake + "/" + ticket }

@@ -163,6 +163,8 @@ struct BatchTests {
         try await Task.sleep(for: .seconds(1))
         let inbound = ExchangeTests.files(receiver.spool.inbound, suffix: ".xml")
         #expect(inbound.count == 400, "each SED of the batch landed once: \(inbound.count)")
+        let leftovers = ExchangeTests.files(sender.spool.intake, suffix: "")
+        #expect(leftovers.isEmpty, "the taken batch leaves nothing in var/intake/: \(leftovers)")
         #expect(ExchangeTests.files(sender.spool.rejected, suffix: "").isEmpty)
         await topology.stopAll()
     }
