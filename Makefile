@@ -89,7 +89,7 @@ powercut: deps
 ## target for FUZZ_SECONDS (1800); FUZZ_TARGETS picks some, FUZZ_JOBS runs several at once. A crash, a leak, an
 ## input slower than FUZZ_TIMEOUT s (10) or one needing over FUZZ_RSS_MB (2048) is a finding, in .build/fuzz/findings/
 FUZZ_SECONDS ?= 1800
-FUZZ_TARGETS ?= sed mtom soap wsse manifest mtf cff mapping toml
+FUZZ_TARGETS ?= sed mtom soap wsse manifest mtf cff mapping toml batch-manifest archive
 FUZZ_JOBS ?= 1
 FUZZ_TIMEOUT ?= 10
 FUZZ_RSS_MB ?= 2048

@@ -284,7 +284,7 @@ if Context.environment["SEDGATE_FUZZ"] != nil {
             name: "SedgateFuzz",
             dependencies: [
                 "SedgateCore", "Documents", "Packaging", "Security", "Transport", "Conversion", "ConversionFunctions",
-                "SedgateTesting", "ConfigurationFile",
+                "SedgateTesting", "ConfigurationFile", "Batches",
             ],
             path: "Tests/Fuzz/Harness",
             swiftSettings: strict
