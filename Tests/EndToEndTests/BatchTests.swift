@@ -113,6 +113,15 @@ struct BatchTests {
         }
         #expect(french.count == 200)
 
+        // A second batch under a name already reported is refused whole as a duplicate, nothing of it sent.
+        let again = (0..<3).map { ("again-\($0).xml", SampleSED.make(sedId: nil, index: 500 + $0)) }
+        try Self.commitManifestBatch(sender.spool.outbound, batch: "nightly-1", files: again)
+        try await Wait.until("the reused batch name refused", timeout: .seconds(30)) {
+            FileManager.default.fileExists(atPath: sender.spool.reports + "/nightly-1.rejected.json")
+        }
+        let reused = try String(contentsOfFile: sender.spool.rejected + "/nightly-1.manifest.error", encoding: .utf8)
+        #expect(reused.contains("code: duplicate") && reused.contains("name each batch uniquely"), "\(reused)")
+
         // The bad batch: manifest and folder in rejected/, one .error naming each bad file, one batch report.
         try await Wait.until("the bad batch refused", timeout: .seconds(30)) {
             FileManager.default.fileExists(atPath: sender.spool.reports + "/bad-1.rejected.json")
@@ -124,6 +133,10 @@ struct BatchTests {
         let refused = try Self.report(sender.spool.reports, "bad-1.rejected.json")
         #expect(refused.problems?.map(\.file).sorted() == ["claim-1.xml", "stray.xml"])
         #expect(ExchangeTests.files(sender.spool.reports, suffix: ".json").filter { $0.hasPrefix("bad-1__") }.isEmpty)
+        #expect(
+            ExchangeTests.files(sender.spool.reports, suffix: ".json").filter { $0.hasPrefix("nightly-1__again-") }
+                .isEmpty)
+        #expect(ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").count == 400, "nothing more crossed")
         await topology.stopAll()
     }
 
