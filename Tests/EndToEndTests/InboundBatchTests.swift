@@ -84,4 +84,42 @@ struct InboundBatchTests {
         #expect(ExchangeTests.files(sender.spool.reports, suffix: "\(one.seds[0]).routed.json").isEmpty)
         await topology.stopAll()
     }
+
+    @Test("a route to profile:ub writes each received U017 back as its own MTF file in inbound/")
+    func profileRoute() async throws {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().path
+        let directory = try TemporaryDirectory("e2e-profile-route")
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            accessPoints: [("AP-BE", "BE"), ("AP-DK", "AT")],
+            accessPointSettings: """
+                [profiles.ub]
+                mapping = "\(repository)/mappings/ub-periods-1.yaml"
+                format = "mtf"
+
+                [inbound-routes.10-unemployment]
+                sed-type = "U017"
+                to = "profile:ub"
+                """)
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        let sample = try Data(contentsOf: URL(fileURLWithPath: "\(repository)/mappings/examples/ub-periods.mtf"))
+        try FileManager.default.createDirectory(
+            atPath: sender.spool.outbound + "/ub", withIntermediateDirectories: true)
+        try sample.write(to: URL(fileURLWithPath: sender.spool.outbound + "/ub/.a.mtf"))
+        #expect(rename(sender.spool.outbound + "/ub/.a.mtf", sender.spool.outbound + "/ub/a.mtf") == 0)
+        try await Wait.until("two MTF files in inbound/", timeout: .seconds(60)) {
+            ExchangeTests.files(receiver.spool.inbound, suffix: ".mtf").count == 2
+        }
+        for name in ExchangeTests.files(receiver.spool.inbound, suffix: ".mtf") {
+            let records = try String(contentsOfFile: receiver.spool.inbound + "/" + name, encoding: .isoLatin1)
+                .split(separator: "\n")
+            #expect(records.first?.hasPrefix("H") == true && records.last?.hasPrefix("T") == true)
+        }
+        #expect(ExchangeTests.files(receiver.spool.manual, suffix: "").isEmpty)
+        await topology.stopAll()
+    }
 }
