@@ -4,7 +4,7 @@
 SWIFT ?= swift
 # Debian packages sedgate builds against or tests with (pkg-config names in Package.swift).
 APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1-dev libxmlsec1-openssl \
-               xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3
+               xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3 postgresql
 BIN = .build/debug/sedgate
 
 .PHONY: all deps build demo test lint format bench soak powercut fuzz clean
@@ -89,7 +89,7 @@ powercut: deps
 ## target for FUZZ_SECONDS (1800); FUZZ_TARGETS picks some, FUZZ_JOBS runs several at once. A crash, a leak, an
 ## input slower than FUZZ_TIMEOUT s (10) or one needing over FUZZ_RSS_MB (2048) is a finding, in .build/fuzz/findings/
 FUZZ_SECONDS ?= 1800
-FUZZ_TARGETS ?= sed mtom soap wsse manifest mtf cff mapping toml
+FUZZ_TARGETS ?= sed mtom soap wsse manifest mtf cff mapping toml batch-manifest archive
 FUZZ_JOBS ?= 1
 FUZZ_TIMEOUT ?= 10
 FUZZ_RSS_MB ?= 2048

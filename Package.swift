@@ -35,6 +35,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
         // Already in the graph through Hummingbird; named so Transport may import HTTPTypes as it does.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -52,6 +53,11 @@ let package = Package(
             name: "CZlib",
             pkgConfig: "zlib",
             providers: [.apt(["zlib1g-dev"])]
+        ),
+        .systemLibrary(
+            name: "CLibArchive",
+            pkgConfig: "libarchive",
+            providers: [.apt(["libarchive-dev"])]
         ),
         .systemLibrary(
             name: "CLibXSLT",
@@ -156,12 +162,26 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // Outbound batches: manifests, archives read as streams under limits (libarchive), batch ledgers and reports.
+        .target(
+            name: "Batches",
+            dependencies: [
+                "SedgateCore", "Spool", "CLibArchive",
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            swiftSettings: strict
+        ),
         // The access point: spool intake, journal, sender, receiver, inbound writer.
         .target(
             name: "AccessPoint",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion", "Security", "Packaging",
+                "Batches",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -200,7 +220,7 @@ let package = Package(
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
-                "Conformance", "ConfigurationFile",
+                "Conformance", "ConfigurationFile", "Batches",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -212,7 +232,7 @@ let package = Package(
         // Test and demo support: temporary spools, demo certificates, a topology launcher, sample SEDs.
         .target(
             name: "SedgateTesting",
-            dependencies: ["SedgateCore", "Spool"],
+            dependencies: ["SedgateCore", "Spool", "CLibArchive"],
             swiftSettings: strict
         ),
 
@@ -223,6 +243,9 @@ let package = Package(
             swiftSettings: strict),
         .testTarget(name: "DocumentsTests", dependencies: ["Documents", "SedgateCore"], swiftSettings: strict),
         .testTarget(name: "StoreTests", dependencies: ["Store", "SedgateCore"], swiftSettings: strict),
+        .testTarget(
+            name: "BatchesTests", dependencies: ["Batches", "CLibArchive", "SedgateTesting", "SedgateCore"],
+            swiftSettings: strict),
         // Fixtures are read through #filePath, not bundled.
         .testTarget(
             name: "ConversionFunctionsTests", dependencies: ["ConversionFunctions", "Documents", "SedgateCore"],
@@ -249,6 +272,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging", "Transport", "Conformance",
+                "CLibArchive",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
@@ -274,7 +298,7 @@ if Context.environment["SEDGATE_FUZZ"] != nil {
             name: "SedgateFuzz",
             dependencies: [
                 "SedgateCore", "Documents", "Packaging", "Security", "Transport", "Conversion", "ConversionFunctions",
-                "SedgateTesting", "ConfigurationFile",
+                "SedgateTesting", "ConfigurationFile", "Batches",
             ],
             path: "Tests/Fuzz/Harness",
             swiftSettings: strict

@@ -19,6 +19,16 @@ public struct AccessPoint: Sendable {
     public init(configuration: AccessPointConfiguration, logger: Logger) throws(SedgateError) {
         self.configuration = configuration
         try configuration.spool.create()
+        // The sub-folders of inbound/ the routing rules name, so a poller can watch them before the first SED.
+        for channel in configuration.inboundRouting.channels {
+            do {
+                try FileManager.default.createDirectory(
+                    atPath: configuration.spool.root + "/" + channel.folder, withIntermediateDirectories: true)
+            } catch {
+                throw SedgateError(
+                    .io, "cannot create \(channel.folder) for the inbound routes: \(error)", cause: error)
+            }
+        }
         self.journal = try Journal(path: configuration.spool.varDirectory + "/journal.sqlite")
         self.logger = logger
     }
@@ -39,11 +49,13 @@ public struct AccessPoint: Sendable {
         try await configuration.spool.sweepPayloads(journal, .outbound, done: [.sent, .delivered, .routed])
         try await intake.recover()
         try await receiver.recover()
+        let batcher = InboundBatcher(configuration: configuration, journal: journal, logger: logger)
+        try await batcher.recover()
         let client = try ProtocolClient(tls: configuration.tls, compound: codec, logger: logger)
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver,
             logger: logger, limits: configuration.serverLimits, compound: codec)
-        return [
+        var services: [any Service] = [
             server,
             IntakeService(queue: intake, settle: configuration.settle, rescan: configuration.rescan, logger: logger),
             OutboundSender(
@@ -52,14 +64,27 @@ public struct AccessPoint: Sendable {
             TakeUpWatcher(configuration: configuration, journal: journal, sender: bell, logger: logger),
             ResequencerService(resequencer: receiver.resequencer, logger: logger),
             SeenSetExpiry(journal: journal, retention: configuration.retention, logger: logger),
+            batcher,
+            BatchReporter(configuration: configuration, journal: journal, interval: .milliseconds(500), logger: logger),
         ]
-            + (configuration.pullInterval.map { interval in
-                [
-                    Puller(
-                        configuration: configuration, receiver: receiver, client: client, interval: interval,
-                        logger: logger)
-                ]
-            } ?? [])
+        // The national side's other interfaces, when configured: the web-service and the database queues.
+        if let settings = configuration.webQueue {
+            let queue = WebQueue(
+                configuration: configuration, journal: journal, sender: bell, leaseDuration: settings.lease)
+            services.append(NationalWebService(queue: queue, settings: settings, logger: logger))
+        }
+        if let settings = configuration.databaseQueue {
+            services.append(
+                DatabaseQueue(
+                    configuration: configuration, journal: journal, sender: bell, settings: settings, logger: logger))
+        }
+        if let interval = configuration.pullInterval {
+            services.append(
+                Puller(
+                    configuration: configuration, receiver: receiver, client: client, interval: interval,
+                    logger: logger))
+        }
+        return services
     }
 }
 

@@ -1,6 +1,7 @@
 // AccessPointConfiguration: everything one access point needs to run, already validated.
 // The executable builds it from `etc/<node>.toml`; tests build it directly.
 
+public import Batches
 public import Conversion
 public import Documents
 public import SedgateCore
@@ -62,6 +63,17 @@ public struct AccessPointConfiguration: Sendable {
     /// How often `outbound/` is scanned in full besides inotify: files written there by another host over NFS or
     /// SMB raise no inotify event, so this is what takes them.
     public var rescan: Duration
+    /// What an archive committed to `outbound/` may unpack to (`[batch]`).
+    public var archiveLimits = ArchiveLimits()
+    /// Which channel each received SED lands in (`[inbound-routes.*]`, `[inbound] default-route`).
+    public var inboundRouting = InboundRouting()
+    /// Inbound batches (`[inbound-batches.<name>]`): received SEDs routed to `batch:<name>`, collected into one
+    /// flat file per count or period.
+    public var inboundBatches: [String: InboundBatchProfile] = [:]
+    /// The web-service queue for national applications (`[npap.web]`); nil: not served.
+    public var webQueue: WebQueueSettings?
+    /// The PostgreSQL queue for national applications (`[npap.database]`); nil: none.
+    public var databaseQueue: DatabaseQueueSettings?
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
@@ -125,5 +137,15 @@ extension AccessPointConfiguration {
     /// The profile that writes inbound SEDs of `sedType` back as flat files, if one asks to.
     public func inboundProfile(for sedType: String) -> ConversionProfile? {
         profiles.values.first { $0.inboundTypes.contains(sedType) }
+    }
+
+    /// The profile that writes this received SED back as a flat file: the one its route names (`profile:<name>`),
+    /// or, when it lands in `inbound/` itself, the one whose `inbound-types` list its type.
+    public func inboundProfile(for envelope: Envelope) -> ConversionProfile? {
+        switch inboundRouting.route(envelope).channel {
+        case .profile(let name): profiles[name]
+        case .inbound(folder: nil): inboundProfile(for: envelope.sedType)
+        default: nil
+        }
     }
 }

@@ -117,7 +117,7 @@ struct InboundReceiver: MessageHandler {
         var landing = payload
         var storeName = "in-\(sedId).xml"
         var files: [(path: String, bytes: [UInt8])] = []
-        if let profile = configuration.inboundProfile(for: document.envelope.sedType) {
+        if let profile = configuration.inboundProfile(for: document.envelope) {
             do {
                 landing = try FlatWriter(mapping: profile.mapping, profile: profile.format).write(seds: [payload]).bytes
                 storeName = "in-\(sedId).\(profile.format == .mtf ? "mtf" : "csv")"
@@ -324,7 +324,10 @@ struct InboundReceiver: MessageHandler {
                     envelope: record.envelope, error: error))
             changes.append(
                 .transition(
-                    receipt.sedId, .outbound, to: .failed, onlyFrom: [.accepted, .sent, .held], file: nil,
+                    receipt.sedId, .outbound, to: .failed,
+                    // A destination may return a SED it holds (`sedgate queue manual return`): failed after delivered.
+                    onlyFrom: receipt.node == configuration.coordinationNode
+                        ? [.accepted, .sent, .held] : [.accepted, .sent, .held, .delivered], file: nil,
                     detail: error.message))
             return Receipt(sedId: receipt.sedId, kind: .failed, node: configuration.node, at: Timestamp.now())
         }

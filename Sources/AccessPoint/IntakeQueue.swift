@@ -87,6 +87,7 @@ struct IntakeQueue: Sendable {
                 // Accepted just before the crash: only the leftovers remain (and perhaps the report).
                 try? FileManager.default.removeItem(atPath: path)
                 try? FileManager.default.removeItem(atPath: path + Self.sidecarSuffix)
+                try? FileManager.default.removeItem(atPath: path + Self.batchFolderSuffix)
                 try await journal.endIntake(ticket: intake.ticket, rejected: nil)
                 if let record = try await journal.record(sedId, .outbound) {
                     report(.accepted, name: intake.name, sedId: sedId, ticket: intake.ticket, envelope: record.envelope)
@@ -109,7 +110,10 @@ struct IntakeQueue: Sendable {
                 try? FileManager.default.removeItem(atPath: intakePath(sidecar))
             }
         }
-        for ticket in leftovers where !ticket.hasPrefix(".") && !ticket.hasSuffix(Self.sidecarSuffix) {
+        for ticket in leftovers
+        where !ticket.hasPrefix(".") && !ticket.hasSuffix(Self.sidecarSuffix)
+            && !ticket.hasSuffix(Self.batchFolderSuffix)
+        {
             if let sedId = try await journal.sedId(forTicket: ticket) {
                 if let record = try await journal.record(sedId, .outbound) {
                     report(
@@ -120,6 +124,8 @@ struct IntakeQueue: Sendable {
                 await process(ticket: ticket, name: "recovered-\(ticket)")
             }
         }
+        // A batch's folder goes with its manifest (after the loop above removed the manifests already accepted).
+        removeLeftoverBatchFolders(leftovers)
     }
 
     func intakePath(_ ticket: String) -> String { layout.intake + "/" + ticket }
@@ -130,6 +136,8 @@ struct IntakeQueue: Sendable {
         if let slash = name.firstIndex(of: "/"), let profile = configuration.profiles[String(name[..<slash])] {
             return await processFlat(ticket: ticket, name: name, profile: profile)
         }
+        // A manifest or an archive at the top of outbound/ is a batch, taken whole (IntakeQueue+Batch).
+        if Self.isBatch(name) { return await processBatch(ticket: ticket, name: name) }
         let path = intakePath(ticket)
         // A payload committed after its sidecar `<name>.envelope` is an enclosure: any bytes, any size.
         let sidecar = layout.outbound + "/" + name + Self.sidecarSuffix

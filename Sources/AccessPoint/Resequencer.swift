@@ -184,13 +184,21 @@ struct Resequencer: Sendable {
     private func place(_ record: MessageRecord, detail: String?, into landing: inout Landing) throws(SedgateError) {
         let stored = configuration.spool.root + "/" + record.payloadPath
         var name = configuration.inboundTemplate.render(record.envelope)
-        let manual = record.payloadPath.hasSuffix(".manual.xml")
+        if case .batch = configuration.inboundRouting.route(record.envelope).channel {
+            // Collected for an inbound batch (InboundBatcher), by SED id.
+            name = "\(record.sedId).xml"
+        }
+        // The inbound routing rules choose the channel (InboundRouting); a SED no rule matches goes to manual/.
+        let route = configuration.inboundRouting.route(record.envelope)
+        let unrouted = route.channel == .manual
+        let manual = record.payloadPath.hasSuffix(".manual.xml") || unrouted
         if !manual, !record.payloadPath.hasSuffix(".xml"), let dot = record.payloadPath.lastIndex(of: ".") {
             // A flat file written back, or a large payload, keeps the template's name with its own extension.
             name = (name.hasSuffix(".xml") ? String(name.dropLast(4)) : name) + record.payloadPath[dot...]
         }
-        let folder = manual ? configuration.spool.manual : configuration.spool.inbound
-        let prefix = manual ? "manual/" : "inbound/"
+        let channelFolder = manual ? "manual" : route.channel.folder
+        let folder = configuration.spool.root + "/" + channelFolder
+        let prefix = channelFolder + "/"
         guard FileManager.default.fileExists(atPath: stored) else {
             // The rename happened just before a crash, so the national side already has the file: under the
             // template's name, unless that was taken and it got a numbered one (then the name stays unknown).
@@ -206,6 +214,7 @@ struct Resequencer: Sendable {
         let final = try SpoolFile.moveNoReplace(stored, toDirectory: folder, preferredName: name, durable: false)
         landing.folders.insert(folder)
         landing.folders.insert(String(stored[..<(stored.lastIndex(of: "/") ?? stored.endIndex)]))
+        if unrouted { ManualQueue.noteUnrouted(record, at: final, logger: logger) }
         if manual {
             // Best effort: the reason travels beside the file (it is also in the node's log and the journal).
             _ = try? SpoolFile.moveNoReplace(

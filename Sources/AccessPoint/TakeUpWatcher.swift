@@ -30,7 +30,8 @@ struct TakeUpWatcher: Service {
 
     func run() async throws {
         let hints = DepartureWatcher(
-            root: configuration.spool.root, folders: Self.folders,
+            root: configuration.spool.root,
+            folders: Self.folders + configuration.inboundRouting.folders.map { "inbound/\($0)" },
             reconcileEvery: configuration.takeUpScan, logger: logger)
         var unmatched: [String: Int] = [:]
         for await hint in hints.cancelOnGracefulShutdown() {
@@ -58,6 +59,15 @@ struct TakeUpWatcher: Service {
         do {
             guard let landed = try await journal.landed(file: file) else { return false }
             await routed(landed)
+            // An inbound batch's file holds many SEDs: each of them is routed by its departure.
+            // (One that stays landed, a journal failure, ends the loop: it is found again by the next reconcile.)
+            var last = landed.sedId
+            while !FileManager.default.fileExists(atPath: configuration.spool.root + "/" + file),
+                let next = try await journal.landed(file: file), next.sedId != last
+            {
+                await routed(next)
+                last = next.sedId
+            }
             return true
         } catch {
             logger.error("cannot read the journal", metadata: ["error": "\(error)"])

@@ -140,8 +140,9 @@ public final class ConfigFile {
             }
             var values: [String: String] = [:]
             for key in sub.keys {
-                guard let text = sub[key]?.string else {
-                    throw fail("\(table).\(name)", key, "must be a string (in quotes)")
+                // A whole number is read as its digits (`max-count = 500`), for the tables that take counts.
+                guard let text = sub[key]?.string ?? sub[key]?.int.map(String.init) else {
+                    throw fail("\(table).\(name)", key, "must be a string (in quotes) or a whole number")
                 }
                 values[key] = text
             }

@@ -82,6 +82,9 @@ struct OutboundEntry {
             }
         case S_IFDIR where profile == nil && verdict == .accept(shown) && allowedProfiles.contains(shown):
             entry.profileFolder = shown
+        case S_IFDIR where profile == nil && verdict == .accept(shown) && shown.hasSuffix(".batch"):
+            // A batch folder fills up before its `<batch>.manifest` commits it; the manifest takes it along.
+            return nil
         case S_IFDIR:
             let known =
                 allowedProfiles.isEmpty ? "none is configured" : allowedProfiles.sorted().joined(separator: ", ")

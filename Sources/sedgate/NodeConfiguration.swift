@@ -2,6 +2,7 @@
 // configuration. The file's `[node] role` says which.
 
 import AccessPoint
+import Batches
 import ConfigurationFile
 import Conversion
 import ConversionFunctions
@@ -29,6 +30,143 @@ enum NodeConfiguration {
         case .accessPoint(let configuration): return configuration.node
         case .coordinationNode(let configuration): return configuration.node
         }
+    }
+
+    /// `[inbound-routes.<name>]` and `[inbound] default-route`: which channel each received SED lands in.
+    static func inboundRouting(
+        _ file: ConfigFile, profiles: Set<String>, batches: Set<String>
+    ) throws(SedgateError) -> InboundRouting {
+        func channel(_ table: String, _ key: String, _ text: String) throws(SedgateError) -> InboundChannel {
+            guard let channel = InboundChannel(text) else {
+                throw file.fail(
+                    table, key,
+                    "is '\(text)'; a channel is inbound, inbound/<folder>, profile:<name>, batch:<name> or manual")
+            }
+            if case .profile(let name) = channel, !profiles.contains(name) {
+                throw file.fail(table, key, "names profile '\(name)', which is not configured in [profiles]")
+            }
+            if case .batch(let name) = channel, !batches.contains(name) {
+                throw file.fail(table, key, "names batch '\(name)', which is not configured in [inbound-batches]")
+            }
+            return channel
+        }
+        func list(_ text: String?) -> [String] {
+            (text ?? "").split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        let keys = ["receiver", "sector", "sed-type", "buc", "to"]
+        var rules: [InboundRule] = []
+        for (name, values) in try file.subtables("inbound-routes") {
+            let table = "inbound-routes.\(name)"
+            for key in values.keys where !keys.contains(key) {
+                throw file.fail(table, key, "is not a known setting (\(keys.joined(separator: ", ")))")
+            }
+            guard let to = values["to"] else { throw file.fail(table, "to", "is missing: say which channel") }
+            rules.append(
+                InboundRule(
+                    name: name, receivers: list(values["receiver"]), sectors: Set(list(values["sector"])),
+                    sedTypes: Set(list(values["sed-type"])), bucTypes: Set(list(values["buc"])),
+                    channel: try channel(table, "to", to)))
+        }
+        let fallback = try file.string("inbound", "default-route", default: "")
+        return InboundRouting(
+            rules: rules, defaultChannel: fallback.isEmpty ? nil : try channel("inbound", "default-route", fallback))
+    }
+
+    /// `[npap.database]`: the PostgreSQL queue (nil when the table is absent).
+    static func databaseQueue(_ file: ConfigFile) throws(SedgateError) -> DatabaseQueueSettings? {
+        guard let values = try file.subtables("npap")["database"] else { return nil }
+        let table = "npap.database"
+        let keys = ["host", "port", "user", "password", "database", "poll-ms"]
+        for key in values.keys where !keys.contains(key) {
+            throw file.fail(table, key, "is not a known setting (\(keys.joined(separator: ", ")))")
+        }
+        guard let port = Int(values["port"] ?? "5432"), (1...65_535).contains(port) else {
+            throw file.fail(table, "port", "must be the PostgreSQL server's TCP port")
+        }
+        guard let user = values["user"], let database = values["database"] else {
+            throw file.fail(table, values["user"] == nil ? "user" : "database", "is missing")
+        }
+        guard let poll = Int(values["poll-ms"] ?? "1000"), poll >= 10 else {
+            throw file.fail(table, "poll-ms", "must be a whole number of milliseconds, 10 or more")
+        }
+        return DatabaseQueueSettings(
+            host: values["host"] ?? "127.0.0.1", port: port, user: user, password: values["password"],
+            database: database, poll: .milliseconds(poll))
+    }
+
+    /// `[npap.web]`: the web-service queue (nil when the table is absent).
+    static func webQueue(_ file: ConfigFile) throws(SedgateError) -> WebQueueSettings? {
+        guard let values = try file.subtables("npap")["web"] else { return nil }
+        let table = "npap.web"
+        let keys = ["host", "port", "tokens", "lease-s"]
+        for key in values.keys where !keys.contains(key) {
+            throw file.fail(table, key, "is not a known setting (\(keys.joined(separator: ", ")))")
+        }
+        guard let portText = values["port"], let port = Int(portText), (1...65_535).contains(port) else {
+            throw file.fail(table, "port", "must be the TCP port the web-service queue listens on")
+        }
+        var tokens: [String: String] = [:]
+        for pair in (values["tokens"] ?? "").split(separator: ",") {
+            let parts = pair.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            guard parts.count == 2, !parts[0].isEmpty, parts[1].count >= 16 else {
+                throw file.fail(
+                    table, "tokens",
+                    "must list \"<application>:<token>\" pairs separated by commas, each token 16 characters or more")
+            }
+            tokens[parts[1]] = parts[0]
+        }
+        guard !tokens.isEmpty else { throw file.fail(table, "tokens", "must name at least one application") }
+        guard let lease = Int(values["lease-s"] ?? "300"), lease >= 1 else {
+            throw file.fail(table, "lease-s", "must be a whole number of seconds, 1 or more")
+        }
+        return WebQueueSettings(
+            host: values["host"] ?? "127.0.0.1", port: port, tokens: tokens, lease: .seconds(lease))
+    }
+
+    /// `[inbound-batches.<name>]`: received SEDs collected into one flat file per count or period.
+    static func inboundBatches(
+        _ file: ConfigFile, profiles: Set<String>
+    ) throws(SedgateError) -> [String: InboundBatchProfile] {
+        var batches: [String: InboundBatchProfile] = [:]
+        for (name, values) in try file.subtables("inbound-batches") {
+            let table = "inbound-batches.\(name)"
+            let keys = ["profile", "max-count", "period-s"]
+            for key in values.keys where !keys.contains(key) {
+                throw file.fail(table, key, "is not a known setting (\(keys.joined(separator: ", ")))")
+            }
+            guard InboundChannel("batch:\(name)") != nil else {
+                throw file.fail(table, nil, "'\(name)' is not a plain name; use letters, digits, - and _")
+            }
+            guard let profile = values["profile"], profiles.contains(profile) else {
+                throw file.fail(table, "profile", "must name a flat-file profile configured in [profiles]")
+            }
+            func count(_ key: String, _ fallback: Int) throws(SedgateError) -> Int {
+                guard let text = values[key] else { return fallback }
+                guard let value = Int(text), value >= 1 else {
+                    throw file.fail(table, key, "is '\(text)'; it must be a whole number, 1 or more")
+                }
+                return value
+            }
+            batches[name] = InboundBatchProfile(
+                profile: profile, maxCount: try count("max-count", 1_000),
+                period: .seconds(try count("period-s", 86_400)))
+        }
+        return batches
+    }
+
+    /// `[batch]`: what an archive committed to `outbound/` may unpack to.
+    static func archiveLimits(_ file: ConfigFile) throws(SedgateError) -> ArchiveLimits {
+        var limits = ArchiveLimits()
+        limits.maxEntries = try file.int("batch", "max-entries", default: limits.maxEntries)
+        limits.maxTotalBytes = try file.int("batch", "max-total-mb", default: limits.maxTotalBytes >> 20) << 20
+        limits.maxRatio = try file.int("batch", "max-ratio", default: limits.maxRatio)
+        for (key, value) in [
+            ("max-entries", limits.maxEntries), ("max-total-mb", limits.maxTotalBytes), ("max-ratio", limits.maxRatio),
+        ]
+        where value < 1 {
+            throw file.fail("batch", key, "is \(value); it must be 1 or more")
+        }
+        return limits
     }
 
     /// Reads and checks `path`; with `expected`, a file for the other role is refused first, by name.
@@ -173,7 +311,7 @@ enum NodeConfiguration {
             let certificates = try file.string(
                 "directory", "certificates",
                 default: (tls.trustRootsPath as NSString).deletingLastPathComponent)
-            result = .accessPoint(
+            var accessPoint =
                 AccessPointConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls,
                     coordinationNode: try file.node("cn", "id"), coordinationNodeURL: try file.string("cn", "url"),
@@ -183,7 +321,14 @@ enum NodeConfiguration {
                     capacity: capacity, validator: validator, outboundValidation: policy, lifetime: lifetime,
                     profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
                     packing: packing, retention: retention, orderWait: orderWait,
-                    takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds)))
+                    takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds))
+            accessPoint.archiveLimits = try Self.archiveLimits(file)
+            accessPoint.inboundBatches = try Self.inboundBatches(file, profiles: Set(profiles.keys))
+            accessPoint.webQueue = try Self.webQueue(file)
+            accessPoint.databaseQueue = try Self.databaseQueue(file)
+            accessPoint.inboundRouting = try Self.inboundRouting(
+                file, profiles: Set(profiles.keys), batches: Set(accessPoint.inboundBatches.keys))
+            result = .accessPoint(accessPoint)
         case "cn":
             var peers: [NodeID: String] = [:]
             for (key, url) in try file.stringTable("peers") {

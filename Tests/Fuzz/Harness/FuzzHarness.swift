@@ -21,6 +21,7 @@ struct FuzzTarget: Sendable {
 let fuzzTargets: [FuzzTarget] = [
     DocumentTargets.sed, PackagingTargets.mtom, WireTargets.soap, WireTargets.wsse, PackagingTargets.manifest,
     ConversionTargets.mtf, ConversionTargets.cff, ConversionTargets.mapping, ConfigurationTarget.toml,
+    BatchTargets.manifest, BatchTargets.archive,
 ]
 
 /// The function the chosen target runs on each input, set once by `LLVMFuzzerInitialize`.
