@@ -185,6 +185,7 @@ struct IntakeQueue: Sendable {
             }
             var envelope = try EnvelopeXML.parse(tree.root, source: source)
             sedId = envelope.sedId
+            try configuration.checkRoute(envelope.receiver, source: source)
             if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
                 throw SedgateError(
                     .invalidEnvelope, "SendingAP is \(sendingAP) but this access point is \(configuration.node)",
@@ -253,6 +254,7 @@ struct IntakeQueue: Sendable {
         seqNo: Int?
     ) throws(SedgateError) -> MessageRecord {
         let envelope = document.envelope
+        try configuration.checkRoute(envelope.receiver, source: "outbound/\(name)")
         if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
             throw SedgateError(
                 .invalidEnvelope,
