@@ -4,6 +4,7 @@
 
 public import Foundation
 public import Logging
+import ServiceLifecycle
 public import SedgateCore
 public import Transport
 
@@ -70,7 +71,7 @@ public struct DirectoryMaster: ProtocolExtension {
         var serial = try store.serial()
         while serial <= after && ContinuousClock.now < deadline {
             try? await Task.sleep(for: .milliseconds(20))
-            if Task.isCancelled { break }
+            if Task.isCancelled || Task.isShuttingDownGracefully { break }
             serial = try store.serial()
         }
         return try signed(ChangeBatch(serial: serial, changes: try store.changes(after: after, limit: 5_000)))

@@ -42,9 +42,11 @@ public struct DirectoryReplica: Service {
         var backoff = retryInitial
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             do {
-                try await synchronise(wait: wait)
+                // A poll is held open at the CN for up to `wait`: a shutdown must not wait for it to end.
+                try await cancelWhenGracefulShutdown { try await synchronise(wait: wait) }
                 backoff = retryInitial
             } catch {
+                if Task.isCancelled || Task.isShuttingDownGracefully { break }
                 let serial = (try? store.serial()) ?? 0
                 logger.warning(
                     "directory replication failed; the copy stays at serial \(serial)",
