@@ -4,8 +4,8 @@
 
 public import Foundation
 public import Logging
-import ServiceLifecycle
 public import SedgateCore
+import ServiceLifecycle
 public import Transport
 
 /// Answers the directory routes of the CN's protocol server.

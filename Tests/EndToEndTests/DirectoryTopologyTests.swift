@@ -67,7 +67,9 @@ struct DirectoryTopologyTests {
 
     /// Waits until `node`'s copy of the directory has `id`.
     func waitForEntry(_ id: String, at node: String) async throws {
-        try await Wait.until("\(node)'s directory copy to hold \(id)", timeout: .seconds(120), interval: .milliseconds(200)) {
+        try await Wait.until(
+            "\(node)'s directory copy to hold \(id)", timeout: .seconds(120), interval: .milliseconds(200)
+        ) {
             try await sedgate(["directory", "show", "--config", config(node), id]).status == 0
         }
     }
@@ -197,13 +199,15 @@ struct DirectoryTopologyTests {
             }
         } catch {
             for node in ["AP-FR", "CN", "AP-DE1"] {
-                let log = (try? String(contentsOfFile: folder.appending("\(node.lowercased()).log"), encoding: .utf8)) ?? ""
+                let log =
+                    (try? String(contentsOfFile: folder.appending("\(node.lowercased()).log"), encoding: .utf8)) ?? ""
                 print("---- \(node)\n" + log.split(separator: "\n").suffix(30).joined(separator: "\n"))
             }
             throw error
         }
         #expect(inbound("AP-DE1") == sent)
-        let refused = (try? FileManager.default.contentsOfDirectory(atPath: topology.node("AP-FR").spool.rejected)) ?? []
+        let refused =
+            (try? FileManager.default.contentsOfDirectory(atPath: topology.node("AP-FR").spool.rejected)) ?? []
         #expect(refused.isEmpty)
     }
 }
