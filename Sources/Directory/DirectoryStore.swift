@@ -250,10 +250,11 @@ public final class DirectoryStore: Sendable {
             try db.execute(
                 sql: "DELETE FROM directory_entry; DELETE FROM directory_search; DELETE FROM directory_change")
             for entry in entries {
-                try self.store(entry, serial: serial, in: db)
-                try db.execute(
-                    sql: "INSERT INTO directory_change VALUES (NULL, ?, ?, 'set', ?, 'snapshot', ?, ?)",
-                    arguments: [entry.id, entry.kind.rawValue, Self.encode(entry), at, "snapshot at serial \(serial)"])
+                let body = Self.encode(entry)
+                try self.store(entry, body: body, serial: serial, in: db)
+                try db.cachedStatement(
+                    sql: "INSERT INTO directory_change VALUES (NULL, ?, ?, 'set', ?, 'snapshot', ?, ?)"
+                ).execute(arguments: [entry.id, entry.kind.rawValue, body, at, "snapshot at serial \(serial)"])
             }
             // The snapshot's own rows must not collide with the master's serials that follow.
             try db.execute(sql: "UPDATE directory_change SET serial = -rowid")
@@ -274,47 +275,52 @@ public final class DirectoryStore: Sendable {
     // MARK: - Internals
 
     private func record(_ change: DirectoryChange, in db: Database) throws {
-        try db.execute(
-            sql: "INSERT OR REPLACE INTO directory_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+        // Cached statements: a bulk import runs these a hundred thousand times.
+        let body = change.entry.map(Self.encode)
+        try db.cachedStatement(sql: "INSERT OR REPLACE INTO directory_change VALUES (?, ?, ?, ?, ?, ?, ?, ?)").execute(
             arguments: [
-                change.serial, change.id, change.kind.rawValue, change.operation.rawValue,
-                change.entry.map(Self.encode), change.who, change.at, change.why,
+                change.serial, change.id, change.kind.rawValue, change.operation.rawValue, body, change.who,
+                change.at, change.why,
             ])
         switch change.operation {
         case .set:
-            if let entry = change.entry { try store(entry, serial: change.serial, in: db) }
+            if let entry = change.entry { try store(entry, body: body, serial: change.serial, in: db) }
         case .delete:
             if let rowid = try Int64.fetchOne(
-                db, sql: "SELECT rowid FROM directory_entry WHERE id = ?", arguments: [change.id])
+                db.cachedStatement(sql: "SELECT rowid FROM directory_entry WHERE id = ?"), arguments: [change.id])
             {
-                try db.execute(sql: "DELETE FROM directory_search WHERE rowid = ?", arguments: [rowid])
-                try db.execute(sql: "DELETE FROM directory_entry WHERE rowid = ?", arguments: [rowid])
+                try db.cachedStatement(sql: "DELETE FROM directory_search WHERE rowid = ?").execute(arguments: [rowid])
+                try db.cachedStatement(sql: "DELETE FROM directory_entry WHERE rowid = ?").execute(arguments: [rowid])
             }
         }
-        try db.execute(
-            sql: "UPDATE directory_meta SET value = ? WHERE key = 'serial' AND CAST(value AS INTEGER) < ?",
-            arguments: ["\(change.serial)", change.serial])
+        try db.cachedStatement(
+            sql: "UPDATE directory_meta SET value = ? WHERE key = 'serial' AND CAST(value AS INTEGER) < ?"
+        ).execute(arguments: ["\(change.serial)", change.serial])
     }
 
-    private func store(_ entry: DirectoryEntry, serial: Int64, in db: Database) throws {
-        let body = Self.encode(entry)
+    private func store(_ entry: DirectoryEntry, body given: String? = nil, serial: Int64, in db: Database) throws {
+        let body = given ?? Self.encode(entry)
         let existing = try Int64.fetchOne(
-            db, sql: "SELECT rowid FROM directory_entry WHERE id = ?", arguments: [entry.id])
+            db.cachedStatement(sql: "SELECT rowid FROM directory_entry WHERE id = ?"), arguments: [entry.id])
         let rowid: Int64
         if let existing {
-            try db.execute(
-                sql: "UPDATE directory_entry SET kind = ?, country = ?, ehic = ?, body = ?, serial = ? WHERE rowid = ?",
-                arguments: [entry.kind.rawValue, entry.country, entry.isEHICIssuer ? 1 : 0, body, serial, existing])
-            try db.execute(sql: "DELETE FROM directory_search WHERE rowid = ?", arguments: [existing])
+            try db.cachedStatement(
+                sql: "UPDATE directory_entry SET kind = ?, country = ?, ehic = ?, body = ?, serial = ? WHERE rowid = ?"
+            ).execute(arguments: [
+                entry.kind.rawValue, entry.country, entry.isEHICIssuer ? 1 : 0, body, serial, existing,
+            ])
+            try db.cachedStatement(sql: "DELETE FROM directory_search WHERE rowid = ?").execute(arguments: [existing])
             rowid = existing
         } else {
-            try db.execute(
-                sql: "INSERT INTO directory_entry(id, kind, country, ehic, body, serial) VALUES (?, ?, ?, ?, ?, ?)",
-                arguments: [entry.id, entry.kind.rawValue, entry.country, entry.isEHICIssuer ? 1 : 0, body, serial])
+            try db.cachedStatement(
+                sql: "INSERT INTO directory_entry(id, kind, country, ehic, body, serial) VALUES (?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [
+                entry.id, entry.kind.rawValue, entry.country, entry.isEHICIssuer ? 1 : 0, body, serial,
+            ])
             rowid = db.lastInsertedRowID
         }
-        try db.execute(
-            sql: "INSERT INTO directory_search(rowid, text) VALUES (?, ?)", arguments: [rowid, indexText(entry)])
+        try db.cachedStatement(sql: "INSERT INTO directory_search(rowid, text) VALUES (?, ?)").execute(
+            arguments: [rowid, indexText(entry)])
     }
 
     /// What search finds an entry by: names (folded, Latin), the address and its parts, searchable fields, and

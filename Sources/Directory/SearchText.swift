@@ -5,12 +5,15 @@
 import ConversionFunctions
 import Foundation
 public import SedgateCore
+import Synchronization
 
 /// The text folding and synonyms of directory search.
 public struct SearchText: Sendable {
     private let library: FunctionLibrary?
     /// Folded word → the folded words of its synonym group (itself included).
     private let synonyms: [String: [String]]
+    /// Words already folded.
+    private let cache = FoldCache()
 
     /// Loads the transliteration tables and synonyms of the conversions folder `conversions`.
     public init(conversions: String) throws(SedgateError) {
@@ -40,8 +43,51 @@ public struct SearchText: Sendable {
     }
 
     /// `text` folded for the index: Latin, lower case, no accents, words separated by single spaces.
+    ///
+    /// Word by word: plain ASCII directly, anything else through the tables once per distinct word (names share
+    /// most of their words, and transliteration is the costly step of indexing).
     public func fold(_ text: String) -> String {
-        Self.plain(library: library)(text)
+        var out: [String] = []
+        for word in text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }) {
+            let folded: String
+            if word.utf8.allSatisfy({ $0 < 0x80 }) {
+                folded = Self.asciiFold(word)
+            } else if let known = cache.words.withLock({ $0[word] }) {
+                folded = known
+            } else {
+                folded = Self.plain(library: library)(String(word))
+                cache.words.withLock { words in
+                    if words.count > 200_000 { words.removeAll() }
+                    words[word] = folded
+                }
+            }
+            if !folded.isEmpty { out.append(folded) }
+        }
+        return out.joined(separator: " ")
+    }
+
+    /// Lower case, letters and digits, anything else a word break.
+    private static func asciiFold(_ word: Substring) -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(word.utf8.count)
+        var space = true
+        for byte in word.utf8 {
+            switch byte {
+            case 0x30...0x39, 0x61...0x7A:
+                bytes.append(byte)
+                space = false
+            case 0x41...0x5A:
+                bytes.append(byte + 0x20)
+                space = false
+            default:
+                if !space {
+                    bytes.append(0x20)
+                    space = true
+                }
+            }
+        }
+        if bytes.last == 0x20 { bytes.removeLast() }
+        return String(decoding: bytes, as: UTF8.self)
     }
 
     /// The synonym group of a folded word (the word alone when it has none).
@@ -72,4 +118,9 @@ public struct SearchText: Sendable {
             return result
         }
     }
+}
+
+/// Words already folded, shared by copies of a SearchText.
+final class FoldCache: Sendable {
+    let words = Mutex<[Substring: String]>([:])
 }
