@@ -254,7 +254,8 @@ struct IntakeQueue: Sendable {
         seqNo: Int?
     ) throws(SedgateError) -> MessageRecord {
         let envelope = document.envelope
-        try configuration.checkRoute(envelope.receiver, source: "outbound/\(name)")
+        // A document alone is refused without a route; a flat file's unit fails on its own at sending.
+        if index == nil { try configuration.checkRoute(envelope.receiver, source: "outbound/\(name)") }
         if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
             throw SedgateError(
                 .invalidEnvelope,
