@@ -171,6 +171,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The EESSI directory: access points and institutions with their history, FTS5 search, bulk files, routing
+        // from it, and its replication CN → APs over the protocol's mutual TLS (SQLite through GRDB).
+        .target(
+            name: "Directory",
+            dependencies: [
+                "SedgateCore", "Documents", "ConversionFunctions", "Security", "Transport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The access point: spool intake, journal, sender, receiver, inbound writer.
         .target(
             name: "AccessPoint",
@@ -220,7 +234,7 @@ let package = Package(
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
-                "Conformance", "ConfigurationFile", "Batches",
+                "Conformance", "ConfigurationFile", "Batches", "Directory",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -245,6 +259,9 @@ let package = Package(
         .testTarget(name: "StoreTests", dependencies: ["Store", "SedgateCore"], swiftSettings: strict),
         .testTarget(
             name: "BatchesTests", dependencies: ["Batches", "CLibArchive", "SedgateTesting", "SedgateCore"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "DirectoryTests", dependencies: ["Directory", "SedgateCore", "SedgateTesting", "Transport"],
             swiftSettings: strict),
         // Fixtures are read through #filePath, not bundled.
         .testTarget(

@@ -54,7 +54,8 @@ public struct AccessPoint: Sendable {
         let client = try ProtocolClient(tls: configuration.tls, compound: codec, logger: logger)
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver,
-            logger: logger, limits: configuration.serverLimits, compound: codec)
+            logger: logger, limits: configuration.serverLimits, compound: codec,
+            extensions: configuration.protocolExtensions)
         var services: [any Service] = [
             server,
             IntakeService(queue: intake, settle: configuration.settle, rescan: configuration.rescan, logger: logger),

@@ -45,7 +45,7 @@ public struct AccessPointConfiguration: Sendable {
     public var outboundValidation: ValidationPolicy
 
     /// Which access point serves each receiving institution: every SED is sealed for that AP's certificate.
-    public var routes: RoutingTable
+    public var routes: any RouteLookup
     /// The folder of the other access points' certificates, `<AP-ID>.crt` (PEM, issued by the network's CA).
     public var certificates: String
     /// How the packer groups SEDs into one compound message.
@@ -74,6 +74,11 @@ public struct AccessPointConfiguration: Sendable {
     public var webQueue: WebQueueSettings?
     /// The PostgreSQL queue for national applications (`[npap.database]`); nil: none.
     public var databaseQueue: DatabaseQueueSettings?
+    /// Where the directory keeps the access points' current certificates (`<AP-ID>.crt`); asked before
+    /// `certificates`. Nil: only `certificates`.
+    public var directoryCertificates: String?
+    /// Extra routes the protocol server answers besides messages (the directory's replication).
+    public var protocolExtensions: [any ProtocolExtension] = []
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,
@@ -81,7 +86,7 @@ public struct AccessPointConfiguration: Sendable {
         inboundTemplate: FileNameTemplate, retryInitial: Duration = .milliseconds(250),
         retryMaximum: Duration = .seconds(30), capacity: Capacity = Capacity(), validator: SEDValidator? = nil,
         outboundValidation: ValidationPolicy = .reject, lifetime: Duration = .seconds(30 * 86_400),
-        profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil, routes: RoutingTable,
+        profiles: [String: ConversionProfile] = [:], pullInterval: Duration? = nil, routes: any RouteLookup,
         certificates: String, packing: PackingLimits = PackingLimits(), retention: Duration = .seconds(90 * 86_400),
         orderWait: Duration = .seconds(600), takeUpScan: Duration = .seconds(300), rescan: Duration = .seconds(30)
     ) {

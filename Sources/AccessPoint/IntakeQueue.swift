@@ -193,6 +193,7 @@ struct IntakeQueue: Sendable {
             }
             var envelope = try EnvelopeXML.parse(tree.root, source: source)
             sedId = envelope.sedId
+            try configuration.checkRoute(envelope.receiver, source: source)
             if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
                 throw SedgateError(
                     .invalidEnvelope, "SendingAP is \(sendingAP) but this access point is \(configuration.node)",
@@ -272,6 +273,8 @@ struct IntakeQueue: Sendable {
         seqNo: Int?
     ) throws(SedgateError) -> (MessageRecord, [UInt8]) {
         let envelope = document.envelope
+        // A document alone is refused without a route; a flat file's unit fails on its own at sending.
+        if index == nil { try configuration.checkRoute(envelope.receiver, source: "outbound/\(name)") }
         if let sendingAP = envelope.sendingAP, sendingAP != configuration.node {
             throw SedgateError(
                 .invalidEnvelope,

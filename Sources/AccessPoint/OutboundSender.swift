@@ -160,7 +160,7 @@ final class OutboundSender: Service {
     ) async -> ContinuousClock.Instant? {
         let recipient: PeerCertificate
         do {
-            recipient = try PeerCertificate(file: "\(configuration.certificates)/\(group.destination).crt")
+            recipient = try PeerCertificate(file: configuration.certificateFile(for: group.destination))
         } catch {
             // A missing certificate is the operator's to fix: the SEDs wait (accepted), they are not failed.
             logger.error(

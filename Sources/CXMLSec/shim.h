@@ -181,3 +181,49 @@ static inline int sedgate_x509_verify_in(X509 *certificate, X509_STORE *store, c
     return verified == 1 ? 1 : 0;
 }
 
+
+// Detached signatures of the directory's replication messages (RSA or EC keys, SHA-256), and certificate validity.
+#include <time.h>
+
+/// Signs `data` with the private key in `keyPem` (SHA-256). `signature` holds `*size` bytes; on return `*size` is
+/// the signature's length. Returns 1 on success, 0 on failure.
+static inline int sedgate_sign_sha256(
+    const unsigned char *keyPem, int keyLength, const unsigned char *data, size_t dataLength,
+    unsigned char *signature, size_t *size) {
+    BIO *bio = BIO_new_mem_buf(keyPem, keyLength);
+    if (bio == NULL) return 0;
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, sedgate_no_password, NULL);
+    BIO_free(bio);
+    if (key == NULL) { ERR_clear_error(); return 0; }
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    int ok = context != NULL && EVP_DigestSignInit(context, NULL, EVP_sha256(), NULL, key) == 1
+        && EVP_DigestSign(context, signature, size, data, dataLength) == 1;
+    EVP_MD_CTX_free(context);
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}
+
+/// Checks a SHA-256 signature of `data` against the certificate's public key. Returns 1 when it holds.
+static inline int sedgate_verify_sha256(
+    X509 *certificate, const unsigned char *data, size_t dataLength, const unsigned char *signature, size_t size) {
+    EVP_PKEY *key = X509_get_pubkey(certificate);
+    if (key == NULL) { ERR_clear_error(); return 0; }
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    int ok = context != NULL && EVP_DigestVerifyInit(context, NULL, EVP_sha256(), NULL, key) == 1
+        && EVP_DigestVerify(context, signature, size, data, dataLength) == 1;
+    EVP_MD_CTX_free(context);
+    EVP_PKEY_free(key);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}
+
+/// The certificate's validity in seconds since 1970 (UTC). Returns 1 on success.
+static inline int sedgate_x509_validity(X509 *certificate, long long *notBefore, long long *notAfter) {
+    struct tm before, after;
+    if (ASN1_TIME_to_tm(X509_get0_notBefore(certificate), &before) != 1) return 0;
+    if (ASN1_TIME_to_tm(X509_get0_notAfter(certificate), &after) != 1) return 0;
+    *notBefore = (long long)timegm(&before);
+    *notAfter = (long long)timegm(&after);
+    return 1;
+}

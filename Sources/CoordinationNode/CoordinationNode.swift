@@ -41,7 +41,8 @@ public struct CoordinationNode: Sendable {
             logger: logger)
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: handler,
-            logger: logger, limits: configuration.serverLimits, compound: codec)
+            logger: logger, limits: configuration.serverLimits, compound: codec,
+            extensions: configuration.protocolExtensions)
         // Access points in pull mode (URL "pull") fetch their SEDs themselves: no forwarder pushes to them.
         let forwarders = configuration.peers.filter { $0.value != "pull" }.sorted { $0.key < $1.key }.map { peer, url in
             Forwarder(

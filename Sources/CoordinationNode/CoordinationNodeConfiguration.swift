@@ -16,7 +16,7 @@ public struct CoordinationNodeConfiguration: Sendable {
     public var serverLimits = ServerLimits()
     /// The access points this CN talks to, and their base URLs (`https://host:port`).
     public var peers: [NodeID: String]
-    public var routes: RoutingTable
+    public var routes: any RouteLookup
     public var retryInitial: Duration
     public var retryMaximum: Duration
     /// How long a SED may wait at the CN for its destination before it fails as expired (the tender: a month).
@@ -28,10 +28,12 @@ public struct CoordinationNodeConfiguration: Sendable {
     public var packing: PackingLimits
     /// How long a finished SED is remembered (and a duplicate of it recognised) before it is forgotten.
     public var retention: Duration
+    /// Extra routes the protocol server answers besides messages (the directory's master and search).
+    public var protocolExtensions: [any ProtocolExtension] = []
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, peers: [NodeID: String],
-        routes: RoutingTable, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(30),
+        routes: any RouteLookup, retryInitial: Duration = .milliseconds(250), retryMaximum: Duration = .seconds(30),
         capacity: Capacity = Capacity(), lifetime: Duration = .seconds(30 * 86_400), packing: PackingLimits = .init(),
         retention: Duration = .seconds(90 * 86_400)
     ) {

@@ -68,7 +68,8 @@ enum KeyTransport {
         let recipients = (keyInfo?.children("X509Data", Namespace.ds) ?? [])
             .flatMap { $0.children("X509Certificate", Namespace.ds) }
             .compactMap { decodeBase64($0.text) }
-        if !recipients.isEmpty, !recipients.contains(key.certificateDER) {
+        // A certificate of this node's key pair other than the one it runs with is a renewal (a rollover).
+        if !recipients.isEmpty, !recipients.contains(where: { $0 == key.certificateDER || key.holdsKey(of: $0) }) {
             let names = recipients.map { X509Certificate(der: $0)?.commonName ?? "an unreadable certificate" }
             throw SedgateError(
                 .decryptionFailed,

@@ -48,7 +48,8 @@ public final class Topology: @unchecked Sendable {
     /// Traffic between the CN and the access points in `relayedAccessPoints` passes through a `TCPRelay` each
     /// way, which `cut(_:)` and `restore(_:)` break and mend. `orderWaitSeconds` sets the access points'
     /// `[inbound] order-wait-s` (how long a SED waits for earlier ones of its conversation), `takeUpScanSeconds`
-    /// their `[inbound] takeup-scan-s`, `rescanSeconds` their `[intake] rescan-s`.
+    /// their `[inbound] takeup-scan-s`, `rescanSeconds` their `[intake] rescan-s`. With `routes` false no node has a
+    /// `[routes]` entry: they route by the directory alone.
     public convenience init(
         directory: String, executable: String,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
@@ -56,7 +57,7 @@ public final class Topology: @unchecked Sendable {
         coordinationNodeSettings: String = "", accessPointSettings: String = "",
         coordinationNodeLifetimeHours: Int = 720, pullAccessPoints: Set<String> = [],
         relayedAccessPoints: Set<String> = [], orderWaitSeconds: Int? = nil, takeUpScanSeconds: Int? = nil,
-        rescanSeconds: Int? = nil
+        rescanSeconds: Int? = nil, routes writeRoutes: Bool = true
     ) throws {
         var relays: [String: [TCPRelay]] = [:]
         let pki = directory + "/pki"
@@ -66,7 +67,8 @@ public final class Topology: @unchecked Sendable {
         var peers = ""
         var routes = ""
         // Access points seal each SED for the AP that serves its receiver: they know the same routes as the CN.
-        let accessPointRoutes = accessPoints.map { "\"\($0.country)\" = \"\($0.id)\"" }.joined(separator: "\n")
+        let accessPointRoutes =
+            writeRoutes ? accessPoints.map { "\"\($0.country)\" = \"\($0.id)\"" }.joined(separator: "\n") : ""
         for ap in accessPoints {
             let port = try Topology.freePort()
             var cnPortSeen = cnPort
@@ -122,7 +124,7 @@ public final class Topology: @unchecked Sendable {
             nodes.append(Node(id: ap.id, role: "ap", config: config, spool: SpoolLayout(root: spool), port: port))
             let address = pullAccessPoints.contains(ap.id) ? "pull" : "https://127.0.0.1:\(portSeen)"
             peers += "\"\(ap.id)\" = \"\(address)\"\n"
-            routes += "\"\(ap.country)\" = \"\(ap.id)\"\n"
+            if writeRoutes { routes += "\"\(ap.country)\" = \"\(ap.id)\"\n" }
         }
         let cnSpool = "\(directory)/spool/cn"
         let cnConfig = "\(directory)/cn.toml"

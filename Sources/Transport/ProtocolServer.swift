@@ -29,11 +29,12 @@ public final class ProtocolServer: Service, Sendable {
     private let port: Int
     private let tlsConfiguration: TLSConfiguration
     private let exchange: MessageExchange
-    private let limits: ServerLimits
+    let limits: ServerLimits
     private let census: ConnectionCensus
     private let budget: BodyBudget
     private let logger: Logger
     private let listening = ListeningPort()
+    private let extensions: [any ProtocolExtension]
 
     /// The node this server speaks for: its certificate's subject CN.
     public var node: NodeID { exchange.node }
@@ -43,8 +44,10 @@ public final class ProtocolServer: Service, Sendable {
     /// Throws `.configuration` when a TLS file cannot be read or the certificate's CN is not a node id.
     public init(
         host: String, port: Int, tls: TLSFiles, handler: any MessageHandler, logger: Logger,
-        limits: ServerLimits = ServerLimits(), compound: CompoundCodec? = nil
+        limits: ServerLimits = ServerLimits(), compound: CompoundCodec? = nil,
+        extensions: [any ProtocolExtension] = []
     ) throws(SedgateError) {
+        self.extensions = extensions
         let configuration = try tls.serverConfiguration()
         let commonName = try tls.commonName()
         guard let node = commonName.flatMap(NodeID.init) else {
@@ -77,6 +80,7 @@ public final class ProtocolServer: Service, Sendable {
         router.post(RouterPath(SOAPNamespace.messagesPath)) { request, context in
             await self.respond(to: request, context: context)
         }
+        for handler in extensions { register(handler, on: router) }
         let listening = self.listening
         let census = self.census
         let http = HTTP1Channel.Configuration(

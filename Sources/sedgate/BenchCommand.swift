@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Benchmarks: the exchange through a topology, and conversion.",
         subcommands: [
             ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, LargeBench.self,
-            IdleBench.self,
+            IdleBench.self, DirectoryBench.self,
         ],
         defaultSubcommand: ExchangeBench.self)
 }

@@ -42,6 +42,7 @@ struct DemoCommand: AsyncParsableCommand {
             try? FileManager.default.removeItem(atPath: node.spool.root)
             try exitOnError { () throws(SedgateError) in try node.spool.create() }
         }
+        try loadDirectory(nodes)
         let topology = Topology(directory: "spool", executable: try executablePath(), nodes: nodes)
         defer { topology.abandon() }
         for node in nodes {
@@ -50,6 +51,7 @@ struct DemoCommand: AsyncParsableCommand {
                 "started \(node.id) (\(node.role)) on https://127.0.0.1:\(node.port), log spool/\(node.id.lowercased()).log"
             )
         }
+        try await waitForDirectory(nodes)
 
         // Each sample goes to the access point of its sender's country.
         var sent: [(name: String, from: Topology.Node)] = []

@@ -38,12 +38,15 @@ enum NodeRunner {
         // heap. Two arenas and a fixed 1 MiB threshold keep a node's resident memory near what it actually holds.
         _ = sedgate_tune_malloc(2, 1 << 20)
         Logs.bootstrap()
-        let configuration = try exitOnError { () throws(SedgateError) in
-            try NodeConfiguration.load(options.config, expecting: role)
+        var (configuration, directory) = try exitOnError { () throws(SedgateError) in
+            try NodeConfiguration.loadWithDirectory(options.config, expecting: role)
         }
         var logger = Logger(label: "sedgate.\(configuration.node)")
         logger.logLevel = Logger.Level(rawValue: options.logLevel) ?? .info
-        let services: [any Service]
+        let directoryServices = try exitOnError { () throws(SedgateError) in
+            try NodeDirectory.attach(&configuration, settings: directory, logger: logger)
+        }
+        var services: [any Service]
         switch (configuration, role) {
         case (.accessPoint(let settings), "ap"):
             let node = try exitOnError { () throws(SedgateError) in
@@ -60,6 +63,7 @@ enum NodeRunner {
                 "\(options.config) configures a \(role == "ap" ? "coordination node" : "access point"); use `sedgate \(role == "ap" ? "cn" : "ap")`"
             )
         }
+        services += directoryServices
         logger.notice("starting", metadata: ["node": "\(configuration.node)", "spool": "\(configuration.spool.root)"])
         let group = ServiceGroup(
             configuration: .init(

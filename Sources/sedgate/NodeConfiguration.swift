@@ -171,6 +171,13 @@ enum NodeConfiguration {
 
     /// Reads and checks `path`; with `expected`, a file for the other role is refused first, by name.
     static func load(_ path: String, expecting expected: String? = nil) throws(SedgateError) -> NodeConfiguration {
+        try loadWithDirectory(path, expecting: expected).configuration
+    }
+
+    /// `load`, and the node's `[directory]` settings.
+    static func loadWithDirectory(
+        _ path: String, expecting expected: String? = nil
+    ) throws(SedgateError) -> (configuration: NodeConfiguration, directory: DirectorySettings) {
         let file = try ConfigFile(path: path)
         let role = try file.string("node", "role")
         if let expected, role != expected, ["ap", "cn"].contains(role) {
@@ -355,14 +362,17 @@ enum NodeConfiguration {
             throw file.fail(
                 "node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")
         }
+        let directory = try DirectorySettings(
+            file, configurationFile: path, role: role, node: node, spool: spool, tls: tls)
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):
             configuration.serverLimits = serverLimits
-            return .accessPoint(configuration)
+            configuration.directoryCertificates = directory.sealingCertificates
+            return (.accessPoint(configuration), directory)
         case .coordinationNode(var configuration):
             configuration.serverLimits = serverLimits
-            return .coordinationNode(configuration)
+            return (.coordinationNode(configuration), directory)
         }
     }
 

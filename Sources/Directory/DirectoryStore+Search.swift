@@ -1,0 +1,74 @@
+// DirectoryStore+Search: free-text search over the FTS5 index (every word, as a prefix, or any of its synonyms) and
+// attribute filters (country, kind, function, sector, benefit), EHIC issuers first, then by relevance.
+
+import GRDB
+public import SedgateCore
+
+/// A directory search: words and attribute filters, all optional.
+public struct DirectoryQuery: Sendable, Hashable {
+    public var text: String
+    public var kind: EntryKind?
+    public var country: String?
+    /// Coded attribute filters: field name → code (`function` → `LB`, `sector` → `S`, `benefit` → `OLD-AGE`).
+    public var attributes: [String: String]
+    public var limit: Int
+
+    /// Makes a query.
+    public init(
+        text: String = "", kind: EntryKind? = nil, country: String? = nil, attributes: [String: String] = [:],
+        limit: Int = 20
+    ) {
+        self.text = text
+        self.kind = kind
+        self.country = country
+        self.attributes = attributes
+        self.limit = limit
+    }
+}
+
+extension DirectoryStore {
+    /// The FTS5 match expression for `text`: each folded word as a prefix, OR its synonyms; all words must match.
+    func matchExpression(_ text: String) -> String? {
+        let words = self.text.fold(text).split(separator: " ").map(String.init)
+        guard !words.isEmpty else { return nil }
+        return words.map { word in
+            let group = self.text.synonyms(of: word).map { "\"\($0)\"*" }
+            return group.count == 1 ? group[0] : "(" + group.joined(separator: " OR ") + ")"
+        }.joined(separator: " AND ")
+    }
+
+    /// The entries matching `query`: EHIC issuers first, then the best matches.
+    public func search(_ query: DirectoryQuery) throws(SedgateError) -> [DirectoryEntry] {
+        var conditions: [String] = []
+        var arguments: [any DatabaseValueConvertible] = []
+        var from = "directory_entry e"
+        var order = "e.ehic DESC, e.id"
+        if let match = matchExpression(query.text) {
+            from = "directory_search s JOIN directory_entry e ON e.rowid = s.rowid"
+            conditions.append("directory_search MATCH ?")
+            arguments.append(match)
+            order = "e.ehic DESC, s.rank"
+        }
+        if let kind = query.kind {
+            conditions.append("e.kind = ?")
+            arguments.append(kind.rawValue)
+        }
+        if let country = query.country {
+            conditions.append("e.country = ?")
+            arguments.append(country)
+        }
+        for (field, code) in query.attributes.sorted(by: { $0.key < $1.key }) {
+            guard schema.fields[field] != nil, field.allSatisfy({ $0.isLetter || $0 == "-" }) else {
+                throw SedgateError(.unsupportedInput, "'\(field)' is not a field of the directory schema")
+            }
+            conditions.append("EXISTS (SELECT 1 FROM json_each(e.body, '$.fields.\"\(field)\"') WHERE value = ?)")
+            arguments.append(code)
+        }
+        let sql =
+            "SELECT e.body FROM \(from)" + (conditions.isEmpty ? "" : " WHERE " + conditions.joined(separator: " AND "))
+            + " ORDER BY \(order) LIMIT ?"
+        arguments.append(max(1, min(query.limit, 1_000)))
+        let bodies = try read { db in try String.fetchAll(db, sql: sql, arguments: StatementArguments(arguments)) }
+        return bodies.compactMap(Self.decodeEntry)
+    }
+}
