@@ -4,7 +4,7 @@
 SWIFT ?= swift
 # Debian packages sedgate builds against or tests with (pkg-config names in Package.swift).
 APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1-dev libxmlsec1-openssl \
-               xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3
+               xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3 postfix
 BIN = .build/debug/sedgate
 
 .PHONY: all deps build demo test lint format bench soak powercut fuzz clean

@@ -33,6 +33,7 @@ let package = Package(
         .package(url: "https://github.com/LebJe/TOMLKit.git", from: "0.6.0"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "3.12.3"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -139,6 +140,7 @@ let package = Package(
             dependencies: [
                 "SedgateCore", "Documents", "Packaging", "Security",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -190,13 +192,30 @@ let package = Package(
             dependencies: ["SedgateCore", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
+        // Operating a node: Prometheus metrics and /health on the operator port, the log formats (human, JSON),
+        // statistics that outlive the journal, alert rules with their command, webhook and e-mail delivery.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "SedgateCore", "Store", "ConfigurationFile",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: argument parsing, configuration, the service group.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
-                "Conformance", "ConfigurationFile",
+                "Conformance", "ConfigurationFile", "Operations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -8,6 +8,7 @@ import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
+import Operations
 import SedgateCore
 import Spool
 import Transport
@@ -21,6 +22,13 @@ enum NodeConfiguration {
         switch self {
         case .accessPoint(let configuration): return configuration.spool
         case .coordinationNode(let configuration): return configuration.spool
+        }
+    }
+
+    var tls: TLSFiles {
+        switch self {
+        case .accessPoint(let configuration): return configuration.tls
+        case .coordinationNode(let configuration): return configuration.tls
         }
     }
 
@@ -210,6 +218,7 @@ enum NodeConfiguration {
             throw file.fail(
                 "node", "role", "is '\(role)'; it must be \"ap\" (access point) or \"cn\" (coordination node)")
         }
+        _ = try OperationsSettings.load(file)
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):

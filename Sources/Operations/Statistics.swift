@@ -1,0 +1,341 @@
+// Statistics: counts and volumes of SEDs from their envelopes only (never their content), kept in
+// `<spool>/var/statistics.sqlite`, apart from the journal, so they outlive its `keep-days` purge. A harvester copies
+// each SED's envelope fields, current state and the times of its states from the journal (every `[statistics]
+// harvest-s`, and before each `sedgate stats`); queries group them by day, hour, country, sector, BUC, SED type,
+// access point, state, with latency percentiles per hop.
+
+import Foundation
+public import GRDB
+public import Logging
+import Metrics
+public import SedgateCore
+public import ServiceLifecycle
+public import Store
+
+/// The statistics database of one node.
+public final class StatisticsStore: Sendable {
+    public let database: DatabaseQueue
+
+    /// The states whose first time is kept per SED, for the hop latencies.
+    static let timedStates: [SEDState] = [
+        .accepted, .sent, .delivered, .routed, .stored, .forwarded, .received, .landed,
+    ]
+
+    /// The hops measured: a name, the direction, the state it starts at and the one it ends at.
+    public static let hops: [(name: String, direction: Direction, from: SEDState, to: SEDState)] = [
+        ("intake-to-cn", .outbound, .accepted, .sent),
+        ("cn-to-destination", .outbound, .sent, .delivered),
+        ("take-up", .outbound, .delivered, .routed),
+        ("cn-forward", .relay, .stored, .forwarded),
+        ("receive-to-inbound", .inbound, .received, .landed),
+    ]
+
+    public init(path: String) throws(SedgateError) {
+        do {
+            var configuration = Configuration()
+            configuration.busyMode = .timeout(10)
+            database = try DatabaseQueue(path: path, configuration: configuration)
+            var migrator = DatabaseMigrator()
+            migrator.registerMigration("v1") { db in
+                let times = Self.timedStates.map { "\"\($0.rawValue)\" INTEGER" }.joined(separator: ", ")
+                try db.execute(
+                    sql: """
+                        CREATE TABLE sed (
+                            sedId TEXT NOT NULL, direction TEXT NOT NULL, at TEXT NOT NULL,
+                            sendingCountry TEXT NOT NULL, receivingCountry TEXT NOT NULL, sector TEXT NOT NULL,
+                            buc TEXT NOT NULL, sedType TEXT NOT NULL, sendingAP TEXT NOT NULL,
+                            receivingAP TEXT NOT NULL, state TEXT NOT NULL, bytes INTEGER NOT NULL, \(times),
+                            PRIMARY KEY (sedId, direction)
+                        );
+                        CREATE INDEX sed_at ON sed (at);
+                        CREATE TABLE watermark (id INTEGER PRIMARY KEY CHECK (id = 1), updatedAt TEXT NOT NULL);
+                        """)
+            }
+            try migrator.migrate(database)
+        } catch {
+            throw SedgateError(.storage, "cannot open the statistics at \(path)", cause: error)
+        }
+    }
+
+    /// Copies every SED the journal changed since the last harvest; returns how many rows it wrote. Hops that
+    /// completed since are recorded in the `sedgate_hop_latency_seconds{hop}` histogram.
+    @discardableResult
+    public func harvest(_ journal: Journal) async throws(SedgateError) -> Int {
+        do {
+            let since = try await database.read { db in
+                try String.fetchOne(db, sql: "SELECT updatedAt FROM watermark WHERE id = 1") ?? ""
+            }
+            let rows = try await journal.database.read { db in
+                let messages = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT sedId, direction, state, peer, origin, envelope, size, createdAt, updatedAt
+                        FROM message WHERE updatedAt >= ? ORDER BY updatedAt
+                        """, arguments: [since])
+                return try messages.map { message -> Harvested in
+                    let events = try Row.fetchAll(
+                        db,
+                        sql: "SELECT state, MIN(at) AS at FROM event WHERE sedId = ? AND direction = ? GROUP BY state",
+                        arguments: [message["sedId"] as String, message["direction"] as String])
+                    var times: [String: String] = [:]
+                    for event in events { times[event["state"]] = event["at"] }
+                    return Harvested(
+                        sedId: message["sedId"], direction: message["direction"], state: message["state"],
+                        peer: message["peer"], origin: message["origin"], envelope: message["envelope"],
+                        size: message["size"], createdAt: message["createdAt"], updatedAt: message["updatedAt"],
+                        times: times)
+                }
+            }
+            guard !rows.isEmpty else { return 0 }
+            let latest = rows.last!.updatedAt
+            let completed = try await database.write { db -> [(String, Double)] in
+                var completed: [(String, Double)] = []
+                for message in rows {
+                    let times = message.times
+                    guard let envelope = try? JSONDecoder().decode(Envelope.self, from: Data(message.envelope.utf8)),
+                        let direction = Direction(rawValue: message.direction)
+                    else { continue }
+                    let sedId = message.sedId
+                    let previous = try Row.fetchOne(
+                        db, sql: "SELECT * FROM sed WHERE sedId = ? AND direction = ?",
+                        arguments: [sedId, direction.rawValue])
+                    var milliseconds: [String: Int64] = [:]
+                    for state in Self.timedStates {
+                        if let text = times[state.rawValue], let date = Timestamp.parse(text) {
+                            milliseconds[state.rawValue] = Int64((date.timeIntervalSince1970 * 1_000).rounded())
+                        }
+                    }
+                    for hop in Self.hops where hop.direction == direction {
+                        guard let start = milliseconds[hop.from.rawValue], let end = milliseconds[hop.to.rawValue]
+                        else { continue }
+                        let before: Int64? = previous?[hop.to.rawValue]
+                        if before == nil { completed.append((hop.name, Double(max(0, end - start)) / 1_000)) }
+                    }
+                    let first = times.values.min() ?? message.createdAt
+                    let peer = message.peer
+                    let origin = message.origin
+                    let sendingAP = envelope.sendingAP?.rawValue ?? (direction == .outbound ? "" : origin)
+                    let receivingAP = envelope.receivingAP?.rawValue ?? (direction == .relay ? peer : "")
+                    var columns: [String] = [
+                        "sedId", "direction", "at", "sendingCountry", "receivingCountry", "sector", "buc", "sedType",
+                        "sendingAP", "receivingAP", "state", "bytes",
+                    ]
+                    var values: [any DatabaseValueConvertible] = [
+                        sedId, direction.rawValue, first, envelope.sender.country, envelope.receiver.country,
+                        envelope.sector, envelope.bucType, envelope.sedType, sendingAP, receivingAP,
+                        message.state, message.size,
+                    ]
+                    for state in Self.timedStates {
+                        columns.append("\"\(state.rawValue)\"")
+                        values.append(
+                            milliseconds[state.rawValue].map { $0 as any DatabaseValueConvertible }
+                                ?? DatabaseValue.null)
+                    }
+                    try db.execute(
+                        sql: "INSERT OR REPLACE INTO sed (\(columns.joined(separator: ", "))) VALUES ("
+                            + Array(repeating: "?", count: columns.count).joined(separator: ", ") + ")",
+                        arguments: StatementArguments(values))
+                }
+                try db.execute(
+                    sql: "INSERT OR REPLACE INTO watermark (id, updatedAt) VALUES (1, ?)", arguments: [latest])
+                return completed
+            }
+            for (hop, seconds) in completed {
+                Metrics.Timer(label: "sedgate_hop_latency_seconds", dimensions: [("hop", hop)])
+                    .recordNanoseconds(Int64(seconds * 1e9))
+            }
+            return rows.count
+        } catch {
+            throw SedgateError(.storage, "cannot gather statistics from the journal", cause: error)
+        }
+    }
+
+    /// The dimensions a query may group by, with the column each reads.
+    public static let dimensions: [(name: String, column: String)] = [
+        ("day", "substr(at, 1, 10)"), ("hour", "substr(at, 1, 13) || ':00'"), ("direction", "direction"),
+        ("sending-country", "sendingCountry"), ("receiving-country", "receivingCountry"), ("sector", "sector"),
+        ("buc", "buc"), ("sed-type", "sedType"), ("sending-ap", "sendingAP"), ("receiving-ap", "receivingAP"),
+        ("state", "state"),
+    ]
+
+    /// Expands `--by` names (`country` is both countries, `ap` both access points) and checks them.
+    public static func dimensions(_ names: [String]) throws(SedgateError) -> [String] {
+        var result: [String] = []
+        for name in names {
+            let expanded =
+                switch name {
+                case "country": ["sending-country", "receiving-country"]
+                case "ap": ["sending-ap", "receiving-ap"]
+                case "type": ["sed-type"]
+                default: [name]
+                }
+            for dimension in expanded {
+                guard dimensions.contains(where: { $0.name == dimension }) else {
+                    throw SedgateError(
+                        .configuration,
+                        "'\(name)' is not a statistics dimension; use "
+                            + (["country", "ap"] + dimensions.map(\.name)).joined(separator: ", "))
+                }
+                if !result.contains(dimension) { result.append(dimension) }
+            }
+        }
+        return result
+    }
+
+    /// Counts, bytes and hop latency percentiles (50th, 95th, in milliseconds) of the SEDs first seen in
+    /// [`from`, `to`), grouped by `by`.
+    public func query(from: String?, to: String?, by: [String]) async throws(SedgateError) -> StatisticsTable {
+        let columns = by.map { name in Self.dimensions.first { $0.name == name }!.column }
+        var conditions: [String] = []
+        var arguments: [String] = []
+        if let from {
+            conditions.append("at >= ?")
+            arguments.append(from)
+        }
+        if let to {
+            conditions.append("at < ?")
+            arguments.append(to)
+        }
+        let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
+        let selected = (columns.enumerated().map { "\($1) AS d\($0)" } + ["*"]).joined(separator: ", ")
+        do {
+            let rows = try database.read { db in
+                try Row.fetchAll(
+                    db, sql: "SELECT \(selected) FROM sed \(filter)", arguments: StatementArguments(arguments))
+            }
+            var groups: [[String]: (seds: Int, bytes: Int64, hops: [String: [Int64]])] = [:]
+            var order: [[String]] = []
+            for row in rows {
+                let key = (0..<columns.count).map { (row["d\($0)"] as String?) ?? "" }
+                if groups[key] == nil { order.append(key) }
+                var group = groups[key] ?? (0, 0, [:])
+                group.seds += 1
+                group.bytes += row["bytes"] as Int64
+                for hop in Self.hops where hop.direction.rawValue == (row["direction"] as String) {
+                    if let start = row[hop.from.rawValue] as Int64?, let end = row[hop.to.rawValue] as Int64? {
+                        group.hops[hop.name, default: []].append(max(0, end - start))
+                    }
+                }
+                groups[key] = group
+            }
+            let hopNames = Self.hops.map(\.name).filter { name in groups.values.contains { $0.hops[name] != nil } }
+            var table = StatisticsTable(
+                columns: by + ["seds", "bytes"] + hopNames.flatMap { ["\($0)-p50-ms", "\($0)-p95-ms"] }, rows: [])
+            for key in order.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                let group = groups[key]!
+                var cells = key + [String(group.seds), String(group.bytes)]
+                for name in hopNames {
+                    let values = (group.hops[name] ?? []).sorted()
+                    cells.append(Self.percentile(values, 0.50).map(String.init) ?? "")
+                    cells.append(Self.percentile(values, 0.95).map(String.init) ?? "")
+                }
+                table.rows.append(cells)
+            }
+            return table
+        } catch {
+            throw SedgateError(.storage, "cannot read the statistics", cause: error)
+        }
+    }
+
+    /// The nearest-rank percentile of sorted `values`.
+    static func percentile(_ values: [Int64], _ fraction: Double) -> Int64? {
+        guard !values.isEmpty else { return nil }
+        let rank = Int((fraction * Double(values.count)).rounded(.up))
+        return values[min(values.count, max(1, rank)) - 1]
+    }
+}
+
+/// One journal row and its state times, as the harvest reads them.
+struct Harvested: Sendable {
+    var sedId: String
+    var direction: String
+    var state: String
+    var peer: String
+    var origin: String
+    var envelope: String
+    var size: Int64
+    var createdAt: String
+    var updatedAt: String
+    var times: [String: String]
+}
+
+/// A statistics result: named columns and rows of text cells, rendered as a table, CSV, JSON or XML.
+public struct StatisticsTable: Sendable, Equatable {
+    public var columns: [String]
+    public var rows: [[String]]
+
+    public func render(_ format: String) -> String {
+        switch format {
+        case "csv":
+            return ([columns] + rows).map { $0.map(Self.csv).joined(separator: ",") }.joined(separator: "\n") + "\n"
+        case "json":
+            let objects = rows.map { row in
+                "{"
+                    + zip(columns, row).map { "\(SedgateLogHandler.json($0)):\(Self.jsonValue($0, $1))" }
+                    .joined(separator: ",") + "}"
+            }
+            return "[\n" + objects.map { "  " + $0 }.joined(separator: ",\n") + "\n]\n"
+        case "xml":
+            var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<statistics>\n"
+            for row in rows {
+                text += "  <row"
+                for (column, cell) in zip(columns, row) { text += " \(column)=\"\(Self.xml(cell))\"" }
+                text += "/>\n"
+            }
+            return text + "</statistics>\n"
+        default:
+            let widths = columns.indices.map { index in
+                ([columns[index]] + rows.map { $0[index] }).map(\.count).max() ?? 0
+            }
+            func line(_ cells: [String]) -> String {
+                zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }
+                    .joined(separator: "  ").replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+            }
+            return ([line(columns), line(widths.map { String(repeating: "-", count: $0) })] + rows.map(line))
+                .joined(separator: "\n") + "\n"
+        }
+    }
+
+    static func csv(_ cell: String) -> String {
+        guard cell.contains(where: { $0 == "," || $0 == "\"" || $0 == "\n" || $0 == "\r" }) else { return cell }
+        return "\"" + cell.replacingOccurrences(of: "\"", with: "\"\"") + "\""
+    }
+
+    static func jsonValue(_ column: String, _ cell: String) -> String {
+        if column == "seds" || column == "bytes" || column.hasSuffix("-ms") {
+            return cell.isEmpty ? "null" : cell
+        }
+        return SedgateLogHandler.json(cell)
+    }
+
+    static func xml(_ cell: String) -> String {
+        cell.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
+            .replacingOccurrences(of: "\"", with: "&quot;")
+    }
+}
+
+/// Copies the journal's changes into the statistics every `interval`, and once at start.
+public struct StatisticsHarvester: Service {
+    let statistics: StatisticsStore
+    let journal: Journal
+    let interval: Duration
+    let logger: Logger
+
+    public init(statistics: StatisticsStore, journal: Journal, interval: Duration, logger: Logger) {
+        self.statistics = statistics
+        self.journal = journal
+        self.interval = interval
+        self.logger = logger
+    }
+
+    public func run() async throws {
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            do {
+                try await statistics.harvest(journal)
+            } catch {
+                logger.error("cannot gather statistics", metadata: ["error": "\(error)"])
+            }
+            try? await cancelWhenGracefulShutdown { try await Task.sleep(for: interval) }
+        }
+    }
+}
