@@ -1,0 +1,233 @@
+// OperationsTests: what an operator reads off a running topology: each node's Prometheus `/metrics` and `/health`
+// on its operator port, with counts matching the reports; `sedgate stats` at the CN after traffic; log lines that a
+// file name holding a line feed cannot forge, in both log formats.
+
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import SedgateCore
+import SedgateTesting
+import Spool
+import Store
+import Testing
+
+@Suite("Operations: metrics, statistics, logs, real processes", .serialized)
+struct OperationsTests {
+    /// One sample of the Prometheus text format: a metric name, its labels, its value.
+    struct Sample: Equatable {
+        var name: String
+        var labels: [String: String]
+        var value: Double
+    }
+
+    /// Parses the Prometheus text exposition format; records an issue for any line that is not a comment, blank,
+    /// or `name{label="value",...} number`, and for a sample whose family has no `# TYPE` line.
+    static func parse(_ text: String) -> [Sample] {
+        var samples: [Sample] = []
+        var typed: Set<String> = []
+        for line in text.split(separator: "\n") {
+            if line.hasPrefix("# TYPE ") {
+                typed.insert(String(line.split(separator: " ")[2]))
+                continue
+            }
+            if line.hasPrefix("#") || line.isEmpty { continue }
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else {
+                Issue.record("not a sample line: \(line)")
+                continue
+            }
+            let head = line[..<space]
+            var name = String(head)
+            var labels: [String: String] = [:]
+            if let brace = head.firstIndex(of: "{") {
+                name = String(head[..<brace])
+                guard head.hasSuffix("}") else {
+                    Issue.record("unclosed labels: \(line)")
+                    continue
+                }
+                for pair in head[head.index(after: brace)..<head.index(before: head.endIndex)].split(separator: ",") {
+                    let parts = pair.split(separator: "=", maxSplits: 1)
+                    guard parts.count == 2, parts[1].hasPrefix("\""), parts[1].hasSuffix("\"") else {
+                        Issue.record("bad label \(pair) in \(line)")
+                        continue
+                    }
+                    labels[String(parts[0])] = String(parts[1].dropFirst().dropLast())
+                }
+            }
+            let family = ["_bucket", "_sum", "_count"].reduce(name) { family, suffix in
+                family.hasSuffix(suffix) && !typed.contains(family) ? String(family.dropLast(suffix.count)) : family
+            }
+            if !typed.contains(family) { Issue.record("no # TYPE for \(name)") }
+            samples.append(Sample(name: name, labels: labels, value: value))
+        }
+        return samples
+    }
+
+    /// The value of the sample named `name` with `labels` (a subset), or nil.
+    static func value(_ samples: [Sample], _ name: String, _ labels: [String: String] = [:]) -> Double? {
+        samples.first { sample in
+            sample.name == name && labels.allSatisfy { key, value in sample.labels[key] == value }
+        }?.value
+    }
+
+    /// GETs `http://127.0.0.1:port/path`: the status and body.
+    static func get(_ port: Int, _ path: String) async throws -> (status: UInt, body: String) {
+        let response = try await HTTPClient.shared.execute(
+            HTTPClientRequest(url: "http://127.0.0.1:\(port)\(path)"), timeout: .seconds(30))
+        let body = try await response.body.collect(upTo: 16 << 20)
+        return (response.status.code, String(buffer: body))
+    }
+
+    /// Appends `[operator] listen` on a free port (and `extra` TOML) to a node's configuration; returns the port.
+    static func addOperatorPort(_ node: Topology.Node, extra: String = "") throws -> Int {
+        let port = try Topology.freePort()
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: node.config))
+        try handle.seekToEnd()
+        try handle.write(contentsOf: Data("\n[operator]\nlisten = \"127.0.0.1:\(port)\"\n\(extra)\n".utf8))
+        try handle.close()
+        return port
+    }
+
+    /// Commits a SED to `outbound/` the documented way (written hidden, then renamed).
+    static func commit(_ bytes: [UInt8], as name: String, to node: Topology.Node) throws {
+        let hidden = "\(node.spool.outbound)/.\(UUID().uuidString)"
+        try Data(bytes).write(to: URL(fileURLWithPath: hidden))
+        #expect(rename(hidden, "\(node.spool.outbound)/\(name)") == 0)
+    }
+
+    static func sedgate(_ arguments: [String]) async throws -> (status: Int32, output: String) {
+        let outcome = try await ChildProcess.run(try SedgateBinary.path(), arguments)
+        return (outcome.status, outcome.output)
+    }
+
+    @Test("each node's /metrics parses and counts what the reports say; /health answers; stats at the CN match")
+    func metricsAndStatistics() async throws {
+        let directory = try TemporaryDirectory("e2e-metrics")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        var ports: [String: Int] = [:]
+        for node in topology.nodes {
+            ports[node.id] = try Self.addOperatorPort(node, extra: "[statistics]\nharvest-s = 1")
+        }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        let cn = topology.node("CN")
+
+        let ids = (0..<3).map { _ in SEDID.random() }
+        for (index, id) in ids.enumerated() {
+            try Self.commit(SampleSED.make(sedId: id, index: index), as: "m-\(index).xml", to: sender)
+        }
+        try await Wait.until("the three SEDs to be delivered", timeout: .seconds(90)) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count == 3
+        }
+        try await Wait.until("the receiver to place them in inbound/", timeout: .seconds(60)) {
+            ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").count == 3
+        }
+
+        let accepted = ExchangeTests.files(sender.spool.reports, suffix: ".accepted.json").count
+        let delivered = ExchangeTests.files(sender.spool.reports, suffix: ".delivered.json").count
+        let landed = ExchangeTests.files(receiver.spool.inbound, suffix: ".xml").count
+        let atSender = Self.parse(try await Self.get(ports["AP-BE"]!, "/metrics").body)
+        #expect(
+            Self.value(atSender, "sedgate_seds_total", ["direction": "out", "state": "accepted"]) == Double(accepted))
+        #expect(
+            Self.value(atSender, "sedgate_seds_total", ["direction": "out", "state": "delivered"]) == Double(delivered))
+        #expect((Self.value(atSender, "sedgate_disk_free_bytes") ?? 0) > 0)
+        #expect((Self.value(atSender, "sedgate_certificate_expiry_days") ?? 0) > 1)
+        #expect(Self.value(atSender, "sedgate_queue_depth", ["direction": "out"]) ?? 0 == 0, "nothing waits")
+
+        let atReceiver = Self.parse(try await Self.get(ports["AP-DK"]!, "/metrics").body)
+        #expect(Self.value(atReceiver, "sedgate_seds_total", ["direction": "in", "state": "landed"]) == Double(landed))
+
+        // The CN's hop histogram fills from the statistics harvest (every second here).
+        let cnPort = ports["CN"]!
+        try await Wait.until("the CN's forward hop to be measured", timeout: .seconds(30)) {
+            let samples = Self.parse(try await Self.get(cnPort, "/metrics").body)
+            return Self.value(samples, "sedgate_hop_latency_seconds_count", ["hop": "cn-forward"]) == 3
+        }
+        let atCN = Self.parse(try await Self.get(cnPort, "/metrics").body)
+        #expect(Self.value(atCN, "sedgate_seds_total", ["direction": "relay", "state": "stored"]) == 3)
+        #expect(Self.value(atCN, "sedgate_seds_total", ["direction": "relay", "state": "forwarded"]) == 3)
+        #expect(Self.value(atCN, "sedgate_journal_seds", ["direction": "relay", "state": "forwarded"]) == 3)
+
+        let health = try await Self.get(ports["CN"]!, "/health")
+        #expect(health.status == 200 && health.body.contains("\"status\":\"ok\""), "\(health.body)")
+
+        // Statistics at the CN: the whole network's traffic, from envelopes.
+        let journal = try Journal(path: cn.spool.varDirectory + "/journal.sqlite")
+        var bytes = 0
+        for id in ids { bytes += try await journal.record(id, .relay)?.size ?? 0 }
+        let csv = try await Self.sedgate([
+            "stats", "--config", cn.config, "--by", "country,sector,sed-type,state", "--format", "csv",
+        ])
+        #expect(csv.status == 0, "\(csv.output)")
+        let lines = csv.output.split(separator: "\n").map(String.init)
+        #expect(
+            lines.first
+                == "sending-country,receiving-country,sector,sed-type,state,seds,bytes,cn-forward-p50-ms,cn-forward-p95-ms",
+            "\(csv.output)")
+        #expect(lines.count == 2, "one group: \(csv.output)")
+        #expect(lines.dropFirst().first?.hasPrefix("BE,DK,PE,P001,forwarded,3,\(bytes),") == true, "\(csv.output)")
+
+        let today = String(Timestamp.now().prefix(10))
+        let table = try await Self.sedgate([
+            "stats", "--config", cn.config, "--from", today, "--to", today, "--by", "day,receiving-ap",
+        ])
+        #expect(table.status == 0, "\(table.output)")
+        let rows = table.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(rows.first?.prefix(4) == ["day", "receiving-ap", "seds", "bytes"], "\(table.output)")
+        #expect(rows.count == 3 && rows[2].prefix(4) == [today, "AP-DK", "3", "\(bytes)"], "\(table.output)")
+        let none = try await Self.sedgate(["stats", "--config", cn.config, "--to", "2000-01-01", "--format", "json"])
+        #expect(none.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]", "\(none.output)")
+    }
+
+    /// The log of an access point that refused a file whose name holds a line feed and what would follow it on a
+    /// forged line (the intake logs the name as it found it), and that name.
+    static func logOfForgery(format: String) async throws -> (lines: [String], name: String) {
+        let directory = try TemporaryDirectory("e2e-log-\(format)")
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            accessPointSettings: "[log]\nformat = \"\(format)\"")
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let name = "claim\n\(forged).xml"
+        try Self.commit(SampleSED.make(sedId: .random()), as: name, to: sender)
+        try await Wait.until("the file to be refused", timeout: .seconds(60)) {
+            ExchangeTests.files(sender.spool.rejected, suffix: ".error").count == 1
+        }
+        await topology.stopAll()
+        let log = try String(contentsOfFile: directory.path + "/ap-be.log", encoding: .utf8)
+        return (log.split(separator: "\n").map(String.init), name)
+    }
+
+    /// What the forged line would say: a time, a level, a node and a stage, as a real line does.
+    static let forged = "2026-01-01T00:00:00.000Z critical AP-BE intake: forged"
+
+    @Test("a file name holding a line feed stays on its log line in the human format")
+    func humanLogEscapes() async throws {
+        let (lines, _) = try await Self.logOfForgery(format: "human")
+        let log = lines.joined(separator: "\n")
+        #expect(!lines.contains { $0.hasPrefix("2026-01-01T00:00:00.000Z") }, "a forged line: \(log)")
+        let rejected = lines.filter { $0.contains(" rejected ") && $0.contains("forged") }
+        #expect(rejected.count == 1, "\(log)")
+        #expect(rejected.first?.contains("file=\"claim\\n\(Self.forged).xml\"") == true, "\(log)")
+    }
+
+    @Test("with [log] format = \"json\" every line is one JSON object with node and stage; the name comes back whole")
+    func jsonLogEscapes() async throws {
+        let (lines, name) = try await Self.logOfForgery(format: "json")
+        var files: [String] = []
+        for line in lines {
+            guard let object = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any] else {
+                Issue.record("not one JSON object: \(line)")
+                continue
+            }
+            #expect(object["node"] as? String == "AP-BE")
+            #expect(object["stage"] is String)
+            if object["message"] as? String == "rejected", let file = object["file"] as? String { files.append(file) }
+        }
+        #expect(files == [name], "\(lines.joined(separator: "\n"))")
+    }
+}
