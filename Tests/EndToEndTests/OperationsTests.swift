@@ -231,3 +231,128 @@ struct OperationsTests {
         #expect(files == [name], "\(lines.joined(separator: "\n"))")
     }
 }
+
+/// Alerts at the CN when an access point goes down: one notice through the command hook and one e-mail through a
+/// real SMTP server (Postfix's smtp-sink, started here on loopback), a reset when it comes back, and silence
+/// during a maintenance window.
+@Suite("Operations: alerts, real processes and a real SMTP server", .serialized)
+struct AlertTests {
+    /// Postfix's smtp-sink on a free loopback port, dumping each message into its own file under `folder`.
+    final class SMTPSink {
+        let process = Process()
+        let port: Int
+        let folder: String
+
+        init(folder: String) async throws {
+            port = try Topology.freePort()
+            self.folder = folder
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+            // It runs as an unprivileged user when started as root, and writes its dumps as that user.
+            #expect(chmod(folder, 0o777) == 0)
+            process.executableURL = URL(fileURLWithPath: "/usr/sbin/smtp-sink")
+            let user = getuid() == 0 ? ["-u", "nobody"] : []
+            process.arguments = user + ["-d", folder + "/mail.", "127.0.0.1:\(port)", "10"]
+            process.standardOutput = FileHandle.nullDevice
+            process.standardError = FileHandle.nullDevice
+            try process.run()
+            let port = port
+            try await Wait.until("smtp-sink to listen", timeout: .seconds(30)) { Topology.isListening(port: port) }
+        }
+
+        /// The messages received so far, as text.
+        func messages() -> [String] {
+            ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).sorted().compactMap {
+                try? String(contentsOfFile: folder + "/" + $0, encoding: .utf8)
+            }
+        }
+
+        deinit { if process.isRunning { process.terminate() } }
+    }
+
+    static func notices(_ path: String) -> [String] {
+        ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
+    }
+
+    /// The CN's count of alert evaluations, from its /metrics.
+    static func evaluations(_ port: Int) async throws -> Double {
+        let samples = OperationsTests.parse(try await OperationsTests.get(port, "/metrics").body)
+        return OperationsTests.value(samples, "sedgate_alert_evaluations_total") ?? 0
+    }
+
+    /// Waits until the CN has evaluated its rules `count` more times.
+    static func waitForEvaluations(_ count: Double, port: Int) async throws {
+        let start = try await evaluations(port)
+        try await Wait.until("\(Int(count)) more alert evaluations", timeout: .seconds(60)) {
+            try await evaluations(port) >= start + count
+        }
+    }
+
+    @Test("an AP taken down raises one alert (hook and e-mail), a reset when it is back, and none in maintenance")
+    func peerDownAlertsOnce() async throws {
+        let directory = try TemporaryDirectory("e2e-alerts")
+        // A folder of its own, which the sink's unprivileged user can reach (a test folder is private).
+        let mail = try TemporaryDirectory("e2e-mail")
+        #expect(chmod(mail.path, 0o755) == 0)
+        let sink = try await SMTPSink(folder: mail.path + "/dump")
+        let hook = directory.path + "/hook.jsonl"
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        let cn = topology.node("CN")
+        let port = try OperationsTests.addOperatorPort(
+            cn,
+            extra: """
+                [alerts]
+                interval-s = 1
+                peer-unreachable-s = 2
+                command = ["/bin/sh", "-c", "cat >> '\(hook)'"]
+                smtp = "127.0.0.1:\(sink.port)"
+                mail-from = "sedgate@cn.example.org"
+                mail-to = ["ops@example.org"]
+                """)
+        // The access points first, so the CN never finds one missing at its start.
+        try await topology.start("AP-BE")
+        try await topology.start("AP-DK")
+        try await topology.start("CN")
+        try await Self.waitForEvaluations(3, port: port)
+        #expect(Self.notices(hook).isEmpty, "no alert while every peer answers")
+
+        await topology.kill("AP-DK")
+        try await Wait.until("the hook to be told AP-DK is unreachable", timeout: .seconds(60)) {
+            Self.notices(hook).contains { $0.contains("\"firing\"") }
+        }
+        try await Wait.until("the alert e-mail", timeout: .seconds(60)) { sink.messages().count == 1 }
+        let list = try await OperationsTests.sedgate(["alerts", "list", "--config", cn.config])
+        #expect(list.status == 0 && list.output.contains("peer-unreachable AP-DK"), "\(list.output)")
+        try await Self.waitForEvaluations(3, port: port)
+
+        try await topology.start("AP-DK")
+        try await Wait.until("the reset to reach the hook", timeout: .seconds(60)) {
+            Self.notices(hook).contains { $0.contains("\"resolved\"") }
+        }
+        try await Wait.until("the reset e-mail", timeout: .seconds(60)) { sink.messages().count == 2 }
+        let notices = Self.notices(hook)
+        #expect(notices.count == 2, "one alert, one reset: \(notices)")
+        let fired = try JSONSerialization.jsonObject(with: Data(notices[0].utf8)) as? [String: Any]
+        #expect(fired?["rule"] as? String == "peer-unreachable")
+        #expect(fired?["subject"] as? String == "AP-DK")
+        #expect(fired?["node"] as? String == "CN")
+        let mails = sink.messages()
+        #expect(mails.filter { $0.contains("[sedgate CN] firing: peer-unreachable AP-DK") }.count == 1, "\(mails)")
+        #expect(mails.filter { $0.contains("[sedgate CN] resolved: peer-unreachable AP-DK") }.count == 1, "\(mails)")
+
+        // A maintenance window: the same outage, longer than the rule's delay, says nothing.
+        let quiet = try await OperationsTests.sedgate([
+            "alerts", "maintenance", "--until", "+30", "--config", cn.config,
+        ])
+        #expect(quiet.status == 0, "\(quiet.output)")
+        await topology.kill("AP-DK")
+        try await Self.waitForEvaluations(5, port: port)
+        try await topology.start("AP-DK")
+        try await Self.waitForEvaluations(2, port: port)
+        #expect(Self.notices(hook).count == 2, "nothing during maintenance: \(Self.notices(hook))")
+        #expect(sink.messages().count == 2)
+        let history = try await OperationsTests.sedgate(["alerts", "history", "--config", cn.config])
+        #expect(history.output.components(separatedBy: "peer-unreachable AP-DK").count == 2, "\(history.output)")
+        #expect(history.output.contains("firing by mail: sent"), "\(history.output)")
+    }
+}
