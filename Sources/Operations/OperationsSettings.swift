@@ -21,6 +21,8 @@ public struct OperationsSettings: Sendable {
     /// `[statistics] harvest-s`: how often finished hops are copied from the journal into the statistics.
     public var harvestInterval: Duration = .seconds(30)
     public var alerts = AlertRules()
+    /// `[operator-peers]`: other nodes' operator URLs (node id → `http://HOST:PORT`), for `sedgate trace --network`.
+    public var operatorPeers: [String: String] = [:]
 
     public init() {}
 
@@ -42,6 +44,7 @@ public struct OperationsSettings: Sendable {
         }
         settings.logFormat = logFormat
         settings.harvestInterval = .seconds(try positive(file, "statistics", "harvest-s", 30))
+        settings.operatorPeers = try file.stringTable("operator-peers")
 
         var rules = AlertRules()
         rules.interval = .seconds(try positive(file, "alerts", "interval-s", 30))

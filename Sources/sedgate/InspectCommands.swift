@@ -6,6 +6,7 @@ import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
+import Operations
 import SedgateCore
 import Spool
 import Store
@@ -137,11 +138,17 @@ struct TraceCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument(help: "The SED id (a UUID).")
     var sedId: String
+    @Flag(help: "Ask every node of [operator-peers] too, and merge their facts in time order with hop latencies.")
+    var network = false
 
     func run() async throws {
         guard let id = SEDID(sedId) else { throw ValidationError("'\(sedId)' is not a SED id (a UUID)") }
         let (configuration, journal) = try openJournal(options.config)
         let history = try await journal.history(id)
+        if network {
+            try await NetworkTrace.run(id, node: configuration.node, history: history, config: options.config)
+            return
+        }
         guard !history.isEmpty else {
             printError("sedgate: node \(configuration.node) has no record of SED \(id)")
             throw ExitCode(1)

@@ -79,8 +79,8 @@ struct OperationsTests {
     }
 
     /// Appends `[operator] listen` on a free port (and `extra` TOML) to a node's configuration; returns the port.
-    static func addOperatorPort(_ node: Topology.Node, extra: String = "") throws -> Int {
-        let port = try Topology.freePort()
+    static func addOperatorPort(_ node: Topology.Node, port: Int? = nil, extra: String = "") throws -> Int {
+        let port = try port ?? Topology.freePort()
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: node.config))
         try handle.seekToEnd()
         try handle.write(contentsOf: Data("\n[operator]\nlisten = \"127.0.0.1:\(port)\"\n\(extra)\n".utf8))
@@ -106,8 +106,14 @@ struct OperationsTests {
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
         defer { topology.abandon() }
         var ports: [String: Int] = [:]
+        for node in topology.nodes { ports[node.id] = try Topology.freePort() }
         for node in topology.nodes {
-            ports[node.id] = try Self.addOperatorPort(node, extra: "[statistics]\nharvest-s = 1")
+            // The sender can ask the CN and the receiver for their part of a SED's history.
+            let peers =
+                node.id == "AP-BE"
+                ? "[operator-peers]\nCN = \"http://127.0.0.1:\(ports["CN"]!)\"\nAP-DK = \"http://127.0.0.1:\(ports["AP-DK"]!)\""
+                : ""
+            _ = try Self.addOperatorPort(node, port: ports[node.id], extra: "[statistics]\nharvest-s = 1\n\(peers)")
         }
         try await topology.startAll()
         let sender = topology.node("AP-BE")
@@ -178,6 +184,20 @@ struct OperationsTests {
         let rows = table.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
         #expect(rows.first?.prefix(4) == ["day", "receiving-ap", "seds", "bytes"], "\(table.output)")
         #expect(rows.count == 3 && rows[2].prefix(4) == [today, "AP-DK", "3", "\(bytes)"], "\(table.output)")
+        // One SED across the network, asked at its sender.
+        let trace = try await Self.sedgate(["trace", ids[0].rawValue, "--network", "--config", sender.config])
+        #expect(trace.status == 0, "\(trace.output)")
+        #expect(trace.output.contains("on 3 nodes: AP-BE, AP-DK, CN"), "\(trace.output)")
+        let facts = trace.output.split(separator: "\n").dropFirst().map { $0.split(separator: " ").map(String.init) }
+        for (node, state) in [
+            ("AP-BE", "accepted"), ("CN", "stored"), ("CN", "forwarded"), ("AP-DK", "received"), ("AP-DK", "landed"),
+            ("AP-BE", "delivered"),
+        ] {
+            #expect(facts.contains { $0.count >= 4 && $0[1] == node && $0[3] == state }, "\(node) \(state)")
+        }
+        let times = facts.map { $0[0] }
+        #expect(times == times.sorted(), "in time order: \(trace.output)")
+
         let none = try await Self.sedgate(["stats", "--config", cn.config, "--to", "2000-01-01", "--format", "json"])
         #expect(none.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]", "\(none.output)")
     }
