@@ -24,7 +24,7 @@ func openJournal(_ path: String) throws -> (NodeConfiguration, Journal) {
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue", abstract: "Inspect and steer a node's queues.",
-        subcommands: [List.self, Hold.self, Release.self, Expire.self, Retry.self])
+        subcommands: [List.self, Hold.self, Release.self, Expire.self, Retry.self, Shape.self])
 
     /// Runs one operator action on one SED.
     static func act(

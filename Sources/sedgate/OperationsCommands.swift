@@ -35,6 +35,19 @@ extension NodeRunner {
     }
 }
 
+extension QueueCommand {
+    /// `sedgate queue shape`: waiting SEDs per destination by age, like Postfix's qshape.
+    struct Shape: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "SEDs waiting per destination by age in minutes (T: total), like Postfix's qshape.")
+        @OptionGroup var options: ConfigOption
+        func run() async throws {
+            let (_, journal) = try openJournal(options.config)
+            print(try await QueueShape.read(journal).render(), terminator: "")
+        }
+    }
+}
+
 /// `sedgate stats`: counts, volumes and hop latencies from envelopes, grouped as asked.
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

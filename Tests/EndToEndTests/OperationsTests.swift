@@ -6,6 +6,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOHTTP1
+import Operations
 import SedgateCore
 import SedgateTesting
 import Spool
@@ -200,6 +201,50 @@ struct OperationsTests {
 
         let none = try await Self.sedgate(["stats", "--config", cn.config, "--to", "2000-01-01", "--format", "json"])
         #expect(none.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]", "\(none.output)")
+    }
+
+    @Test("with a destination down, sedgate queue shape and /metrics show what waits for it at the CN")
+    func queueShapeAndDepth() async throws {
+        let directory = try TemporaryDirectory("e2e-shape")
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        let cn = topology.node("CN")
+        let port = try Self.addOperatorPort(cn)
+        try await topology.startAll()
+        await topology.kill("AP-DK")
+        let sender = topology.node("AP-BE")
+        for index in 0..<2 {
+            try Self.commit(SampleSED.make(sedId: .random(), index: index), as: "q-\(index).xml", to: sender)
+        }
+        try await Wait.until("both to wait at the CN", timeout: .seconds(60)) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".sent.json").count == 2
+        }
+        let shape = try await Self.sedgate(["queue", "shape", "--config", cn.config])
+        #expect(shape.status == 0, "\(shape.output)")
+        let rows = shape.output.split(separator: "\n").map { $0.split(separator: " ").map(String.init) }
+        #expect(
+            rows.first == ["T", "5", "10", "20", "40", "80", "160", "320", "640", "1280", "1280+"], "\(shape.output)")
+        #expect(rows.dropFirst().first == ["TOTAL", "2", "2"] + Array(repeating: "0", count: 9), "\(shape.output)")
+        #expect(
+            rows.dropFirst(2).first == ["relay/AP-DK", "2", "2"] + Array(repeating: "0", count: 9), "\(shape.output)")
+        let samples = Self.parse(try await Self.get(port, "/metrics").body)
+        #expect(Self.value(samples, "sedgate_queue_depth", ["direction": "relay", "destination": "AP-DK"]) == 2)
+        #expect(
+            Self.value(samples, "sedgate_queue_oldest_seconds", ["direction": "relay", "destination": "AP-DK"]) ?? -1
+                >= 0)
+    }
+
+    @Test("queue shape buckets by minutes waited, doubling from 5")
+    func queueShapeBuckets() {
+        let now = Date(timeIntervalSince1970: 1_000_000)
+        let shape = QueueShape(
+            waiting: [
+                ("relay/AP-DK", now.addingTimeInterval(-60)), ("relay/AP-DK", now.addingTimeInterval(-7 * 60)),
+                ("out/CN", now.addingTimeInterval(-2_000 * 60)),
+            ], now: now)
+        #expect(shape.rows.map(\.destination) == ["out/CN", "relay/AP-DK"])
+        #expect(shape.rows[0].counts == [1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1])
+        #expect(shape.rows[1].counts == [2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 
     /// The log of an access point that refused a file whose name holds a line feed and what would follow it on a
