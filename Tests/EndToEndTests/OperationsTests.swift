@@ -255,6 +255,7 @@ struct OperationsTests {
             directory: directory.path, executable: try SedgateBinary.path(),
             accessPointSettings: "[log]\nformat = \"\(format)\"")
         defer { topology.abandon() }
+        let port = try Self.addOperatorPort(topology.node("AP-BE"))
         try await topology.startAll()
         let sender = topology.node("AP-BE")
         let name = "claim\n\(forged).xml"
@@ -262,6 +263,8 @@ struct OperationsTests {
         try await Wait.until("the file to be refused", timeout: .seconds(60)) {
             ExchangeTests.files(sender.spool.rejected, suffix: ".error").count == 1
         }
+        let samples = Self.parse(try await Self.get(port, "/metrics").body)
+        #expect(Self.value(samples, "sedgate_seds_total", ["direction": "out", "state": "rejected"]) == 1)
         await topology.stopAll()
         let log = try String(contentsOfFile: directory.path + "/ap-be.log", encoding: .utf8)
         return (log.split(separator: "\n").map(String.init), name)
