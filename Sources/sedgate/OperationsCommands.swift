@@ -48,6 +48,27 @@ extension QueueCommand {
     }
 }
 
+/// `sedgate report-bundle`: one archive for a support ticket.
+struct ReportBundleCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "report-bundle",
+        abstract: "Pack configuration (secrets removed), versions, log tails, queue shape, journal integrity, alerts "
+            + "and statistics into one .tar.gz for a support ticket.")
+    @OptionGroup var options: ConfigOption
+    @Option(name: .customLong("log"), help: "A log file whose last lines to include (repeatable).") var logs: [String] =
+        []
+    @Option(help: "The archive to write.") var output: String = "sedgate-report.tar.gz"
+
+    func run() async throws {
+        let (configuration, journal) = try openJournal(options.config)
+        let files = try await ReportBundle.make(
+            config: options.config, context: NodeRunner.context(configuration), journal: journal, logs: logs,
+            output: output)
+        print("wrote \(output):")
+        for file in files { print("  \(file)") }
+    }
+}
+
 /// `sedgate stats`: counts, volumes and hop latencies from envelopes, grouped as asked.
 struct StatsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(

@@ -12,7 +12,7 @@ struct Sedgate: AsyncParsableCommand {
             AccessPointCommand.self, CoordinationNodeCommand.self, QueueCommand.self, TraceCommand.self,
             ValidateCommand.self, MigrateCommand.self, ConvertCommand.self, MappingCommand.self, DemoCommand.self,
             BenchCommand.self, PKICommand.self, PackCommand.self, UnpackCommand.self, ConformanceCommand.self,
-            StatsCommand.self, AlertsCommand.self,
+            StatsCommand.self, AlertsCommand.self, ReportBundleCommand.self,
         ])
 }
 

@@ -199,6 +199,28 @@ struct OperationsTests {
         let times = facts.map { $0[0] }
         #expect(times == times.sorted(), "in time order: \(trace.output)")
 
+        // A support bundle from the CN: its files, and no secret in its copy of the configuration.
+        let archive = directory.path + "/bundle.tar.gz"
+        let bundle = try await Self.sedgate([
+            "report-bundle", "--config", cn.config, "--log", directory.path + "/cn.log", "--output", archive,
+        ])
+        #expect(bundle.status == 0, "\(bundle.output)")
+        let listed = try await ChildProcess.run("/bin/tar", ["-tzf", archive]).output
+        for file in [
+            "configuration.toml", "versions.txt", "queue-shape.txt", "journal-counts.tsv", "journal-integrity.txt",
+            "statistics-7-days.csv", "logs/cn.log",
+        ] {
+            #expect(listed.contains("/\(file)"), "\(file) in \(listed)")
+        }
+        let unpacked = directory.path + "/unpacked"
+        try FileManager.default.createDirectory(atPath: unpacked, withIntermediateDirectories: true)
+        _ = try await ChildProcess.run("/bin/tar", ["-xzf", archive, "-C", unpacked])
+        let folder = try FileManager.default.contentsOfDirectory(atPath: unpacked).first ?? ""
+        let copied = try String(contentsOfFile: "\(unpacked)/\(folder)/configuration.toml", encoding: .utf8)
+        #expect(copied.contains("private-key = \"<removed>\"") && !copied.contains("CN.key"), "\(copied)")
+        let integrity = try String(contentsOfFile: "\(unpacked)/\(folder)/journal-integrity.txt", encoding: .utf8)
+        #expect(integrity.contains("integrity_check: ok"), "\(integrity)")
+
         let none = try await Self.sedgate(["stats", "--config", cn.config, "--to", "2000-01-01", "--format", "json"])
         #expect(none.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]", "\(none.output)")
     }
@@ -422,5 +444,45 @@ struct AlertTests {
         let history = try await OperationsTests.sedgate(["alerts", "history", "--config", cn.config])
         #expect(history.output.components(separatedBy: "peer-unreachable AP-DK").count == 2, "\(history.output)")
         #expect(history.output.contains("firing by mail: sent"), "\(history.output)")
+    }
+
+    @Test("an alert still open after escalate-after-s is sent once more, marked escalated; ack takes it once")
+    func escalationAndAck() async throws {
+        let directory = try TemporaryDirectory("e2e-escalate")
+        let hook = directory.path + "/hook.jsonl"
+        let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
+        defer { topology.abandon() }
+        let cn = topology.node("CN")
+        // No file system has a petabyte free: the disk rule holds from the first evaluation.
+        let port = try OperationsTests.addOperatorPort(
+            cn,
+            extra: """
+                [alerts]
+                interval-s = 1
+                disk-free-mb = 1000000000
+                escalate-after-s = 2
+                command = ["/bin/sh", "-c", "cat >> '\(hook)'"]
+                """)
+        try await topology.start("CN")
+        try await Wait.until("the alert to escalate", timeout: .seconds(60)) {
+            Self.notices(hook).contains { $0.contains("\"escalated\"") }
+        }
+        try await Self.waitForEvaluations(3, port: port)
+        let notices = Self.notices(hook)
+        #expect(notices.count == 2, "one firing, one escalation: \(notices)")
+        #expect(notices.first?.contains("\"disk-free\"") == true && notices.first?.contains("\"firing\"") == true)
+        let list = try await OperationsTests.sedgate(["alerts", "list", "--config", cn.config])
+        let id = list.output.split(separator: "\n").first { $0.hasPrefix("#") }.map {
+            String($0.dropFirst().prefix { $0.isNumber })
+        }
+        #expect(id != nil, "\(list.output)")
+        let ack = try await OperationsTests.sedgate(["alerts", "ack", id ?? "0", "--config", cn.config])
+        #expect(ack.status == 0, "\(ack.output)")
+        let again = try await OperationsTests.sedgate(["alerts", "ack", id ?? "0", "--config", cn.config])
+        #expect(again.status == 1, "an alert is acknowledged once: \(again.output)")
+        let after = try await OperationsTests.sedgate(["alerts", "list", "--config", cn.config])
+        #expect(after.output.contains("acknowledged"), "\(after.output)")
+        try await Self.waitForEvaluations(2, port: port)
+        #expect(Self.notices(hook).count == 2, "an acknowledged alert stays quiet")
     }
 }
