@@ -5,6 +5,7 @@ import ArgumentParser
 import CMalloc
 import ConfigurationFile
 import CoordinationNode
+import Documents
 import Logging
 import Operations
 import SedgateCore
@@ -69,10 +70,20 @@ enum NodeRunner {
         let operating = try exitOnError { () throws(SedgateError) in
             try OperationsServices.make(operations, context: Self.context(configuration), logger: logger)
         }
+        let validator: SEDValidator? =
+            if case .accessPoint(let settings) = configuration { settings.validator } else { nil }
+        let reload = HangupReload { [logger] in
+            do throws(SedgateError) {
+                try validator?.reload()
+                logger.notice("reloaded on SIGHUP", metadata: ["validation": "\(validator?.rulesDirectory ?? "none")"])
+            } catch {
+                logger.error("reload on SIGHUP failed; the previous rules stay", metadata: ["error": "\(error)"])
+            }
+        }
         logger.notice("starting", metadata: ["node": "\(configuration.node)", "spool": "\(configuration.spool.root)"])
         let group = ServiceGroup(
             configuration: .init(
-                services: (services + operating).map { .init(service: $0) },
+                services: (services + operating + [reload]).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -269,6 +269,53 @@ struct OperationsTests {
         #expect(shape.rows[1].counts == [2, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0])
     }
 
+    @Test("SIGHUP reloads the validation rules of a running access point, which goes on running")
+    func hangupReloadsRules() async throws {
+        let directory = try TemporaryDirectory("e2e-hangup")
+        let rules = directory.path + "/rules"
+        try FileManager.default.createDirectory(atPath: rules + "/default", withIntermediateDirectories: true)
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            accessPointSettings: "[validation]\nrules = \"\(rules)\"")
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let first = SEDID.random()
+        try Self.commit(SampleSED.make(sedId: first), as: "before.xml", to: sender)
+        try await Wait.until("the first SED to be accepted", timeout: .seconds(60)) {
+            !ExchangeTests.files(sender.spool.reports, suffix: "\(first).accepted.json").isEmpty
+        }
+        // An administrator adds a rule every SED breaks, and asks the node to reload.
+        try Data(
+            """
+            <sch:schema xmlns:sch="http://purl.oclc.org/dsdl/schematron" queryBinding="xslt">
+              <sch:ns prefix="sed" uri="urn:eessi:sedgate:sed:1"/>
+              <sch:pattern id="closed">
+                <sch:rule context="/sed:SED">
+                  <sch:assert id="OPS-01" test="false()">Closed for maintenance by the reloaded rule.</sch:assert>
+                </sch:rule>
+              </sch:pattern>
+            </sch:schema>
+            """.utf8
+        ).write(to: URL(fileURLWithPath: rules + "/default/closed.sch"))
+        let log = directory.path + "/ap-be.log"
+        #expect(kill(topology.pid("AP-BE") ?? 0, SIGHUP) == 0)
+        try await Wait.until("AP-BE to reload", timeout: .seconds(30)) {
+            ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("reloaded on SIGHUP")
+        }
+        let second = SEDID.random()
+        try Self.commit(SampleSED.make(sedId: second, index: 1), as: "after.xml", to: sender)
+        try await Wait.until("the second SED to be refused", timeout: .seconds(60)) {
+            !ExchangeTests.files(sender.spool.rejected, suffix: ".error").isEmpty
+        }
+        let error = try String(
+            contentsOfFile: sender.spool.rejected + "/"
+                + ExchangeTests.files(sender.spool.rejected, suffix: ".error")[0],
+            encoding: .utf8)
+        #expect(error.contains("OPS-01"), "\(error)")
+        #expect(topology.pid("AP-BE").map { kill($0, 0) == 0 } == true, "still running")
+    }
+
     /// The log of an access point that refused a file whose name holds a line feed and what would follow it on a
     /// forged line (the intake logs the name as it found it), and that name.
     static func logOfForgery(format: String) async throws -> (lines: [String], name: String) {
