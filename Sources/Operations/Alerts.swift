@@ -274,6 +274,23 @@ public actor AlertEngine: Service {
                     AlertCondition(rule: "back-pressure", subject: context.node.rawValue, detail: refusal.message))
             }
         }
+        if rules.orderGaps {
+            let since = Timestamp.iso8601(now.addingTimeInterval(-3_600))
+            let counted = try? await journal.database.read { db in
+                try Int.fetchOne(
+                    db,
+                    sql: """
+                        SELECT COUNT(*) FROM event
+                        WHERE state = 'landed' AND detail LIKE 'landed without SeqNo%' AND at >= ?
+                        """, arguments: [since]) ?? 0
+            }
+            if let gaps = counted, gaps > 0 {
+                found.append(
+                    AlertCondition(
+                        rule: "order-gaps", subject: context.node.rawValue,
+                        detail: "\(gaps) SEDs landed in the last hour without an earlier one of their conversation"))
+            }
+        }
         return found
     }
 }

@@ -54,6 +54,7 @@ public struct OperationsSettings: Sendable {
         rules.certificateDays = try optional(file, "certificate-days")
         rules.diskFreeMB = try optional(file, "disk-free-mb")
         rules.backPressure = try file.bool("alerts", "back-pressure", default: false)
+        rules.orderGaps = try file.bool("alerts", "order-gaps", default: false)
         rules.escalateAfter = try optionalSeconds(file, "escalate-after-s")
         rules.command = try file.strings("alerts", "command")
         let webhook = try file.string("alerts", "webhook", default: "")
@@ -114,6 +115,8 @@ public struct AlertRules: Sendable {
     /// The node refuses new SEDs (back-pressure): free disk under `[limits] min-free-mb` or, at the CN, the queue
     /// at `[limits] max-queued`.
     public var backPressure = false
+    /// A SED landed in the last hour without an earlier one of its conversation (after `[inbound] order-wait-s`).
+    public var orderGaps = false
     /// An alert neither cleared nor acknowledged for this long is sent again, marked escalated, to `escalateTo` too.
     public var escalateAfter: Duration?
     /// A command run per notification, the alert as JSON on its standard input.
@@ -131,6 +134,6 @@ public struct AlertRules: Sendable {
     /// Whether any rule is set (the alert service runs only then).
     public var isEmpty: Bool {
         queueOlderThan == nil && failuresPerHour == nil && peerUnreachable == nil && certificateDays == nil
-            && diskFreeMB == nil && !backPressure
+            && diskFreeMB == nil && !backPressure && !orderGaps
     }
 }

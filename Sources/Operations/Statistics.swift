@@ -62,9 +62,12 @@ public final class StatisticsStore: Sendable {
     @discardableResult
     public func harvest(_ journal: Journal) async throws(SedgateError) -> Int {
         do {
-            let since = try await database.read { db in
-                try String.fetchOne(db, sql: "SELECT updatedAt FROM watermark WHERE id = 1") ?? ""
+            let watermark = try await database.read { db in
+                try String.fetchOne(db, sql: "SELECT updatedAt FROM watermark WHERE id = 1")
             }
+            // A write stamps its rows before it commits, so one committed after the last harvest may carry an
+            // earlier time: each harvest looks a minute further back than the latest time it saw (rows are upserts).
+            let since = watermark.flatMap(Timestamp.parse).map { Timestamp.iso8601($0.addingTimeInterval(-60)) } ?? ""
             let rows = try await journal.database.read { db in
                 let messages = try Row.fetchAll(
                     db,

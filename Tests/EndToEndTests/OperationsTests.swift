@@ -532,4 +532,28 @@ struct AlertTests {
         try await Self.waitForEvaluations(2, port: port)
         #expect(Self.notices(hook).count == 2, "an acknowledged alert stays quiet")
     }
+
+    @Test("a SED landed without an earlier one of its conversation raises an order-gaps alert at the receiver")
+    func orderGapAlert() async throws {
+        let directory = try TemporaryDirectory("e2e-gap-alert")
+        let hook = directory.path + "/hook.jsonl"
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            accessPointSettings: """
+                [alerts]
+                interval-s = 1
+                order-gaps = true
+                command = ["/bin/sh", "-c", "cat >> '\(hook)'"]
+                """,
+            orderWaitSeconds: 1)
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        try OperationsTests.commit(SampleSED.make(sedId: .random(), index: 7, seqNo: 2), as: "second.xml", to: sender)
+        try await Wait.until("the gap to be reported", timeout: .seconds(60)) {
+            Self.notices(hook).contains { $0.contains("\"order-gaps\"") }
+        }
+        let notice = try JSONSerialization.jsonObject(with: Data(Self.notices(hook)[0].utf8)) as? [String: Any]
+        #expect(notice?["node"] as? String == "AP-DK" && notice?["state"] as? String == "firing", "\(notice ?? [:])")
+    }
 }
