@@ -4,6 +4,7 @@
 
 import AsyncHTTPClient
 import Foundation
+import Hummingbird
 import NIOCore
 import NIOHTTP1
 import Operations
@@ -11,6 +12,7 @@ import SedgateCore
 import SedgateTesting
 import Spool
 import Store
+import Synchronization
 import Testing
 
 @Suite("Operations: metrics, statistics, logs, real processes", .serialized)
@@ -406,6 +408,33 @@ struct AlertTests {
         deinit { if process.isRunning { process.terminate() } }
     }
 
+    /// An HTTP server on loopback keeping the bodies POSTed to `/alerts` (Hummingbird, in this process).
+    final class WebhookReceiver: Sendable {
+        let bodies = Mutex<[String]>([])
+        let port = Mutex(0)
+        let task = Mutex<Task<Void, any Error>?>(nil)
+
+        init() async throws {
+            let router = Router()
+            router.post("/alerts") { request, _ in
+                let body = try await request.body.collect(upTo: 1 << 20)
+                self.bodies.withLock { $0.append(String(buffer: body)) }
+                return Response(status: .noContent)
+            }
+            let application = Application(
+                router: router, configuration: .init(address: .hostname("127.0.0.1", port: 0)),
+                onServerRunning: { channel in self.port.withLock { $0 = channel.localAddress?.port ?? 0 } })
+            task.withLock { $0 = Task { try await application.run() } }
+            try await Wait.until("the webhook receiver to listen", timeout: .seconds(30)) {
+                self.port.withLock { $0 } != 0
+            }
+        }
+
+        var url: String { "http://127.0.0.1:\(port.withLock { $0 })/alerts" }
+
+        deinit { task.withLock { $0?.cancel() } }
+    }
+
     static func notices(_ path: String) -> [String] {
         ((try? String(contentsOfFile: path, encoding: .utf8)) ?? "").split(separator: "\n").map(String.init)
     }
@@ -496,6 +525,7 @@ struct AlertTests {
     @Test("an alert still open after escalate-after-s is sent once more, marked escalated; ack takes it once")
     func escalationAndAck() async throws {
         let directory = try TemporaryDirectory("e2e-escalate")
+        let webhook = try await WebhookReceiver()
         let hook = directory.path + "/hook.jsonl"
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
         defer { topology.abandon() }
@@ -509,6 +539,7 @@ struct AlertTests {
                 disk-free-mb = 1000000000
                 escalate-after-s = 2
                 command = ["/bin/sh", "-c", "cat >> '\(hook)'"]
+                webhook = "\(webhook.url)"
                 """)
         try await topology.start("CN")
         try await Wait.until("the alert to escalate", timeout: .seconds(60)) {
@@ -531,6 +562,8 @@ struct AlertTests {
         #expect(after.output.contains("acknowledged"), "\(after.output)")
         try await Self.waitForEvaluations(2, port: port)
         #expect(Self.notices(hook).count == 2, "an acknowledged alert stays quiet")
+        let posted = webhook.bodies.withLock { $0 }
+        #expect(posted.count == 2 && posted.last?.contains("\"escalated\"") == true, "the webhook got both: \(posted)")
     }
 
     @Test("a SED landed without an earlier one of its conversation raises an order-gaps alert at the receiver")
