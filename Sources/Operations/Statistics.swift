@@ -48,7 +48,7 @@ public final class StatisticsStore: Sendable {
                             PRIMARY KEY (sedId, direction)
                         );
                         CREATE INDEX sed_at ON sed (at);
-                        CREATE TABLE watermark (id INTEGER PRIMARY KEY CHECK (id = 1), updatedAt TEXT NOT NULL);
+                        CREATE TABLE watermark (id INTEGER PRIMARY KEY CHECK (id = 1), eventId INTEGER NOT NULL);
                         """)
             }
             try migrator.migrate(database)
@@ -58,39 +58,59 @@ public final class StatisticsStore: Sendable {
     }
 
     /// Copies every SED the journal changed since the last harvest; returns how many rows it wrote. Hops that
-    /// completed since are recorded in the `sedgate_hop_latency_seconds{hop}` histogram.
+    /// completed since are recorded in the `sedgate_hop_latency_seconds{hop}` histogram. The journal's event ids
+    /// are the watermark: each state change appends one, and one writer numbers them in commit order.
     @discardableResult
-    public func harvest(_ journal: Journal) async throws(SedgateError) -> Int {
+    public func harvest(_ journal: Journal, batch: Int = 5_000) async throws(SedgateError) -> Int {
+        var total = 0
+        while true {
+            let (count, more) = try await harvestBatch(journal, batch: batch)
+            total += count
+            if !more { return total }
+        }
+    }
+
+    private func harvestBatch(_ journal: Journal, batch: Int) async throws(SedgateError) -> (Int, Bool) {
         do {
             let watermark = try await database.read { db in
-                try String.fetchOne(db, sql: "SELECT updatedAt FROM watermark WHERE id = 1")
+                try Int64.fetchOne(db, sql: "SELECT eventId FROM watermark WHERE id = 1") ?? 0
             }
-            // A write stamps its rows before it commits, so one committed after the last harvest may carry an
-            // earlier time: each harvest looks a minute further back than the latest time it saw (rows are upserts).
-            let since = watermark.flatMap(Timestamp.parse).map { Timestamp.iso8601($0.addingTimeInterval(-60)) } ?? ""
-            let rows = try await journal.database.read { db in
-                let messages = try Row.fetchAll(
+            let (rows, latest, more) = try await journal.database.read { db -> ([Harvested], Int64, Bool) in
+                let changed = try Row.fetchAll(
                     db,
                     sql: """
-                        SELECT sedId, direction, state, peer, origin, envelope, size, createdAt, updatedAt
-                        FROM message WHERE updatedAt >= ? ORDER BY updatedAt
-                        """, arguments: [since])
-                return try messages.map { message -> Harvested in
+                        SELECT sedId, direction, MAX(id) AS last FROM event WHERE id > ?
+                        GROUP BY sedId, direction ORDER BY last LIMIT ?
+                        """, arguments: [watermark, batch])
+                var latest = watermark
+                var harvested: [Harvested] = []
+                for change in changed {
+                    latest = max(latest, change["last"] as Int64)
+                    let sedId: String = change["sedId"]
+                    let direction: String = change["direction"]
+                    guard
+                        let message = try Row.fetchOne(
+                            db,
+                            sql: """
+                                SELECT state, peer, origin, envelope, size, createdAt FROM message
+                                WHERE sedId = ? AND direction = ?
+                                """, arguments: [sedId, direction])
+                    else { continue }  // refused at intake: no envelope to count
                     let events = try Row.fetchAll(
                         db,
                         sql: "SELECT state, MIN(at) AS at FROM event WHERE sedId = ? AND direction = ? GROUP BY state",
-                        arguments: [message["sedId"] as String, message["direction"] as String])
+                        arguments: [sedId, direction])
                     var times: [String: String] = [:]
                     for event in events { times[event["state"]] = event["at"] }
-                    return Harvested(
-                        sedId: message["sedId"], direction: message["direction"], state: message["state"],
-                        peer: message["peer"], origin: message["origin"], envelope: message["envelope"],
-                        size: message["size"], createdAt: message["createdAt"], updatedAt: message["updatedAt"],
-                        times: times)
+                    harvested.append(
+                        Harvested(
+                            sedId: sedId, direction: direction, state: message["state"], peer: message["peer"],
+                            origin: message["origin"], envelope: message["envelope"], size: message["size"],
+                            createdAt: message["createdAt"], times: times))
                 }
+                return (harvested, latest, changed.count == batch)
             }
-            guard !rows.isEmpty else { return 0 }
-            let latest = rows.last!.updatedAt
+            guard latest > watermark else { return (0, false) }
             let completed = try await database.write { db -> [(String, Double)] in
                 var completed: [(String, Double)] = []
                 for message in rows {
@@ -140,14 +160,14 @@ public final class StatisticsStore: Sendable {
                         arguments: StatementArguments(values))
                 }
                 try db.execute(
-                    sql: "INSERT OR REPLACE INTO watermark (id, updatedAt) VALUES (1, ?)", arguments: [latest])
+                    sql: "INSERT OR REPLACE INTO watermark (id, eventId) VALUES (1, ?)", arguments: [latest])
                 return completed
             }
             for (hop, seconds) in completed {
                 Metrics.Timer(label: "sedgate_hop_latency_seconds", dimensions: [("hop", hop)])
                     .recordNanoseconds(Int64(seconds * 1e9))
             }
-            return rows.count
+            return (rows.count, more)
         } catch {
             throw SedgateError(.storage, "cannot gather statistics from the journal", cause: error)
         }
@@ -258,7 +278,6 @@ struct Harvested: Sendable {
     var envelope: String
     var size: Int64
     var createdAt: String
-    var updatedAt: String
     var times: [String: String]
 }
 

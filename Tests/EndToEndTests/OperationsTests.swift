@@ -258,6 +258,45 @@ struct OperationsTests {
                 >= 0)
     }
 
+    @Test("statistics outlive the journal's keep-days purge, with their hop latency")
+    func statisticsOutliveThePurge() async throws {
+        let directory = try TemporaryDirectory("stats-purge")
+        // A SED relayed by a CN two years ago: stored, then forwarded 1.5 s later.
+        let stored = Date(timeIntervalSince1970: 1_700_000_000)
+        let clock = Mutex(stored)
+        let journal = try Journal(path: directory.path + "/journal.sqlite") { clock.withLock { $0 } }
+        let id = SEDID.random()
+        let envelope = try Envelope(fields: [
+            .sedType: "P001", .sedVersion: "1.0", .sector: "PE", .bucType: "P_BUC_01",
+            .caseId: "c0ffee00-0000-4000-8000-000000000001", .sender: "BE:0001", .receiver: "DK:0002",
+        ])
+        let record = MessageRecord(
+            sedId: id, direction: .relay, state: .stored, file: nil, peer: NodeID("AP-DK")!,
+            origin: NodeID("AP-BE")!, envelope: envelope, payloadPath: "var/store/\(id)", size: 4_321)
+        #expect(try await journal.insert(record, ticket: nil, detail: nil))
+        clock.withLock { $0 = stored.addingTimeInterval(1.5) }
+        #expect(try await journal.transition(id, .relay, to: .forwarded, onlyFrom: [.stored], file: nil, detail: nil))
+
+        let statistics = try StatisticsStore(path: directory.path + "/statistics.sqlite")
+        #expect(try await statistics.harvest(journal) == 1)
+        #expect(try await journal.expire(finishedBefore: Timestamp.now()) == 1, "the journal forgets it")
+        #expect(try await journal.record(id, .relay) == nil)
+        #expect(try await statistics.harvest(journal) == 0)
+
+        let table = try await statistics.query(
+            from: nil, to: nil,
+            by: ["day", "country", "state"].flatMap {
+                try StatisticsStore.dimensions([$0])
+            })
+        #expect(
+            table.columns == [
+                "day", "sending-country", "receiving-country", "state", "seds", "bytes", "cn-forward-p50-ms",
+                "cn-forward-p95-ms",
+            ])
+        #expect(table.rows == [["2023-11-14", "BE", "DK", "forwarded", "1", "4321", "1500", "1500"]])
+        #expect(table.render("xml").contains("<row day=\"2023-11-14\" sending-country=\"BE\""))
+    }
+
     @Test("queue shape buckets by minutes waited, doubling from 5")
     func queueShapeBuckets() {
         let now = Date(timeIntervalSince1970: 1_000_000)
