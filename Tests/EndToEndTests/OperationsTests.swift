@@ -227,13 +227,23 @@ struct OperationsTests {
         #expect(none.output.trimmingCharacters(in: .whitespacesAndNewlines) == "[\n\n]", "\(none.output)")
     }
 
-    @Test("with a destination down, sedgate queue shape and /metrics show what waits for it at the CN")
+    @Test("with a destination down, queue shape, /metrics and the queue-age alert show what waits for it at the CN")
     func queueShapeAndDepth() async throws {
         let directory = try TemporaryDirectory("e2e-shape")
         let topology = try Topology(directory: directory.path, executable: try SedgateBinary.path())
         defer { topology.abandon() }
         let cn = topology.node("CN")
-        let port = try Self.addOperatorPort(cn)
+        let hook = directory.path + "/hook.jsonl"
+        // A certificate rule no certificate passes (expiring within 100,000 days) fires at once, beside the queue's.
+        let port = try Self.addOperatorPort(
+            cn,
+            extra: """
+                [alerts]
+                interval-s = 1
+                queue-older-than-s = 1
+                certificate-days = 100000
+                command = ["/bin/sh", "-c", "cat >> '\(hook)'"]
+                """)
         try await topology.startAll()
         await topology.kill("AP-DK")
         let sender = topology.node("AP-BE")
@@ -256,6 +266,12 @@ struct OperationsTests {
         #expect(
             Self.value(samples, "sedgate_queue_oldest_seconds", ["direction": "relay", "destination": "AP-DK"]) ?? -1
                 >= 0)
+        try await Wait.until("the queue-age alert", timeout: .seconds(60)) {
+            AlertTests.notices(hook).contains { $0.contains("\"queue-older-than\"") }
+        }
+        let notices = AlertTests.notices(hook)
+        #expect(notices.contains { $0.contains("\"subject\":\"relay/AP-DK\"") }, "\(notices)")
+        #expect(notices.filter { $0.contains("\"certificate-expiring\"") }.count == 1, "\(notices)")
     }
 
     @Test("statistics outlive the journal's keep-days purge, with their hop latency")
