@@ -644,4 +644,68 @@ struct AlertTests {
         let notice = try JSONSerialization.jsonObject(with: Data(Self.notices(hook)[0].utf8)) as? [String: Any]
         #expect(notice?["node"] as? String == "AP-DK" && notice?["state"] as? String == "firing", "\(notice ?? [:])")
     }
+
+    @Test("a CN at its queue limit counts its refusals on /metrics and raises the back-pressure alert")
+    func backPressureAlert() async throws {
+        let directory = try TemporaryDirectory("e2e-bp-alert")
+        let hook = directory.path + "/hook.jsonl"
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(),
+            coordinationNodeSettings: "[limits]\nmax-queued = 1\nretry-after-s = 1\n")
+        defer { topology.abandon() }
+        let cn = topology.node("CN")
+        let port = try OperationsTests.addOperatorPort(
+            cn,
+            extra: """
+                [alerts]
+                interval-s = 1
+                back-pressure = true
+                command = ["/bin/sh", "-c", "cat >> '\(hook)'"]
+                """)
+        try await topology.startAll()
+        await topology.kill("AP-DK")
+        let sender = topology.node("AP-BE")
+        for index in 0..<2 {
+            try OperationsTests.commit(
+                SampleSED.make(sedId: .random(), index: index), as: "bp-\(index).xml", to: sender)
+        }
+        try await Wait.until("the CN to refuse the second SED", timeout: .seconds(60)) {
+            let samples = OperationsTests.parse(try await OperationsTests.get(port, "/metrics").body)
+            return (OperationsTests.value(samples, "sedgate_backpressure_refusals_total") ?? 0) >= 1
+        }
+        try await Wait.until("the back-pressure alert", timeout: .seconds(60)) {
+            Self.notices(hook).contains { $0.contains("\"back-pressure\"") && $0.contains("\"firing\"") }
+        }
+    }
+
+    @Test("SEDs failing at the CN over failures-per-hour raise one alert")
+    func failuresAlert() async throws {
+        let directory = try TemporaryDirectory("e2e-fail-alert")
+        let hook = directory.path + "/hook.jsonl"
+        // A lifetime of 0 hours: every SED expires at the CN, and fails there.
+        let topology = try Topology(
+            directory: directory.path, executable: try SedgateBinary.path(), coordinationNodeLifetimeHours: 0)
+        defer { topology.abandon() }
+        _ = try OperationsTests.addOperatorPort(
+            topology.node("CN"),
+            extra: """
+                [alerts]
+                interval-s = 1
+                failures-per-hour = 1
+                command = ["/bin/sh", "-c", "cat >> '\(hook)'"]
+                """)
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        for index in 0..<2 {
+            try OperationsTests.commit(
+                SampleSED.make(sedId: .random(), index: index), as: "old-\(index).xml", to: sender)
+        }
+        try await Wait.until("both to fail", timeout: .seconds(60)) {
+            ExchangeTests.files(sender.spool.reports, suffix: ".failed.json").count == 2
+        }
+        try await Wait.until("the failures alert", timeout: .seconds(60)) {
+            Self.notices(hook).contains { $0.contains("\"failures-per-hour\"") }
+        }
+        #expect(Self.notices(hook).count == 1, "\(Self.notices(hook))")
+    }
 }
