@@ -1,6 +1,6 @@
 // OperationsServices: what a running node adds for its operators, as Services for its ServiceGroup: the operator
-// port (when `[operator] listen` is set), the statistics harvester (always: statistics must outlive the journal's
-// purge), and the alert engine (when `[alerts]` sets a rule).
+// port (when `[operator] listen` is set), the statistics harvester (unless `[statistics] harvest-s = 0`: statistics
+// must outlive the journal's purge), and the alert engine (when `[alerts]` sets a rule).
 
 import Foundation
 public import Logging
@@ -57,10 +57,11 @@ public enum OperationsServices {
                     host: listen.host, port: listen.port, node: context.node, journal: journal, metrics: metrics,
                     logger: logger))
         }
-        let statistics = try StatisticsStore(path: context.statisticsPath)
-        services.append(
-            StatisticsHarvester(
-                statistics: statistics, journal: journal, interval: settings.harvestInterval, logger: logger))
+        if let interval = settings.harvestInterval {
+            let statistics = try StatisticsStore(path: context.statisticsPath)
+            services.append(
+                StatisticsHarvester(statistics: statistics, journal: journal, interval: interval, logger: logger))
+        }
         if !settings.alerts.isEmpty {
             let store = try AlertStore(path: context.alertsPath)
             services.append(

@@ -18,8 +18,9 @@ public struct OperationsSettings: Sendable {
     /// `[operator] listen = "HOST:PORT"`: plain HTTP for `/metrics` and `/health`; nil serves nothing.
     public var listen: (host: String, port: Int)?
     public var logFormat: LogFormat = .human
-    /// `[statistics] harvest-s`: how often finished hops are copied from the journal into the statistics.
-    public var harvestInterval: Duration = .seconds(30)
+    /// `[statistics] harvest-s`: how often the journal's changes are copied into the statistics; nil (0) turns the
+    /// harvest off (`sedgate stats` still gathers what the journal holds when it runs).
+    public var harvestInterval: Duration? = .seconds(30)
     public var alerts = AlertRules()
     /// `[operator-peers]`: other nodes' operator URLs (node id → `http://HOST:PORT`), for `sedgate trace --network`.
     public var operatorPeers: [String: String] = [:]
@@ -43,7 +44,11 @@ public struct OperationsSettings: Sendable {
             throw file.fail("log", "format", "is '\(format)'; it must be \"human\" or \"json\"")
         }
         settings.logFormat = logFormat
-        settings.harvestInterval = .seconds(try positive(file, "statistics", "harvest-s", 30))
+        let harvest = try file.int("statistics", "harvest-s", default: 30)
+        guard harvest >= 0 else {
+            throw file.fail("statistics", "harvest-s", "is \(harvest); it must be 0 (off) or more")
+        }
+        settings.harvestInterval = harvest == 0 ? nil : .seconds(harvest)
         settings.operatorPeers = try file.stringTable("operator-peers")
 
         var rules = AlertRules()
