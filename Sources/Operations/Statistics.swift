@@ -251,37 +251,63 @@ public final class StatisticsStore: Sendable {
             arguments.append(to)
         }
         let filter = conditions.isEmpty ? "" : "WHERE " + conditions.joined(separator: " AND ")
-        let selected = (columns.enumerated().map { "\($1) AS d\($0)" } + ["*"]).joined(separator: ", ")
+        // Grouped, counted and ranked by SQLite: a query over years reads no row into the process.
+        let keys = columns.enumerated().map { "\($1) AS d\($0)" }
+        let names = columns.indices.map { "d\($0)" }
+        let grouping = names.isEmpty ? "" : "GROUP BY " + names.joined(separator: ", ")
+        let partition = names.isEmpty ? "" : "PARTITION BY " + names.joined(separator: ", ")
+        let counting =
+            "SELECT " + (keys + ["COUNT(*) AS seds", "SUM(bytes) AS bytes"]).joined(separator: ", ")
+            + " FROM sed \(filter) \(grouping)"
         do {
-            let rows = try database.read { db in
-                try Row.fetchAll(
-                    db, sql: "SELECT \(selected) FROM sed \(filter)", arguments: StatementArguments(arguments))
-            }
-            var groups: [[String]: (seds: Int, bytes: Int64, hops: [String: [Int64]])] = [:]
-            var order: [[String]] = []
-            for row in rows {
-                let key = (0..<columns.count).map { (row["d\($0)"] as String?) ?? "" }
-                if groups[key] == nil { order.append(key) }
-                var group = groups[key] ?? (0, 0, [:])
-                group.seds += 1
-                group.bytes += row["bytes"] as Int64
-                for hop in Self.hops where hop.direction.rawValue == (row["direction"] as String) {
-                    if let start = row[hop.from.rawValue] as Int64?, let end = row[hop.to.rawValue] as Int64? {
-                        group.hops[hop.name, default: []].append(max(0, end - start))
+            let (conditions, arguments) = (conditions, arguments)
+            let (groups, hopRanks) = try await database.read {
+                db -> ([[String]: [Int64]], [String: [[String]: [Int64]]]) in
+                var groups: [[String]: [Int64]] = [:]
+                for row in try Row.fetchAll(db, sql: counting, arguments: StatementArguments(arguments)) {
+                    let seds: Int64 = row["seds"]
+                    guard seds > 0 else { continue }
+                    groups[names.map { (row[$0] as String?) ?? "" }] = [seds, row["bytes"] as Int64? ?? 0]
+                }
+                var hopRanks: [String: [[String]: [Int64]]] = [:]
+                for hop in Self.hops {
+                    let diff = "MAX(0, \"\(hop.to.rawValue)\" - \"\(hop.from.rawValue)\")"
+                    let hopFilter =
+                        (conditions + [
+                            "direction = '\(hop.direction.rawValue)'", "\"\(hop.from.rawValue)\" IS NOT NULL",
+                            "\"\(hop.to.rawValue)\" IS NOT NULL",
+                        ]).joined(separator: " AND ")
+                    // Nearest rank: the ceil(p × n)-th smallest latency of each group, for p = 50 % and 95 %.
+                    let ranked = """
+                        SELECT \((names + ["diff", "rank", "n"]).joined(separator: ", ")) FROM (
+                            SELECT \((names + ["diff"]).joined(separator: ", ")),
+                                ROW_NUMBER() OVER (\(partition) ORDER BY diff) AS rank,
+                                COUNT(*) OVER (\(partition)) AS n
+                            FROM (SELECT \((keys + ["\(diff) AS diff"]).joined(separator: ", ")) FROM sed WHERE \(hopFilter)))
+                        WHERE rank = (n * 50 + 99) / 100 OR rank = (n * 95 + 99) / 100
+                        """
+                    for row in try Row.fetchAll(db, sql: ranked, arguments: StatementArguments(arguments)) {
+                        let key = names.map { (row[$0] as String?) ?? "" }
+                        let rank: Int64 = row["rank"]
+                        let count: Int64 = row["n"]
+                        let diff: Int64 = row["diff"]
+                        var cells = hopRanks[hop.name, default: [:]][key] ?? [0, 0]
+                        if rank == (count * 50 + 99) / 100 { cells[0] = diff }
+                        if rank == (count * 95 + 99) / 100 { cells[1] = diff }
+                        hopRanks[hop.name, default: [:]][key] = cells
                     }
                 }
-                groups[key] = group
+                return (groups, hopRanks)
             }
-            let hopNames = Self.hops.map(\.name).filter { name in groups.values.contains { $0.hops[name] != nil } }
+            let hopNames = Self.hops.map(\.name).filter { hopRanks[$0] != nil }
             var table = StatisticsTable(
                 columns: by + ["seds", "bytes"] + hopNames.flatMap { ["\($0)-p50-ms", "\($0)-p95-ms"] }, rows: [])
-            for key in order.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
-                let group = groups[key]!
-                var cells = key + [String(group.seds), String(group.bytes)]
+            for key in groups.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+                let totals = groups[key]!
+                var cells = key + [String(totals[0]), String(totals[1])]
                 for name in hopNames {
-                    let values = (group.hops[name] ?? []).sorted()
-                    cells.append(Self.percentile(values, 0.50).map(String.init) ?? "")
-                    cells.append(Self.percentile(values, 0.95).map(String.init) ?? "")
+                    let ranks = hopRanks[name]?[key]
+                    cells += [ranks.map { String($0[0]) } ?? "", ranks.map { String($0[1]) } ?? ""]
                 }
                 table.rows.append(cells)
             }
@@ -289,13 +315,6 @@ public final class StatisticsStore: Sendable {
         } catch {
             throw SedgateError(.storage, "cannot read the statistics", cause: error)
         }
-    }
-
-    /// The nearest-rank percentile of sorted `values`.
-    static func percentile(_ values: [Int64], _ fraction: Double) -> Int64? {
-        guard !values.isEmpty else { return nil }
-        let rank = Int((fraction * Double(values.count)).rounded(.up))
-        return values[min(values.count, max(1, rank)) - 1]
     }
 }
 

@@ -293,9 +293,25 @@ struct OperationsTests {
         clock.withLock { $0 = stored.addingTimeInterval(1.5) }
         #expect(try await journal.transition(id, .relay, to: .forwarded, onlyFrom: [.stored], file: nil, detail: nil))
 
+        // And four to Sweden the same day, forwarded after 1, 2, 3 and 10 s: p50 is the 2nd, p95 the 4th.
+        for (index, seconds) in [1.0, 2, 3, 10].enumerated() {
+            clock.withLock { $0 = stored.addingTimeInterval(Double(index) * 60) }
+            var swedish = envelope
+            swedish.receiver = Address("SE:0003")!
+            let other = SEDID.random()
+            let row = MessageRecord(
+                sedId: other, direction: .relay, state: .stored, file: nil, peer: NodeID("AP-SE")!,
+                origin: NodeID("AP-BE")!, envelope: swedish, payloadPath: "var/store/\(other)", size: 1_000)
+            #expect(try await journal.insert(row, ticket: nil, detail: nil))
+            clock.withLock { $0 = stored.addingTimeInterval(Double(index) * 60 + seconds) }
+            #expect(
+                try await journal.transition(other, .relay, to: .forwarded, onlyFrom: [.stored], file: nil, detail: nil)
+            )
+        }
+
         let statistics = try StatisticsStore(path: directory.path + "/statistics.sqlite")
-        #expect(try await statistics.harvest(journal) == 1)
-        #expect(try await journal.expire(finishedBefore: Timestamp.now()) == 1, "the journal forgets it")
+        #expect(try await statistics.harvest(journal) == 5)
+        #expect(try await journal.expire(finishedBefore: Timestamp.now()) == 5, "the journal forgets them")
         #expect(try await journal.record(id, .relay) == nil)
         #expect(try await statistics.harvest(journal) == 0)
 
@@ -309,7 +325,11 @@ struct OperationsTests {
                 "day", "sending-country", "receiving-country", "state", "seds", "bytes", "cn-forward-p50-ms",
                 "cn-forward-p95-ms",
             ])
-        #expect(table.rows == [["2023-11-14", "BE", "DK", "forwarded", "1", "4321", "1500", "1500"]])
+        #expect(
+            table.rows == [
+                ["2023-11-14", "BE", "DK", "forwarded", "1", "4321", "1500", "1500"],
+                ["2023-11-14", "BE", "SE", "forwarded", "4", "4000", "2000", "10000"],
+            ])
         #expect(table.render("xml").contains("<row day=\"2023-11-14\" sending-country=\"BE\""))
     }
 
