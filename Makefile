@@ -4,7 +4,7 @@
 SWIFT ?= swift
 # Debian packages sedgate builds against or tests with (pkg-config names in Package.swift).
 APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1-dev libxmlsec1-openssl \
-               xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3 postgresql
+               xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3 postgresql postfix
 # The directory's LDAP view is tested against a real OpenLDAP server (DirectoryCommandTests).
 APT_PACKAGES += slapd ldap-utils
 BIN = .build/debug/sedgate

@@ -36,6 +36,7 @@ let package = Package(
         // Already in the graph through Hummingbird; named so Transport may import HTTPTypes as it does.
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/vapor/postgres-nio.git", from: "1.33.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // C libraries, through pkg-config.
@@ -147,6 +148,7 @@ let package = Package(
             dependencies: [
                 "SedgateCore", "Documents", "Packaging", "Security",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
@@ -228,13 +230,31 @@ let package = Package(
             dependencies: ["SedgateCore", .product(name: "TOMLKit", package: "TOMLKit")],
             swiftSettings: strict
         ),
+        // Operating a node: Prometheus metrics and /health on the operator port, the log formats (human, JSON),
+        // statistics that outlive the journal, alert rules with their command, webhook and e-mail delivery.
+        .target(
+            name: "Operations",
+            dependencies: [
+                "SedgateCore", "Store", "ConfigurationFile",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: argument parsing, configuration, the service group.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
-                "Conformance", "ConfigurationFile", "Batches", "Directory",
+                "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -289,13 +309,14 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging", "Transport", "Conformance",
-                "CLibArchive",
+                "CLibArchive", "Operations",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),

@@ -10,6 +10,7 @@ import Conversion
 import Documents
 import Foundation
 import Logging
+import Metrics
 import SedgateCore
 import Spool
 
@@ -373,6 +374,8 @@ struct IntakeQueue: Sendable {
 
     func reject(path: String, name: String, ticket: String, sedId: SEDID?, error: any Error) async {
         let reason = error as? SedgateError ?? SedgateError(.io, "the file could not be read: \(error)")
+        // Counted here, not in the journal: a file refused before its SED id was read has no journal row.
+        Counter(label: "sedgate_seds_total", dimensions: [("direction", "out"), ("state", "rejected")]).increment()
         do {
             let final = try Rejection.reject(path, originalName: name, layout: layout, error: reason)
             logger.notice("rejected", metadata: ["file": "\(name)", "to": "\(final)", "reason": "\(reason)"])

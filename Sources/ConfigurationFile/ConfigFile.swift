@@ -102,6 +102,27 @@ public final class ConfigFile {
         return number
     }
 
+    /// The boolean at `[table] key`, else `fallback`; throws when not a boolean.
+    public func bool(_ table: String, _ key: String, default fallback: Bool) throws(SedgateError) -> Bool {
+        guard let value = try value(table, key) else { return fallback }
+        guard let flag = value.bool else { throw fail(table, key, "must be true or false") }
+        return flag
+    }
+
+    /// The array of strings at `[table] key` (on one line, e.g. a command's argv), else `[]`.
+    public func strings(_ table: String, _ key: String) throws(SedgateError) -> [String] {
+        guard let value = try value(table, key) else { return [] }
+        guard let array = value.array else {
+            throw fail(table, key, "must be an array of strings, e.g. [\"a\", \"b\"]")
+        }
+        var result: [String] = []
+        for element in array {
+            guard let text = element.string else { throw fail(table, key, "must hold strings only") }
+            result.append(text)
+        }
+        return result
+    }
+
     /// The node id at `[table] key`; throws when missing or not a node id.
     public func node(_ table: String, _ key: String) throws(SedgateError) -> NodeID {
         let text = try string(table, key)

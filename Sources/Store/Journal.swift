@@ -392,6 +392,7 @@ public final class Journal: MessageStore {
     }
 
     public func noteAttempt(_ sedId: SEDID, _ direction: Direction, error: String) async throws(SedgateError) {
+        Counter(label: "sedgate_retries_total", dimensions: [("direction", direction.rawValue)]).increment()
         let now = timestamp()
         try await write("count an attempt for \(sedId)") { db in
             try db.run(

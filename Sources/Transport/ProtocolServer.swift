@@ -6,6 +6,7 @@ import Hummingbird
 import HummingbirdCore
 import HummingbirdTLS
 public import Logging
+import Metrics
 import NIOCore
 import NIOSSL
 public import SedgateCore
@@ -199,6 +200,7 @@ public final class ProtocolServer: Service, Sendable {
         }
         var headers: HTTPFields = [.contentType: SOAPNamespace.contentType]
         if let seconds = answer.reply.fault?.retryAfterSeconds {
+            Counter(label: "sedgate_backpressure_refusals_total").increment()
             headers[.retryAfter] = String(seconds)
         }
         return Response(

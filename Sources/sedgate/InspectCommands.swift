@@ -6,6 +6,7 @@ import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
+import Operations
 import SedgateCore
 import Spool
 import Store
@@ -23,7 +24,7 @@ func openJournal(_ path: String) throws -> (NodeConfiguration, Journal) {
 struct QueueCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "queue", abstract: "Inspect and steer a node's queues.",
-        subcommands: [List.self, Hold.self, Release.self, Expire.self, Retry.self, Manual.self])
+        subcommands: [List.self, Hold.self, Release.self, Expire.self, Retry.self, Manual.self, Shape.self])
 
     /// Runs one operator action on one SED.
     static func act(
@@ -137,11 +138,17 @@ struct TraceCommand: AsyncParsableCommand {
     @OptionGroup var options: ConfigOption
     @Argument(help: "The SED id (a UUID).")
     var sedId: String
+    @Flag(help: "Ask every node of [operator-peers] too, and merge their facts in time order with hop latencies.")
+    var network = false
 
     func run() async throws {
         guard let id = SEDID(sedId) else { throw ValidationError("'\(sedId)' is not a SED id (a UUID)") }
         let (configuration, journal) = try openJournal(options.config)
         let history = try await journal.history(id)
+        if network {
+            try await NetworkTrace.run(id, node: configuration.node, history: history, config: options.config)
+            return
+        }
         guard !history.isEmpty else {
             printError("sedgate: node \(configuration.node) has no record of SED \(id)")
             throw ExitCode(1)

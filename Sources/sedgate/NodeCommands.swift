@@ -3,8 +3,11 @@
 import AccessPoint
 import ArgumentParser
 import CMalloc
+import ConfigurationFile
 import CoordinationNode
+import Documents
 import Logging
+import Operations
 import SedgateCore
 import ServiceLifecycle
 import Spool
@@ -37,10 +40,14 @@ enum NodeRunner {
         // mmap threshold after each large free, so buffers of a few megabytes (fragments) end up retained in the
         // heap. Two arenas and a fixed 1 MiB threshold keep a node's resident memory near what it actually holds.
         _ = sedgate_tune_malloc(2, 1 << 20)
-        Logs.bootstrap()
         var (configuration, directory) = try exitOnError { () throws(SedgateError) in
             try NodeConfiguration.loadWithDirectory(options.config, expecting: role)
         }
+        let operations = try exitOnError { () throws(SedgateError) in
+            try OperationsSettings.load(ConfigFile(path: options.config))
+        }
+        Logs.bootstrap(format: operations.logFormat)
+        NodeMetrics.bootstrap()
         var logger = Logger(label: "sedgate.\(configuration.node)")
         logger.logLevel = Logger.Level(rawValue: options.logLevel) ?? .info
         let directoryServices = try exitOnError { () throws(SedgateError) in
@@ -64,10 +71,24 @@ enum NodeRunner {
             )
         }
         services += directoryServices
+        let operating = try exitOnError { () throws(SedgateError) in
+            try OperationsServices.make(operations, context: Self.context(configuration), logger: logger)
+        }
+        let validator: SEDValidator? =
+            if case .accessPoint(let settings) = configuration { settings.validator } else { nil }
+        let reload = HangupReload { [logger] in
+            do throws(SedgateError) {
+                try validator?.reload()
+                logger.notice("reloaded on SIGHUP", metadata: ["validation": "\(validator?.rulesDirectory ?? "none")"])
+            } catch {
+                logger.error("reload on SIGHUP failed; the previous rules stay", metadata: ["error": "\(error)"])
+            }
+        }
         logger.notice("starting", metadata: ["node": "\(configuration.node)", "spool": "\(configuration.spool.root)"])
         let group = ServiceGroup(
             configuration: .init(
-                services: services.map { .init(service: $0) }, gracefulShutdownSignals: [.sigterm, .sigint],
+                services: (services + operating + [reload]).map { .init(service: $0) },
+                gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()
         // What the run cost in durable operations, for `sedgate bench` and operators (not synced: informative).
@@ -105,9 +126,9 @@ struct StandardError: TextOutputStream {
     }
 }
 
-/// Logging set-up, once per process.
+/// Logging set-up, once per process: every value escaped, in the human format or as JSON (`[log] format`).
 enum Logs {
-    static func bootstrap() {
-        LoggingSystem.bootstrap { label in StreamLogHandler.standardError(label: label) }
+    static func bootstrap(format: OperationsSettings.LogFormat = .human) {
+        LoggingSystem.bootstrap { label in SedgateLogHandler(label: label, format: format) }
     }
 }

@@ -9,6 +9,7 @@ import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
+import Operations
 import SedgateCore
 import Spool
 import Transport
@@ -22,6 +23,13 @@ enum NodeConfiguration {
         switch self {
         case .accessPoint(let configuration): return configuration.spool
         case .coordinationNode(let configuration): return configuration.spool
+        }
+    }
+
+    var tls: TLSFiles {
+        switch self {
+        case .accessPoint(let configuration): return configuration.tls
+        case .coordinationNode(let configuration): return configuration.tls
         }
     }
 
@@ -364,6 +372,7 @@ enum NodeConfiguration {
         }
         let directory = try DirectorySettings(
             file, configurationFile: path, role: role, node: node, spool: spool, tls: tls)
+        _ = try OperationsSettings.load(file)
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):

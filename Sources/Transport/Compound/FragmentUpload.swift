@@ -4,6 +4,7 @@
 // or pulled). Reads the fragment files; writes the progress file.
 
 public import Foundation
+import Metrics
 public import Packaging
 public import SedgateCore
 
@@ -78,6 +79,8 @@ public struct FragmentProgress: Sendable {
                 throw SedgateError(.peerUnavailable, "\(peer) did not acknowledge fragment \(index) of SED \(sedId)")
             }
             acknowledge(index)
+            Counter(label: "sedgate_fragment_bytes_total", dimensions: [("direction", "sent")])
+                .increment(by: fragment.data.count)
         }
     }
 }
