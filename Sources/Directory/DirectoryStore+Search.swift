@@ -27,12 +27,13 @@ public struct DirectoryQuery: Sendable, Hashable {
 }
 
 extension DirectoryStore {
-    /// The FTS5 match expression for `text`: each folded word as a prefix, OR its synonyms; all words must match.
+    /// The FTS5 match expression for `text`: each folded word as a prefix, or one of its synonyms; all words must match.
     func matchExpression(_ text: String) -> String? {
         let words = self.text.fold(text).split(separator: " ").map(String.init)
         guard !words.isEmpty else { return nil }
         return words.map { word in
-            let group = self.text.synonyms(of: word).map { "\"\($0)\"*" }
+            // The word as typed matches as a prefix; its synonyms match whole (fewer index terms to walk).
+            let group = ["\"\(word)\"*"] + self.text.synonyms(of: word).filter { $0 != word }.map { "\"\($0)\"" }
             return group.count == 1 ? group[0] : "(" + group.joined(separator: " OR ") + ")"
         }.joined(separator: " AND ")
     }
