@@ -72,6 +72,7 @@ bench: deps
 	.build/release/sedgate bench --count 2000
 	.build/release/sedgate bench pack
 	.build/release/sedgate bench large --megabytes 2048 --restart
+	.build/release/sedgate bench directory --institutions 100000
 
 ## soak: the long forms: fault injection over 10,000 SEDs and 20 kills, 1,000 power cuts over 3,000 SEDs, and
 ## 250,000 SEDs queued at the CN

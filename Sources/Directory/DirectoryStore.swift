@@ -341,8 +341,13 @@ public final class DirectoryStore: Sendable {
                 parts.append(contentsOf: values)
             }
         }
+        // A marker word, so that search finds the EHIC issuers among the matches first without ranking them all.
+        if entry.isEHICIssuer { parts.append(Self.ehicMarker) }
         return text.fold(parts.joined(separator: " "))
     }
+
+    /// The index word every EHIC issuer carries.
+    static let ehicMarker = "zzehicissuerzz"
 
     func read<T>(_ body: (Database) throws -> T) throws(SedgateError) -> T {
         do {
