@@ -13,7 +13,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: the exchange through a topology, and conversion.",
         subcommands: [
-            ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, LargeBench.self,
+            ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, SealBench.self, LargeBench.self,
             IdleBench.self,
         ],
         defaultSubcommand: ExchangeBench.self)
@@ -64,6 +64,11 @@ struct ConvertBench: AsyncParsableCommand {
             String(
                 format: "flat → XML: %.1f MB/s   XML → flat: %.1f MB/s   peak RSS: %d MiB",
                 result.flatToXMLMBps, result.xmlToFlatMBps, result.peakRSSBytes >> 20))
+        print(
+            String(
+                format:
+                    "per CPU second (one core, whatever shares the machine): flat → XML %.1f MB/s   XML → flat %.1f MB/s",
+                result.flatToXMLMBpsPerCPU, result.xmlToFlatMBpsPerCPU))
     }
 }
 
