@@ -110,8 +110,17 @@ public struct FlatReader: Sendable {
         let chain: [Int]
         var names = ContentNames()
         let root: Int
-        /// Each layout's bindings, compiled.
-        var bindings: [[(entry: FieldBinding, path: CompiledPath, field: Int?)]] = []
+        /// One binding, compiled: where its value comes from, the function it goes through, where it goes.
+        struct Compiled {
+            let constant: String?
+            let read: FunctionCall?
+            /// Whether `read` is a `code:` look-up, whose results are cached.
+            let pure: Bool
+            let path: CompiledPath
+            let field: Int?
+        }
+        /// Each layout's bindings, compiled (in the order of `mapping.bindings[layout].entries`).
+        var bindings: [[Compiled]] = []
         /// Each layout's repeat path (children of the unit), compiled.
         var repeats: [[Int]?] = []
         let declarations: [UInt8]
@@ -130,13 +139,17 @@ public struct FlatReader: Sendable {
             var table = ContentNames()
             root = table.id(mapping.sed.contentRoot)
             for layout in mapping.records {
-                var compiled: [(entry: FieldBinding, path: CompiledPath, field: Int?)] = []
+                var compiled: [Compiled] = []
                 let binding = mapping.bindings[layout.name]
                 for entry in binding?.entries ?? [] {
                     let path = CompiledPath(
                         steps: entry.path.steps.map { table.id($0) },
                         attribute: entry.path.attribute.map { table.id($0) })
-                    compiled.append((entry, path, entry.field.flatMap { layout.fieldIndex[$0] }))
+                    compiled.append(
+                        Compiled(
+                            constant: entry.constant, read: entry.read,
+                            pure: entry.read?.name.hasPrefix("code:") ?? false, path: path,
+                            field: entry.field.flatMap { layout.fieldIndex[$0] }))
                 }
                 bindings.append(compiled)
                 repeats.append(binding?.repeatPath.map { $0.steps.map { table.id($0) } })
@@ -300,18 +313,18 @@ public struct FlatReader: Sendable {
     private func bind(
         _ layoutIndex: Int, values: [String?], number: Int, base: Int, plan: inout Plan, tree: inout ContentTree
     ) throws(SedgateError) {
-        let layout = mapping.records[layoutIndex]
-        for (position, (entry, path, fieldIndex)) in plan.bindings[layoutIndex].enumerated() {
+        for position in plan.bindings[layoutIndex].indices {
+            let compiled = plan.bindings[layoutIndex][position]
             var value: String
-            if let constant = entry.constant {
+            if let constant = compiled.constant {
                 value = constant
-            } else if let index = fieldIndex, let found = values[index] {
+            } else if let index = compiled.field, let found = values[index] {
                 value = found
             } else {
                 continue
             }
-            if let read = entry.read {
-                let pure = read.name.hasPrefix("code:")
+            if let read = compiled.read {
+                let pure = compiled.pure
                 if pure, let known = plan.cache[layoutIndex][position][value] {
                     value = known
                 } else {
@@ -320,6 +333,8 @@ public struct FlatReader: Sendable {
                         if pure { plan.cache[layoutIndex][position][value] = result }
                         value = result
                     } catch {
+                        let layout = mapping.records[layoutIndex]
+                        let entry = mapping.bindings[layout.name]!.entries[position]
                         let field = entry.field.flatMap { layout.field($0) }
                         throw SedgateError(
                             .unsupportedInput,
@@ -328,7 +343,7 @@ public struct FlatReader: Sendable {
                     }
                 }
             }
-            tree.set(path, under: base, to: value)
+            tree.set(compiled.path, under: base, to: value)
         }
     }
 }

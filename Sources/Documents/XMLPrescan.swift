@@ -16,36 +16,29 @@ public enum XMLPrescan {
     }
 
     static func check(_ bytes: UnsafeBufferPointer<UInt8>, source: String, limits: XMLLimits) throws(SedgateError) {
-        let lt = UInt8(ascii: "<")
+        guard let base = bytes.baseAddress else { return }
+        let count = bytes.count
         var nodes = 0
         var index = 0
-        let count = bytes.count
-        /// Moves `index` past the first occurrence of `terminator` (or to the end).
-        func skip(past terminator: [UInt8]) {
-            while index < count {
-                if bytes[index] == terminator[0], index + terminator.count <= count {
-                    var matches = true
-                    for offset in 1..<terminator.count where bytes[index + offset] != terminator[offset] {
-                        matches = false
-                        break
-                    }
-                    if matches {
-                        index += terminator.count
-                        return
-                    }
-                }
-                index += 1
+        /// The index just past the first `terminator` at or after `from` (searching from the `<`, as a reader of
+        /// `<!-->` or `<?>` would), or the end.
+        func past(_ terminator: StaticString, from: Int) -> Int {
+            let length = terminator.utf8CodeUnitCount
+            let first = Int32(terminator.utf8Start.pointee)
+            var position = from
+            while position + length <= count {
+                guard let found = memchr(base + position, first, count - position) else { return count }
+                position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                guard position + length <= count else { return count }
+                if memcmp(base + position, terminator.utf8Start, length) == 0 { return position + length }
+                position += 1
             }
+            return count
         }
-        func starts(with prefix: [UInt8]) -> Bool {
-            guard index + prefix.count <= count else { return false }
-            for offset in 0..<prefix.count where bytes[index + offset] != prefix[offset] { return false }
-            return true
-        }
-        guard let base = bytes.baseAddress else { return }
+        func at(_ offset: Int) -> UInt8 { index + offset < count ? bytes[index + offset] : 0 }
         while index < count {
             // Lines are counted only for an error message (see `line(at:)`), so the scan jumps from `<` to `<`.
-            guard let found = memchr(base + index, Int32(lt), count - index) else { return }
+            guard let found = memchr(base + index, Int32(UInt8(ascii: "<")), count - index) else { return }
             index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             nodes += 1
             if nodes > limits.maxNodes {
@@ -54,15 +47,16 @@ public enum XMLPrescan {
                     "the document holds more than \(limits.maxNodes) markup nodes; split it into several documents",
                     location: .init(file: source, line: line(at: index, in: bytes)))
             }
-            if starts(with: Markup.commentStart) {
-                skip(past: Markup.commentEnd)
-            } else if starts(with: Markup.cdataStart) {
-                skip(past: Markup.cdataEnd)
-            } else if starts(with: Markup.piStart) {
-                skip(past: Markup.piEnd)
-            } else if starts(with: Markup.declarationStart) || starts(with: Markup.endTagStart) {
-                skip(past: Markup.tagEnd)
-            } else {
+            switch at(1) {
+            case UInt8(ascii: "!") where at(2) == UInt8(ascii: "-") && at(3) == UInt8(ascii: "-"):
+                index = past("-->", from: index)
+            case UInt8(ascii: "!") where index + 9 <= count && memcmp(base + index, "<![CDATA[", 9) == 0:
+                index = past("]]>", from: index)
+            case UInt8(ascii: "?"):
+                index = past("?>", from: index)
+            case UInt8(ascii: "!"), UInt8(ascii: "/"):
+                index = past(">", from: index)
+            default:
                 try startTag(&index, bytes, source: source, limits: limits)
             }
         }
@@ -73,19 +67,6 @@ public enum XMLPrescan {
         var line = 1
         for byte in bytes[..<min(index, bytes.count)] where byte == UInt8(ascii: "\n") { line += 1 }
         return line
-    }
-
-    /// The delimiters the scan looks for, made once (not per `<`).
-    private enum Markup {
-        static let commentStart = Array("<!--".utf8)
-        static let commentEnd = Array("-->".utf8)
-        static let cdataStart = Array("<![CDATA[".utf8)
-        static let cdataEnd = Array("]]>".utf8)
-        static let piStart = Array("<?".utf8)
-        static let piEnd = Array("?>".utf8)
-        static let declarationStart = Array("<!".utf8)
-        static let endTagStart = Array("</".utf8)
-        static let tagEnd = Array(">".utf8)
     }
 
     /// Walks one start tag from its `<`, counting `=` outside quoted values: one per attribute.

@@ -56,7 +56,7 @@ struct ConvertBench: AsyncParsableCommand {
             return
         }
         let result = try exitOnError { () throws(SedgateError) in
-            try ConversionBenchmark.run(
+            try ConversionBenchmark.measure(
                 mapping: loaded, library: library, sample: sample, megabytes: megabytes, directory: directory)
         }
         print("sedgate bench convert: \(megabytes) MB flat file with \(loaded.name) \(loaded.version)")
