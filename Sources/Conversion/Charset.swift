@@ -17,6 +17,13 @@ struct Charset: Sendable {
     let decodeTable: [Unicode.Scalar?]
     /// For single-byte charsets: the byte of each character the charset has.
     let encodeTable: [Unicode.Scalar: UInt8]
+    /// For single-byte charsets: the UTF-8 bytes of each byte's character, 4 slots a byte (unused slots zero).
+    let utf8Table: [UInt8]
+    /// For each byte: its UTF-8 length (1-3) when it is a character XML can carry, 0 when it is not a character
+    /// here or a control character XML refuses (those take the slow, explaining path).
+    let utf8Length: [UInt8]
+    /// For single-byte charsets: the byte of each ASCII character (0-127), or nil (the writer's fast path).
+    let asciiEncodeTable: [UInt8?]
 
     /// Loads `name` through iconv; throws `.configuration` for an unknown or multi-byte charset.
     init(_ name: String) throws(SedgateError) {
@@ -27,6 +34,8 @@ struct Charset: Sendable {
             isEBCDIC = false
             decodeTable = (0..<128).map { Unicode.Scalar(UInt8($0)) } + Array(repeating: nil, count: 128)
             encodeTable = [:]
+            (utf8Table, utf8Length) = Self.utf8Tables(decodeTable)
+            asciiEncodeTable = (0..<128).map { UInt8($0) }
             return
         }
         isUTF8 = false
@@ -49,7 +58,74 @@ struct Charset: Sendable {
         }
         decodeTable = decode
         encodeTable = encode
+        (utf8Table, utf8Length) = Self.utf8Tables(decode)
+        asciiEncodeTable = (0..<128).map { encode[Unicode.Scalar(UInt8($0))] }
         isEBCDIC = decode[0xF0] == "0" && decode[0xF9] == "9"
+    }
+
+    /// Whether XML 1.0 can carry `scalar` as text (no C0/C1 controls other than tab, CR, LF; no U+FFFE/U+FFFF).
+    static func isXMLText(_ value: UInt32) -> Bool {
+        !((value < 0x20 && value != 0x09 && value != 0x0A && value != 0x0D) || (0x7F...0x9F).contains(value)
+            || value == 0xFFFE || value == 0xFFFF)
+    }
+
+    /// The UTF-8 bytes of each byte's character and their lengths (0 for no character or one XML refuses).
+    private static func utf8Tables(_ decode: [Unicode.Scalar?]) -> ([UInt8], [UInt8]) {
+        var table = [UInt8](repeating: 0, count: 256 * 4)
+        var lengths = [UInt8](repeating: 0, count: 256)
+        for (byte, scalar) in decode.enumerated() {
+            guard let scalar, isXMLText(scalar.value) else { continue }
+            let encoded = Array(String(scalar).utf8)
+            for (index, value) in encoded.enumerated() { table[byte * 4 + index] = value }
+            lengths[byte] = UInt8(encoded.count)
+        }
+        return (table, lengths)
+    }
+
+    /// The text of `bytes` with the spaces trimmed on the right (or on the left with `trimmingLeft`), when every byte is
+    /// a character XML can carry; nil otherwise (the caller then takes the explaining path). The same text as
+    /// `decode` followed by trimming, without the per-character work.
+    func quickText(_ bytes: ArraySlice<UInt8>, trimmingLeft: Bool) -> String? {
+        var start = bytes.startIndex
+        var end = bytes.endIndex
+        func isSpace(_ byte: UInt8) -> Bool { utf8Length[Int(byte)] == 1 && utf8Table[Int(byte) * 4] == 0x20 }
+        if trimmingLeft {
+            while start < end && isSpace(bytes[start]) { start += 1 }
+        } else {
+            while end > start && isSpace(bytes[end - 1]) { end -= 1 }
+        }
+        if start == end {
+            // Blank, or spaces only: the slow path decides (it checks every byte, trimmed or not).
+            for byte in bytes where utf8Length[Int(byte)] == 0 { return nil }
+            return ""
+        }
+        for byte in bytes[bytes.startIndex..<start] where utf8Length[Int(byte)] == 0 { return nil }
+        for byte in bytes[end..<bytes.endIndex] where utf8Length[Int(byte)] == 0 { return nil }
+        if isUTF8 {
+            for byte in bytes[start..<end] where byte >= 0x80 || utf8Length[Int(byte)] == 0 { return nil }
+            return bytes.withUnsafeBufferPointer { buffer in
+                let base = buffer.baseAddress! - bytes.startIndex
+                return String(decoding: UnsafeBufferPointer(start: base + start, count: end - start), as: UTF8.self)
+            }
+        }
+        var length = 0
+        for byte in bytes[start..<end] {
+            let count = utf8Length[Int(byte)]
+            if count == 0 { return nil }
+            length += Int(count)
+        }
+        return utf8Table.withUnsafeBufferPointer { table in
+            String(unsafeUninitializedCapacity: length) { output in
+                var written = 0
+                for byte in bytes[start..<end] {
+                    let slot = Int(byte) * 4
+                    let count = Int(utf8Length[Int(byte)])
+                    for index in 0..<count { output[written + index] = table[slot + index] }
+                    written += count
+                }
+                return written
+            }
+        }
     }
 
     /// Decodes bytes to text; nil with the 0-based index of the first byte that is not a character here.

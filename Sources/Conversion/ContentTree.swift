@@ -1,90 +1,212 @@
 // ContentTree: the business part of one SED being built from records: elements found or made along the
-// mapping's paths, rendered as indented XML in the SED envelope.
+// mapping's paths, rendered as indented XML in the SED envelope. Names are interned once per file (ContentNames)
+// and values are kept escaped in one byte store, so building and rendering a SED allocates almost nothing.
 
 import Documents
 import SedgateCore
 
+/// The element and attribute names a mapping's bindings use, each with a small number and its output bytes.
+struct ContentNames {
+    private(set) var ids: [QName: Int] = [:]
+    private(set) var names: [QName] = []
+    /// `ae:Amount` as UTF-8, by id.
+    private(set) var qualified: [[UInt8]] = []
+
+    /// The id of `name`, made on first use.
+    mutating func id(_ name: QName) -> Int {
+        if let id = ids[name] { return id }
+        ids[name] = names.count
+        names.append(name)
+        qualified.append(Array(name.qualified.utf8))
+        return names.count - 1
+    }
+}
+
+/// A binding's path with its names interned.
+struct CompiledPath {
+    let steps: [Int]
+    let attribute: Int?
+}
+
 /// A small ordered element tree for one SED's `<Content>`.
 struct ContentTree {
     struct Element {
-        let name: QName
-        var attributes: [(name: QName, value: String)] = []
-        var text: String?
-        var children: [Int] = []
+        let name: Int
+        var firstChild = -1
+        var lastChild = -1
+        var next = -1
+        var firstAttribute = -1
+        var lastAttribute = -1
+        /// The escaped text in `store`, if any.
+        var text: Range<Int>?
     }
 
-    private(set) var elements: [Element]
+    struct Attribute {
+        let name: Int
+        let value: Range<Int>
+        var next = -1
+    }
 
-    init(root: QName) {
-        elements = [Element(name: root)]
+    private(set) var elements: [Element] = []
+    private var attributes: [Attribute] = []
+    /// Escaped values.
+    private var store: [UInt8] = []
+
+    init(root: Int) {
+        reset(root: root)
+    }
+
+    /// Empties the tree (keeping its memory) for the next SED.
+    mutating func reset(root: Int) {
+        elements.removeAll(keepingCapacity: true)
+        attributes.removeAll(keepingCapacity: true)
+        store.removeAll(keepingCapacity: true)
+        elements.append(Element(name: root))
     }
 
     /// The element under `base` along `steps`, made where missing; with `fresh`, the last step is always new
     /// (one element per repeated record).
-    mutating func element(under base: Int, steps: [QName], fresh: Bool = false) -> Int {
+    mutating func element(under base: Int, steps: [Int], fresh: Bool = false) -> Int {
         var current = base
         for (index, step) in steps.enumerated() {
             let isLast = index == steps.count - 1
-            if !(fresh && isLast), let existing = elements[current].children.first(where: { elements[$0].name == step })
-            {
-                current = existing
-                continue
+            if !(fresh && isLast) {
+                var child = elements[current].firstChild
+                while child >= 0 && elements[child].name != step { child = elements[child].next }
+                if child >= 0 {
+                    current = child
+                    continue
+                }
             }
+            let made = elements.count
             elements.append(Element(name: step))
-            elements[current].children.append(elements.count - 1)
-            current = elements.count - 1
+            if elements[current].lastChild >= 0 {
+                elements[elements[current].lastChild].next = made
+            } else {
+                elements[current].firstChild = made
+            }
+            elements[current].lastChild = made
+            current = made
         }
         return current
     }
 
     /// Sets the value at `path` under `base` (an element's text, or an attribute).
-    mutating func set(_ path: ElementPath, under base: Int, to value: String) {
+    mutating func set(_ path: CompiledPath, under base: Int, to value: String) {
         let target = element(under: base, steps: path.steps)
+        let start = store.count
+        store.appendXMLEscaped(value)
+        let range = start..<store.count
         if let attribute = path.attribute {
-            elements[target].attributes.append((attribute, value))
-        } else {
-            elements[target].text = value
-        }
-    }
-
-    /// The complete SED document: XML declaration, `<SED>`, the envelope, and this tree inside `<Content>`.
-    func document(envelope: Envelope, namespaces: [(prefix: String, uri: String)]) -> [UInt8] {
-        var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SED xmlns=\"\(EnvelopeXML.namespace)\">\n  <Envelope>\n"
-        for (field, value) in envelope.fields {
-            xml += "    <\(field.xmlName)>\(value.xmlEscaped)</\(field.xmlName)>\n"
-        }
-        xml += "  </Envelope>\n  <Content>\n"
-        var declarations = ""
-        for (prefix, uri) in namespaces { declarations += " xmlns:\(prefix)=\"\(uri.xmlEscaped)\"" }
-        if elements[0].name.prefix == nil { declarations += " xmlns=\"\"" }
-        render(0, depth: 2, extra: declarations, into: &xml)
-        xml += "  </Content>\n</SED>\n"
-        return Array(xml.utf8)
-    }
-
-    private func render(_ index: Int, depth: Int, extra: String, into xml: inout String) {
-        let element = elements[index]
-        let indent = String(repeating: "  ", count: depth)
-        xml += indent + "<" + element.name.qualified + extra
-        for (name, value) in element.attributes { xml += " \(name.qualified)=\"\(value.xmlEscaped)\"" }
-        if element.children.isEmpty {
-            if let text = element.text {
-                xml += ">" + text.xmlEscaped + "</" + element.name.qualified + ">\n"
+            let made = attributes.count
+            attributes.append(Attribute(name: attribute, value: range))
+            if elements[target].lastAttribute >= 0 {
+                attributes[elements[target].lastAttribute].next = made
             } else {
-                xml += "/>\n"
+                elements[target].firstAttribute = made
+            }
+            elements[target].lastAttribute = made
+        } else {
+            elements[target].text = range
+        }
+    }
+
+    /// The complete SED document: XML declaration, `<SED>`, the envelope, and this tree inside `<Content>`;
+    /// `declarations` are the namespace declarations of the content root (` xmlns:ae="…"`), as UTF-8.
+    func document(envelope: Envelope, declarations: [UInt8], names: ContentNames) -> [UInt8] {
+        var xml: [UInt8] = []
+        xml.reserveCapacity(1024 + store.count + elements.count * 48)
+        xml.append(contentsOf: Self.head)
+        for (field, value) in envelope.fields {
+            let name = field.xmlName.utf8
+            xml.append(contentsOf: "    <".utf8)
+            xml.append(contentsOf: name)
+            xml.append(UInt8(ascii: ">"))
+            xml.appendXMLEscaped(value)
+            xml.append(contentsOf: "</".utf8)
+            xml.append(contentsOf: name)
+            xml.append(contentsOf: ">\n".utf8)
+        }
+        xml.append(contentsOf: "  </Envelope>\n  <Content>\n".utf8)
+        render(0, depth: 2, extra: declarations, names: names, into: &xml)
+        xml.append(contentsOf: "  </Content>\n</SED>\n".utf8)
+        return xml
+    }
+
+    private static let head = Array(
+        "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SED xmlns=\"\(EnvelopeXML.namespace)\">\n  <Envelope>\n".utf8)
+
+    private func render(_ index: Int, depth: Int, extra: [UInt8], names: ContentNames, into xml: inout [UInt8]) {
+        let element = elements[index]
+        let name = names.qualified[element.name]
+        for _ in 0..<depth { xml.append(contentsOf: [0x20, 0x20]) }
+        xml.append(UInt8(ascii: "<"))
+        xml.append(contentsOf: name)
+        xml.append(contentsOf: extra)
+        var attribute = element.firstAttribute
+        while attribute >= 0 {
+            let current = attributes[attribute]
+            xml.append(0x20)
+            xml.append(contentsOf: names.qualified[current.name])
+            xml.append(contentsOf: "=\"".utf8)
+            xml.append(contentsOf: store[current.value])
+            xml.append(UInt8(ascii: "\""))
+            attribute = current.next
+        }
+        if element.firstChild < 0 {
+            if let text = element.text {
+                xml.append(UInt8(ascii: ">"))
+                xml.append(contentsOf: store[text])
+                xml.append(contentsOf: "</".utf8)
+                xml.append(contentsOf: name)
+                xml.append(contentsOf: ">\n".utf8)
+            } else {
+                xml.append(contentsOf: "/>\n".utf8)
             }
             return
         }
-        xml += ">\n"
-        for child in element.children { render(child, depth: depth + 1, extra: "", into: &xml) }
-        xml += indent + "</" + element.name.qualified + ">\n"
+        xml.append(contentsOf: ">\n".utf8)
+        var child = element.firstChild
+        while child >= 0 {
+            render(child, depth: depth + 1, extra: [], names: names, into: &xml)
+            child = elements[child].next
+        }
+        for _ in 0..<depth { xml.append(contentsOf: [0x20, 0x20]) }
+        xml.append(contentsOf: "</".utf8)
+        xml.append(contentsOf: name)
+        xml.append(contentsOf: ">\n".utf8)
+    }
+}
+
+extension [UInt8] {
+    /// Appends `text` escaped for XML as `String.xmlEscaped` does it (`&`, `<`, `>`, `"`, `'`).
+    mutating func appendXMLEscaped(_ text: String) {
+        var text = text
+        text.withUTF8 { bytes in
+            var start = 0
+            for (index, byte) in bytes.enumerated() {
+                let entity: StaticString
+                switch byte {
+                case UInt8(ascii: "&"): entity = "&amp;"
+                case UInt8(ascii: "<"): entity = "&lt;"
+                case UInt8(ascii: ">"): entity = "&gt;"
+                case UInt8(ascii: "\""): entity = "&quot;"
+                case UInt8(ascii: "'"): entity = "&apos;"
+                default: continue
+                }
+                append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start..<index]))
+                append(contentsOf: UnsafeBufferPointer(start: entity.utf8Start, count: entity.utf8CodeUnitCount))
+                start = index + 1
+            }
+            append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
+        }
     }
 }
 
 extension XMLNode {
     /// The first child element with this name (namespace nil: no namespace).
     func child(_ name: QName) -> XMLNode? {
-        children.first { $0.localName == name.local && $0.namespaceURI == name.namespace }
+        firstChild(name.local, namespace: name.namespace)
     }
 
     /// The node at the end of `steps`, or nil where an element is missing.
@@ -97,7 +219,7 @@ extension XMLNode {
     /// Every element at the end of `steps` (the last step may repeat), in document order.
     func all(_ steps: [QName]) -> [XMLNode] {
         guard let last = steps.last, let parent = descendant(Array(steps.dropLast())) else { return [] }
-        return parent.children.filter { $0.localName == last.local && $0.namespaceURI == last.namespace }
+        return parent.children(last.local, namespace: last.namespace)
     }
 
     /// The value at `path`: the element's text or the attribute; nil when absent.

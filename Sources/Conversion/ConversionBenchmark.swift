@@ -13,6 +13,18 @@ public enum ConversionBenchmark {
     public static func run(
         mapping: Mapping, library: FunctionLibrary, sample: String, megabytes: Int, directory: String
     ) throws(SedgateError) -> (flatToXMLMBps: Double, xmlToFlatMBps: Double, peakRSSBytes: Int) {
+        let result = try measure(
+            mapping: mapping, library: library, sample: sample, megabytes: megabytes, directory: directory)
+        return (result.flatToXMLMBps, result.xmlToFlatMBps, result.peakRSSBytes)
+    }
+
+    /// `run`, with MB per CPU second beside MB per wall second (a figure that holds on a shared machine).
+    public static func measure(
+        mapping: Mapping, library: FunctionLibrary, sample: String, megabytes: Int, directory: String
+    ) throws(SedgateError) -> (
+        flatToXMLMBps: Double, xmlToFlatMBps: Double, peakRSSBytes: Int, flatToXMLMBpsPerCPU: Double,
+        xmlToFlatMBpsPerCPU: Double
+    ) {
         // 1. Take the sample's SEDs once, then write them over and over into a big flat file.
         var seds: [[UInt8]] = []
         _ = try FlatReader(mapping: mapping, profile: .mtf, source: sample).read(path: sample) { sed in
@@ -34,22 +46,37 @@ public enum ConversionBenchmark {
         guard xmlFD >= 0 else { throw SedgateError(.io, "cannot create \(xmlPath)") }
         var sink = ByteSink(fd: xmlFD, name: xmlPath)
         let start = monotonicSeconds()
+        let startCPU = cpuSeconds()
         let readSummary = try FlatReader(mapping: mapping, profile: .mtf, source: flatPath).read(path: flatPath) {
             (sed: ConvertedSED) throws(SedgateError) in try sink.write(sed.bytes)
         }
         try sink.flush()
         close(xmlFD)
         let readSeconds = monotonicSeconds() - start
+        let readCPU = cpuSeconds() - startCPU
 
         // 3. XML → flat, reading the SEDs back one by one from the XML file.
         let backPath = directory + "/bench-back.mtf"
         let documents = try SEDFileSequence(path: xmlPath)
         let writeStart = monotonicSeconds()
+        let writeStartCPU = cpuSeconds()
         let writeSummary = try FlatWriter(mapping: mapping, profile: .mtf).write(seds: documents, to: backPath)
         let writeSeconds = monotonicSeconds() - writeStart
+        let writeCPU = cpuSeconds() - writeStartCPU
         let megabytesRead = Double(readSummary.bytesRead) / 1_048_576
         let megabytesWritten = Double(writeSummary.bytesWritten) / 1_048_576
-        return (megabytesRead / readSeconds, megabytesWritten / writeSeconds, peakRSS())
+        return (
+            megabytesRead / readSeconds, megabytesWritten / writeSeconds, peakRSS(), megabytesRead / readCPU,
+            megabytesWritten / writeCPU
+        )
+    }
+
+    /// The CPU time this process has used (all threads), in seconds: the conversion runs on one thread, so MB per
+    /// CPU second is MB/s per core, whatever else shares the machine.
+    static func cpuSeconds() -> Double {
+        var time = timespec()
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &time)
+        return Double(time.tv_sec) + Double(time.tv_nsec) / 1e9
     }
 
     /// What `runFiles` measured: seconds for each step, whether both round trips gave the input back byte for

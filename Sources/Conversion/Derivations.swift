@@ -17,6 +17,10 @@ struct Derivations {
     }
 
     private(set) var entries: [Entry] = []
+    /// Entry indices by the record type that scopes, holds and is counted by them.
+    private var byScope: [String: [Int]] = [:]
+    private var byHolder: [String: [Int]] = [:]
+    private var byRecord: [String: [Int]] = [:]
 
     init(mapping: Mapping) {
         for record in mapping.records {
@@ -30,21 +34,29 @@ struct Derivations {
                         summedField: summed))
             }
         }
+        for (index, entry) in entries.enumerated() {
+            if let scope = entry.scope { byScope[scope, default: []].append(index) }
+            byHolder[entry.holder, default: []].append(index)
+            byRecord[entry.derivation.record, default: []].append(index)
+        }
     }
 
     /// Starts new groups where `record` is the scope, before the record is counted.
     mutating func begin(_ record: String) {
-        for index in entries.indices where entries[index].scope == record { entries[index].value = .zero }
+        guard !entries.isEmpty, let indices = byScope[record] else { return }
+        for index in indices { entries[index].value = .zero }
     }
 
     /// The current values of the derived fields `record` holds, by field index.
     func values(for record: String) -> [(field: Int, value: ExactDecimal)] {
-        entries.filter { $0.holder == record }.map { ($0.field, $0.value) }
+        guard !entries.isEmpty, let indices = byHolder[record] else { return [] }
+        return indices.map { (entries[$0].field, entries[$0].value) }
     }
 
     /// Counts `record` and adds its summed fields; throws a message when a total outgrows 38 digits.
     mutating func count(_ record: String, values: [String?]) throws(FieldProblem) {
-        for index in entries.indices where entries[index].derivation.record == record {
+        guard !entries.isEmpty, let indices = byRecord[record] else { return }
+        for index in indices {
             var add = ExactDecimal(1)
             if let summed = entries[index].summedField {
                 guard let text = values[summed], let amount = ExactDecimal(text) else { continue }

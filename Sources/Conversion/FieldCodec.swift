@@ -29,17 +29,21 @@ struct FieldCodec: Sendable {
 
     func decode(_ field: FieldLayout, _ bytes: ArraySlice<UInt8>) throws(FieldProblem) -> String? {
         if field.opaqueFill != nil { return nil }
-        if !field.nulls.isEmpty, field.usage == .display, case .success(let raw) = charset.decode(bytes),
-            field.nulls.contains(raw)
-        {
-            return nil
-        }
+        if !field.nulls.isEmpty, field.usage == .display, isNull(field, bytes) { return nil }
         if field.isNumber {
             let value = field.usage == .packed ? try decodePacked(field, bytes) : try decodeZoned(field, bytes)
             if let constant = field.constant, ExactDecimal(constant) != ExactDecimal(value) {
                 throw FieldProblem(message: "the value \(value) should be the constant \(constant)")
             }
             return value
+        }
+        if field.constant == nil, let trimmed = charset.quickText(bytes, trimmingLeft: field.alignRight),
+            !trimmed.isEmpty
+        {
+            // Every byte is a character XML carries: the same text as below, without the per-character work.
+            guard let pattern = field.datePattern else { return trimmed }
+            if pattern == "yyyyMMdd", field.pivot == nil, let iso = Self.isoDate(yyyyMMdd: trimmed) { return iso }
+            return try parseDate(trimmed, field: field, pattern: pattern)
         }
         let raw: String
         do {
@@ -64,16 +68,82 @@ struct FieldCodec: Sendable {
                     + String(repeating: " ", count: field.length) + "\"]")
         }
         guard !trimmed.isEmpty else { return nil }
-        if let pattern = field.datePattern {
-            do {
-                return try library.call("dt:parse", [trimmed, pattern] + (field.pivot.map { [$0] } ?? []))
-            } catch {
-                throw FieldProblem(
-                    message:
-                        "'\(trimmed.shownInMessage)' is not a valid date for the pattern \(pattern) (\(error.message))")
+        if let pattern = field.datePattern { return try parseDate(trimmed, field: field, pattern: pattern) }
+        return trimmed
+    }
+
+    /// `dt:parse` of a field's trimmed text.
+    private func parseDate(_ trimmed: String, field: FieldLayout, pattern: String) throws(FieldProblem) -> String {
+        do {
+            return try library.call("dt:parse", [trimmed, pattern] + (field.pivot.map { [$0] } ?? []))
+        } catch {
+            throw FieldProblem(
+                message: "'\(trimmed.shownInMessage)' is not a valid date for the pattern \(pattern) (\(error.message))"
+            )
+        }
+    }
+
+    /// Whether the field's bytes are one of its null sentinels (their text equals one of `nulls`).
+    private func isNull(_ field: FieldLayout, _ bytes: ArraySlice<UInt8>) -> Bool {
+        if !charset.isUTF8 {
+            var undecided = false
+            for null in field.nulls {
+                let scalars = null.unicodeScalars
+                var same = scalars.count == bytes.count
+                var ascii = true
+                if same {
+                    for (scalar, byte) in zip(scalars, bytes) {
+                        let decoded = charset.decodeTable[Int(byte)]
+                        if decoded != scalar { same = false }
+                        if scalar.value >= 0x80 || (decoded?.value ?? 0x80) >= 0x80 { ascii = false }
+                    }
+                }
+                if same { return true }
+                // Texts of ASCII characters only are equal only when identical; others may be canonically equal.
+                if !ascii || scalars.contains(where: { $0.value >= 0x80 }) { undecided = true }
+            }
+            if !undecided { return false }
+        }
+        guard case .success(let raw) = charset.decode(bytes) else { return false }
+        return field.nulls.contains(raw)
+    }
+
+    /// `dt:parse(text, 'yyyyMMdd')` for eight digits that make a date (year 1-9999), else nil (the library then
+    /// decides, and explains).
+    static func isoDate(yyyyMMdd text: String) -> String? {
+        var text = text
+        return text.withUTF8 { digits -> String? in
+            guard digits.count == 8 else { return nil }
+            var values = (0, 0, 0)
+            for (index, byte) in digits.enumerated() {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                let digit = Int(byte - 0x30)
+                switch index {
+                case 0..<4: values.0 = values.0 * 10 + digit
+                case 4..<6: values.1 = values.1 * 10 + digit
+                default: values.2 = values.2 * 10 + digit
+                }
+            }
+            guard isDate(year: values.0, month: values.1, day: values.2) else { return nil }
+            return String(unsafeUninitializedCapacity: 10) { output in
+                for index in 0..<4 { output[index] = digits[index] }
+                output[4] = 0x2D
+                output[5] = digits[4]
+                output[6] = digits[5]
+                output[7] = 0x2D
+                output[8] = digits[6]
+                output[9] = digits[7]
+                return 10
             }
         }
-        return trimmed
+    }
+
+    /// Whether the day exists in the proleptic Gregorian calendar, years 1-9999.
+    static func isDate(year: Int, month: Int, day: Int) -> Bool {
+        guard (1...9999).contains(year), (1...12).contains(month), day >= 1 else { return false }
+        let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0)
+        let days = [31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31][month - 1]
+        return day <= days
     }
 
     /// Decodes text and refuses characters XML 1.0 cannot carry (C0/C1 controls other than tab, CR, LF).
@@ -220,13 +290,39 @@ struct FieldCodec: Sendable {
 
     /// "-1234.50" from the digits 0,0,1,2,3,4,5,0 and scale 2 (leading zeros dropped, -0 written as 0).
     static func decimalText(digits: [UInt8], scale: Int, negative: Bool) -> String {
-        var integer = digits.prefix(digits.count - scale).drop { $0 == 0 }.map { Character(String($0)) }
-        if integer.isEmpty { integer = ["0"] }
-        let fraction = digits.suffix(scale).map { Character(String($0)) }
+        let integerCount = digits.count - scale
+        let fractionStart = max(0, integerCount)
+        var first = 0
+        while first < integerCount && digits[first] == 0 { first += 1 }
         let isZero = !digits.contains { $0 != 0 }
-        var text = (negative && !isZero ? "-" : "") + String(integer)
-        if scale > 0 { text += "." + String(fraction) }
-        return text
+        let sign = negative && !isZero ? 1 : 0
+        let integerLength = first < integerCount ? integerCount - first : 1
+        let length = sign + integerLength + (scale > 0 ? 1 + (digits.count - fractionStart) : 0)
+        return String(unsafeUninitializedCapacity: length) { output in
+            var written = 0
+            if sign == 1 {
+                output[0] = 0x2D
+                written = 1
+            }
+            if first < integerCount {
+                for index in first..<integerCount {
+                    output[written] = 0x30 + digits[index]
+                    written += 1
+                }
+            } else {
+                output[written] = 0x30
+                written += 1
+            }
+            if scale > 0 {
+                output[written] = 0x2E
+                written += 1
+                for index in fractionStart..<digits.count {
+                    output[written] = 0x30 + digits[index]
+                    written += 1
+                }
+            }
+            return written
+        }
     }
 
     // MARK: - Writing
@@ -256,6 +352,10 @@ struct FieldCodec: Sendable {
         }
         var text = value
         if let pattern = field.datePattern {
+            if pattern == "yyyyMMdd", let digits = Self.yyyyMMdd(iso: value) {
+                try appendText(digits, field: field, into: &output)
+                return
+            }
             do {
                 text = try library.call("dt:format", [value, pattern])
             } catch {
@@ -276,7 +376,56 @@ struct FieldCodec: Sendable {
         }
     }
 
+    /// `dt:format(iso, 'yyyyMMdd')` for an existing date written YYYY-MM-DD, else nil (the library then decides,
+    /// and explains).
+    static func yyyyMMdd(iso text: String) -> String? {
+        var text = text
+        return text.withUTF8 { bytes -> String? in
+            guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D else { return nil }
+            var values = (0, 0, 0)
+            for (index, byte) in bytes.enumerated() where index != 4 && index != 7 {
+                guard byte >= 0x30 && byte <= 0x39 else { return nil }
+                let digit = Int(byte - 0x30)
+                switch index {
+                case 0..<4: values.0 = values.0 * 10 + digit
+                case 5..<7: values.1 = values.1 * 10 + digit
+                default: values.2 = values.2 * 10 + digit
+                }
+            }
+            guard isDate(year: values.0, month: values.1, day: values.2) else { return nil }
+            return String(unsafeUninitializedCapacity: 8) { output in
+                var written = 0
+                for (index, byte) in bytes.enumerated() where index != 4 && index != 7 {
+                    output[written] = byte
+                    written += 1
+                }
+                return written
+            }
+        }
+    }
+
+    /// Appends `text` padded to the field when every character is ASCII with a byte in this charset and it fits:
+    /// the same bytes as `appendText`, without its per-character look-ups. False when it did nothing.
+    private func appendASCII(_ text: String, field: FieldLayout, into output: inout [UInt8]) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            guard utf8.count <= field.length else { return false }
+            let start = output.count
+            if field.alignRight { output.append(contentsOf: repeatElement(space, count: field.length - utf8.count)) }
+            for byte in utf8 {
+                guard byte < 0x80, let encoded = charset.asciiEncodeTable[Int(byte)] else {
+                    output.removeSubrange(start...)
+                    return false
+                }
+                output.append(encoded)
+            }
+            if !field.alignRight { output.append(contentsOf: repeatElement(space, count: field.length - utf8.count)) }
+            return true
+        }
+    }
+
     private func appendText(_ text: String, field: FieldLayout, into output: inout [UInt8]) throws(FieldProblem) {
+        if appendASCII(text, field: field, into: &output) { return }
         var bytes: [UInt8] = []
         bytes.reserveCapacity(field.length)
         for scalar in text.unicodeScalars {

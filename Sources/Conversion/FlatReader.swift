@@ -6,6 +6,7 @@
 // wrote some SEDs must discard them.
 
 import ConversionFunctions
+import Documents
 import Glibc
 public import SedgateCore
 
@@ -97,21 +98,103 @@ public struct FlatReader: Sendable {
         }
     }
 
+    /// What `assemble` works out once per file: record relations by layout index, names interned, each binding's
+    /// path compiled, and a cache of code-list look-ups (pure functions of their value).
+    private struct Plan {
+        let isDescendant: [Bool]
+        let isInChain: [Bool]
+        let isUnit: [Bool]
+        /// `closes[a][b]`: a record of layout `a` closes the open record of layout `b` (same type, or nested below).
+        let closes: [[Bool]]
+        /// The chain's layouts, root first.
+        let chain: [Int]
+        var names = ContentNames()
+        let root: Int
+        /// One binding, compiled: where its value comes from, the function it goes through, where it goes.
+        struct Compiled {
+            let constant: String?
+            let read: FunctionCall?
+            /// Whether `read` is a `code:` look-up, whose results are cached.
+            let pure: Bool
+            let path: CompiledPath
+            let field: Int?
+        }
+        /// Each layout's bindings, compiled (in the order of `mapping.bindings[layout].entries`).
+        var bindings: [[Compiled]] = []
+        /// Each layout's repeat path (children of the unit), compiled.
+        var repeats: [[Int]?] = []
+        let declarations: [UInt8]
+        /// The envelope's templates with field references resolved to (layout, field index).
+        let envelope: [(field: EnvelopeField, parts: [(literal: String?, layout: Int, field: Int)])]
+        /// Results of `code:` functions by binding (layout, entry) and value.
+        var cache: [[[String: String]]] = []
+
+        init(_ mapping: Mapping) {
+            let names = mapping.records.map(\.name)
+            isDescendant = names.map { mapping.descendants.contains($0) }
+            isInChain = names.map { mapping.isInChain($0) }
+            isUnit = names.map { $0 == mapping.sed.unit }
+            closes = names.map { name in names.map { key in key == name || mapping.isBelow(key, name) } }
+            chain = mapping.chain.compactMap { mapping.recordIndex[$0] }
+            var table = ContentNames()
+            root = table.id(mapping.sed.contentRoot)
+            for layout in mapping.records {
+                var compiled: [Compiled] = []
+                let binding = mapping.bindings[layout.name]
+                for entry in binding?.entries ?? [] {
+                    let path = CompiledPath(
+                        steps: entry.path.steps.map { table.id($0) },
+                        attribute: entry.path.attribute.map { table.id($0) })
+                    compiled.append(
+                        Compiled(
+                            constant: entry.constant, read: entry.read,
+                            pure: entry.read?.name.hasPrefix("code:") ?? false, path: path,
+                            field: entry.field.flatMap { layout.fieldIndex[$0] }))
+                }
+                bindings.append(compiled)
+                repeats.append(binding?.repeatPath.map { $0.steps.map { table.id($0) } })
+                cache.append(Array(repeating: [:], count: compiled.count))
+            }
+            self.names = table
+            var declarations = ""
+            for (prefix, uri) in mapping.namespaces { declarations += " xmlns:\(prefix)=\"\(uri.xmlEscaped)\"" }
+            if mapping.sed.contentRoot.prefix == nil { declarations += " xmlns=\"\"" }
+            self.declarations = Array(declarations.utf8)
+            envelope = mapping.sed.envelope.map { field, template in
+                (
+                    field,
+                    template.parts.map { part in
+                        switch part {
+                        case .literal(let literal): return (literal, -1, -1)
+                        case .field(let record, let name):
+                            guard let layout = mapping.recordIndex[record],
+                                let index = mapping.records[layout].fieldIndex[name]
+                            else { return (nil, -1, -1) }
+                            return (nil, layout, index)
+                        }
+                    }
+                )
+            }
+        }
+    }
+
     private func assemble(
         _ source: inout some RecordSource, each: (ConvertedSED) throws(SedgateError) -> Void
     ) throws(SedgateError) -> ConversionSummary {
         var summary = ConversionSummary()
         var cursor = mapping.structure.begin
         var derivations = Derivations(mapping: mapping)
-        var open: [String: (number: Int, values: [String?])] = [:]
+        var plan = Plan(mapping)
+        var open: [(number: Int, values: [String?])?] = Array(repeating: nil, count: mapping.records.count)
         var pending: PendingSED?
         var lastName = ""
         var lastNumber = 0
+        var tree = ContentTree(root: plan.root)
 
         func flush() throws(SedgateError) {
             guard let unit = pending else { return }
             pending = nil
-            let sed = try build(unit, open: open)
+            let sed = try build(unit, open: open, plan: &plan, tree: &tree)
             summary.seds += 1
             try each(sed)
         }
@@ -120,7 +203,7 @@ public struct FlatReader: Sendable {
             summary.records += 1
             let layout = mapping.records[record.layout]
             let name = layout.name
-            if let parent = layout.parent, open[parent] == nil {
+            if let parent = layout.parent, open[mapping.recordIndex[parent] ?? 0] == nil {
                 throw mapping.recordError(
                     file: sourceName, record: record.number,
                     "record \(record.number) is a \(name) record, but no \(parent) record comes before it; a \(name) belongs under a \(parent)"
@@ -152,17 +235,14 @@ public struct FlatReader: Sendable {
                 throw mapping.recordError(file: sourceName, record: record.number, error.message)
             }
             // A record outside the unit's subtree ends the pending SED; then it closes its own groups.
-            if !mapping.descendants.contains(name) { try flush() }
-            for key in open.keys where key == name || mapping.isBelow(key, name) { open[key] = nil }
-            if mapping.isInChain(name) {
-                open[name] = (record.number, record.values)
-                if name == mapping.sed.unit { pending = PendingSED(first: record.number, last: record.number) }
-            } else if mapping.descendants.contains(name) {
-                open[name] = (record.number, record.values)
+            if !plan.isDescendant[record.layout] { try flush() }
+            for key in open.indices where open[key] != nil && plan.closes[record.layout][key] { open[key] = nil }
+            open[record.layout] = (record.number, record.values)
+            if plan.isInChain[record.layout] {
+                if plan.isUnit[record.layout] { pending = PendingSED(first: record.number, last: record.number) }
+            } else if plan.isDescendant[record.layout] {
                 pending?.children.append((record.layout, record.number, record.values))
                 pending?.last = record.number
-            } else {
-                open[name] = (record.number, record.values)
             }
             lastName = name
             lastNumber = record.number
@@ -190,31 +270,28 @@ public struct FlatReader: Sendable {
     }
 
     private func build(
-        _ unit: PendingSED, open: [String: (number: Int, values: [String?])]
+        _ unit: PendingSED, open: [(number: Int, values: [String?])?], plan: inout Plan, tree: inout ContentTree
     ) throws(SedgateError)
         -> ConvertedSED
     {
-        var tree = ContentTree(root: mapping.sed.contentRoot)
-        for name in mapping.chain {
-            guard let instance = open[name], let layout = mapping.record(name) else { continue }
-            try bind(layout, values: instance.values, number: instance.number, base: 0, tree: &tree)
+        tree.reset(root: plan.root)
+        for layout in plan.chain {
+            guard let instance = open[layout] else { continue }
+            try bind(layout, values: instance.values, number: instance.number, base: 0, plan: &plan, tree: &tree)
         }
         for child in unit.children {
-            let layout = mapping.records[child.layout]
-            guard let binding = mapping.bindings[layout.name], let path = binding.repeatPath else { continue }
-            let base = tree.element(under: 0, steps: path.steps, fresh: true)
-            try bind(layout, values: child.values, number: child.number, base: base, tree: &tree)
+            guard let steps = plan.repeats[child.layout] else { continue }
+            let base = tree.element(under: 0, steps: steps, fresh: true)
+            try bind(child.layout, values: child.values, number: child.number, base: base, plan: &plan, tree: &tree)
         }
         var fields: [EnvelopeField: String] = [:]
-        for (field, template) in mapping.sed.envelope {
+        for (field, parts) in plan.envelope {
             var text = ""
-            for part in template.parts {
-                switch part {
-                case .literal(let literal): text += literal
-                case .field(let record, let name):
-                    if let layout = mapping.record(record), let index = layout.fieldIndex[name] {
-                        text += open[record]?.values[index] ?? ""
-                    }
+            for part in parts {
+                if let literal = part.literal {
+                    text += literal
+                } else if part.layout >= 0 {
+                    text += open[part.layout]?.values[part.field] ?? ""
                 }
             }
             fields[field] = text
@@ -229,34 +306,44 @@ public struct FlatReader: Sendable {
                 location: .init(file: sourceName, record: unit.first, field: error.location?.field))
         }
         return ConvertedSED(
-            bytes: tree.document(envelope: envelope, namespaces: mapping.namespaces), envelope: envelope,
-            records: unit.first...unit.last)
+            bytes: tree.document(envelope: envelope, declarations: plan.declarations, names: plan.names),
+            envelope: envelope, records: unit.first...unit.last)
     }
 
     private func bind(
-        _ layout: RecordLayout, values: [String?], number: Int, base: Int, tree: inout ContentTree
+        _ layoutIndex: Int, values: [String?], number: Int, base: Int, plan: inout Plan, tree: inout ContentTree
     ) throws(SedgateError) {
-        for entry in mapping.bindings[layout.name]?.entries ?? [] {
+        for position in plan.bindings[layoutIndex].indices {
+            let compiled = plan.bindings[layoutIndex][position]
             var value: String
-            if let constant = entry.constant {
+            if let constant = compiled.constant {
                 value = constant
-            } else if let name = entry.field, let index = layout.fieldIndex[name], let found = values[index] {
+            } else if let index = compiled.field, let found = values[index] {
                 value = found
             } else {
                 continue
             }
-            if let read = entry.read {
-                do {
-                    value = try mapping.library.call(read.name, read.arguments(for: value))
-                } catch {
-                    let field = entry.field.flatMap { layout.field($0) }
-                    throw SedgateError(
-                        .unsupportedInput,
-                        "in the \(layout.name) record, \(read) cannot convert '\(value.shownInMessage)' for \(entry.path): \(error.message)",
-                        location: .init(file: sourceName, record: number, field: field?.name ?? entry.path.text))
+            if let read = compiled.read {
+                let pure = compiled.pure
+                if pure, let known = plan.cache[layoutIndex][position][value] {
+                    value = known
+                } else {
+                    do {
+                        let result = try mapping.library.call(read.name, read.arguments(for: value))
+                        if pure { plan.cache[layoutIndex][position][value] = result }
+                        value = result
+                    } catch {
+                        let layout = mapping.records[layoutIndex]
+                        let entry = mapping.bindings[layout.name]!.entries[position]
+                        let field = entry.field.flatMap { layout.field($0) }
+                        throw SedgateError(
+                            .unsupportedInput,
+                            "in the \(layout.name) record, \(read) cannot convert '\(value.shownInMessage)' for \(entry.path): \(error.message)",
+                            location: .init(file: sourceName, record: number, field: field?.name ?? entry.path.text))
+                    }
                 }
             }
-            tree.set(entry.path, under: base, to: value)
+            tree.set(compiled.path, under: base, to: value)
         }
     }
 }

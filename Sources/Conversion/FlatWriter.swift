@@ -170,10 +170,10 @@ struct FlatEmitter {
         summary.seds += 1
         if !startedFile {
             startedFile = true
-            for index in leaders { try emit(index, values: nil, sed: name, sources: [:]) }
+            for index in leaders { try emit(index, values: nil, sed: name, sources: []) }
         }
         // The unit's ancestors: a level whose data differs from the open record's starts a new group there.
-        var levels: [([String?], [Int: XMLNode])] = []
+        var levels: [([String?], [XMLNode?])] = []
         for level in mapping.chain {
             let layout = mapping.record(level)!
             levels.append(try values(layout, at: base, sed: name))
@@ -205,7 +205,7 @@ struct FlatEmitter {
         for depth in stride(from: mapping.chain.count - 1, through: level, by: -1) {
             if open[depth] != nil {
                 for index in closers[mapping.chain[depth]] ?? [] {
-                    try emit(index, values: nil, sed: sed, sources: [:])
+                    try emit(index, values: nil, sed: sed, sources: [])
                 }
             }
             open[depth] = nil
@@ -215,10 +215,10 @@ struct FlatEmitter {
     /// Finishes the file: closes every group, writes the trailers, checks the structure is complete.
     mutating func finish() throws(SedgateError) -> (bytes: [UInt8], summary: ConversionSummary) {
         if !startedFile {
-            for index in leaders { try emit(index, values: nil, sed: "end of file", sources: [:]) }
+            for index in leaders { try emit(index, values: nil, sed: "end of file", sources: []) }
         }
         try close(from: 0, sed: "end of file")
-        for index in fileTrailers { try emit(index, values: nil, sed: "end of file", sources: [:]) }
+        for index in fileTrailers { try emit(index, values: nil, sed: "end of file", sources: []) }
         guard mapping.structure.canEnd(cursor) else {
             throw SedgateError(
                 .unsupportedInput,
@@ -233,9 +233,9 @@ struct FlatEmitter {
     /// The field values of `layout` from the XML under `base`, and the element each came from.
     private func values(
         _ layout: RecordLayout, at base: XMLNode, sed: String
-    ) throws(SedgateError) -> ([String?], [Int: XMLNode]) {
+    ) throws(SedgateError) -> ([String?], [XMLNode?]) {
         var values: [String?] = layout.fields.map { $0.constant ?? $0.defaultValue }
-        var sources: [Int: XMLNode] = [:]
+        var sources = [XMLNode?](repeating: nil, count: layout.fields.count)
         for entry in mapping.bindings[layout.name]?.entries ?? [] {
             guard let name = entry.field, let index = layout.fieldIndex[name], !entry.oneWay || entry.write != nil,
                 sources[index] == nil
@@ -260,7 +260,7 @@ struct FlatEmitter {
 
     /// Writes one record: checks the structure, fills derived fields, counts it, encodes it.
     private mutating func emit(
-        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [Int: XMLNode]
+        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [XMLNode?]
     ) throws(SedgateError) {
         let layout = mapping.records[layoutIndex]
         var values = given ?? layout.fields.map { $0.constant ?? $0.defaultValue }
@@ -288,7 +288,7 @@ struct FlatEmitter {
                 do {
                     try codec!.encode(field, values[index], into: &bytes)
                 } catch {
-                    let node = sources[index]
+                    let node = index < sources.count ? sources[index] : nil
                     throw SedgateError(
                         .unsupportedInput,
                         "\(sed): the field \(field.name) of the \(layout.name) record (PIC \(field.picture), columns \(field.offset + 1)-\(field.offset + field.length))"

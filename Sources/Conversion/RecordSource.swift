@@ -47,6 +47,8 @@ struct MTFRecordSource: RecordSource {
     var input: ByteSource
     private var number = 0
     private let keys: [[UInt8]: Int]
+    /// For a one-byte dispatch key: the layout of each byte value (-1: none), to skip the dictionary.
+    private let byteKeys: [Int]
 
     init(mapping: Mapping, profile: MTFProfile, file: String, input: ByteSource) {
         self.mapping = mapping
@@ -59,6 +61,9 @@ struct MTFRecordSource: RecordSource {
             if case .success(let bytes) = profile.charset.encode(record.key) { keys[bytes] = index }
         }
         self.keys = keys
+        var byteKeys = [Int](repeating: -1, count: 256)
+        for (bytes, index) in keys where bytes.count == 1 { byteKeys[Int(bytes[0])] = index }
+        self.byteKeys = byteKeys
     }
 
     var bytesRead: Int { input.consumed }
@@ -94,12 +99,15 @@ struct MTFRecordSource: RecordSource {
                 file: file, record: number,
                 "record \(number) is longer than \(length) bytes: there is no line end after column \(length)")
         }
-        let bytes = Array(window.prefix(length))
+        // A view of the buffer, not a copy: nothing refills it before this record is decoded.
+        let bytes = window.prefix(length)
         input.consume(min(window.count, length + separator.count))
-        let keyBytes = Array(bytes[profile.dispatchOffset..<(profile.dispatchOffset + profile.dispatchLength)])
-        guard let layoutIndex = keys[keyBytes] else {
+        let keyStart = bytes.startIndex + profile.dispatchOffset
+        let keyBytes = bytes[keyStart..<(keyStart + profile.dispatchLength)]
+        let quick = profile.dispatchLength == 1 ? byteKeys[Int(keyBytes.first!)] : -1
+        guard let layoutIndex = quick >= 0 ? quick : keys[Array(keyBytes)] else {
             let shown: String
-            switch profile.charset.decode(keyBytes[...]) {
+            switch profile.charset.decode(keyBytes) {
             case .success(let text): shown = "'\(text.shownInMessage)'"
             case .failure: shown = "X'" + keyBytes.map { String($0, radix: 16, uppercase: true) }.joined() + "'"
             }
@@ -114,7 +122,8 @@ struct MTFRecordSource: RecordSource {
         values.reserveCapacity(layout.fields.count)
         for field in layout.fields {
             do {
-                values.append(try codec.decode(field, bytes[field.offset..<(field.offset + field.length)]))
+                let start = bytes.startIndex + field.offset
+                values.append(try codec.decode(field, bytes[start..<(start + field.length)]))
             } catch {
                 let column = field.offset + 1 + error.byteInField
                 throw mapping.fieldError(

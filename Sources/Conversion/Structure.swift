@@ -21,6 +21,25 @@ struct Structure: Sendable {
     /// The live states while checking a file.
     struct Cursor: Sendable {
         fileprivate var live: Set<Int>
+        /// The sets of live states met so far (a DFA built lazily), the current one, and the moves between them
+        /// by record name (-1: none), so that a record costs one look-up once its move is known.
+        fileprivate var sets: [Set<Int>] = []
+        fileprivate var numbers: [Set<Int>: Int] = [:]
+        fileprivate var moves: [[String: Int]] = []
+        fileprivate var current = -1
+
+        fileprivate init(live: Set<Int>) {
+            self.live = live
+        }
+
+        /// The number of `set`, made on first use.
+        fileprivate mutating func number(_ set: Set<Int>) -> Int {
+            if let known = numbers[set] { return known }
+            sets.append(set)
+            moves.append([:])
+            numbers[set] = sets.count - 1
+            return sets.count - 1
+        }
     }
 
     /// Compiles `text`; throws a message (without location) for a malformed expression.
@@ -62,10 +81,24 @@ struct Structure: Sendable {
 
     /// Moves past a record named `name`; false (cursor unchanged) when the structure does not allow it here.
     func advance(_ cursor: inout Cursor, over name: String) -> Bool {
+        if cursor.current < 0 { cursor.current = cursor.number(cursor.live) }
+        if let known = cursor.moves[cursor.current][name] {
+            guard known >= 0 else { return false }
+            cursor.current = known
+            cursor.live = cursor.sets[known]
+            return true
+        }
         var next: [Int] = []
         for index in cursor.live where states[index].label == name { next += states[index].next }
-        guard !next.isEmpty else { return false }
-        cursor.live = closure(next)
+        guard !next.isEmpty else {
+            cursor.moves[cursor.current][name] = -1
+            return false
+        }
+        let live = closure(next)
+        let target = cursor.number(live)
+        cursor.moves[cursor.current][name] = target
+        cursor.current = target
+        cursor.live = live
         return true
     }
 

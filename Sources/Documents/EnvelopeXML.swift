@@ -42,7 +42,8 @@ public enum EnvelopeXML {
         }
         var found: [EnvelopeField: (node: XMLNode, value: String)] = [:]
         for child in node.children {
-            let location = SedgateError.Location(file: source, line: child.line, field: child.path)
+            // Made only for an error: a path walks up to the root.
+            var location: SedgateError.Location { .init(file: source, line: child.line, field: child.path) }
             guard child.namespaceURI == namespace, let field = EnvelopeField(xmlName: child.localName) else {
                 let known = EnvelopeField.allCases.map(\.xmlName).joined(separator: ", ")
                 throw SedgateError(

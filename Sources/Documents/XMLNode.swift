@@ -1,6 +1,7 @@
 // XMLNode: read-only access to one element of an XMLTree (names, text, attributes, children, path).
 
 import CLibXML2
+import Glibc
 
 /// One element of a parsed document. Keeps its `XMLTree` alive; read-only, so it may be shared between tasks.
 public struct XMLNode: @unchecked Sendable {
@@ -65,12 +66,53 @@ public struct XMLNode: @unchecked Sendable {
 
     /// The first element child with this local name and namespace (nil namespace: no namespace).
     public func firstChild(_ localName: String, namespace: String?) -> XMLNode? {
-        children.first { $0.localName == localName && $0.namespaceURI == namespace }
+        var found: XMLNode?
+        forEachChild(localName, namespace: namespace) { child in
+            found = child
+            return false
+        }
+        return found
     }
 
     /// All element children with this local name and namespace (nil namespace: no namespace).
     public func children(_ localName: String, namespace: String?) -> [XMLNode] {
-        children.filter { $0.localName == localName && $0.namespaceURI == namespace }
+        var found: [XMLNode] = []
+        forEachChild(localName, namespace: namespace) { child in
+            found.append(child)
+            return true
+        }
+        return found
+    }
+
+    /// Calls `body` for each element child with this local name and namespace, in document order, while it returns
+    /// true. Compares libxml2's names in place (no String is made per child).
+    private func forEachChild(_ localName: String, namespace: String?, _ body: (XMLNode) -> Bool) {
+        localName.withCString { name in
+            func visit(_ namespace: UnsafePointer<CChar>?) {
+                var child = node.pointee.children
+                while let current = child {
+                    child = current.pointee.next
+                    guard current.pointee.type == XML_ELEMENT_NODE, let currentName = current.pointee.name,
+                        strcmp(UnsafeRawPointer(currentName).assumingMemoryBound(to: CChar.self), name) == 0
+                    else { continue }
+                    let href = current.pointee.ns?.pointee.href
+                    switch (namespace, href) {
+                    case (nil, nil): break
+                    case (let wanted?, let found?):
+                        guard strcmp(UnsafeRawPointer(found).assumingMemoryBound(to: CChar.self), wanted) == 0 else {
+                            continue
+                        }
+                    default: continue
+                    }
+                    if !body(XMLNode(tree: tree, node: current)) { return }
+                }
+            }
+            if let namespace {
+                namespace.withCString { visit($0) }
+            } else {
+                visit(nil)
+            }
+        }
     }
 
     /// The element's path from the root by local names, e.g. `/SED/Envelope/SedId`, for error locations.

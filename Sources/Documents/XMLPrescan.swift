@@ -2,6 +2,7 @@
 // tag and markup nodes, so inputs that would cost libxml2 quadratic time (an attribute-count bomb) are refused in
 // microseconds. Reads bytes only; not a parser: anything it does not understand is left to libxml2 to refuse.
 
+import Glibc
 public import SedgateCore
 
 /// Counts what makes parsing expensive, and refuses a document over its `XMLLimits`.
@@ -15,76 +16,70 @@ public enum XMLPrescan {
     }
 
     static func check(_ bytes: UnsafeBufferPointer<UInt8>, source: String, limits: XMLLimits) throws(SedgateError) {
-        let lt = UInt8(ascii: "<")
-        let gt = UInt8(ascii: ">")
-        let newline = UInt8(ascii: "\n")
-        var line = 1
+        guard let base = bytes.baseAddress else { return }
+        let count = bytes.count
         var nodes = 0
         var index = 0
-        let count = bytes.count
-        /// Moves `index` past the first occurrence of `terminator` (or to the end), counting lines.
-        func skip(past terminator: [UInt8]) {
-            while index < count {
-                if bytes[index] == newline { line += 1 }
-                if bytes[index] == terminator[0], index + terminator.count <= count {
-                    var matches = true
-                    for offset in 1..<terminator.count where bytes[index + offset] != terminator[offset] {
-                        matches = false
-                        break
-                    }
-                    if matches {
-                        index += terminator.count
-                        return
-                    }
-                }
-                index += 1
+        /// The index just past the first `terminator` at or after `from` (searching from the `<`, as a reader of
+        /// `<!-->` or `<?>` would), or the end.
+        func past(_ terminator: StaticString, from: Int) -> Int {
+            let length = terminator.utf8CodeUnitCount
+            let first = Int32(terminator.utf8Start.pointee)
+            var position = from
+            while position + length <= count {
+                guard let found = memchr(base + position, first, count - position) else { return count }
+                position = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
+                guard position + length <= count else { return count }
+                if memcmp(base + position, terminator.utf8Start, length) == 0 { return position + length }
+                position += 1
             }
+            return count
         }
-        func starts(with prefix: [UInt8]) -> Bool {
-            guard index + prefix.count <= count else { return false }
-            for offset in 0..<prefix.count where bytes[index + offset] != prefix[offset] { return false }
-            return true
-        }
+        func at(_ offset: Int) -> UInt8 { index + offset < count ? bytes[index + offset] : 0 }
         while index < count {
-            let byte = bytes[index]
-            if byte == newline { line += 1 }
-            guard byte == lt else {
-                index += 1
-                continue
-            }
+            // Lines are counted only for an error message (see `line(at:)`), so the scan jumps from `<` to `<`.
+            guard let found = memchr(base + index, Int32(UInt8(ascii: "<")), count - index) else { return }
+            index = base.distance(to: found.assumingMemoryBound(to: UInt8.self))
             nodes += 1
             if nodes > limits.maxNodes {
                 throw SedgateError(
                     .hostileInput,
                     "the document holds more than \(limits.maxNodes) markup nodes; split it into several documents",
-                    location: .init(file: source, line: line))
+                    location: .init(file: source, line: line(at: index, in: bytes)))
             }
-            if starts(with: Array("<!--".utf8)) {
-                skip(past: Array("-->".utf8))
-            } else if starts(with: Array("<![CDATA[".utf8)) {
-                skip(past: Array("]]>".utf8))
-            } else if starts(with: Array("<?".utf8)) {
-                skip(past: Array("?>".utf8))
-            } else if starts(with: Array("<!".utf8)) || starts(with: Array("</".utf8)) {
-                skip(past: [gt])
-            } else {
-                try startTag(&index, &line, bytes, source: source, limits: limits)
+            switch at(1) {
+            case UInt8(ascii: "!") where at(2) == UInt8(ascii: "-") && at(3) == UInt8(ascii: "-"):
+                index = past("-->", from: index)
+            case UInt8(ascii: "!") where index + 9 <= count && memcmp(base + index, "<![CDATA[", 9) == 0:
+                index = past("]]>", from: index)
+            case UInt8(ascii: "?"):
+                index = past("?>", from: index)
+            case UInt8(ascii: "!"), UInt8(ascii: "/"):
+                index = past(">", from: index)
+            default:
+                try startTag(&index, bytes, source: source, limits: limits)
             }
         }
     }
 
+    /// The 1-based line of the byte at `index`.
+    private static func line(at index: Int, in bytes: UnsafeBufferPointer<UInt8>) -> Int {
+        var line = 1
+        for byte in bytes[..<min(index, bytes.count)] where byte == UInt8(ascii: "\n") { line += 1 }
+        return line
+    }
+
     /// Walks one start tag from its `<`, counting `=` outside quoted values: one per attribute.
     private static func startTag(
-        _ index: inout Int, _ line: inout Int, _ bytes: UnsafeBufferPointer<UInt8>, source: String, limits: XMLLimits
+        _ index: inout Int, _ bytes: UnsafeBufferPointer<UInt8>, source: String, limits: XMLLimits
     ) throws(SedgateError) {
-        let startLine = line
+        let start = index
         var attributes = 0
         var quote: UInt8 = 0
         index += 1
         while index < bytes.count {
             let byte = bytes[index]
             index += 1
-            if byte == UInt8(ascii: "\n") { line += 1 }
             if quote != 0 {
                 if byte == quote { quote = 0 }
             } else if byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "'") {
@@ -96,7 +91,7 @@ public enum XMLPrescan {
                         .hostileInput,
                         "an element carries more than \(limits.maxAttributes) attributes; no SED needs that many. "
                             + "Send the data as elements",
-                        location: .init(file: source, line: startLine))
+                        location: .init(file: source, line: line(at: start, in: bytes)))
                 }
             } else if byte == UInt8(ascii: ">") || byte == UInt8(ascii: "<") {
                 // `<` inside a tag is malformed: libxml2 says so with the position.

@@ -23,8 +23,11 @@ public final class XMLTree: @unchecked Sendable {
         self.source = source
     }
 
+    /// Set by `takeDocument`: the document then belongs to the caller.
+    private var handedOver = false
+
     deinit {
-        xmlFreeDoc(document)
+        if !handedOver { xmlFreeDoc(document) }
     }
 
     /// The root element.
@@ -37,6 +40,27 @@ public final class XMLTree: @unchecked Sendable {
     /// memory. For code that must mutate a document parsed safely here, e.g. xmlsec signing and decryption.
     package func copyDocument() -> xmlDocPtr? {
         xmlCopyDoc(document, 1)
+    }
+
+    /// A tree over a document that `parseDocument` made and the caller has since only read or had xmlsec verify
+    /// (no mutation that changes what readers see); the tree owns it from now on.
+    package static func adopting(_ document: xmlDocPtr, source: String) -> XMLTree {
+        XMLTree(document: document, source: source)
+    }
+
+    /// Throws `.hostileInput` when elements nest deeper than `limit` (as `parse` does with its limits).
+    package func checkNesting(limit: Int) throws(SedgateError) {
+        try checkDepth(limit: limit)
+    }
+
+    /// Parses `bytes` as `parse` does and hands the libxml2 document over to the caller (free it with
+    /// `xmlFreeDoc`), for code that mutates a safely parsed document without paying for a copy.
+    package static func parseDocument(
+        _ bytes: [UInt8], source: String, limits: XMLLimits = .default
+    ) throws(SedgateError) -> xmlDocPtr {
+        let tree = try parse(bytes, source: source, limits: limits)
+        tree.handedOver = true
+        return tree.document
     }
 
     /// Parser options: forbid the network, keep entity references unexpanded, report big line numbers, and keep

@@ -40,16 +40,16 @@ enum ElementRanges {
                 continue
             }
             let rest = bytes[index...]
-            if rest.starts(with: Array("<?".utf8)) {
-                index = try find(Array("?>".utf8), from: index + 2) + 2
-            } else if rest.starts(with: Array("<!--".utf8)) {
-                index = try find(Array("-->".utf8), from: index + 4) + 3
-            } else if rest.starts(with: Array("<![CDATA[".utf8)) {
-                index = try find(Array("]]>".utf8), from: index + 9) + 3
-            } else if rest.starts(with: Array("<!".utf8)) {
+            if rest.starts(with: Markup.piStart) {
+                index = try find(Markup.piEnd, from: index + 2) + 2
+            } else if rest.starts(with: Markup.commentStart) {
+                index = try find(Markup.commentEnd, from: index + 4) + 3
+            } else if rest.starts(with: Markup.cdataStart) {
+                index = try find(Markup.cdataEnd, from: index + 9) + 3
+            } else if rest.starts(with: Markup.declarationStart) {
                 throw malformed(source, "a declaration at byte \(index); DOCTYPEs are refused")
-            } else if rest.starts(with: Array("</".utf8)) {
-                let close = try find([0x3E], from: index + 2)
+            } else if rest.starts(with: Markup.endTagStart) {
+                let close = try find(Markup.tagEnd, from: index + 2)
                 guard let opened = open.popLast() else { throw malformed(source, "an unmatched end tag at \(index)") }
                 ranges[opened].contentEnd = index
                 ranges[opened].end = close + 1
@@ -78,6 +78,19 @@ enum ElementRanges {
         }
         guard open.isEmpty else { throw malformed(source, "\(open.count) elements are not closed") }
         return ranges
+    }
+
+    /// The delimiters the scan looks for, made once (not per `<`).
+    private enum Markup {
+        static let commentStart = Array("<!--".utf8)
+        static let commentEnd = Array("-->".utf8)
+        static let cdataStart = Array("<![CDATA[".utf8)
+        static let cdataEnd = Array("]]>".utf8)
+        static let piStart = Array("<?".utf8)
+        static let piEnd = Array("?>".utf8)
+        static let declarationStart = Array("<!".utf8)
+        static let endTagStart = Array("</".utf8)
+        static let tagEnd: [UInt8] = [0x3E]
     }
 
     private static func malformed(_ source: String, _ problem: String) -> SedgateError {

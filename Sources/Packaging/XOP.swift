@@ -3,6 +3,7 @@
 
 import Documents
 public import Foundation
+import Glibc
 public import SedgateCore
 
 /// XML-binary Optimized Packaging (W3C XOP 1.0) over UTF-8 documents.
@@ -80,9 +81,14 @@ public enum XOP {
 
     /// The bytes `text` encodes when it is canonical base64 (re-encoding gives `text` back), else nil.
     private static func canonicalBase64(_ text: ArraySlice<UInt8>) -> Data? {
-        guard let decoded = Data(base64Encoded: Data(text)),
-            decoded.base64EncodedData().elementsEqual(text)
-        else { return nil }
-        return decoded
+        guard let decoded = Data(base64Encoded: Data(text)) else { return nil }
+        let encoded = decoded.base64EncodedData()
+        guard encoded.count == text.count else { return nil }
+        let same = encoded.withUnsafeBytes { encodedBytes in
+            text.withUnsafeBytes { textBytes in
+                memcmp(encodedBytes.baseAddress!, textBytes.baseAddress!, text.count) == 0
+            }
+        }
+        return same ? decoded : nil
     }
 }

@@ -30,13 +30,16 @@ public enum BodyEncryption {
     {
         try XMLSecLibrary.run { reports throws(SedgateError) in
             try checkID(id)
-            let template =
-                "<xenc:EncryptedData xmlns:xenc=\"\(Namespace.xenc)\" xmlns:ds=\"\(Namespace.ds)\" Id=\"\(id)\" "
-                + "MimeType=\"\(SecurityURI.octetStream)\">"
-                + "<xenc:EncryptionMethod Algorithm=\"\(SecurityURI.aes256GCM)\"/>"
-                + "<ds:KeyInfo>\(KeyTransport.template(id: nil, for: recipient, declaringNamespaces: false))</ds:KeyInfo>"
-                + "<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"
-            let document = try SecurityDocument(parsing: Data(template.utf8), source: "the EncryptedData template")
+            // The template is parsed once per recipient and copied for each payload.
+            let document: SecurityDocument
+            if let copy = recipient.encryptedDataTemplate?.copy() {
+                document = SecurityDocument(adopting: copy)
+                xmlSetProp(document.root.node, xmlChars("Id"), xmlChars(id))
+            } else {
+                document = try SecurityDocument(
+                    parsing: Data(encryptedDataTemplate(id: id, for: recipient).utf8),
+                    source: "the EncryptedData template")
+            }
             let encryptedData = document.root
             let method = encryptedData.child("EncryptionMethod", Namespace.xenc)!
             let keyInfo = encryptedData.child("KeyInfo", Namespace.ds)!
@@ -61,6 +64,15 @@ public enum BodyEncryption {
         }
     }
 
+    /// The text of the EncryptedData template `encrypt` fills for `recipient`.
+    static func encryptedDataTemplate(id: String, for recipient: PeerCertificate) -> String {
+        "<xenc:EncryptedData xmlns:xenc=\"\(Namespace.xenc)\" xmlns:ds=\"\(Namespace.ds)\" Id=\"\(id)\" "
+            + "MimeType=\"\(SecurityURI.octetStream)\">"
+            + "<xenc:EncryptionMethod Algorithm=\"\(SecurityURI.aes256GCM)\"/>"
+            + "<ds:KeyInfo>\(KeyTransport.template(id: nil, for: recipient, declaringNamespaces: false))</ds:KeyInfo>"
+            + "<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"
+    }
+
     /// Decrypts an `xenc:EncryptedData` element made by `encrypt` (the bytes of the element, or of a document whose
     /// root it is) with this node's key; returns the plaintext.
     ///
@@ -71,7 +83,29 @@ public enum BodyEncryption {
     public static func decrypt(_ encryptedData: Data, with key: NodeKey) throws(SedgateError) -> Data {
         try XMLSecLibrary.run { reports throws(SedgateError) in
             let document = try SecurityDocument(parsing: encryptedData, source: "the EncryptedData to decrypt")
-            let element = document.root
+            return try decrypt(document.root, with: key, reports: reports)
+        }
+    }
+
+    /// Decrypts the first `xenc:EncryptedData` child of the `soap:Body` of a SOAP 1.2 envelope (bytes) as
+    /// `decrypt(_:with:)` does, parsing the envelope once (no copy of the element is made and parsed again);
+    /// nil when the envelope has no such element. Throws what `decrypt(_:with:)` throws.
+    public static func decrypt(bodyOf soap: Data, with key: NodeKey) throws(SedgateError) -> Data? {
+        try XMLSecLibrary.run { reports throws(SedgateError) in
+            let document = try SecurityDocument(parsing: soap, source: "the envelope to decrypt")
+            guard document.root.isNamed("Envelope", Namespace.soap12),
+                let body = document.root.child("Body", Namespace.soap12),
+                let element = body.child("EncryptedData", Namespace.xenc)
+            else { return nil }
+            return try decrypt(element, with: key, reports: reports)
+        }
+    }
+
+    /// Decrypts `element`, an EncryptedData made by `encrypt`, in its (private) document.
+    private static func decrypt(
+        _ element: Element, with key: NodeKey, reports: XMLSecReports
+    ) throws(SedgateError) -> Data {
+        do {
             guard element.isNamed("EncryptedData", Namespace.xenc) else {
                 throw SedgateError(
                     .protocolViolation,

@@ -8,6 +8,7 @@
 
 import CLibXML2
 import CXMLSec
+public import Documents
 public import Foundation
 public import SedgateCore
 
@@ -24,6 +25,31 @@ extension MessageSignature {
     /// - `.unauthorized` when the certificate does not chain to `trust` or is outside its validity;
     /// - `.signatureInvalid` when a reference digest (the message says which) or the SignatureValue does not match.
     public static func verify(_ soap: Data, trusting trust: TrustStore) throws(SedgateError) -> SignatureCheck {
+        try verify(soap, trusting: trust, accepting: SignatureAlgorithm.standard)
+    }
+
+    /// Verifies as `verify(_:trusting:)` does, accepting the signature methods in `algorithms` (e.g. ECDSA-SHA256
+    /// beside RSA-SHA256 where the network has agreed to it); any other method is a `.protocolViolation`.
+    public static func verify(
+        _ soap: Data, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>
+    ) throws(SedgateError) -> SignatureCheck {
+        try verified(soap, trusting: trust, accepting: algorithms).check
+    }
+
+    /// Verifies as `verify(_:trusting:accepting:)` does and returns the envelope, parsed once for both, to read
+    /// (`source` names it in the tree's error locations).
+    public static func verifyAndRead(
+        _ soap: Data, trusting trust: TrustStore,
+        accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String
+    ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree) {
+        let (check, document) = try verified(soap, trusting: trust, accepting: algorithms)
+        return (check, XMLTree.adopting(document.release(), source: source))
+    }
+
+    /// The verification itself, and the document it parsed.
+    private static func verified(
+        _ soap: Data, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>
+    ) throws(SedgateError) -> (check: SignatureCheck, document: SecurityDocument) {
         try XMLSecLibrary.run { reports throws(SedgateError) in
             let document = try SecurityDocument(parsing: soap, source: "the received SOAP envelope")
             let envelope = try SOAPEnvelope(document.root, purpose: "verify")
@@ -41,7 +67,8 @@ extension MessageSignature {
             }
             let signature = signatures[0]
             let census = IDCensus(of: document)
-            let signedIDs = try SignedInfoCheck.references(of: signature, census: census)
+            let (signedIDs, algorithm) = try SignedInfoCheck.references(
+                of: signature, census: census, accepting: algorithms)
             let certificate = try tokenCertificate(of: signature, in: security, census: census)
             guard let signer = certificate.commonName, !signer.isEmpty else {
                 throw SedgateError(
@@ -55,11 +82,13 @@ extension MessageSignature {
                         + "accepted")
             }
             try checkDigestsAndValue(
-                signature, certificateDER: certificate.der, signer: signer, census: census, reports: reports)
+                signature, algorithm: algorithm, certificateDER: certificate.der, signer: signer, census: census,
+                reports: reports)
             let bodyID = body.attribute("Id", namespace: Namespace.wsu)
-            return SignatureCheck(
+            let check = SignatureCheck(
                 signer: signer, certificateDER: certificate.der, signedIDs: Set(signedIDs),
                 bodyIsSigned: bodyID.map(signedIDs.contains) ?? false)
+            return (check, document)
         }
     }
 
@@ -107,7 +136,8 @@ extension MessageSignature {
 
     /// Lets xmlsec check every reference digest and the SignatureValue with the signer's public key.
     private static func checkDigestsAndValue(
-        _ signature: Element, certificateDER: Data, signer: String, census: IDCensus, reports: XMLSecReports
+        _ signature: Element, algorithm: SignatureAlgorithm, certificateDER: Data, signer: String, census: IDCensus,
+        reports: XMLSecReports
     ) throws(SedgateError) {
         guard let context = xmlSecDSigCtxCreate(nil) else {
             throw SedgateError(.io, "xmlsec could not allocate a signature context; the node is out of memory")
@@ -128,7 +158,7 @@ extension MessageSignature {
         context.pointee.enabledReferenceUris = xmlSecTransformUriType(xmlSecTransformUriTypeSameDocument)
         context.pointee.flags |= UInt32(XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS)
         guard xmlSecDSigCtxEnableSignatureTransform(context, xmlSecTransformExclC14NGetKlass()) >= 0,
-            xmlSecDSigCtxEnableSignatureTransform(context, xmlSecOpenSSLTransformRsaSha256GetKlass()) >= 0,
+            xmlSecDSigCtxEnableSignatureTransform(context, algorithm.transform) >= 0,
             xmlSecDSigCtxEnableReferenceTransform(context, xmlSecTransformExclC14NGetKlass()) >= 0,
             xmlSecDSigCtxEnableReferenceTransform(context, xmlSecOpenSSLTransformSha256GetKlass()) >= 0
         else {

@@ -2,8 +2,8 @@
 // MessageSignature+Verify.swift).
 //
 // Reads an envelope's bytes, inserts a wsse:Security header with the signer's X.509 token and a ds:Signature over the
-// elements whose wsu:Id the caller names, and returns the signed bytes. Algorithms: exclusive C14N, RSA-SHA256,
-// SHA-256 digests.
+// elements whose wsu:Id the caller names, and returns the signed bytes. Algorithms: exclusive C14N, RSA-SHA256 (or
+// ECDSA-SHA256 for an EC key, see SignatureAlgorithm), SHA-256 digests.
 
 import CLibXML2
 import CXMLSec
@@ -51,7 +51,8 @@ public enum MessageSignature {
             var tokenID = "X509-" + UUID().uuidString.lowercased()
             while census.count(tokenID) > 0 { tokenID = "X509-" + UUID().uuidString.lowercased() }
             let token = security.addToken(certificateDER: key.certificateDER, id: tokenID)
-            let signature = try makeSignatureTemplate(document, ids: ids, after: token)
+            let signature = try makeSignatureTemplate(
+                document, ids: ids, algorithm: key.signatureAlgorithm, after: token)
 
             guard let context = xmlSecDSigCtxCreate(nil) else {
                 throw SedgateError(.io, "xmlsec could not allocate a signature context; the node is out of memory")
@@ -62,7 +63,7 @@ public enum MessageSignature {
                 throw SedgateError(
                     .configuration,
                     "xmlsec could not sign the envelope with the key of \(key.commonName)\(reports.summary); check "
-                        + "that the key is an RSA key")
+                        + "that the key is an RSA or EC P-256 key")
             }
             // KeyInfo is not signed, so it is added afterwards, and xmlsec does not write certificates itself (it
             // breaks their base64 into lines).
@@ -71,15 +72,14 @@ public enum MessageSignature {
         }
     }
 
-    /// Builds the ds:Signature template right after `token` in `security`: exclusive C14N, RSA-SHA256, one
-    /// reference per id with an exclusive C14N transform and SHA-256.
+    /// Builds the ds:Signature template right after `token` in `security`: exclusive C14N, `algorithm`
+    /// (RSA-SHA256 or ECDSA-SHA256), one reference per id with an exclusive C14N transform and SHA-256.
     private static func makeSignatureTemplate(
-        _ document: SecurityDocument, ids: [String], after token: xmlNodePtr
+        _ document: SecurityDocument, ids: [String], algorithm: SignatureAlgorithm, after token: xmlNodePtr
     ) throws(SedgateError) -> xmlNodePtr {
         guard
             let signature = xmlSecTmplSignatureCreateNsPref(
-                document.document, xmlSecTransformExclC14NGetKlass(), xmlSecOpenSSLTransformRsaSha256GetKlass(), nil,
-                xmlChars("ds"))
+                document.document, xmlSecTransformExclC14NGetKlass(), algorithm.transform, nil, xmlChars("ds"))
         else {
             throw SedgateError(.io, "xmlsec could not create a signature template; the node is out of memory")
         }

@@ -20,6 +20,8 @@ public struct NodeKey: Sendable {
     public let commonName: String
     /// The private key with its certificate, loaded into xmlsec once.
     private var template: XMLSecKeyTemplate!
+    /// How this key signs: RSA-SHA256 for an RSA key, ECDSA-SHA256 for an EC (P-256) key.
+    public private(set) var signatureAlgorithm: SignatureAlgorithm = .rsaSHA256
 
     /// Reads the private key and certificate from PEM files (as named in the node's configuration).
     public init(privateKeyFile: String, certificateFile: String) throws(SedgateError) {
@@ -74,6 +76,7 @@ public struct NodeKey: Sendable {
         self.certificateDER = certificate.der
         self.commonName = commonName
         self.template = XMLSecKeyTemplate(try loadXMLSecKey())
+        self.signatureAlgorithm = SignatureAlgorithm.forKey(template.key)
     }
 
     /// A fresh xmlsec key holding the private key and the certificate; the caller owns it (an xmlsec context that

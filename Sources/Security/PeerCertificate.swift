@@ -1,6 +1,8 @@
 // PeerCertificate: another node's certificate (PEM), e.g. the destination access point's, to encrypt for.
 
+import CLibXML2
 import CXMLSec
+import Documents
 public import Foundation
 public import SedgateCore
 
@@ -15,6 +17,8 @@ public struct PeerCertificate: Sendable {
     public let commonName: String
     /// The public key, loaded into xmlsec once.
     private var template: XMLSecKeyTemplate!
+    /// The EncryptedData template for this recipient, parsed once (nil if it could not be: then parsed per use).
+    private(set) var encryptedDataTemplate: DocumentTemplate?
 
     /// Takes the first certificate in PEM bytes.
     public init(pem: Data) throws(SedgateError) {
@@ -32,6 +36,8 @@ public struct PeerCertificate: Sendable {
         self.certificateDER = certificate.der
         self.commonName = commonName
         self.template = XMLSecKeyTemplate(try loadXMLSecKey())
+        self.encryptedDataTemplate = DocumentTemplate(
+            parsing: BodyEncryption.encryptedDataTemplate(id: "ed", for: self), source: "the EncryptedData template")
     }
 
     /// Reads the first certificate of a PEM file.
@@ -64,5 +70,24 @@ public struct PeerCertificate: Sendable {
     /// owns it.
     func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
         try template.duplicate()
+    }
+}
+
+/// A small document parsed once and copied for each use (xmlsec fills the copy in place).
+final class DocumentTemplate: @unchecked Sendable {
+    private let document: xmlDocPtr
+
+    /// Parses `text` with the safe parser; nil when it cannot (callers then parse per use and report why).
+    init?(parsing text: String, source: String) {
+        guard let document = try? XMLTree.parseDocument(Array(text.utf8), source: source) else { return nil }
+        self.document = document
+    }
+
+    deinit { xmlFreeDoc(document) }
+
+    /// A deep copy the caller owns (free it with `xmlFreeDoc`, e.g. through `SecurityDocument(adopting:)`); the
+    /// original is only read, so copies may be made from several threads at once.
+    func copy() -> xmlDocPtr? {
+        xmlCopyDoc(document, 1)
     }
 }

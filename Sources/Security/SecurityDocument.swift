@@ -1,8 +1,8 @@
 // SecurityDocument: a private, mutable copy of a safely parsed document for xmlsec to sign, verify or decrypt, and
 // its serialisation back to bytes.
 //
-// Untrusted bytes are parsed only by Documents' XMLTree (no DTD, no network, size and depth limits); xmlsec then works
-// on a deep copy that this class owns and frees.
+// Untrusted bytes are parsed only by Documents' XMLTree (no DTD, no network, size and depth limits), which hands the
+// parsed document over to this class; xmlsec works on it, and this class frees it.
 
 import CLibXML2
 import CXMLSec
@@ -17,15 +17,25 @@ final class SecurityDocument {
 
     /// Parses `bytes` with the safe parser; `source` names the input in errors (e.g. "the received SOAP envelope").
     init(parsing bytes: Data, source: String) throws(SedgateError) {
-        let tree = try XMLTree.parse(Array(bytes), source: source)
-        guard let copy = tree.copyDocument() else {
-            throw SedgateError(.io, "libxml2 could not copy \(source); the node is out of memory, retry later")
-        }
-        document = copy
+        document = try XMLTree.parseDocument(Array(bytes), source: source)
     }
 
+    /// Takes over a document made here (e.g. a copy of a cached template); frees it with this value.
+    init(adopting document: xmlDocPtr) {
+        self.document = document
+    }
+
+    /// Set by `release`: the document then belongs to the caller.
+    private var released = false
+
     deinit {
-        xmlFreeDoc(document)
+        if !released { xmlFreeDoc(document) }
+    }
+
+    /// Hands the document over to the caller (e.g. to a read-only `XMLTree`); this value must not be used after.
+    func release() -> xmlDocPtr {
+        released = true
+        return document
     }
 
     /// The root element (the safe parser refuses documents without one).

@@ -11,14 +11,24 @@ enum SignedInfoCheck {
     /// The ids the signature's references point to, in order. Throws `.protocolViolation` for a missing SignedInfo,
     /// an unsupported algorithm or a reference that is not "#id"; `.hostileInput` when an id is carried by more than
     /// one element; `.signatureInvalid` when no element carries it.
-    static func references(of signature: Element, census: IDCensus) throws(SedgateError) -> [String] {
+    static func references(
+        of signature: Element, census: IDCensus,
+        accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard
+    ) throws(SedgateError) -> (ids: [String], algorithm: SignatureAlgorithm) {
         guard let signedInfo = signature.child("SignedInfo", Namespace.ds) else {
             throw SedgateError(.protocolViolation, "the ds:Signature has no ds:SignedInfo")
         }
         try expect(
             signedInfo.child("CanonicalizationMethod", Namespace.ds), SecurityURI.exclusiveC14N,
             what: "canonicalization method")
-        try expect(signedInfo.child("SignatureMethod", Namespace.ds), SecurityURI.rsaSHA256, what: "signature method")
+        let method = signedInfo.child("SignatureMethod", Namespace.ds)?.attribute("Algorithm")
+        guard let algorithm = method.flatMap(SignatureAlgorithm.init(rawValue:)), algorithms.contains(algorithm) else {
+            let accepted = SignatureAlgorithm.allCases.filter(algorithms.contains).map(\.rawValue)
+            throw SedgateError(
+                .protocolViolation,
+                "the signature's signature method is \(method.map { "\"\($0)\"" } ?? "missing"); sedgate accepts only "
+                    + accepted.joined(separator: " or "))
+        }
         let references = signedInfo.children("Reference", Namespace.ds)
         guard !references.isEmpty else {
             throw SedgateError(.protocolViolation, "the ds:SignedInfo has no ds:Reference; nothing is signed")
@@ -48,7 +58,7 @@ enum SignedInfoCheck {
                 what: "digest method of reference \(uri)")
             ids.append(id)
         }
-        return ids
+        return (ids, algorithm)
     }
 
     /// Throws `.protocolViolation` unless `element` exists and its Algorithm is `algorithm`.

@@ -52,6 +52,22 @@ public enum PKI {
         }
     }
 
+    /// Adds to the PKI in `directory` (made by `generate`) a node `node` with an EC P-256 key instead of RSA:
+    /// `<node>.key` and `<node>.crt`, issued by the same CA (for ECDSA signatures).
+    public static func generateEC(in directory: String, node: String) throws(SedgateError) {
+        let base = "\(directory)/\(node)"
+        let ca = directory + "/ca"
+        try openssl([
+            "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes", "-keyout", base + ".key",
+            "-out", base + ".csr", "-subj", "/CN=\(node)",
+        ])
+        try openssl([
+            "x509", "-req", "-in", base + ".csr", "-CA", ca + ".crt", "-CAkey", ca + ".key", "-CAcreateserial",
+            "-out", base + ".crt", "-days", "825", "-sha256", "-extfile", directory + "/node.ext",
+        ])
+        try? FileManager.default.removeItem(atPath: base + ".csr")
+    }
+
     /// Gives `directory` the CA and node certificates of one PKI shared by the whole process, made once.
     ///
     /// Key generation blocks a thread for a second or more; a test process that starts many topologies

@@ -14,7 +14,7 @@ struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench", abstract: "Benchmarks: the exchange through a topology, and conversion.",
         subcommands: [
-            ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, LargeBench.self,
+            ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, SealBench.self, LargeBench.self,
             IdleBench.self, DirectoryBench.self,
         ],
         defaultSubcommand: ExchangeBench.self)
@@ -57,7 +57,7 @@ struct ConvertBench: AsyncParsableCommand {
             return
         }
         let result = try exitOnError { () throws(SedgateError) in
-            try ConversionBenchmark.run(
+            try ConversionBenchmark.measure(
                 mapping: loaded, library: library, sample: sample, megabytes: megabytes, directory: directory)
         }
         print("sedgate bench convert: \(megabytes) MB flat file with \(loaded.name) \(loaded.version)")
@@ -65,6 +65,11 @@ struct ConvertBench: AsyncParsableCommand {
             String(
                 format: "flat → XML: %.1f MB/s   XML → flat: %.1f MB/s   peak RSS: %d MiB",
                 result.flatToXMLMBps, result.xmlToFlatMBps, result.peakRSSBytes >> 20))
+        print(
+            String(
+                format:
+                    "per CPU second (one core, whatever shares the machine): flat → XML %.1f MB/s   XML → flat %.1f MB/s",
+                result.flatToXMLMBpsPerCPU, result.xmlToFlatMBpsPerCPU))
     }
 }
 

@@ -113,15 +113,15 @@ public struct CompoundMessage: Sendable, Equatable {
         _ message: MTOMMessage, trusting trust: TrustStore, source: String
     ) throws(SedgateError) -> CompoundMessage {
         let xml = try XOP.inline(message, partLimit: maximumBytes)
-        let check = try MessageSignature.verify(xml, trusting: trust)
+        // One parse serves the hop signature's check and the reading below.
+        let (check, tree) = try MessageSignature.verifyAndRead(xml, trusting: trust, source: source)
         let missing = signedIDs.filter { !check.signedIDs.contains($0) }
         guard missing.isEmpty, check.bodyIsSigned else {
             throw SedgateError(
                 .unauthorized, "the hop signature does not cover \(missing.joined(separator: ", "))",
                 location: .init(file: source))
         }
-        let tree = try XMLTree.parse(
-            Array(xml), source: source, limits: .init(maxBytes: maximumBytes * 2, maxDepth: 64))
+        try tree.checkNesting(limit: 64)
         func violation(_ text: String, line: Int? = nil) -> SedgateError {
             SedgateError(.protocolViolation, text, location: .init(file: source, line: line))
         }
@@ -214,6 +214,20 @@ public struct CompoundMessage: Sendable, Equatable {
 
     /// `bytes` as text, without a leading XML declaration, for splicing into another document.
     static func withoutDeclaration(_ bytes: Data) -> String {
+        // The usual case (what xmlsec serialises): ASCII at both ends, so the trimming is done on bytes.
+        let blank: Set<UInt8> = [0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D]
+        if let first = bytes.first, let last = bytes.last, first < 0x80, last < 0x80 {
+            var slice = bytes[...]
+            if slice.starts(with: Array("<?xml".utf8)), let end = slice.firstRange(of: Array("?>".utf8)) {
+                slice = slice[end.upperBound...]
+            }
+            while let byte = slice.first, blank.contains(byte) { slice = slice.dropFirst() }
+            while let byte = slice.last, blank.contains(byte) { slice = slice.dropLast() }
+            if let head = slice.first, let tail = slice.last, head < 0x80, tail < 0x80 {
+                return String(decoding: slice, as: UTF8.self)
+            }
+            if slice.isEmpty { return "" }
+        }
         var text = String(decoding: bytes, as: UTF8.self)
         if text.hasPrefix("<?xml"), let end = text.range(of: "?>") {
             text = String(text[end.upperBound...])

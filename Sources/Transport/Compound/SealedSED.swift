@@ -118,8 +118,10 @@ public struct SealedSED: Sendable, Equatable {
         -> SealedSED
     {
         let check: SignatureCheck
+        let tree: XMLTree
         do {
-            check = try MessageSignature.verify(bytes, trusting: trust)
+            // One parse serves the signature check and the reading below.
+            (check, tree) = try MessageSignature.verifyAndRead(bytes, trusting: trust, source: source)
         } catch {
             var located = error
             if located.location == nil { located.location = .init(file: source) }
@@ -131,7 +133,7 @@ public struct SealedSED: Sendable, Equatable {
                 .unauthorized, "the sender's signature does not cover \(missing.joined(separator: " and "))",
                 location: .init(file: source))
         }
-        let tree = try XMLTree.parse(Array(bytes), source: source, limits: .init(maxBytes: 96 << 20, maxDepth: 64))
+        try tree.checkNesting(limit: 64)
         var sealed = try read(tree, bytes: bytes, source: source)
         guard sealed.envelope.sendingAP?.rawValue == check.signer else {
             throw SedgateError(
@@ -156,7 +158,7 @@ public struct SealedSED: Sendable, Equatable {
 
     /// Opens a sealed SED whose signature `verify` (or `CompoundMessage.read`) has just checked, without checking
     /// it again. Only for values those functions returned: it refuses one whose `signer` is unset.
-    static func open(
+    public static func open(
         verified sealed: SealedSED, key: NodeKey, source: String
     ) throws(SedgateError)
         -> (sealed: SealedSED, payload: [UInt8])
@@ -172,16 +174,12 @@ public struct SealedSED: Sendable, Equatable {
                     + "not for this access point (\(key.commonName))",
                 location: .init(file: source))
         }
-        let tree = try XMLTree.parse(Array(bytes), source: source, limits: .init(maxBytes: 96 << 20, maxDepth: 64))
-        guard let body = tree.root.firstChild("Body", namespace: SOAPNamespace.envelope),
-            let element = body.firstChild("EncryptedData", namespace: XOP.xmlEncryptionNamespace),
-            let encrypted = element.standaloneBytes()
-        else {
+        // The envelope is parsed once; the EncryptedData is decrypted where it is.
+        guard var plain = try BodyEncryption.decrypt(bodyOf: bytes, with: key) else {
             throw SedgateError(
                 .protocolViolation, "SED \(sealed.sedId) has no xenc:EncryptedData in its body",
                 location: .init(file: source))
         }
-        var plain = try BodyEncryption.decrypt(Data(encrypted), with: key)
         switch sealed.compression {
         case nil: break
         case "gzip": plain = try Gzip.decompress(plain, limit: maximumBytes)
