@@ -45,6 +45,19 @@ struct DirectoryReplicationTests {
             host: "127.0.0.1", port: 0, tls: tls(pki, "CN"), handler: NoMessages(), logger: logger,
             extensions: [DirectoryMaster(store: master.store, node: NodeID("CN")!, keyPEM: key, logger: logger)])
         let client = try ProtocolClient(tls: tls(pki, "AP-FR"), logger: logger)
+        // The client is shut down on every path: one dropped without shutdown traps, taking every other test down.
+        do {
+            try await exchange(pki: pki, master: master, replica: replica, server: server, client: client)
+        } catch {
+            await client.shutdown()
+            throw error
+        }
+        await client.shutdown()
+    }
+
+    func exchange(
+        pki: String, master: DirectoryFixture, replica: DirectoryFixture, server: ProtocolServer, client: ProtocolClient
+    ) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await server.run() }
             defer { group.cancelAll() }
@@ -102,6 +115,5 @@ struct DirectoryReplicationTests {
             }
             #expect(try master.store.entry("FR:FAKE") == nil)
         }
-        await client.shutdown()
     }
 }
