@@ -30,7 +30,7 @@ public final class Topology: @unchecked Sendable {
     public let executable: String
     public let nodes: [Node]
     private let lock = NSLock()
-    private var processes: [String: Process] = [:]
+    private var processes: [String: SpawnedProcess] = [:]
     /// The relays between the CN and each relayed access point (both directions), for network cuts.
     private var relays: [String: [TCPRelay]] = [:]
 
@@ -201,7 +201,8 @@ public final class Topology: @unchecked Sendable {
         _ id: String, environment: [String: String]? = nil, as user: User? = nil, timeout: Duration = .seconds(30)
     ) async throws {
         let node = node(id)
-        let process = Process()
+        let executableURL: String
+        let arguments: [String]
         if let user {
             // setpriv execs the node: the process (and its pid, for kill) is the node's.
             var switching = ["--reuid=\(user.name)", "--regid=\(user.group)", "--clear-groups"]
@@ -209,23 +210,16 @@ public final class Topology: @unchecked Sendable {
                 let capabilities = user.capabilities.map { "+\($0)" }.joined(separator: ",")
                 switching += ["--inh-caps=\(capabilities)", "--ambient-caps=\(capabilities)"]
             }
-            process.executableURL = URL(fileURLWithPath: "/usr/bin/setpriv")
-            process.arguments = switching + ["--", executable, node.role, "--config", node.config]
+            executableURL = "/usr/bin/setpriv"
+            arguments = switching + ["--", executable, node.role, "--config", node.config]
         } else {
-            process.executableURL = URL(fileURLWithPath: executable)
-            process.arguments = [node.role, "--config", node.config]
+            executableURL = executable
+            arguments = [node.role, "--config", node.config]
         }
-        if let environment { process.environment = environment }
         let logPath = "\(directory)/\(id.lowercased()).log"
-        if !FileManager.default.fileExists(atPath: logPath) {
-            _ = FileManager.default.createFile(atPath: logPath, contents: nil)
-        }
-        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath))
-        try log.seekToEnd()
-        process.standardOutput = log
-        process.standardError = log
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // Not Foundation's Process: see SpawnedProcess.
+        let process = try SpawnedProcess(
+            executable: executableURL, arguments: arguments, environment: environment, logPath: logPath)
         lock.withLock { processes[id] = process }
         try await Wait.until("\(id) to listen on port \(node.port) (see \(logPath))", timeout: timeout) {
             guard process.isRunning else {

@@ -82,12 +82,9 @@ struct DirectoryCommandTests {
         let added = try await ChildProcess.run("/usr/sbin/slapadd", ["-f", configuration, "-l", ldif])
         #expect(added.status == 0, "\(added.output)")
         let port = try Topology.freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: slapd)
-        server.arguments = ["-f", configuration, "-h", "ldap://127.0.0.1:\(port)/", "-d", "0"]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try SpawnedProcess(
+            executable: slapd, arguments: ["-f", configuration, "-h", "ldap://127.0.0.1:\(port)/", "-d", "0"],
+            environment: nil, logPath: "/dev/null")
         // SIGKILL: the child may inherit a mask that blocks SIGTERM; the defer cannot await its exit.
         defer { kill(server.processIdentifier, SIGKILL) }
         try await Wait.until("slapd to listen on \(port)", timeout: .seconds(30)) { Topology.isListening(port: port) }
@@ -115,14 +112,12 @@ struct DirectoryCommandTests {
         #expect(dump.output.contains("AP-EL") && !dump.output.contains("https://"), "\(dump.output)")
 
         let port = try Topology.freePort()
-        let server = Process()
-        server.executableURL = URL(fileURLWithPath: binary)
-        server.arguments = [
-            "directory", "serve", "--database", copy, "--conversions", Self.conversions, "--port", "\(port)",
-        ]
-        server.standardOutput = FileHandle.nullDevice
-        server.standardError = FileHandle.nullDevice
-        try server.run()
+        let server = try SpawnedProcess(
+            executable: binary,
+            arguments: [
+                "directory", "serve", "--database", copy, "--conversions", Self.conversions, "--port", "\(port)",
+            ],
+            environment: nil, logPath: "/dev/null")
         // SIGKILL: the child may inherit a mask that blocks SIGTERM; the defer cannot await its exit.
         defer { kill(server.processIdentifier, SIGKILL) }
         try await Wait.until("the search API to listen", timeout: .seconds(30)) { Topology.isListening(port: port) }

@@ -166,9 +166,9 @@ final class PythonAccessPoint: @unchecked Sendable {
 
     let node: Topology.Node
     let state: String
-    private let process: Process
+    private let process: SpawnedProcess
 
-    private init(node: Topology.Node, state: String, process: Process) {
+    private init(node: Topology.Node, state: String, process: SpawnedProcess) {
         self.node = node
         self.state = state
         self.process = process
@@ -180,15 +180,11 @@ final class PythonAccessPoint: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
         let log = directory.appending("python.log")
         _ = FileManager.default.createFile(atPath: log, contents: nil)
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: try interpreter())
-        process.arguments = ["-B", "-m", "sedgate_interop", "run", "--config", node.config, "--state", state]
-        process.environment = environment()
-        process.standardOutput = output
-        process.standardError = output
-        process.standardInput = FileHandle.nullDevice
-        try process.run()
+        // Not Foundation's Process, whose reaping can stall on a long-running child (see SpawnedProcess).
+        let process = try SpawnedProcess(
+            executable: try interpreter(),
+            arguments: ["-B", "-m", "sedgate_interop", "run", "--config", node.config, "--state", state],
+            environment: environment(), logPath: log)
         let started = PythonAccessPoint(node: node, state: state, process: process)
         try await Wait.until("the Python AP to start (see \(log))", timeout: .seconds(60)) {
             guard process.isRunning else {

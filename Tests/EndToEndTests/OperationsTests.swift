@@ -453,7 +453,7 @@ struct OperationsTests {
 struct AlertTests {
     /// Postfix's smtp-sink on a free loopback port, dumping each message into its own file under `folder`.
     final class SMTPSink {
-        let process = Process()
+        let process: SpawnedProcess
         let port: Int
         let folder: String
 
@@ -463,12 +463,11 @@ struct AlertTests {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             // It runs as an unprivileged user when started as root, and writes its dumps as that user.
             #expect(chmod(folder, 0o777) == 0)
-            process.executableURL = URL(fileURLWithPath: "/usr/sbin/smtp-sink")
             let user = getuid() == 0 ? ["-u", "nobody"] : []
-            process.arguments = user + ["-d", folder + "/mail.", "127.0.0.1:\(port)", "10"]
-            process.standardOutput = FileHandle.nullDevice
-            process.standardError = FileHandle.nullDevice
-            try process.run()
+            process = try SpawnedProcess(
+                executable: "/usr/sbin/smtp-sink",
+                arguments: user + ["-d", folder + "/mail.", "127.0.0.1:\(port)", "10"],
+                environment: nil, logPath: "/dev/null")
             let port = port
             try await Wait.until("smtp-sink to listen", timeout: .seconds(30)) { Topology.isListening(port: port) }
         }
