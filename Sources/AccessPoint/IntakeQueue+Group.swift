@@ -171,12 +171,8 @@ extension IntakeQueue {
             numbered[conversation] = max(numbered[conversation] ?? 0, seqNo)
             return nil
         }
-        let last: Int
-        if let known = numbered[conversation] {
-            last = max(known, try await journal.lastSequence(.outbound, conversation: conversation) ?? 0)
-        } else {
-            last = try await journal.lastSequence(.outbound, conversation: conversation) ?? 0
-        }
+        let stored = try await journal.lastSequence(.outbound, conversation: conversation) ?? 0
+        let last = max(numbered[conversation] ?? 0, stored)
         numbered[conversation] = last + 1
         return last + 1
     }
