@@ -37,6 +37,7 @@
 #include <xmlsec/crypto.h>
 #include <xmlsec/openssl/app.h>
 #include <xmlsec/openssl/crypto.h>
+#include <xmlsec/openssl/evp.h>
 
 // OpenSSL, for what xmlsec leaves to the application: reading certificates, their names, and checking that a
 // certificate carried in a WS-Security token chains to the network's CA.
@@ -227,3 +228,38 @@ static inline int sedgate_x509_validity(X509 *certificate, long long *notBefore,
     *notAfter = (long long)timegm(&after);
     return 1;
 }
+
+// Keys that hold only the key value, with no certificate data: xmlsec copies a key for each operation, and copying
+// certificate data re-encodes every certificate (ASN.1 duplication), which cost more than the RSA operation itself.
+// Copying a bare key only takes a reference on the OpenSSL key. sedgate writes the certificates into KeyInfo itself.
+
+/// An xmlsec key taking `value` (an OpenSSL key the caller gives up), or NULL (and `value` freed).
+static inline xmlSecKeyPtr sedgate_xmlsec_bare_key(EVP_PKEY *value) {
+    if (value == NULL) return NULL;
+    xmlSecKeyDataPtr data = xmlSecOpenSSLEvpKeyAdopt(value);
+    if (data == NULL) { EVP_PKEY_free(value); ERR_clear_error(); return NULL; }
+    xmlSecKeyPtr key = xmlSecKeyCreate();
+    if (key == NULL || xmlSecKeySetValue(key, data) < 0) {
+        if (key != NULL) xmlSecKeyDestroy(key);
+        xmlSecKeyDataDestroy(data);
+        ERR_clear_error();
+        return NULL;
+    }
+    return key;
+}
+
+/// An xmlsec key holding the public key of `certificate` alone, or NULL.
+static inline xmlSecKeyPtr sedgate_xmlsec_public_key(X509 *certificate) {
+    return sedgate_xmlsec_bare_key(X509_get_pubkey(certificate));
+}
+
+/// An xmlsec key holding the unencrypted PEM private key `pem` alone, or NULL.
+static inline xmlSecKeyPtr sedgate_xmlsec_private_key(const unsigned char *pem, int length) {
+    BIO *bio = BIO_new_mem_buf(pem, length);
+    if (bio == NULL) return NULL;
+    EVP_PKEY *value = PEM_read_bio_PrivateKey(bio, NULL, sedgate_no_password, NULL);
+    BIO_free(bio);
+    if (value == NULL) { ERR_clear_error(); return NULL; }
+    return sedgate_xmlsec_bare_key(value);
+}
+

@@ -1,5 +1,6 @@
-// MTOMWriter: writes a SOAP 1.2 MTOM/XOP message (MIME multipart/related) to a file, streaming the parts.
-// Reads attachment files in 64 KiB chunks; writes the target through a temporary name, fsync and rename.
+// MTOMWriter: writes a SOAP 1.2 MTOM/XOP message (MIME multipart/related) to a file, streaming the parts, or into
+// memory for a message on its way to a socket. Reads attachment files in 64 KiB chunks; writes a target file through
+// a temporary name, fsync and rename.
 
 public import Foundation
 public import SedgateCore
@@ -48,6 +49,61 @@ public enum MTOMWriter {
             location: .init(file: path))
     }
 
+    /// The MTOM message of `root` and `attachments` held in memory (attachments `.data` only), as the bytes to send
+    /// and their Content-Type: a message on its way to a socket needs no file (writing one, syncing it and reading
+    /// it back cost an fsync per message).
+    public static func encode(
+        root: Data, attachments: [MTOMAttachment]
+    ) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
+        try check(attachments)
+        var parts: [Data] = []
+        for attachment in attachments {
+            guard case .data(let data) = attachment.body else {
+                throw SedgateError(
+                    .io, "attachment <\(attachment.contentID)> is a file; an MTOM message of files is written to a file"
+                )
+            }
+            parts.append(data)
+        }
+        for _ in 0..<4 {
+            let boundary = "MIMEBoundary_sedgate_" + FileIO.randomToken() + FileIO.randomToken()
+            let delimiter = Array("--\(boundary)".utf8)
+            if ByteSearch.contains(delimiter, in: root)
+                || parts.contains(where: { ByteSearch.contains(delimiter, in: $0) })
+            {
+                continue
+            }
+            var body: [UInt8] = []
+            body.reserveCapacity(root.count + parts.reduce(0) { $0 + $1.count } + 512 * (parts.count + 1))
+            body += Array(rootHead(boundary).utf8)
+            body += root
+            for (attachment, data) in zip(attachments, parts) {
+                body += Array(partHead(attachment, boundary: boundary).utf8)
+                body += data
+            }
+            body += Array("\r\n--\(boundary)--\r\n".utf8)
+            return (contentType(boundary: boundary), body)
+        }
+        throw SedgateError(
+            .hostileInput,
+            "every boundary tried occurs in the parts of the message; the attachments look crafted to defeat MIME "
+                + "framing. Check where they came from")
+    }
+
+    /// The root part's delimiter and headers.
+    private static func rootHead(_ boundary: String) -> String {
+        "--\(boundary)\r\nContent-Type: \(rootContentType)\r\nContent-Transfer-Encoding: 8bit\r\n"
+            + "Content-ID: <\(rootContentID)>\r\n\r\n"
+    }
+
+    /// An attachment's delimiter and headers.
+    private static func partHead(_ attachment: MTOMAttachment, boundary: String) -> String {
+        var head = "\r\n--\(boundary)\r\nContent-Type: \(attachment.contentType)\r\n"
+        head += "Content-Transfer-Encoding: binary\r\nContent-ID: <\(attachment.contentID)>\r\n"
+        for field in attachment.headers { head += "\(field.name): \(field.value)\r\n" }
+        return head + "\r\n"
+    }
+
     /// Writes the message with one boundary; nil when an attachment turned out to contain it.
     private static func writeOnce(
         root: Data, attachments: [MTOMAttachment], boundary: String, to path: String
@@ -56,15 +112,10 @@ public enum MTOMWriter {
     {
         let delimiter = Array("--\(boundary)".utf8)
         let output = try AtomicFile(path: path)
-        try output.write(
-            "--\(boundary)\r\nContent-Type: \(rootContentType)\r\nContent-Transfer-Encoding: 8bit\r\n"
-                + "Content-ID: <\(rootContentID)>\r\n\r\n")
+        try output.write(rootHead(boundary))
         try output.write(root)
         for attachment in attachments {
-            var head = "\r\n--\(boundary)\r\nContent-Type: \(attachment.contentType)\r\n"
-            head += "Content-Transfer-Encoding: binary\r\nContent-ID: <\(attachment.contentID)>\r\n"
-            for field in attachment.headers { head += "\(field.name): \(field.value)\r\n" }
-            try output.write(head + "\r\n")
+            try output.write(partHead(attachment, boundary: boundary))
             switch attachment.body {
             case .data(let data):
                 if ByteSearch.contains(delimiter, in: data) { return nil }

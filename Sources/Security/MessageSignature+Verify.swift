@@ -69,33 +69,55 @@ extension MessageSignature {
             let census = IDCensus(of: document)
             let (signedIDs, algorithm) = try SignedInfoCheck.references(
                 of: signature, census: census, accepting: algorithms)
-            let certificate = try tokenCertificate(of: signature, in: security, census: census)
-            guard let signer = certificate.commonName, !signer.isEmpty else {
-                throw SedgateError(
-                    .unauthorized, "the signer's certificate has no common name (CN); nodes are identified by CN")
-            }
-            if let problem = certificate.chainProblem(trusting: trust) {
-                throw SedgateError(
-                    .unauthorized,
-                    "the signer's certificate (CN=\(signer), issued by \(certificate.issuer)) is not trusted: "
-                        + "\(problem). Only certificates issued by the network's CA, and within their validity, are "
-                        + "accepted")
-            }
+            let der = try tokenCertificate(of: signature, in: security, census: census)
+            let signer = try checkedSigner(der, trusting: trust)
             try checkDigestsAndValue(
-                signature, algorithm: algorithm, certificateDER: certificate.der, signer: signer, census: census,
+                signature, algorithm: algorithm, key: signer.key, signer: signer.commonName, census: census,
                 reports: reports)
             let bodyID = body.attribute("Id", namespace: Namespace.wsu)
             let check = SignatureCheck(
-                signer: signer, certificateDER: certificate.der, signedIDs: Set(signedIDs),
+                signer: signer.commonName, certificateDER: der, signedIDs: Set(signedIDs),
                 bodyIsSigned: bodyID.map(signedIDs.contains) ?? false)
             return (check, document)
         }
     }
 
-    /// The certificate of the wsse:BinarySecurityToken that the signature's KeyInfo refers to.
+    /// The signer of the certificate `der`: its common name and public key, once it chains to `trust` (checked
+    /// once per certificate and then every few minutes, see `SignerCache`).
+    private static func checkedSigner(
+        _ der: Data, trusting trust: TrustStore
+    ) throws(SedgateError) -> SignerCache.Signer {
+        let now = Date()
+        if let known = SignerCache.shared.signer(der: der, trust: trust, now: now) { return known }
+        guard let certificate = X509Certificate(der: der) else {
+            throw SedgateError(
+                .protocolViolation, "the BinarySecurityToken does not hold a base64 DER X.509 certificate")
+        }
+        guard let commonName = certificate.commonName, !commonName.isEmpty else {
+            throw SedgateError(
+                .unauthorized, "the signer's certificate has no common name (CN); nodes are identified by CN")
+        }
+        if let problem = certificate.chainProblem(trusting: trust) {
+            throw SedgateError(
+                .unauthorized,
+                "the signer's certificate (CN=\(commonName), issued by \(certificate.issuer)) is not trusted: "
+                    + "\(problem). Only certificates issued by the network's CA, and within their validity, are "
+                    + "accepted")
+        }
+        guard
+            let signer = SignerCache.shared.remember(
+                certificate, der: der, commonName: commonName, trust: trust, now: now)
+        else {
+            throw SedgateError(
+                .protocolViolation, "xmlsec could not take the public key of \(commonName)'s certificate")
+        }
+        return signer
+    }
+
+    /// The certificate (DER) of the wsse:BinarySecurityToken that the signature's KeyInfo refers to.
     private static func tokenCertificate(
         of signature: Element, in security: SecurityHeader, census: IDCensus
-    ) throws(SedgateError) -> X509Certificate {
+    ) throws(SedgateError) -> Data {
         guard
             let keyInfo = signature.child("KeyInfo", Namespace.ds),
             let reference = keyInfo.child("SecurityTokenReference", Namespace.wsse)?.child("Reference", Namespace.wsse),
@@ -118,7 +140,7 @@ extension MessageSignature {
                 "the signature's token reference \(uri) does not point to an X.509 v3 wsse:BinarySecurityToken "
                     + "(base64) in the same wsse:Security header")
         }
-        guard let der = decodeBase64(token.text), let certificate = X509Certificate(der: der) else {
+        guard let der = decodeBase64(token.text), !der.isEmpty else {
             throw SedgateError(
                 .protocolViolation, "the BinarySecurityToken \(uri) does not hold a base64 DER X.509 certificate")
         }
@@ -131,28 +153,19 @@ extension MessageSignature {
                 "the signature's ds:X509Data holds a certificate other than the BinarySecurityToken \(uri); the "
                     + "message names two different signers and was refused")
         }
-        return certificate
+        return der
     }
 
     /// Lets xmlsec check every reference digest and the SignatureValue with the signer's public key.
     private static func checkDigestsAndValue(
-        _ signature: Element, algorithm: SignatureAlgorithm, certificateDER: Data, signer: String, census: IDCensus,
+        _ signature: Element, algorithm: SignatureAlgorithm, key: XMLSecKeyTemplate, signer: String, census: IDCensus,
         reports: XMLSecReports
     ) throws(SedgateError) {
         guard let context = xmlSecDSigCtxCreate(nil) else {
             throw SedgateError(.io, "xmlsec could not allocate a signature context; the node is out of memory")
         }
         defer { xmlSecDSigCtxDestroy(context) }
-        let key = certificateDER.withUnsafeBytes { bytes in
-            xmlSecOpenSSLAppKeyLoadMemory(
-                bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatCertDer, nil,
-                nil, nil)
-        }
-        guard let key else {
-            throw SedgateError(
-                .protocolViolation, "xmlsec could not take the public key of \(signer)'s certificate\(reports.summary)")
-        }
-        context.pointee.signKey = key
+        context.pointee.signKey = try key.duplicate()
         // Same-document references only, no manifests, and only the algorithms sedgate uses: no XSLT, no XPath,
         // no external fetches.
         context.pointee.enabledReferenceUris = xmlSecTransformUriType(xmlSecTransformUriTypeSameDocument)

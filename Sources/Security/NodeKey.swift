@@ -79,24 +79,15 @@ public struct NodeKey: Sendable {
         self.signatureAlgorithm = SignatureAlgorithm.forKey(template.key)
     }
 
-    /// A fresh xmlsec key holding the private key and the certificate; the caller owns it (an xmlsec context that
-    /// is given it destroys it).
+    /// A fresh xmlsec key holding the private key alone (no certificate data: copying certificate data per operation
+    /// re-encoded the certificate and cost more than the RSA operation; sedgate writes the certificate into KeyInfo
+    /// itself); the caller owns it (an xmlsec context that is given it destroys it).
     fileprivate func loadXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
         let key = privateKeyPEM.withUnsafeBytes { bytes in
-            xmlSecOpenSSLAppKeyLoadMemory(
-                bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatPem, nil,
-                sedgate_no_password_callback(), nil)
+            sedgate_xmlsec_private_key(bytes.bindMemory(to: UInt8.self).baseAddress, Int32(bytes.count))
         }
         guard let key else {
             throw SedgateError(.configuration, "xmlsec could not load the private key of \(commonName)")
-        }
-        let attached = certificateDER.withUnsafeBytes { bytes in
-            xmlSecOpenSSLAppKeyCertLoadMemory(
-                key, bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatDer)
-        }
-        guard attached >= 0 else {
-            xmlSecKeyDestroy(key)
-            throw SedgateError(.configuration, "xmlsec could not attach the certificate of \(commonName) to its key")
         }
         return key
     }

@@ -52,15 +52,13 @@ public struct PeerCertificate: Sendable {
         }
     }
 
-    /// A fresh xmlsec key holding the certificate's public key and the certificate itself (written into
-    /// `ds:X509Data`); the caller owns it.
+    /// A fresh xmlsec key holding the certificate's public key alone (the certificate itself is written into
+    /// `ds:X509Data` by the templates, and a bare key is copied per operation by a reference count); the caller owns
+    /// it.
     fileprivate func loadXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
-        let key = certificateDER.withUnsafeBytes { bytes in
-            xmlSecOpenSSLAppKeyLoadMemory(
-                bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count), xmlSecKeyDataFormatCertDer, nil,
-                nil, nil)
-        }
-        guard let key else {
+        guard let certificate = X509Certificate(der: certificateDER),
+            let key = sedgate_xmlsec_public_key(certificate.pointer)
+        else {
             throw SedgateError(.configuration, "xmlsec could not take the public key of \(commonName)'s certificate")
         }
         return key

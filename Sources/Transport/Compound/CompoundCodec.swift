@@ -1,6 +1,5 @@
 // CompoundCodec: a node's keys for compound messages on the wire: signs what it sends with its own key (the one
-// its TLS certificate is for), verifies what it receives against the network's CA. Writes a temporary file per
-// message it encodes (the MTOM writer streams to files) and removes it at once.
+// its TLS certificate is for), verifies what it receives against the network's CA. Messages are made in memory.
 
 import Documents
 import Foundation
@@ -24,22 +23,18 @@ public struct CompoundCodec: Sendable {
         self.temporaryDirectory = temporaryDirectory
     }
 
-    /// The message signed by this node, as the bytes of an MTOM file and their Content-Type.
+    /// The message signed by this node, as MTOM bytes and their Content-Type, made in memory.
     /// `edit` rewrites the root part before it is signed (see `CompoundMessage.write`).
     public func encode(
         _ message: CompoundMessage, editing edit: (String) -> String = { $0 }
     ) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
-        try writeAndRead { (path) throws(SedgateError) in
-            try message.write(to: path, signer: key, editing: edit).contentType
-        }
+        try message.encode(signer: key, editing: edit)
     }
 
-    /// A fragment message as the bytes of an MTOM file and their Content-Type.
+    /// A fragment message as MTOM bytes and their Content-Type, made in memory.
     public func encode(_ fragment: FragmentMessage) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
         let (root, attachment) = fragment.parts()
-        return try writeAndRead { (path) throws(SedgateError) in
-            try MTOMWriter.write(root: root, attachments: [attachment], to: path).contentType
-        }
+        return try MTOMWriter.encode(root: root, attachments: [attachment])
     }
 
     /// Reads and verifies a compound message received as `body` with HTTP `contentType` (see
@@ -72,21 +67,6 @@ public struct CompoundCodec: Sendable {
         let compound = try CompoundMessage.read(mime, trusting: trust, source: source)
         return ProtocolMessage(
             messageID: compound.messageID, action: .deliver, from: compound.from, to: compound.to, compound: compound)
-    }
-
-    /// Writes an MTOM file with `write` (which returns its Content-Type), reads it back and removes it.
-    private func writeAndRead(
-        _ write: (String) throws(SedgateError) -> String
-    ) throws(SedgateError)
-        -> (contentType: String, body: [UInt8])
-    {
-        let path = "\(temporaryDirectory)/.message-\(UUID().uuidString).mime"
-        defer { try? FileManager.default.removeItem(atPath: path) }
-        let contentType = try write(path)
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw SedgateError(.io, "cannot read back the message written to \(path)")
-        }
-        return (contentType, Array(data))
     }
 
     /// Opens a sealed SED addressed to this node: its bytes in clear (see `SealedSED.open`). A SED read from a

@@ -76,6 +76,23 @@ public struct CompoundMessage: Sendable, Equatable {
     public func write(
         to path: String, signer: NodeKey, editing edit: (String) -> String = { $0 }
     ) throws(SedgateError) -> (contentType: String, size: Int64) {
+        let external = try parts(signer: signer, editing: edit)
+        let file = try MTOMWriter.write(root: external.xml, attachments: external.attachments, to: path)
+        return (file.contentType, file.size)
+    }
+
+    /// Signs the message as `write` does and returns it as MTOM bytes in memory, with their Content-Type.
+    public func encode(
+        signer: NodeKey, editing edit: (String) -> String = { $0 }
+    ) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
+        let external = try parts(signer: signer, editing: edit)
+        return try MTOMWriter.encode(root: external.xml, attachments: external.attachments)
+    }
+
+    /// The signed root part, with the sealed SEDs taken out as attachments.
+    private func parts(
+        signer: NodeKey, editing edit: (String) -> String
+    ) throws(SedgateError) -> XOP.Externalized {
         var xml = """
             <?xml version="1.0" encoding="UTF-8"?>
             <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:wsa="\(SOAPNamespace.addressing)" \
@@ -98,11 +115,9 @@ public struct CompoundMessage: Sendable, Equatable {
         }
         xml += "</env:Body>\n</env:Envelope>\n"
         let signed = try MessageSignature.sign(Data(edit(xml).utf8), ids: Self.signedIDs, with: signer)
-        let external = try XOP.externalize(
+        return try XOP.externalize(
             xml: signed, elements: .elements(named: "SED", namespace: SOAPNamespace.protocol_),
             source: "the compound message \(messageID)")
-        let file = try MTOMWriter.write(root: external.xml, attachments: external.attachments, to: path)
-        return (file.contentType, file.size)
     }
 
     /// Reads a received compound message: verifies the hop signature against `trust` (it must be by the message's
