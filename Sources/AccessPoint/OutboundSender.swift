@@ -98,7 +98,7 @@ struct SenderHop: DeliveryHop {
                     ready.seds.append(
                         try await sealLarge(record, envelope: envelope, recipient: recipient, client: client))
                     ready.records.append(record)
-                } catch where !error.code.isPermanent {
+                } catch  where !error.code.isPermanent {
                     logger.warning(
                         "fragments could not all be sent; will resume",
                         metadata: ["sedId": "\(record.sedId)", "error": "\(error)"])
