@@ -20,11 +20,15 @@ final class OutboundSender: Service {
     let bell: Doorbell
     let reports: ReportWriter
     let logger: Logger
+    /// The SEDs this sender takes: the batches (ASYNC, packed, with the receipts), or the synchronous lane (SYNC,
+    /// sent at once, beside the batches: one never waits behind the other).
+    let lane: Interaction
 
     init(
         configuration: AccessPointConfiguration, journal: any MessageStore, client: ProtocolClient,
-        codec: CompoundCodec, bell: Doorbell, logger: Logger
+        codec: CompoundCodec, bell: Doorbell, logger: Logger, lane: Interaction = .async
     ) {
+        self.lane = lane
         self.codec = codec
         self.configuration = configuration
         self.journal = journal
@@ -85,17 +89,22 @@ final class OutboundSender: Service {
             let signals: [SignalRecord]
             do {
                 batch = try await journal.records(
-                    .outbound, in: .accepted, peer: configuration.coordinationNode,
+                    .outbound, in: .accepted, peer: configuration.coordinationNode, interaction: lane,
                     limit: configuration.packing.maxSEDs * 4)
-                signals = try await journal.pendingSignals(peer: configuration.coordinationNode, limit: 64)
+                // Receipts go with the batches; the SYNC lane carries nothing but its SEDs.
+                signals =
+                    lane == .sync
+                    ? [] : try await journal.pendingSignals(peer: configuration.coordinationNode, limit: 64)
             } catch {
                 logger.error("cannot read the journal", metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
             }
             if batch.isEmpty && signals.isEmpty { return nil }
             // A partial message waits for companions (the packer's wait, to the millisecond), unless a full one is
-            // ready or receipts are due anyway.
-            if let oldest = batch.first, signals.isEmpty, let accepted = Timestamp.parse(oldest.createdAt) {
+            // ready or receipts are due anyway. A SYNC SED never waits.
+            if lane == .async, let oldest = batch.first, signals.isEmpty,
+                let accepted = Timestamp.parse(oldest.createdAt)
+            {
                 let now = Date()
                 let departure = configuration.packing.departure(
                     count: batch.count, bytes: batch.reduce(0) { $0 + $1.size }, oldest: accepted, now: now)

@@ -20,6 +20,9 @@ struct Forwarder: Sendable {
     let bell: Doorbell
     let bells: [NodeID: Doorbell]
     let logger: Logger
+    /// The SEDs this forwarder takes: the batches (ASYNC, with the receipts), or the synchronous lane (SYNC),
+    /// forwarded at once beside the batches to the same access point.
+    var lane: Interaction = .async
 
     func run() async {
         var schedule = RetrySchedule(initial: configuration.retryInitial, maximum: configuration.retryMaximum)
@@ -70,8 +73,8 @@ struct Forwarder: Sendable {
             let signals: [SignalRecord]
             do {
                 deliveries = try await journal.records(
-                    .relay, in: .stored, peer: peer, limit: configuration.packing.maxSEDs * 4)
-                signals = try await journal.pendingSignals(peer: peer, limit: 64)
+                    .relay, in: .stored, peer: peer, interaction: lane, limit: configuration.packing.maxSEDs * 4)
+                signals = lane == .sync ? [] : try await journal.pendingSignals(peer: peer, limit: 64)
             } catch {
                 logger.error("cannot read the journal", metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
