@@ -5,6 +5,7 @@ import ArgumentParser
 import Foundation
 import SedgateCore
 import SedgateTesting
+import Spool
 import Synchronization
 
 /// `sedgate bench sync`: AP-BE asks, AP-DK's national side (a loop in the bench) answers each request at once.

@@ -5,6 +5,7 @@
 import Foundation
 import SedgateCore
 import SedgateTesting
+import Spool
 import Testing
 
 @Suite("Synchronous request/response, real processes", .serialized)
