@@ -40,11 +40,15 @@ public struct AccessPoint: Sendable {
     public func services() async throws(SedgateError) -> [any Service] {
         // In pull mode the protocol server still runs (the CN may reach it on another path), but nothing
         // depends on it: SEDs and receipts arrive through the Puller.
-        let bell = Doorbell()
+        // SYNC SEDs have their own sender beside the batches; it hears every ring of theirs.
+        let syncBell = Doorbell()
+        let bell = Doorbell(alsoRinging: [syncBell])
         let intake = IntakeQueue(configuration: configuration, journal: journal, logger: logger, sender: bell)
         // The node's TLS identity also signs and opens compound messages (WS-Security, end-to-end encryption).
         let codec = try CompoundCodec(tls: configuration.tls, temporaryDirectory: configuration.spool.tmp)
-        let receiver = InboundReceiver(configuration: configuration, journal: journal, codec: codec, logger: logger)
+        var receiver = InboundReceiver(configuration: configuration, journal: journal, codec: codec, logger: logger)
+        let tracker = try SyncTracker(configuration: configuration, journal: journal, logger: logger)
+        receiver.replies = tracker
         configuration.spool.sweepTemporaryFiles()
         try await configuration.spool.sweepPayloads(journal, .outbound, done: [.sent, .delivered, .routed])
         try await intake.recover()
@@ -62,6 +66,10 @@ public struct AccessPoint: Sendable {
             OutboundSender(
                 configuration: configuration, journal: journal, client: client, codec: codec, bell: bell,
                 logger: logger),
+            OutboundSender(
+                configuration: configuration, journal: journal, client: client, codec: codec, bell: syncBell,
+                logger: logger, lane: .sync),
+            tracker,
             TakeUpWatcher(configuration: configuration, journal: journal, sender: bell, logger: logger),
             ResequencerService(resequencer: receiver.resequencer, logger: logger),
             SeenSetExpiry(journal: journal, retention: configuration.retention, logger: logger),

@@ -79,6 +79,8 @@ public struct AccessPointConfiguration: Sendable {
     public var directoryCertificates: String?
     /// Extra routes the protocol server answers besides messages (the directory's replication).
     public var protocolExtensions: [any ProtocolExtension] = []
+    /// How long a synchronous request waits for its reply when it gives no `DueDate` (`[sync] timeout-s`).
+    public var syncTimeout = SyncDeadline.defaultTimeout
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, coordinationNode: NodeID,

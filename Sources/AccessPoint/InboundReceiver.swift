@@ -24,6 +24,8 @@ struct InboundReceiver: MessageHandler {
     /// Lands what is received, in the order of each conversation.
     let resequencer: Resequencer
     let logger: Logger
+    /// Judges replies to this AP's synchronous requests: a late one is refused (SyncTracker).
+    var replies: SyncTracker?
 
     init(configuration: AccessPointConfiguration, journal: any MessageStore, codec: CompoundCodec, logger: Logger) {
         self.codec = codec
@@ -182,8 +184,9 @@ struct InboundReceiver: MessageHandler {
                     continue
                 }
                 let payload = try codec.open(sealed, source: "SED \(sealed.sedId) from \(message.from)")
-                arrivals.append(
-                    try prepare(payload, envelope: sealed.envelope, sedId: sealed.sedId, from: message.from))
+                let arrival = try prepare(payload, envelope: sealed.envelope, sedId: sealed.sedId, from: message.from)
+                try await replies?.admit(arrival.record.envelope, sedId: sealed.sedId, payload: payload)
+                arrivals.append(arrival)
                 ids.insert(sealed.sedId)
             } catch {
                 guard error.code.isPermanent else {

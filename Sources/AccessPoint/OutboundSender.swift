@@ -19,13 +19,13 @@ final class OutboundSender: Service {
 
     init(
         configuration: AccessPointConfiguration, journal: any MessageStore, client: ProtocolClient,
-        codec: CompoundCodec, bell: Doorbell, logger: Logger
+        codec: CompoundCodec, bell: Doorbell, logger: Logger, lane: Interaction = .async
     ) {
         self.client = client
         self.agent = DeliveryAgent(
             hop: SenderHop(
                 configuration: configuration, journal: journal, codec: codec,
-                reports: ReportWriter(directory: configuration.spool.reports), logger: logger),
+                reports: ReportWriter(directory: configuration.spool.reports), logger: logger, lane: lane),
             journal: journal, client: client, bell: bell, retryInitial: configuration.retryInitial,
             retryMaximum: configuration.retryMaximum, logger: logger)
     }
@@ -43,6 +43,7 @@ struct SenderHop: DeliveryHop {
     let codec: CompoundCodec
     let reports: ReportWriter
     let logger: Logger
+    let lane: Interaction
 
     var node: NodeID { configuration.node }
     var peer: NodeID { configuration.coordinationNode }
@@ -52,7 +53,8 @@ struct SenderHop: DeliveryHop {
     var lifetime: Duration { configuration.lifetime }
 
     func waiting(limit: Int) async throws(SedgateError) -> [MessageRecord] {
-        try await journal.records(.outbound, in: .accepted, peer: configuration.coordinationNode, limit: limit)
+        try await journal.records(
+            .outbound, in: .accepted, peer: configuration.coordinationNode, interaction: lane, limit: limit)
     }
 
     /// The packer's wait, to the millisecond: a partial message waits for companions.

@@ -32,7 +32,10 @@ public struct CoordinationNode: Sendable {
         try await configuration.spool.sweepPayloads(journal, .relay, done: [.forwarded, .failed])
         // A power cut can take back a journal row whose payload was already synced: journal it again.
         _ = try await StoreReconciliation(configuration: configuration, journal: journal, logger: logger).run()
-        let bells = Dictionary(uniqueKeysWithValues: configuration.peers.keys.map { ($0, Doorbell()) })
+        // Each peer has a second forwarder for its SYNC SEDs, sent at once beside the batches; it hears every ring.
+        let syncBells = Dictionary(uniqueKeysWithValues: configuration.peers.keys.map { ($0, Doorbell()) })
+        let bells = Dictionary(
+            uniqueKeysWithValues: configuration.peers.keys.map { ($0, Doorbell(alsoRinging: [syncBells[$0]!])) })
         // The CN signs the hops it sends and verifies every signature it receives; it holds no key that opens a SED.
         let codec = try CompoundCodec(tls: configuration.tls, temporaryDirectory: configuration.spool.tmp)
         let client = try ProtocolClient(tls: configuration.tls, compound: codec, logger: logger)
@@ -44,11 +47,17 @@ public struct CoordinationNode: Sendable {
             logger: logger, limits: configuration.serverLimits, compound: codec,
             extensions: configuration.protocolExtensions)
         // Access points in pull mode (URL "pull") fetch their SEDs themselves: no forwarder pushes to them.
-        let forwarders = configuration.peers.filter { $0.value != "pull" }.sorted { $0.key < $1.key }.map { peer, url in
-            Forwarder(
-                configuration: configuration, peer: peer, url: url, journal: journal, client: client,
-                bell: bells[peer]!,
-                bells: bells, logger: logger)
+        let forwarders = configuration.peers.filter { $0.value != "pull" }.sorted { $0.key < $1.key }.flatMap {
+            peer, url in
+            [
+                Forwarder(
+                    configuration: configuration, peer: peer, url: url, journal: journal, client: client,
+                    bell: bells[peer]!,
+                    bells: bells, logger: logger),
+                Forwarder(
+                    configuration: configuration, peer: peer, url: url, journal: journal, client: client,
+                    bell: syncBells[peer]!, bells: bells, logger: logger, lane: .sync),
+            ]
         }
         return [
             server, ForwardingService(forwarders: forwarders, client: client),

@@ -15,12 +15,12 @@ struct Forwarder: Sendable {
 
     init(
         configuration: CoordinationNodeConfiguration, peer: NodeID, url: String, journal: any MessageStore,
-        client: ProtocolClient, bell: Doorbell, bells: [NodeID: Doorbell], logger: Logger
+        client: ProtocolClient, bell: Doorbell, bells: [NodeID: Doorbell], logger: Logger, lane: Interaction = .async
     ) {
         agent = DeliveryAgent(
             hop: ForwarderHop(
                 configuration: configuration, peer: peer, url: url, journal: journal, bells: bells,
-                logger: logger),
+                logger: logger, lane: lane),
             journal: journal, client: client, bell: bell, retryInitial: configuration.retryInitial,
             retryMaximum: configuration.retryMaximum, logger: logger)
     }
@@ -38,6 +38,7 @@ struct ForwarderHop: DeliveryHop {
     /// The doorbells of the origin access points' forwarders, rung when a receipt is queued for them.
     let bells: [NodeID: Doorbell]
     let logger: Logger
+    let lane: Interaction
 
     var node: NodeID { configuration.node }
     var direction: Direction { .relay }
@@ -45,7 +46,7 @@ struct ForwarderHop: DeliveryHop {
     var lifetime: Duration { configuration.lifetime }
 
     func waiting(limit: Int) async throws(SedgateError) -> [MessageRecord] {
-        try await journal.records(.relay, in: .stored, peer: peer, limit: limit)
+        try await journal.records(.relay, in: .stored, peer: peer, interaction: lane, limit: limit)
     }
 
     /// Everything stored for this peer is sealed for it.

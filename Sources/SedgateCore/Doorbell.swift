@@ -7,14 +7,19 @@ public final class Doorbell: Sendable {
     /// The wake-ups; iterate it in exactly one task.
     public let rings: AsyncStream<Void>
     private let continuation: AsyncStream<Void>.Continuation
+    /// Bells rung with this one: a second consumer of the same news (the synchronous lane beside the batches).
+    private let others: [Doorbell]
 
-    public init() {
+    /// A bell; each ring also rings `others`.
+    public init(alsoRinging others: [Doorbell] = []) {
         (rings, continuation) = AsyncStream.makeStream(of: Void.self, bufferingPolicy: .bufferingNewest(1))
+        self.others = others
     }
 
     /// Asks the consumer to look again.
     public func ring() {
         continuation.yield()
+        for other in others { other.ring() }
     }
 
     /// Ends the stream (the consumer's loop finishes).

@@ -48,7 +48,7 @@ public enum EnvelopeField: String, CaseIterable, Sendable, Codable, Hashable {
         case .language: return 2
         case .ackRequested: return 5
         case .interaction: return 5
-        case .dueDate: return 10
+        case .dueDate: return 30
         case .contentType: return 100
         case .payloadSize: return 15
         }
@@ -84,7 +84,8 @@ public struct Envelope: Sendable, Hashable, Codable {
     public var language: String?
     public var ackRequested: Bool?
     public var interaction: Interaction
-    /// ISO 8601 date, `YYYY-MM-DD`.
+    /// ISO 8601 date, `YYYY-MM-DD`; for a synchronous request also an ISO 8601 UTC time, its reply's deadline
+    /// (`SyncDeadline`).
     public var dueDate: String?
     public var contentType: String?
     public var payloadSize: Int?
@@ -209,7 +210,8 @@ public struct Envelope: Sendable, Hashable, Codable {
     }
 
     /// The conversation this SED belongs to, within which `seqNo` orders SEDs: one case (`caseId`) from one
-    /// institution to another. Nil for a synchronous SED, which is answered at once and never waits for another.
+    /// institution to another. Nil for a synchronous SED, which is relayed at once on its own lane and never waits
+    /// for another (`SyncDeadline`: its reply is due by a deadline).
     public var conversation: String? {
         guard interaction == .async else { return nil }
         return "\(sender)>\(receiver)#\(caseId)"

@@ -193,6 +193,15 @@ public protocol MessageStore: Sendable {
         _ direction: Direction, in state: SEDState, peer: NodeID?, limit: Int
     ) async throws(SedgateError)
         -> [MessageRecord]
+    /// `records(_:in:peer:limit:)` of one interaction only: the synchronous lane's queue, or the batches' without it.
+    func records(
+        _ direction: Direction, in state: SEDState, peer: NodeID?, interaction: Interaction, limit: Int
+    ) async throws(SedgateError) -> [MessageRecord]
+    /// SEDs of one interaction journalled after position `seq`, in any state, in journal order: how the synchronous
+    /// requests an access point sends are found (`MessageStore+Interaction.swift`).
+    func records(
+        _ direction: Direction, interaction: Interaction, after seq: Int64, limit: Int
+    ) async throws(SedgateError) -> [MessageRecord]
     /// One SED as journalled.
     func record(_ sedId: SEDID, _ direction: Direction) async throws(SedgateError) -> MessageRecord?
     /// Inbound SEDs landed and not yet taken by the national side, after journal position `seq`, oldest first:

@@ -17,6 +17,10 @@ public enum SEDState: String, Sendable, Codable, CaseIterable, Hashable {
     /// Given up: expired, or refused by a peer for a reason a retry cannot mend.
     case failed
 
+    /// A synchronous request (`Interaction` SYNC) whose reply did not reach this access point by its deadline
+    /// (`DueDate`, or `[sync] timeout-s` after it was accepted); a reply that comes later is refused.
+    case timeout
+
     /// Held by an operator (`sedgate queue hold`): not sent or forwarded until released.
     case held
 
@@ -38,7 +42,7 @@ public enum SEDState: String, Sendable, Codable, CaseIterable, Hashable {
     /// States after which nothing more happens on this node.
     public var isFinal: Bool {
         switch self {
-        case .rejected, .failed, .routed: return true
+        case .rejected, .failed, .routed, .timeout: return true
         default: return false
         }
     }
@@ -46,7 +50,7 @@ public enum SEDState: String, Sendable, Codable, CaseIterable, Hashable {
     /// States for which a status file is written to `reports/` at the sending access point.
     public var isReported: Bool {
         switch self {
-        case .accepted, .rejected, .sent, .delivered, .routed, .failed: return true
+        case .accepted, .rejected, .sent, .delivered, .routed, .failed, .timeout: return true
         default: return false
         }
     }

@@ -45,7 +45,7 @@ public struct SedgateError: Error, Sendable, CustomStringConvertible {
             switch self {
             case .malformedXML, .hostileInput, .invalidEnvelope, .schemaViolation, .unsupportedInput,
                 .protocolViolation, .unknownRoute, .unauthorized, .duplicate, .notFound, .expired, .signatureInvalid,
-                .decryptionFailed, .refused, .unsupportedVersion:
+                .decryptionFailed, .refused, .unsupportedVersion, .timeout:
                 return true
             default:
                 return false
@@ -93,6 +93,8 @@ public struct SedgateError: Error, Sendable, CustomStringConvertible {
         /// A peer refused the item for good without saying which code applies (a `failed` receipt from a node
         /// that sends no code); the reason says why.
         public static let refused = Code("refused")
+        /// A reply to a synchronous request came after the request's deadline: it is refused, never delivered late.
+        public static let timeout = Code("timeout")
         /// A peer speaks a major version of the protocol this node does not (the protocol article, P-VER-4).
         public static let unsupportedVersion = Code("unsupported-version")
     }

@@ -6,6 +6,7 @@ import Foundation
 import Glibc
 import SedgateCore
 public import Spool
+import Synchronization
 
 /// A running (or startable) set of sedgate nodes.
 public final class Topology: @unchecked Sendable {
@@ -281,24 +282,46 @@ public final class Topology: @unchecked Sendable {
 
     // MARK: - Helpers
 
-    /// A free TCP port on 127.0.0.1, found by binding port 0.
+    /// A free TCP port on 127.0.0.1 for a server a test starts (or restarts after a kill). Taken below the kernel's
+    /// ephemeral range, so no outgoing connection of any test can hold it as its source port in the moment a node
+    /// is (re)started; never the same twice in one test process, so two topologies starting at once never share
+    /// one; and free when handed out (a bind succeeds).
     public static func freePort() throws -> Int {
+        let range = lowPortRange()
+        for _ in 0..<range.count {
+            let port = portCursor.withLock { cursor in
+                defer { cursor = cursor + 1 < range.upperBound ? cursor + 1 : range.lowerBound }
+                return cursor
+            }
+            if canBind(port) { return port }
+        }
+        throw SedgateError(.io, "no free port on 127.0.0.1 in \(range)")
+    }
+
+    /// 20000 up to the start of the ephemeral range (`net.ipv4.ip_local_port_range`), where only listeners live.
+    static func lowPortRange() -> Range<Int> {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let ephemeral = text.split(whereSeparator: \.isWhitespace).first.flatMap { Int($0) } ?? 32_768
+        return ephemeral > 21_000 ? 20_000..<ephemeral : 40_000..<60_000
+    }
+
+    /// Where the next port is looked for: a random start, so test processes running side by side (other
+    /// checkouts) seldom meet.
+    private static let portCursor = Mutex(Int.random(in: lowPortRange()))
+
+    private static func canBind(_ port: Int) -> Bool {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw SedgateError(.io, "cannot open a socket to find a free port") }
+        guard fd >= 0 else { return false }
         defer { close(fd) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = 0
+        address.sin_port = UInt16(port).bigEndian
         address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) }
+        return withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0
+            }
         }
-        guard bound == 0 else { throw SedgateError(.io, "cannot bind a socket to find a free port") }
-        _ = withUnsafeMutablePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) }
-        }
-        return Int(UInt16(bigEndian: address.sin_port))
     }
 
     /// Whether something accepts TCP connections on 127.0.0.1:`port`.

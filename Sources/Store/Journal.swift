@@ -59,7 +59,7 @@ public final class Journal: MessageStore {
     }
 
     /// States after which a SED needs nothing more from this node, so its row only serves duplicate detection.
-    static let finishedStates: [SEDState] = [.delivered, .routed, .failed, .forwarded, .landed]
+    static let finishedStates: [SEDState] = [.delivered, .routed, .failed, .forwarded, .landed, .timeout]
 
     /// Forgets SEDs that finished before `cutoff` (a timestamp): their rows, their history and the receipts sent
     /// for them. This bounds the seen-set: a SED id seen before `cutoff` is no longer recognised as a duplicate,

@@ -341,6 +341,7 @@ enum NodeConfiguration {
             accessPoint.inboundBatches = try Self.inboundBatches(file, profiles: Set(profiles.keys))
             accessPoint.webQueue = try Self.webQueue(file)
             accessPoint.databaseQueue = try Self.databaseQueue(file)
+            accessPoint.syncTimeout = try SyncSettings.timeout(file)
             accessPoint.inboundRouting = try Self.inboundRouting(
                 file, profiles: Set(profiles.keys), batches: Set(accessPoint.inboundBatches.keys))
             result = .accessPoint(accessPoint)

@@ -20,6 +20,9 @@ public protocol DeliveryHop: Sendable {
     var direction: Direction { get }
     var limits: PackingLimits { get }
     var lifetime: Duration { get }
+    /// The SEDs this hop takes: the batches (ASYNC, packed, with the receipts), or the synchronous lane (SYNC, sent
+    /// at once beside the batches, carrying nothing but its SEDs: one never waits behind the other).
+    var lane: Interaction { get }
 
     /// The SEDs waiting for the peer, oldest first, at most `limit`.
     func waiting(limit: Int) async throws(SedgateError) -> [MessageRecord]
@@ -128,14 +131,16 @@ public struct DeliveryAgent<Hop: DeliveryHop>: Sendable {
             let signals: [SignalRecord]
             do {
                 batch = try await hop.waiting(limit: hop.limits.maxSEDs * 4)
-                signals = try await journal.pendingSignals(peer: hop.peer, limit: ReceiptSender.batchLimit)
+                signals =
+                    hop.lane == .sync
+                    ? [] : try await journal.pendingSignals(peer: hop.peer, limit: ReceiptSender.batchLimit)
             } catch {
                 logger.error("cannot read the journal", metadata: ["error": "\(error)"])
                 return schedule.failed(now: .now)
             }
             if batch.isEmpty && signals.isEmpty { return nil }
-            // A partial message waits for companions, unless receipts are due anyway.
-            if !batch.isEmpty, signals.isEmpty {
+            // A partial message waits for companions, unless receipts are due anyway. A SYNC SED never waits.
+            if !batch.isEmpty, signals.isEmpty, hop.lane == .async {
                 let now = Date()
                 if case .at(let due) = hop.departure(of: batch, now: now) {
                     return .now + .milliseconds(Int64((due.timeIntervalSince(now) * 1_000).rounded(.up)))
