@@ -1,10 +1,10 @@
 // ByteSource: a bounded read buffer over a file descriptor or bytes in memory, for record-at-a-time reading.
 
 import Glibc
-import SedgateCore
+package import SedgateCore
 
 /// Reads input in 1 MiB chunks; memory stays bounded whatever the file size.
-struct ByteSource {
+package struct ByteSource {
     private var buffer: [UInt8]
     private var start = 0
     private let fd: Int32?
@@ -14,7 +14,7 @@ struct ByteSource {
     private(set) var consumed = 0
 
     /// Reads from an open descriptor (not closed here).
-    init(fd: Int32, name: String) {
+    package init(fd: Int32, name: String) {
         self.fd = fd
         self.buffer = []
         self.atEnd = false
@@ -30,13 +30,13 @@ struct ByteSource {
     }
 
     /// Up to `count` bytes from the current position (fewer only at the end of input).
-    mutating func peek(_ count: Int) throws(SedgateError) -> ArraySlice<UInt8> {
+    package mutating func peek(_ count: Int) throws(SedgateError) -> ArraySlice<UInt8> {
         while buffer.count - start < count && !atEnd { try fill() }
         return buffer[start..<min(buffer.count, start + count)]
     }
 
     /// Skips `count` bytes (which `peek` returned).
-    mutating func consume(_ count: Int) {
+    package mutating func consume(_ count: Int) {
         start += count
         consumed += count
     }
@@ -69,7 +69,7 @@ struct ByteSource {
 }
 
 /// Writes output through a 1 MiB buffer to a file descriptor, or collects it in memory.
-struct ByteSink {
+package struct ByteSink {
     private var buffer: [UInt8] = []
     private let fd: Int32?
     private let name: String
@@ -78,20 +78,20 @@ struct ByteSink {
     /// Bytes written so far.
     private(set) var written = 0
 
-    init(fd: Int32?, name: String) {
+    package init(fd: Int32?, name: String) {
         self.fd = fd
         self.name = name
         buffer.reserveCapacity(1 << 20)
     }
 
-    mutating func write(_ bytes: some Sequence<UInt8>) throws(SedgateError) {
+    package mutating func write(_ bytes: some Sequence<UInt8>) throws(SedgateError) {
         let before = buffer.count
         buffer.append(contentsOf: bytes)
         written += buffer.count - before
         if buffer.count >= 1 << 20 { try flush() }
     }
 
-    mutating func flush() throws(SedgateError) {
+    package mutating func flush() throws(SedgateError) {
         guard let fd else {
             collected += buffer
             buffer.removeAll(keepingCapacity: true)

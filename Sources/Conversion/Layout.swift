@@ -132,9 +132,9 @@ enum Separator: String, Sendable {
 }
 
 /// The fixed-width MTF profile: code page, record length, separator and the dispatch key's position.
-struct MTFProfile: Sendable {
+package struct MTFProfile: Sendable {
     let charset: Charset
-    let recordLength: Int
+    package let recordLength: Int
     let separator: Separator
     /// The separator in the file's code page (LF is 0x25 in EBCDIC).
     let separatorBytes: [UInt8]

@@ -16,7 +16,7 @@ public struct Mapping: Sendable {
     public let path: String
 
     let namespaces: [(prefix: String, uri: String)]
-    let mtf: MTFProfile?
+    package let mtf: MTFProfile?
     let cffDelimiter: UInt8
     let records: [RecordLayout]
     let recordIndex: [String: Int]

@@ -1,16 +1,18 @@
-// ConversionBenchmark: generates a flat file of about N MB for a mapping, converts it to XML (streamed to one
+// ConversionBench: generates a flat file of about N MB for a mapping, converts it to XML (streamed to one
 // output file) and back, and reports MB/s each way and the process's peak resident memory.
 
-public import ConversionFunctions
+import Conversion
+import ConversionFunctions
+import Foundation
 import Glibc
-public import SedgateCore
+import SedgateCore
 
 /// `sedgate bench convert`: throughput of both directions on a generated file.
-public enum ConversionBenchmark {
+enum ConversionBenchmark {
     /// Generates `megabytes` MB of flat data for `mapping` in `directory` by repeating the SEDs of the sample
     /// file `sample` (any file the mapping reads, MTF profile), converts it to XML (all SEDs appended to one file)
     /// and back to MTF, and measures. Peak RSS is the process's high-water mark (VmHWM) after the run.
-    public static func run(
+    static func run(
         mapping: Mapping, library: FunctionLibrary, sample: String, megabytes: Int, directory: String
     ) throws(SedgateError) -> (flatToXMLMBps: Double, xmlToFlatMBps: Double, peakRSSBytes: Int) {
         let result = try measure(
@@ -19,7 +21,7 @@ public enum ConversionBenchmark {
     }
 
     /// `run`, with MB per CPU second beside MB per wall second (a figure that holds on a shared machine).
-    public static func measure(
+    static func measure(
         mapping: Mapping, library: FunctionLibrary, sample: String, megabytes: Int, directory: String
     ) throws(SedgateError) -> (
         flatToXMLMBps: Double, xmlToFlatMBps: Double, peakRSSBytes: Int, flatToXMLMBpsPerCPU: Double,
@@ -97,7 +99,7 @@ public enum ConversionBenchmark {
     /// `sedgate bench convert --seds N`: a flat file of `count` units (the SEDs of `sample`, repeated) becomes
     /// `count` SED files in a folder and comes back into one flat file from the folder and from a list, as
     /// `convert --to xml` and `convert --to flat` do it.
-    public static func runFiles(
+    static func runFiles(
         mapping: Mapping, sample: String, count: Int, directory: String
     ) throws(SedgateError) -> FilesResult {
         var seds: [[UInt8]] = []
@@ -170,8 +172,8 @@ public enum ConversionBenchmark {
     }
 
     /// VmHWM from /proc/self/status, in bytes.
-    public static func peakRSS() -> Int {
-        guard let status = try? FileText.read("/proc/self/status") else { return 0 }
+    static func peakRSS() -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8) else { return 0 }
         for line in status.split(separator: "\n") where line.hasPrefix("VmHWM:") {
             let digits = line.filter { $0.isNumber }
             return (Int(digits) ?? 0) * 1024
