@@ -35,7 +35,7 @@ demo: build
 # two cores starve every test's deadline.
 TEST_WIDTH ?= 4
 test: deps lint
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build
 
 ## interop-venv: the Python access point's virtual environment (Tests/Interop, run by InteropTests): lxml and
@@ -80,7 +80,7 @@ bench: deps
 ## soak: the long forms: fault injection over 10,000 SEDs and 20 kills, 1,000 power cuts over 3,000 SEDs, and
 ## 250,000 SEDs queued at the CN
 soak: deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	SEDGATE_FAULT_BATCHES=100 SEDGATE_FAULT_KILLS=20 $(SWIFT) test --skip-build --filter randomKills
 	SEDGATE_POWERCUT_CUTS=1000 $(SWIFT) test --skip-build --filter PowerCutExchangeTests
 	$(SWIFT) build -c release
@@ -88,7 +88,7 @@ soak: deps
 
 ## powercut: the power-cut exchange alone (SEDGATE_POWERCUT_CUTS, default 60; LD_PRELOAD libSedgatePowerCut.so)
 powercut: deps
-	$(SWIFT) build --build-tests
+	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	SEDGATE_POWERCUT_CUTS=$${SEDGATE_POWERCUT_CUTS:-60} $(SWIFT) test --skip-build --filter PowerCutExchangeTests
 
 ## fuzz: coverage-guided fuzzing (libFuzzer + AddressSanitizer, Tests/Fuzz) of every parser of outside bytes, each

@@ -123,7 +123,7 @@ let package = Package(
         // XML Signature and XML Encryption (libxmlsec1 with OpenSSL): WS-Security signing and verification,
         // end-to-end encryption of bodies for the destination's certificate.
         .target(
-            name: "Security",
+            name: "WSSecurity",
             dependencies: [
                 "SedgateCore", "Documents", "CLibXML2", "CXMLSec",
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -146,7 +146,7 @@ let package = Package(
         .target(
             name: "Transport",
             dependencies: [
-                "SedgateCore", "Documents", "Packaging", "Security",
+                "SedgateCore", "Documents", "Packaging", "WSSecurity",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -178,7 +178,7 @@ let package = Package(
         .target(
             name: "Directory",
             dependencies: [
-                "SedgateCore", "Documents", "ConversionFunctions", "Security", "Transport",
+                "SedgateCore", "Documents", "ConversionFunctions", "WSSecurity", "Transport",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -191,7 +191,7 @@ let package = Package(
         .target(
             name: "AccessPoint",
             dependencies: [
-                "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion", "Security", "Packaging",
+                "SedgateCore", "Spool", "Documents", "Store", "Transport", "Conversion", "WSSecurity", "Packaging",
                 "Batches",
                 .product(name: "PostgresNIO", package: "postgres-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -218,7 +218,7 @@ let package = Package(
         .target(
             name: "Conformance",
             dependencies: [
-                "SedgateCore", "Packaging", "Security", "Transport",
+                "SedgateCore", "Packaging", "WSSecurity", "Transport",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
@@ -253,7 +253,7 @@ let package = Package(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
-                "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
+                "SedgateTesting", "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "CMalloc",
                 "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -294,12 +294,12 @@ let package = Package(
             name: "PackagingTests", dependencies: ["Packaging", "SedgateTesting", "Documents", "SedgateCore"],
             swiftSettings: strict),
         .testTarget(
-            name: "SecurityTests", dependencies: ["Security", "SedgateTesting", "Documents", "SedgateCore"],
+            name: "WSSecurityTests", dependencies: ["WSSecurity", "SedgateTesting", "Documents", "SedgateCore"],
             swiftSettings: strict),
         .testTarget(
             name: "TransportTests",
             dependencies: [
-                "Transport", "Security", "Packaging", "SedgateTesting", "Documents", "Store", "SedgateCore",
+                "Transport", "WSSecurity", "Packaging", "SedgateTesting", "Documents", "Store", "SedgateCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
@@ -335,7 +335,7 @@ if Context.environment["SEDGATE_FUZZ"] != nil {
         .executableTarget(
             name: "SedgateFuzz",
             dependencies: [
-                "SedgateCore", "Documents", "Packaging", "Security", "Transport", "Conversion", "ConversionFunctions",
+                "SedgateCore", "Documents", "Packaging", "WSSecurity", "Transport", "Conversion", "ConversionFunctions",
                 "SedgateTesting", "ConfigurationFile", "Batches",
             ],
             path: "Tests/Fuzz/Harness",

@@ -5,11 +5,11 @@
 import Foundation
 import Logging
 import Packaging
-import Security
 import SedgateCore
 import ServiceLifecycle
 import Spool
 import Transport
+import WSSecurity
 
 /// Sends accepted SEDs to the CN in order (a `sent` report follows each CN receipt), then queued receipts: the
 /// delivery agent with this access point's hop.

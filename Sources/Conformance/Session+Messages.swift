@@ -4,9 +4,9 @@
 import Crypto
 import Foundation
 import Packaging
-import Security
 import SedgateCore
 import Transport
+import WSSecurity
 
 extension Session {
 

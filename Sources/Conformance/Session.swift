@@ -5,9 +5,9 @@ import Crypto
 import Foundation
 import Logging
 import Packaging
-import Security
 import SedgateCore
 import Transport
+import WSSecurity
 
 /// One run of the suite against one node.
 struct Session {

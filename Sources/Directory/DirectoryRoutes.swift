@@ -5,10 +5,10 @@
 
 import Foundation
 public import Logging
-import Security
 public import SedgateCore
 public import ServiceLifecycle
 import Synchronization
+import WSSecurity
 
 /// The directory's routes: the most specific institution address wins (`DE:X:OFFICE` before `DE:X`).
 public final class DirectoryRoutes: RouteLookup {

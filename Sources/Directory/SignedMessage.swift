@@ -4,8 +4,8 @@
 // says who wrote the content, wherever it is kept or relayed.
 
 public import Foundation
-import Security
 public import SedgateCore
+import WSSecurity
 
 /// A signed message: signer, signature and the signed body.
 public struct SignedMessage: Sendable {

@@ -8,9 +8,9 @@ import ConversionFunctions
 import Directory
 import Foundation
 import Logging
-import Security
 import SedgateCore
 import Transport
+import WSSecurity
 
 /// `sedgate directory …`.
 struct DirectoryCommand: AsyncParsableCommand {

@@ -6,10 +6,10 @@ import Conversion
 import Documents
 import Foundation
 import Packaging
-import Security
 import SedgateCore
 import SedgateTesting
 import Transport
+import WSSecurity
 
 /// `sedgate bench pack [--seds-per-message 50] [--messages 40]`.
 struct PackBench: AsyncParsableCommand {

@@ -5,10 +5,10 @@ import ArgumentParser
 import Documents
 import Foundation
 import Packaging
-import Security
 import SedgateCore
 import Spool
 import Transport
+import WSSecurity
 
 /// `sedgate pack --from AP-BE --to AP-DK --key K --certificate C --recipient R --out FILE SED...`.
 struct PackCommand: AsyncParsableCommand {

@@ -5,10 +5,10 @@ import ArgumentParser
 import Documents
 import Foundation
 import Packaging
-import Security
 import SedgateCore
 import SedgateTesting
 import Transport
+import WSSecurity
 
 /// `sedgate bench seal [--seds 2000] [--size 5000]`.
 struct SealBench: AsyncParsableCommand {

@@ -5,11 +5,11 @@
 import Documents
 import Foundation
 import Packaging
-import Security
 import SedgateCore
 import SedgateTesting
 import Testing
 import Transport
+import WSSecurity
 
 /// Three nodes' keys and two sealed SEDs from AP-BE for AP-DK.
 private struct Network {

@@ -4,8 +4,8 @@
 import Documents
 import Foundation
 import Packaging
-public import Security
 public import SedgateCore
+public import WSSecurity
 
 /// Encodes and decodes compound messages for one node.
 public struct CompoundCodec: Sendable {

@@ -10,8 +10,8 @@
 import Documents
 import Foundation
 public import Packaging
-public import Security
 public import SedgateCore
+public import WSSecurity
 
 /// One hop's compound message (the protocol article, Transport.docc/Protocol.md):
 ///

@@ -5,8 +5,8 @@
 import Documents
 public import Foundation
 public import Packaging
-public import Security
 public import SedgateCore
+public import WSSecurity
 
 /// A SED sealed for its receiving access point (the protocol article, Transport.docc/Protocol.md): a small SOAP 1.2 document
 ///

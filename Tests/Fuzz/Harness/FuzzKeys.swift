@@ -5,10 +5,10 @@
 
 import Documents
 import Foundation
-import Security
 import SedgateCore
 import SedgateTesting
 import Transport
+import WSSecurity
 
 /// A CN and two APs of one demo PKI: AP-BE seals SEDs for AP-DK and the CN forwards them.
 struct FuzzKeys {

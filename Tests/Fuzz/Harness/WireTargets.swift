@@ -4,9 +4,9 @@
 import Documents
 import Foundation
 import Packaging
-import Security
 import SedgateCore
 import Transport
+import WSSecurity
 
 /// The SOAP and WS-Security targets.
 enum WireTargets {

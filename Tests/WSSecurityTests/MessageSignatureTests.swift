@@ -2,10 +2,10 @@
 // foreign certificates, signature wrapping and unsigned messages are refused with a reason.
 
 import Foundation
-import Security
 import SedgateCore
 import SedgateTesting
 import Testing
+import WSSecurity
 
 @Suite("WS-Security message signatures")
 struct MessageSignatureTests {

@@ -2,9 +2,9 @@
 // reason, never a crash.
 
 import Foundation
-import Security
 import SedgateCore
 import Testing
+import WSSecurity
 
 @Suite("Hostile input to verification and decryption")
 struct HostileInputTests {

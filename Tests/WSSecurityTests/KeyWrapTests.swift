@@ -1,9 +1,9 @@
 // KeyWrapTests: an AES-256 key wrapped for a recipient unwraps there, and nowhere else.
 
 import Foundation
-import Security
 import SedgateCore
 import Testing
+import WSSecurity
 
 @Suite("AES key transport for fragments")
 struct KeyWrapTests {

@@ -3,10 +3,10 @@
 
 import Documents
 import Foundation
-import Security
 import SedgateCore
 import SedgateTesting
 import Testing
+import WSSecurity
 
 @Suite("Single-parse verification and decryption")
 struct SinglePassTests {

@@ -2,10 +2,10 @@
 // accept it (the network's default is RSA-SHA256 only), and then check it as strictly as RSA signatures.
 
 import Foundation
-import Security
 import SedgateCore
 import SedgateTesting
 import Testing
+import WSSecurity
 
 @Suite("ECDSA P-256 message signatures")
 struct ECDSASignatureTests {

@@ -2,10 +2,10 @@
 // command line tool (Debian's xmlsec1 package) as an independent verifier.
 
 import Foundation
-import Security
 import SedgateCore
 import SedgateTesting
 import Testing
+import WSSecurity
 
 /// A CA with node certificates in a fresh temporary folder (removed with the value).
 struct TestNetwork {

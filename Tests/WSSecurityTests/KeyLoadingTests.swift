@@ -2,9 +2,9 @@
 // wrong file is refused with a message that names the problem.
 
 import Foundation
-import Security
 import SedgateCore
 import Testing
+import WSSecurity
 
 @Suite("Keys and certificates")
 struct KeyLoadingTests {
