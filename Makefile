@@ -7,6 +7,8 @@ APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1
                xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3 postgresql postfix
 # The directory's LDAP view is tested against a real OpenLDAP server (DirectoryCommandTests).
 APT_PACKAGES += slapd ldap-utils
+# The console's passwords are hashed with Argon2id (libargon2).
+APT_PACKAGES += libargon2-dev
 BIN = .build/debug/sedgate
 
 .PHONY: all deps build demo test lint format bench soak powercut fuzz clean

@@ -61,6 +61,11 @@ let package = Package(
             providers: [.apt(["libarchive-dev"])]
         ),
         .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+        .systemLibrary(
             name: "CLibXSLT",
             pkgConfig: "libexslt",
             providers: [.apt(["libxslt1-dev"])]
@@ -248,13 +253,27 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The operator console: its own port (`[console] listen`), server-rendered HTML, users and roles with
+        // Argon2id passwords, sessions, CSRF tokens and an audit trail (SQLite through GRDB).
+        .target(
+            name: "Console",
+            dependencies: [
+                "SedgateCore", "Store", "Spool", "Operations", "Directory", "ConfigurationFile", "CArgon2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: argument parsing, configuration, the service group.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
-                "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations",
+                "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations", "Console",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -74,6 +74,11 @@ enum NodeRunner {
         let operating = try exitOnError { () throws(SedgateError) in
             try OperationsServices.make(operations, context: Self.context(configuration), logger: logger)
         }
+        let console = try exitOnError { () throws(SedgateError) in
+            try NodeConsole.services(
+                configuration, config: options.config, directory: directory, operatorPeers: operations.operatorPeers,
+                logger: logger)
+        }
         let validator: SEDValidator? =
             if case .accessPoint(let settings) = configuration { settings.validator } else { nil }
         let reload = HangupReload { [logger] in
@@ -87,7 +92,7 @@ enum NodeRunner {
         logger.notice("starting", metadata: ["node": "\(configuration.node)", "spool": "\(configuration.spool.root)"])
         let group = ServiceGroup(
             configuration: .init(
-                services: (services + operating + [reload]).map { .init(service: $0) },
+                services: (services + operating + console + [reload]).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

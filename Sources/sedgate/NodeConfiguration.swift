@@ -4,6 +4,7 @@
 import AccessPoint
 import Batches
 import ConfigurationFile
+import Console
 import Conversion
 import ConversionFunctions
 import CoordinationNode
@@ -373,6 +374,7 @@ enum NodeConfiguration {
         let directory = try DirectorySettings(
             file, configurationFile: path, role: role, node: node, spool: spool, tls: tls)
         _ = try OperationsSettings.load(file)
+        _ = try ConsoleSettings.load(file)
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):
