@@ -10,6 +10,7 @@ import NIOCore
 import NIOHTTP1
 import SedgateCore
 import SedgateTesting
+import Spool
 import Store
 import Testing
 
