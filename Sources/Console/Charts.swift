@@ -11,7 +11,7 @@ struct ChartSeries {
 
 enum Charts {
     /// Grouped vertical bars: one group per label, one bar per series.
-    static func bars(title: String, labels: [String], series: [ChartSeries], id: String) -> String {
+    static func bars(title: String, axis: String, labels: [String], series: [ChartSeries], id: String) -> String {
         let maximum = max(1, series.flatMap(\.values).max() ?? 1)
         let groupWidth = max(12, series.count * 8 + 6)
         let height = 160
@@ -43,7 +43,7 @@ enum Charts {
         let rows = labels.enumerated().map { index, label in
             [label] + series.map { index < $0.values.count ? String($0.values[index]) : "0" }
         }
-        let table = Layout.table(caption: title + " (numbers)", headers: [""] + series.map(\.name), rows: rows)
+        let table = Layout.table(caption: title + " (numbers)", headers: [axis] + series.map(\.name), rows: rows)
         return "<figure>\(svg)<details><summary>\(esc(title)) as a table</summary>\(table)</details></figure>"
     }
 }

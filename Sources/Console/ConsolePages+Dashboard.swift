@@ -9,7 +9,7 @@ import SedgateCore
 import Spool
 
 extension Console {
-    func dashboard(_ session: ConsoleSession) async throws -> Page {
+    func dashboard(_ session: ConsoleSession, notice: String? = nil) async throws -> Page {
         let journal = node.journal
         let context = node.context
         var sections: [String] = []
@@ -20,7 +20,7 @@ extension Console {
             .map { ChartSeries(name: $0.1, style: $0.2, values: hourly.counts[$0.0] ?? []) }
         sections.append(
             "<section aria-labelledby=\"h-hour\"><h2 id=\"h-hour\">Traffic per hour (last 24 hours, UTC)</h2>"
-                + Charts.bars(title: "SEDs per hour", labels: hourly.labels, series: series, id: "hourly")
+                + Charts.bars(title: "SEDs per hour", axis: "Hour", labels: hourly.labels, series: series, id: "hourly")
                 + "</section>")
 
         let partners = try await Traffic.perPartner(journal)
@@ -31,7 +31,7 @@ extension Console {
                 + (partners.isEmpty
                     ? "<p>No SED in the journal yet.</p>"
                     : Charts.bars(
-                        title: "SEDs per partner node", labels: partners.map(\.peer),
+                        title: "SEDs per partner node", axis: "Partner", labels: partners.map(\.peer),
                         series: directions.map { direction in
                             ChartSeries(
                                 name: direction.1, style: direction.2,
@@ -90,7 +90,7 @@ extension Console {
                 + (expiry.map { "\(esc(Timestamp.iso8601($0))) (in \(days ?? 0) days)" } ?? "cannot be read")
                 + "</dd><dt>Disk free under the spool</dt><dd>\(free >= 0 ? "\(free >> 20) MiB" : "unknown")</dd>"
                 + "</dl></section>")
-        return .html(page("Dashboard", session, "/dashboard", sections.joined(separator: "\n")))
+        return .html(page("Dashboard", session, "/dashboard", sections.joined(separator: "\n"), notice: notice))
     }
 
     // MARK: - Statistics

@@ -63,7 +63,8 @@ extension Console {
                 ? "<p class=\"actions\"><a href=\"/directory/entry?kind=ci\">New institution</a>"
                     + "<a href=\"/directory/upload\">Bulk upload</a></p>" : "")
             + Layout.table(
-                caption: "Directory entries", headers: ["Id", "Kind", "Name", "City", "Sectors", "Access point", ""],
+                caption: "Directory entries",
+                headers: ["Id", "Kind", "Name", "City", "Sectors", "Access point", "Actions"],
                 rows: Array(rows), raw: true)
         return .html(page("Directory", session, "/directory", body))
     }

@@ -239,6 +239,6 @@ extension Console {
             answer = "Not done: \(error.message)"
             audit(session, address, "retry", "queue", "failed: \(error.message)")
         }
-        return .redirect("/dashboard?notice=" + urlEncode(answer))
+        return try await dashboard(session, notice: answer)
     }
 }

@@ -200,8 +200,9 @@ struct Console: Sendable {
             (problem.map { "<div class=\"problem\" role=\"alert\">\(esc($0))</div>" } ?? "")
             + "<form method=\"post\" action=\"/signin\">"
             + "<input type=\"hidden\" name=\"next\" value=\"\(esc(next))\">"
-            + Layout.input("name", label: "User name", value: name, required: true)
-            + Layout.input("password", label: "Password", type: "password", required: true)
+            + Layout.input("name", label: "User name", value: name, required: true, autocomplete: "username")
+            + Layout.input(
+                "password", label: "Password", type: "password", required: true, autocomplete: "current-password")
             + "<button type=\"submit\">Sign in</button></form>"
         return Self.respond(
             .html(

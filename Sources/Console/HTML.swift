@@ -93,7 +93,7 @@ enum Layout {
     /// A labelled text input.
     static func input(
         _ name: String, label: String, value: String = "", type: String = "text", error: String? = nil,
-        required: Bool = false, hint: String? = nil
+        required: Bool = false, hint: String? = nil, autocomplete: String? = nil
     ) -> String {
         let id = "f-" + name.map { $0.isLetter || $0.isNumber ? String($0) : "-" }.joined()
         var described: [String] = []
@@ -105,7 +105,7 @@ enum Layout {
         return "<div class=\"field\(error == nil ? "" : " invalid")\"><label for=\"\(id)\">\(esc(label))</label>"
             + (hint.map { "<span class=\"hint\" id=\"\(id)-hint\">\(esc($0))</span>" } ?? "")
             + "<input id=\"\(id)\" name=\"\(esc(name))\" type=\"\(type)\" value=\"\(esc(value))\"\(aria)"
-            + (required ? " required" : "") + ">"
+            + (required ? " required" : "") + (autocomplete.map { " autocomplete=\"\($0)\"" } ?? "") + ">"
             + (error.map { "<span class=\"error\" id=\"\(id)-error\">\(esc($0))</span>" } ?? "") + "</div>"
     }
 }
@@ -145,6 +145,9 @@ enum Style {
         button { font: inherit; padding: 4px 12px; background: var(--accent); color: #ffffff; border: 0;
           cursor: pointer; }
         button.danger { background: var(--bad); }
+        a.button { display: inline-block; padding: 4px 12px; background: var(--accent); color: #ffffff;
+          text-decoration: none; }
+        a.button:hover, button:hover { text-decoration: underline; }
         .notice { border-left: 6px solid var(--good); background: #eef6ef; padding: 8px; margin: 8px 0; }
         .problem { border-left: 6px solid var(--bad); background: #fbeeee; padding: 8px; margin: 8px 0; }
         .grid { display: grid; grid-template-columns: repeat(auto-fit, minmax(320px, 1fr)); gap: 16px; }
