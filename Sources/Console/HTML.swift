@@ -155,6 +155,8 @@ enum Style {
         .search .field { margin: 0; }
         .actions { display: flex; flex-wrap: wrap; gap: 8px; }
         figure { margin: 0 0 16px; }
+        dl { display: grid; grid-template-columns: max-content 1fr; gap: 2px 16px; }
+        dt { font-weight: bold; } dd { margin: 0; }
         svg text { fill: var(--ink); font-size: 12px; }
         .bar-out { fill: #0b4f8a; } .bar-in { fill: #1e5e2e; } .bar-relay { fill: #6b2c91; }
         """
