@@ -266,7 +266,13 @@ let package = Package(
         // Test and demo support: temporary spools, demo certificates, a topology launcher, sample SEDs.
         .target(
             name: "SedgateTesting",
-            dependencies: ["SedgateCore", "Spool", "CLibArchive"],
+            dependencies: [
+                "SedgateCore", "Spool", "CLibArchive",
+                // The browser harness speaks WebDriver (JSON over HTTP) to chromedriver.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
 
@@ -305,6 +311,8 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
+        // Real headless Chromium (Debian's chromium-driver) through SedgateTesting's browser harness.
+        .testTarget(name: "BrowserTests", dependencies: ["SedgateTesting"], swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [
