@@ -10,6 +10,7 @@ import CoordinationNode
 import Documents
 import Foundation
 import Operations
+import PublicSite
 import SedgateCore
 import Spool
 import Transport
@@ -373,6 +374,7 @@ enum NodeConfiguration {
         let directory = try DirectorySettings(
             file, configurationFile: path, role: role, node: node, spool: spool, tls: tls)
         _ = try OperationsSettings.load(file)
+        _ = try PublicSiteSettings.load(file)
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):
