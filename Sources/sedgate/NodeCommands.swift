@@ -71,6 +71,9 @@ enum NodeRunner {
             )
         }
         services += directoryServices
+        services += try exitOnError { () throws(SedgateError) in
+            try NodeSite.services(options.config, directory: directory, logger: logger)
+        }
         let operating = try exitOnError { () throws(SedgateError) in
             try OperationsServices.make(operations, context: Self.context(configuration), logger: logger)
         }

@@ -11,6 +11,7 @@ import CoordinationNode
 import Documents
 import Foundation
 import Operations
+import PublicSite
 import SedgateCore
 import Spool
 import Transport
@@ -375,6 +376,7 @@ enum NodeConfiguration {
             file, configurationFile: path, role: role, node: node, spool: spool, tls: tls)
         _ = try OperationsSettings.load(file)
         _ = try ConsoleSettings.load(file)
+        _ = try PublicSiteSettings.load(file)
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):
