@@ -23,16 +23,17 @@ struct ConsoleFixture {
     let consoles: [String: String]
     static let password = "correct horse battery"
 
-    /// A CN and two APs; consoles on the CN and AP-BE, operator ports on all, the CN's `[operator-peers]` naming the
-    /// APs (a SED's trace across the network). `extraAccessPoint` is TOML appended to AP-BE's file.
-    init(_ label: String, routes: Bool = true) throws {
+    /// A CN and two APs; consoles on every node, operator ports on all, the CN's `[operator-peers]` naming the
+    /// APs (a SED's trace across the network). `accessPointSettings` is TOML appended to each AP's file.
+    init(_ label: String, routes: Bool = true, accessPointSettings: String = "") throws {
         binary = try SedgateBinary.path()
         folder = try TemporaryDirectory(label)
-        topology = try Topology(directory: folder.path, executable: binary, routes: routes)
+        topology = try Topology(
+            directory: folder.path, executable: binary, accessPointSettings: accessPointSettings, routes: routes)
         var consoles: [String: String] = [:]
         var operators: [String: Int] = [:]
         for id in ["CN", "AP-BE", "AP-DK"] { operators[id] = try Topology.freePort() }
-        for id in ["CN", "AP-BE"] {
+        for id in ["CN", "AP-BE", "AP-DK"] {
             let port = try Topology.freePort()
             consoles[id] = "http://127.0.0.1:\(port)"
         }
