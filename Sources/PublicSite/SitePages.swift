@@ -304,7 +304,9 @@ struct SitePages {
             body += "</ul></dd>"
         }
         var address: [String] = []
-        if let street = entry.value("street") { address.append(HTML.escape(street)) }
+        if let street = entry.value("street") {
+            address.append(inLanguage(street, Self.countryLanguage[country] ?? language))
+        }
         let city = cityName(entry)
         let place = [entry.value("postcode").map(HTML.escape), city].compactMap { $0 }.joined(separator: " ")
         if !place.isEmpty { address.append(place) }

@@ -122,21 +122,34 @@ public final class BrowserSession: Sendable {
         return base + "/sedgate-screenshots"
     }
 
-    /// Saves the window as `<screenshotFolder>/<name>.png` and returns the file's path. With `fullPage`, the window
-    /// is first stretched to the page's height so the whole page is in the picture.
+    /// Saves the window as `<screenshotFolder>/<name>.png` and returns the file's path. With `fullPage`, the whole
+    /// page, beyond the window's height (Chromium's DevTools `Page.captureScreenshot`, through chromedriver).
     @discardableResult
     public func screenshot(named name: String, fullPage: Bool = false) async throws -> String {
+        let encoded: String?
         if fullPage {
-            let size = try await executeScript(
-                "return [document.documentElement.scrollWidth, document.documentElement.scrollHeight];")
-            let width = max(800, Int(size.array.first?.number ?? 1280))
-            let height = min(8_000, max(600, Int(size.array.last?.number ?? 900)))
-            try await command(
-                "POST", "/window/rect", .object(["width": .number(Double(width)), "height": .number(Double(height))]))
+            let metrics = try await command(
+                "POST", "/goog/cdp/execute", .object(["cmd": .string("Page.getLayoutMetrics"), "params": .object([:])]))
+            let size = metrics["cssContentSize"]
+            let width = size["width"].number ?? 1280
+            let height = min(16_000, size["height"].number ?? 900)
+            let clip: JSONValue = .object([
+                "x": .number(0), "y": .number(0), "width": .number(width), "height": .number(height),
+                "scale": .number(1),
+            ])
+            let shot = try await command(
+                "POST", "/goog/cdp/execute",
+                .object([
+                    "cmd": .string("Page.captureScreenshot"),
+                    "params": .object([
+                        "format": .string("png"), "captureBeyondViewport": .bool(true), "clip": clip,
+                    ]),
+                ]))
+            encoded = shot["data"].string
+        } else {
+            encoded = try await command("GET", "/screenshot").string
         }
-        guard let encoded = try await command("GET", "/screenshot").string,
-            let png = Data(base64Encoded: encoded)
-        else {
+        guard let encoded, let png = Data(base64Encoded: encoded) else {
             throw SedgateError(.protocolViolation, "chromedriver answered a screenshot that is not base64 PNG")
         }
         let folder = Self.screenshotFolder

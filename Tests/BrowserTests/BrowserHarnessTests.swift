@@ -41,6 +41,12 @@ struct BrowserHarnessTests {
             let shot = try await browser.screenshot(named: "harness-greeting")
             let png = try Data(contentsOf: URL(fileURLWithPath: shot))
             #expect(png.starts(with: [0x89, 0x50, 0x4E, 0x47]))
+            // A full-page screenshot holds the whole of a page taller than the window (900 pixels).
+            try await browser.navigate(to: Self.page("<main><h1>Tall</h1><div style=\"height:3000px\"></div></main>"))
+            let tall = try Data(
+                contentsOf: URL(fileURLWithPath: try await browser.screenshot(named: "harness-tall", fullPage: true)))
+            let height = tall[20..<24].reduce(0) { $0 << 8 | Int($1) }
+            #expect(height >= 3_000, "the PNG is \(height) pixels high")
             await browser.delete()
         } catch {
             await driver.stop()

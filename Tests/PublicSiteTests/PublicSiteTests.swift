@@ -82,6 +82,11 @@ struct PublicSiteTests {
                 "<title>Ηλεκτρονικός Εθνικός Φορέας Κοινωνικής Ασφάλισης – Ασθένεια – Ελλάδα – Κατάλογος EESSI</title>")
         )
         #expect(greek.contains("Οργανισμός σύνδεσης"), "a code label the schema lacks in Greek, from el.properties")
+        let address = get("/en/directory/el/sickness/EL:EFKA").text
+        #expect(
+            address.contains(
+                "<span lang=\"el\">Αγίου Κωνσταντίνου 8</span> <span class=\"latin\" lang=\"el-Latn\">(Agiou Konstantinou 8)</span>"
+            ), "a Greek street in an English page is marked as Greek, with its Latin form: \(address)")
         let german = get("/de/directory/de/sickness/DE:AOK").text
         #expect(german.contains("<h1>AOK Bayern – Die Gesundheitskasse</h1>"), "the German name, unmarked, in German")
         #expect(german.contains("<span lang=\"en\">AOK Bavaria</span>"), "the other names in their language")
