@@ -7,6 +7,8 @@ APT_PACKAGES = pkg-config openssl libssl-dev libxml2-dev libxslt1-dev libxmlsec1
                xmlsec1 libarchive-dev libsqlite3-dev zlib1g-dev python3 postgresql postfix
 # The directory's LDAP view is tested against a real OpenLDAP server (DirectoryCommandTests).
 APT_PACKAGES += slapd ldap-utils
+# The console's passwords are hashed with Argon2id (libargon2).
+APT_PACKAGES += libargon2-dev
 BIN = .build/debug/sedgate
 
 .PHONY: all deps build demo test lint format bench soak powercut fuzz clean
@@ -108,6 +110,29 @@ fuzz: deps
 	$(FUZZ_BUILD)
 	FUZZ_SECONDS=$(FUZZ_SECONDS) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_TIMEOUT=$(FUZZ_TIMEOUT) FUZZ_RSS_MB=$(FUZZ_RSS_MB) \
 	  Tests/Fuzz/fuzz.sh .build/fuzz/release/SedgateFuzz $(FUZZ_TARGETS)
+
+## axe: axe-core's axe.min.js for the accessibility checks of the browser tests, into .build/axe/ (not committed).
+## PyPI's axe-playwright-python wheel bundles it (only the file is taken: no Playwright, no browser download).
+APT_PACKAGES += chromium chromium-driver python3-pip
+AXE_WHEEL ?= axe-playwright-python==0.1.8
+AXE_DIR = .build/axe
+.PHONY: axe screenshots
+test: axe
+axe: $(AXE_DIR)/axe.min.js
+$(AXE_DIR)/axe.min.js: | deps
+	rm -rf $(AXE_DIR) && mkdir -p $(AXE_DIR)
+	$(INTEROP_PYTHON) -m pip download -q --disable-pip-version-check --no-deps --dest $(AXE_DIR) '$(AXE_WHEEL)'
+	cd $(AXE_DIR) && $(INTEROP_PYTHON) -c 'import glob, zipfile; z = zipfile.ZipFile(glob.glob("*.whl")[0]); \
+	  name = next(n for n in z.namelist() if n.endswith("/axe.min.js")); open("axe.min.js", "wb").write(z.read(name))'
+	@head -c 40 $@ | tr -d '/*!\n'; echo " in $@"
+
+## screenshots: the browser tests (headless Chromium, Tests/BrowserTests), their screenshots kept in .build/screenshots
+SCREENSHOTS ?= $(CURDIR)/.build/screenshots
+screenshots: deps axe
+	$(SWIFT) build --build-tests
+	mkdir -p $(SCREENSHOTS)
+	SEDGATE_SCREENSHOTS=$(SCREENSHOTS) $(SWIFT) test --skip-build --filter BrowserTests
+	@ls $(SCREENSHOTS)
 
 clean:
 	rm -rf .build spool/cn spool/ap-be spool/ap-dk spool/*.log etc/demo/pki

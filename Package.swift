@@ -61,6 +61,11 @@ let package = Package(
             providers: [.apt(["libarchive-dev"])]
         ),
         .systemLibrary(
+            name: "CArgon2",
+            pkgConfig: "libargon2",
+            providers: [.apt(["libargon2-dev"])]
+        ),
+        .systemLibrary(
             name: "CLibXSLT",
             pkgConfig: "libexslt",
             providers: [.apt(["libxslt1-dev"])]
@@ -248,13 +253,41 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // The operator console: its own port (`[console] listen`), server-rendered HTML, users and roles with
+        // Argon2id passwords, sessions, CSRF tokens and an audit trail (SQLite through GRDB).
+        .target(
+            name: "Console",
+            dependencies: [
+                "SedgateCore", "Store", "Spool", "Operations", "Directory", "ConfigurationFile", "CArgon2",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The public directory site (FS-10, FS-11, FS-22): server-rendered, multilingual, read-only HTML over the
+        // public copy of the directory (Hummingbird), its message catalogues in conversions/site/.
+        .target(
+            name: "PublicSite",
+            dependencies: [
+                "SedgateCore", "Directory", "ConfigurationFile", "Transport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The executable: argument parsing, configuration, the service group.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "CMalloc",
-                "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations",
+                "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations", "Console", "PublicSite",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -266,7 +299,13 @@ let package = Package(
         // Test and demo support: temporary spools, demo certificates, a topology launcher, sample SEDs.
         .target(
             name: "SedgateTesting",
-            dependencies: ["SedgateCore", "Spool", "CLibArchive"],
+            dependencies: [
+                "SedgateCore", "Spool", "CLibArchive",
+                // The browser harness speaks WebDriver (JSON over HTTP) to chromedriver.
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
             swiftSettings: strict
         ),
 
@@ -305,6 +344,20 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
+        // Real headless Chromium (Debian's chromium-driver) through SedgateTesting's browser harness.
+        // Fixtures are read through #filePath, not bundled.
+        .testTarget(
+            name: "BrowserTests",
+            dependencies: [
+                "SedgateTesting", "SedgateCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            exclude: ["Fixtures"], swiftSettings: strict),
+        .testTarget(
+            name: "PublicSiteTests", dependencies: ["PublicSite", "Directory", "SedgateCore", "SedgateTesting"],
+            swiftSettings: strict),
         .testTarget(
             name: "EndToEndTests",
             dependencies: [

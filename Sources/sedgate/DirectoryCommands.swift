@@ -442,10 +442,17 @@ struct DirectoryServe: AsyncParsableCommand {
     var port: Int
     @Flag(help: "Show no operational fields even if the database has them.")
     var `public` = false
+    @Flag(help: "Serve the public directory site (HTML in every language of conversions/site/) and the JSON search.")
+    var site = false
+    @Option(help: "With --site: its public address for sitemap.xml and canonical links (default: the Host header).")
+    var baseURL: String?
 
     func run() async throws {
         Logs.bootstrap()
         let store = try directory.open()
+        if site {
+            return try await NodeSite.serve(store, directory, baseURL: baseURL, host: host, port: port)
+        }
         let server = DirectoryHTTPServer(
             api: DirectorySearchAPI(store: store, public: `public` || directory.database != nil), host: host,
             port: port, logger: Logger(label: "sedgate.directory"))

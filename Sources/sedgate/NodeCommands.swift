@@ -71,8 +71,16 @@ enum NodeRunner {
             )
         }
         services += directoryServices
+        services += try exitOnError { () throws(SedgateError) in
+            try NodeSite.services(options.config, directory: directory, logger: logger)
+        }
         let operating = try exitOnError { () throws(SedgateError) in
             try OperationsServices.make(operations, context: Self.context(configuration), logger: logger)
+        }
+        let console = try exitOnError { () throws(SedgateError) in
+            try NodeConsole.services(
+                configuration, config: options.config, directory: directory, operatorPeers: operations.operatorPeers,
+                logger: logger)
         }
         let validator: SEDValidator? =
             if case .accessPoint(let settings) = configuration { settings.validator } else { nil }
@@ -87,7 +95,7 @@ enum NodeRunner {
         logger.notice("starting", metadata: ["node": "\(configuration.node)", "spool": "\(configuration.spool.root)"])
         let group = ServiceGroup(
             configuration: .init(
-                services: (services + operating + [reload]).map { .init(service: $0) },
+                services: (services + operating + console + [reload]).map { .init(service: $0) },
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger))
         try await group.run()

@@ -4,12 +4,14 @@
 import AccessPoint
 import Batches
 import ConfigurationFile
+import Console
 import Conversion
 import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
 import Operations
+import PublicSite
 import SedgateCore
 import Spool
 import Transport
@@ -374,6 +376,8 @@ enum NodeConfiguration {
         let directory = try DirectorySettings(
             file, configurationFile: path, role: role, node: node, spool: spool, tls: tls)
         _ = try OperationsSettings.load(file)
+        _ = try ConsoleSettings.load(file)
+        _ = try PublicSiteSettings.load(file)
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):

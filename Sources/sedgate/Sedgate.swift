@@ -13,7 +13,7 @@ struct Sedgate: AsyncParsableCommand {
             ValidateCommand.self, MigrateCommand.self, ConvertCommand.self, MappingCommand.self, DemoCommand.self,
             BenchCommand.self, PKICommand.self, PackCommand.self, UnpackCommand.self, ConformanceCommand.self,
             DirectoryCommand.self,
-            StatsCommand.self, AlertsCommand.self, ReportBundleCommand.self,
+            StatsCommand.self, AlertsCommand.self, ReportBundleCommand.self, ConsoleCommand.self,
         ])
 }
 
