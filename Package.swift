@@ -142,6 +142,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A coordination node's journal, receipts and sealed SEDs in PostgreSQL (postgres-nio), shared by several CN
+        // processes that take each destination in turn under an expiring lease; failover between database hosts.
+        .target(
+            name: "ClusterStore",
+            dependencies: [
+                "SedgateCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The AP ⇄ CN ⇄ AP protocol: SOAP 1.2 + WS-Addressing messages, HTTPS client and server, retries.
         .target(
             name: "Transport",
@@ -207,7 +221,7 @@ let package = Package(
         .target(
             name: "CoordinationNode",
             dependencies: [
-                "SedgateCore", "Documents", "Store", "Transport", "Packaging", "Spool",
+                "SedgateCore", "Documents", "Store", "Transport", "Packaging", "Spool", "ClusterStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -254,7 +268,7 @@ let package = Package(
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "Security", "Packaging", "CMalloc",
-                "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations",
+                "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations", "ClusterStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

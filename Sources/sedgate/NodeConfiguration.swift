@@ -329,7 +329,8 @@ enum NodeConfiguration {
             var accessPoint =
                 AccessPointConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls,
-                    coordinationNode: try file.node("cn", "id"), coordinationNodeURL: try file.string("cn", "url"),
+                    coordinationNode: try file.node("cn", "id"),
+                    coordinationNodeURL: try Self.coordinationNodeURLs(file)[0],
                     settle: try file.milliseconds("intake", "settle-ms", default: 500),
                     maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
@@ -337,6 +338,7 @@ enum NodeConfiguration {
                     profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
                     packing: packing, retention: retention, orderWait: orderWait,
                     takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds))
+            accessPoint.coordinationNodeURLs = try Self.coordinationNodeURLs(file)
             accessPoint.archiveLimits = try Self.archiveLimits(file)
             accessPoint.inboundBatches = try Self.inboundBatches(file, profiles: Set(profiles.keys))
             accessPoint.webQueue = try Self.webQueue(file)
@@ -381,6 +383,7 @@ enum NodeConfiguration {
             return (.accessPoint(configuration), directory)
         case .coordinationNode(var configuration):
             configuration.serverLimits = serverLimits
+            configuration.cluster = try Self.cluster(file)
             return (.coordinationNode(configuration), directory)
         }
     }
