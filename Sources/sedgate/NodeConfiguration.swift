@@ -375,6 +375,7 @@ enum NodeConfiguration {
         let directory = try DirectorySettings(
             file, configurationFile: path, role: role, node: node, spool: spool, tls: tls)
         _ = try OperationsSettings.load(file)
+        let cluster = role == "cn" ? try Self.cluster(file) : nil
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):
@@ -383,7 +384,7 @@ enum NodeConfiguration {
             return (.accessPoint(configuration), directory)
         case .coordinationNode(var configuration):
             configuration.serverLimits = serverLimits
-            configuration.cluster = try Self.cluster(file)
+            configuration.cluster = cluster
             return (.coordinationNode(configuration), directory)
         }
     }
