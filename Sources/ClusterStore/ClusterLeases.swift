@@ -61,6 +61,11 @@ final class ClusterLeases: Sendable {
         }
     }
 
+    /// Whether this process holds `peer`'s lease, fresh or due for renewal.
+    func holds(_ peer: NodeID) -> Bool {
+        held.withLock { $0[peer] != nil }
+    }
+
     func forgetAll() {
         held.withLock { $0.removeAll() }
     }
@@ -75,6 +80,7 @@ extension ClusterJournal {
             Int64(leases.duration.components.seconds * 1_000)
             + leases.duration.components.attoseconds / 1_000_000_000_000_000
         let holder = leases.holder
+        let had = leases.holds(peer)
         let granted = try await transaction("take the lease of \(peer)") { connection in
             let rows = try await connection.query(
                 """
@@ -89,7 +95,9 @@ extension ClusterJournal {
             return granted
         }
         leases.note([peer], granted: granted ? [peer] : [], at: start, used: true)
-        if granted { logger.debug("holds the lease of a destination", metadata: ["peer": "\(peer)"]) }
+        if granted, !had {
+            logger.notice("took over forwarding to a destination", metadata: ["peer": "\(peer)", "holder": "\(holder)"])
+        }
         return granted
     }
 

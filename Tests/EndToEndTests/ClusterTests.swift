@@ -79,7 +79,11 @@ struct ClusterTests {
         var committed: [ExchangeTests.Committed] = []
         for batch in 0..<batches {
             committed += try ExchangeTests.commit(100, to: sender, prefix: "b\(batch)", round: batch)
-            let victim = ["CN", "CN2"].randomElement(using: &random)!
+            // The first kill is of the process forwarding to AP-DK, so the other must take its work over.
+            let holder = try await database.psql(
+                "SELECT holder FROM cn_lease WHERE peer = 'AP-DK'", port: database.primaryPort)
+            let active = ["CN", "CN2"].first { id in topology.pid(id).map { holder.contains("-\($0)-") } ?? false }
+            let victim = batch == 0 ? active ?? "CN" : ["CN", "CN2"].randomElement(using: &random)!
             let progress = ["sent", "delivered"].randomElement(using: &random)!
             let target = committed.count - 100 + Int.random(in: 1...60, using: &random)
             try await Wait.progressing("\(target) \(progress) reports", to: target, interval: .milliseconds(5)) {
@@ -112,5 +116,10 @@ struct ClusterTests {
         try await ExchangeTests.verifyOrder(receiver, conversations: 100)
         #expect(Self.count(sender, "rejected") == 0)
         #expect(Self.count(sender, "failed") == 0)
+        // Both processes forwarded to AP-DK in turn.
+        for log in ["cn.log", "cn2.log"] {
+            let text = (try? String(contentsOfFile: topology.directory + "/" + log, encoding: .utf8)) ?? ""
+            #expect(text.contains("took over forwarding to a destination"), "\(log) shows its process forwarding")
+        }
     }
 }
