@@ -183,6 +183,7 @@ extension ClusterJournal {
         for record in records {
             let path = spoolRoot + "/" + record.payloadPath
             if FileManager.default.fileExists(atPath: path) { continue }
+            try await cacheFragments(of: record)
             let id = record.sedId.rawValue
             let bytes = try await read("read the sealed bytes of \(record.sedId)") { connection in
                 let rows = try await connection.query(

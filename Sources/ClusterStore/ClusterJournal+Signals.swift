@@ -80,6 +80,8 @@ extension ClusterJournal {
             var forgotten = 0
             for try await _ in rows { forgotten += 1 }
             try await connection.query("DELETE FROM cn_signal WHERE done AND at < \(cutoff)", logger: self.logger)
+            // Fragments of a SED that never came.
+            try await connection.query("DELETE FROM cn_fragment WHERE at < \(cutoff)", logger: self.logger)
             try await connection.query(
                 """
                 DELETE FROM cn_conversation WHERE direction = 'in' AND updated_at < \(cutoff) AND NOT EXISTS

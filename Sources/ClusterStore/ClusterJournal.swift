@@ -240,6 +240,8 @@ public final class ClusterJournal: MessageStore {
             if direction == .relay, state == .forwarded || state == .failed {
                 try await connection.query(
                     "DELETE FROM cn_payload WHERE sed_id = \(sedId.rawValue)", logger: logger)
+                try await connection.query(
+                    "DELETE FROM cn_fragment WHERE sed_id = \(sedId.rawValue)", logger: logger)
             }
             try await appendEvent(
                 HistoryEvent(sedId: sedId, direction: direction, state: state, at: now, detail: detail), connection)

@@ -96,7 +96,8 @@ extension ClusterJournal {
         }
         leases.note([peer], granted: granted ? [peer] : [], at: start, used: true)
         if granted, !had {
-            logger.notice("took over forwarding to a destination", metadata: ["peer": "\(peer)", "holder": "\(holder)"])
+            logger.notice(
+                "took over forwarding to a destination", metadata: ["peer": "\(peer)", "holder": "\(holder)"])
         }
         return granted
     }

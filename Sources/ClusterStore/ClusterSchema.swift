@@ -1,6 +1,6 @@
 // ClusterSchema: the tables a CN cluster shares in PostgreSQL, created once by whichever process comes first
 // (under an advisory lock, so two processes starting together do not race). They mirror the SQLite journal's,
-// plus the sealed SEDs' bytes (`cn_payload`) and the destinations' leases (`cn_lease`).
+// plus the sealed SEDs' bytes (`cn_payload`), large payloads' fragments (`cn_fragment`) and the destinations' leases (`cn_lease`).
 
 enum ClusterSchema {
     /// The advisory lock key that serialises schema creation.
@@ -44,6 +44,11 @@ enum ClusterSchema {
         """
         CREATE TABLE IF NOT EXISTS cn_payload (
             sed_id text NOT NULL, part integer NOT NULL, bytes bytea NOT NULL, PRIMARY KEY (sed_id, part))
+        """,
+        """
+        CREATE TABLE IF NOT EXISTS cn_fragment (
+            sed_id text NOT NULL, index integer NOT NULL, bytes bytea NOT NULL, at text NOT NULL,
+            PRIMARY KEY (sed_id, index))
         """,
         """
         CREATE TABLE IF NOT EXISTS cn_lease (
