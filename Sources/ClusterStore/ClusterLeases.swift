@@ -102,9 +102,11 @@ extension ClusterJournal {
         return granted
     }
 
-    /// Renews the leases used lately and gives back the others (one transaction).
+    /// Renews the leases used lately and gives back the others (one transaction). "Lately" outlasts the longest
+    /// send (a large payload's fragment may take 900 s) and the longest retry wait: a forwarder busy sending, or
+    /// waiting for a destination that is down, keeps its lease, so no other process sends that queue meanwhile.
     func renewLeases() async throws(SedgateError) {
-        let (renew, release) = leases.sort(recent: .seconds(30))
+        let (renew, release) = leases.sort(recent: .seconds(1_200))
         guard !renew.isEmpty || !release.isEmpty else { return }
         let start = ContinuousClock.now
         let milliseconds =

@@ -17,6 +17,7 @@ public final class ReplicatedPostgres: @unchecked Sendable {
     public let user = "sedgate"
     private let directory: String
     private let prefix: [String]
+    private let durable: Bool
     private let lock = NSLock()
     private var servers: [Int: SpawnedProcess] = [:]
 
@@ -26,8 +27,9 @@ public final class ReplicatedPostgres: @unchecked Sendable {
     }
 
     /// Makes the primary, copies it into a standby that streams from it, starts both, and (with `synchronous`)
-    /// makes every commit on the primary wait for the standby.
-    public static func start(synchronous: Bool = true) async throws -> ReplicatedPostgres {
+    /// makes every commit on the primary wait for the standby. Both run with `fsync = off` (a killed server's writes
+    /// are in the kernel's cache: the tests kill processes, not machines) unless `durable`, for measurements.
+    public static func start(synchronous: Bool = true, durable: Bool = false) async throws -> ReplicatedPostgres {
         let directory = "/tmp/sedgate-pgrepl-\(UUID().uuidString.lowercased())"
         try FileManager.default.createDirectory(
             atPath: directory, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o755])
@@ -38,7 +40,7 @@ public final class ReplicatedPostgres: @unchecked Sendable {
         }
         let pair = ReplicatedPostgres(
             directory: directory, prefix: prefix, primaryPort: try Topology.freePort(),
-            standbyPort: try Topology.freePort())
+            standbyPort: try Topology.freePort(), durable: durable)
         try await pair.run([
             TestPostgres.programs + "/initdb", "-D", directory + "/primary", "-A", "trust", "-U", "sedgate",
             "--no-sync",
@@ -63,7 +65,8 @@ public final class ReplicatedPostgres: @unchecked Sendable {
         return pair
     }
 
-    private init(directory: String, prefix: [String], primaryPort: Int, standbyPort: Int) {
+    private init(directory: String, prefix: [String], primaryPort: Int, standbyPort: Int, durable: Bool) {
+        self.durable = durable
         self.directory = directory
         self.prefix = prefix
         self.primaryPort = primaryPort
@@ -128,8 +131,8 @@ public final class ReplicatedPostgres: @unchecked Sendable {
             prefix + [
                 TestPostgres.programs + "/postgres", "-D", directory + "/" + folder, "-p", "\(port)", "-k", directory,
                 "-c", "listen_addresses=127.0.0.1", "-c", "wal_level=replica", "-c", "max_wal_senders=4",
-                "-c", "hot_standby=on", "-c", "fsync=off",
-            ]
+                "-c", "hot_standby=on",
+            ] + (durable ? [] : ["-c", "fsync=off"])
         let log = directory + "/\(folder).log"
         let server = try SpawnedProcess(
             executable: command[0], arguments: Array(command.dropFirst()), environment: nil, logPath: log)

@@ -9,11 +9,12 @@ extension Topology {
     /// Writes a topology like `init(directory:executable:...)` does, whose CN runs as `processes` processes sharing
     /// the database at `database` (URLs, the primary first). `coordinationNodeSettings` is appended to every CN
     /// process's file after its `[cluster]` table, `accessPointSettings` to each access point's; `leaseMilliseconds` is the
-    /// cluster's `lease-ms`.
+    /// cluster's `lease-ms`. Access points in `pullAccessPoints` poll the CN processes (pull mode).
     public static func cluster(
         directory: String, executable: String, database: [String], processes: Int = 2, leaseMilliseconds: Int = 2_000,
         accessPoints: [(id: String, country: String)] = [("AP-BE", "BE"), ("AP-DK", "DK")],
-        coordinationNodeSettings: String = "", accessPointSettings: String = "", orderWaitSeconds: Int? = nil
+        coordinationNodeSettings: String = "", accessPointSettings: String = "", pullAccessPoints: Set<String> = [],
+        orderWaitSeconds: Int? = nil
     ) throws -> Topology {
         let list = database.map { "\"\($0)\"" }.joined(separator: ", ")
         let base = try Topology(
@@ -23,7 +24,8 @@ extension Topology {
                 database = [\(list)]
                 lease-ms = \(leaseMilliseconds)
                 \(coordinationNodeSettings)
-                """, accessPointSettings: accessPointSettings, orderWaitSeconds: orderWaitSeconds)
+                """, accessPointSettings: accessPointSettings, pullAccessPoints: pullAccessPoints,
+            orderWaitSeconds: orderWaitSeconds)
         let first = base.node("CN")
         let text = try String(contentsOfFile: first.config, encoding: .utf8)
         var processNodes = [first]

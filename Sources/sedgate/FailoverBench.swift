@@ -95,7 +95,8 @@ struct FailoverBench: AsyncParsableCommand {
                 + "  (goal: under 10 s)")
     }
 
-    /// The same exchange benchmark on a CN with SQLite, one CN process on PostgreSQL, and two.
+    /// The same exchange benchmark on a CN with SQLite, one CN process on PostgreSQL, and two (a lone server with
+    /// `fsync = off`, as the tests run it), then two on a durable primary with a synchronous standby.
     private func throughput(_ postgres: TestPostgres) async throws {
         let exchange = try ExchangeBench.parse(["--count", "\(count)"])
         print("\n--- CN on SQLite (the default) ---")
@@ -116,6 +117,24 @@ struct FailoverBench: AsyncParsableCommand {
             try await topology.startAll()
             try await exchange.measure(topology)
         }
+        // The set-up the README recommends: fsync on, every commit waiting for a synchronous standby.
+        print("\n--- CN on PostgreSQL, 2 processes, fsync on, a synchronous standby ---")
+        let replicated = try await ReplicatedPostgres.start(synchronous: true, durable: true)
+        do {
+            let root = NSTemporaryDirectory() + "sedgate-failover-sync-\(UUID().uuidString.prefix(8))"
+            let topology = try Topology.cluster(
+                directory: root, executable: try executablePath(), database: replicated.urls, processes: 2)
+            defer {
+                topology.abandon()
+                try? FileManager.default.removeItem(atPath: root)
+            }
+            try await topology.startAll()
+            try await exchange.measure(topology)
+        } catch {
+            await replicated.stop()
+            throw error
+        }
+        await replicated.stop()
     }
 
     /// Commits one SED at `sender`, numbered `index` in its name.

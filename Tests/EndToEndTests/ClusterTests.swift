@@ -48,6 +48,41 @@ struct ClusterTests {
     }
 
     @Test(
+        "an AP in pull mode pulls from two CN processes: the one it pulls from is killed, it pulls from the other; 90 SEDs once each, in order"
+    )
+    func pullFailover() async throws {
+        let postgres = try await TestPostgres.start()
+        do {
+            let directory = try TemporaryDirectory("e2e-cluster-pull")
+            let topology = try Topology.cluster(
+                directory: directory.path, executable: try SedgateBinary.path(),
+                database: ["postgres://\(postgres.user)@127.0.0.1:\(postgres.port)/postgres"], processes: 2,
+                pullAccessPoints: ["AP-DK"])
+            defer { topology.abandon() }
+            try await topology.startAll()
+            let sender = topology.node("AP-BE")
+            let receiver = topology.node("AP-DK")
+            var committed = try ExchangeTests.commit(45, to: sender, prefix: "a", round: 0)
+            try await Wait.progressing("the first SEDs to be delivered", to: 15) { Self.count(sender, "delivered") }
+            // The AP pulls from the first URL of its list: that process holds AP-DK's queue. It is gone for good.
+            let holder = try await postgres.psql("SELECT holder FROM cn_lease WHERE peer = 'AP-DK'")
+            #expect(topology.pid("CN").map { holder.contains("-\($0)-") } ?? false, "CN serves the pulls: \(holder)")
+            await topology.kill("CN")
+            committed += try ExchangeTests.commit(45, to: sender, prefix: "b", round: 1)
+            try await Wait.progressing("every SED to be delivered", to: 90) { Self.count(sender, "delivered") }
+            await topology.stopAll()
+            try ExchangeTests.verify(committed, sender: sender, receiver: receiver)
+            try await ExchangeTests.verifyOrder(receiver, conversations: 45)
+            let text = (try? String(contentsOfFile: topology.directory + "/cn2.log", encoding: .utf8)) ?? ""
+            #expect(text.contains("took over forwarding to a destination"), "CN2 took AP-DK's queue over")
+        } catch {
+            await postgres.stop()
+            throw error
+        }
+        await postgres.stop()
+    }
+
+    @Test(
         "two CN processes on one PostgreSQL with a synchronous standby: SEDs through random SIGKILLs of either process, then the primary killed and the standby promoted: none lost, none twice, all in order"
     )
     func killsAndFailover() async throws {
