@@ -323,7 +323,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging", "Transport", "Conformance",
-                "CLibArchive", "Operations",
+                "CLibArchive", "Operations", "ClusterStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

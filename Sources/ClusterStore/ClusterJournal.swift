@@ -64,6 +64,13 @@ public final class ClusterJournal: MessageStore {
         }
     }
 
+    /// Gives back this process's leases and closes its connections (the maintenance service does it at shutdown;
+    /// a journal used without that service must be closed before it is dropped).
+    public func close() async {
+        await releaseLeases()
+        await database.closeAll()
+    }
+
     /// The services a clustered CN runs besides its own: lease renewal, and the seen-set's expiry.
     public func services(retention: Duration) -> [any Service] {
         [ClusterMaintenance(journal: self, retention: retention, logger: logger)]
