@@ -78,12 +78,14 @@ bench: deps
 	.build/release/sedgate bench pack
 	.build/release/sedgate bench large --megabytes 2048 --restart
 	.build/release/sedgate bench directory --institutions 100000
+	.build/release/sedgate bench failover
 
-## soak: the long forms: fault injection over 10,000 SEDs and 20 kills, 1,000 power cuts over 3,000 SEDs, and
-## 250,000 SEDs queued at the CN
+## soak: the long forms: fault injection over 10,000 SEDs and 20 kills, the CN cluster's over 2,000 SEDs, 1,000
+## power cuts over 3,000 SEDs, and 250,000 SEDs queued at the CN
 soak: deps
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
 	SEDGATE_FAULT_BATCHES=100 SEDGATE_FAULT_KILLS=20 $(SWIFT) test --skip-build --filter randomKills
+	SEDGATE_CLUSTER_SEDS=2000 $(SWIFT) test --skip-build --filter ClusterTests/killsAndFailover
 	SEDGATE_POWERCUT_CUTS=1000 $(SWIFT) test --skip-build --filter PowerCutExchangeTests
 	$(SWIFT) build -c release
 	.build/release/sedgate bench capacity --count 250000

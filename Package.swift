@@ -147,6 +147,20 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A coordination node's journal, receipts and sealed SEDs in PostgreSQL (postgres-nio), shared by several CN
+        // processes that take each destination in turn under an expiring lease; failover between database hosts.
+        .target(
+            name: "ClusterStore",
+            dependencies: [
+                "SedgateCore",
+                .product(name: "PostgresNIO", package: "postgres-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
         // The AP ⇄ CN ⇄ AP protocol: SOAP 1.2 + WS-Addressing messages, HTTPS client and server, retries.
         .target(
             name: "Transport",
@@ -212,7 +226,7 @@ let package = Package(
         .target(
             name: "CoordinationNode",
             dependencies: [
-                "SedgateCore", "Documents", "Store", "Transport", "Packaging", "Spool",
+                "SedgateCore", "Documents", "Store", "Transport", "Packaging", "Spool", "ClusterStore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -288,6 +302,7 @@ let package = Package(
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "CMalloc",
                 "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations", "Console", "PublicSite",
+                "ClusterStore",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -362,7 +377,7 @@ let package = Package(
             name: "EndToEndTests",
             dependencies: [
                 "SedgateCore", "SedgateTesting", "Spool", "Store", "Packaging", "Transport", "Conformance",
-                "CLibArchive", "Operations",
+                "CLibArchive", "Operations", "ClusterStore",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),

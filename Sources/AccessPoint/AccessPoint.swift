@@ -55,7 +55,8 @@ public struct AccessPoint: Sendable {
         try await receiver.recover()
         let batcher = InboundBatcher(configuration: configuration, journal: journal, logger: logger)
         try await batcher.recover()
-        let client = try ProtocolClient(tls: configuration.tls, compound: codec, logger: logger)
+        let client = try ProtocolClient(
+            tls: configuration.tls, compound: codec, alternatives: [configuration.coordinationNodeURLs], logger: logger)
         let server = try ProtocolServer(
             host: configuration.host, port: configuration.port, tls: configuration.tls, handler: receiver,
             logger: logger, limits: configuration.serverLimits, compound: codec,

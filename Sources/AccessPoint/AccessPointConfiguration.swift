@@ -22,6 +22,9 @@ public struct AccessPointConfiguration: Sendable {
     /// The coordination node: its id and base URL (`https://host:port`).
     public var coordinationNode: NodeID
     public var coordinationNodeURL: String
+    /// Every address of the coordination node when it is a cluster of processes (the first is
+    /// `coordinationNodeURL`): the access point fails over between them. Empty or one: a single CN.
+    public var coordinationNodeURLs: [String] = []
     /// How long a closed-after-write file must stay unchanged before it is taken.
     public var settle: Duration
     /// Files larger than this are refused at intake.

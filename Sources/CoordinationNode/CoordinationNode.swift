@@ -1,6 +1,7 @@
 // CoordinationNode: the composition root of a coordination node: opens the journal, and returns the
 // protocol server plus one forwarder per access point for one ServiceGroup.
 
+import ClusterStore
 import Foundation
 public import Logging
 public import SedgateCore
@@ -12,14 +13,22 @@ import Transport
 /// The coordination node: store and forward between access points, reading envelopes only.
 public struct CoordinationNode: Sendable {
     public let configuration: CoordinationNodeConfiguration
-    let journal: Journal
+    let journal: any MessageStore
+    /// The shared PostgreSQL journal of a CN cluster (`[cluster]`), else nil: the spool's SQLite journal.
+    let cluster: ClusterJournal?
     let logger: Logger
 
     /// Opens the node's spool and journal (creating them if needed).
     public init(configuration: CoordinationNodeConfiguration, logger: Logger) throws(SedgateError) {
         self.configuration = configuration
         try configuration.spool.create()
-        self.journal = try Journal(path: configuration.spool.varDirectory + "/journal.sqlite")
+        if let settings = configuration.cluster {
+            let cluster = ClusterJournal(settings: settings, spoolRoot: configuration.spool.root, logger: logger)
+            (self.cluster, self.journal) = (cluster, cluster)
+        } else {
+            self.cluster = nil
+            self.journal = try Journal(path: configuration.spool.varDirectory + "/journal.sqlite")
+        }
         self.logger = logger
     }
 
@@ -29,9 +38,15 @@ public struct CoordinationNode: Sendable {
     /// The services to run: the protocol server and the forwarders.
     public func services() async throws(SedgateError) -> [any Service] {
         configuration.spool.sweepTemporaryFiles()
-        try await configuration.spool.sweepPayloads(journal, .relay, done: [.forwarded, .failed])
-        // A power cut can take back a journal row whose payload was already synced: journal it again.
-        _ = try await StoreReconciliation(configuration: configuration, journal: journal, logger: logger).run()
+        if let cluster {
+            // The database holds every stored SED's bytes with its row: var/store/ is only this process's cache.
+            try await cluster.prepare()
+            cluster.dropCache(in: configuration.spool.store)
+        } else {
+            try await configuration.spool.sweepPayloads(journal, .relay, done: [.forwarded, .failed])
+            // A power cut can take back a journal row whose payload was already synced: journal it again.
+            _ = try await StoreReconciliation(configuration: configuration, journal: journal, logger: logger).run()
+        }
         // Each peer has a second forwarder for its SYNC SEDs, sent at once beside the batches; it hears every ring.
         let syncBells = Dictionary(uniqueKeysWithValues: configuration.peers.keys.map { ($0, Doorbell()) })
         let bells = Dictionary(
@@ -59,10 +74,13 @@ public struct CoordinationNode: Sendable {
                     bell: syncBells[peer]!, bells: bells, logger: logger, lane: .sync),
             ]
         }
-        return [
-            server, ForwardingService(forwarders: forwarders, client: client),
-            SeenSetExpiry(journal: journal, retention: configuration.retention, logger: logger),
-        ]
+        let expiry: [any Service] =
+            if let cluster {
+                cluster.services(retention: configuration.retention)
+            } else if let sqlite = journal as? Journal {
+                [SeenSetExpiry(journal: sqlite, retention: configuration.retention, logger: logger)]
+            } else { [] }
+        return [server, ForwardingService(forwarders: forwarders, client: client)] + expiry
     }
 }
 

@@ -1,5 +1,6 @@
 // CoordinationNodeConfiguration: everything one coordination node needs to run, already validated.
 
+public import ClusterStore
 public import SedgateCore
 public import Spool
 public import Transport
@@ -30,6 +31,9 @@ public struct CoordinationNodeConfiguration: Sendable {
     public var retention: Duration
     /// Extra routes the protocol server answers besides messages (the directory's master and search).
     public var protocolExtensions: [any ProtocolExtension] = []
+    /// The PostgreSQL database this CN shares with the other processes of its cluster (`[cluster]`); nil keeps the
+    /// journal in the spool's SQLite file.
+    public var cluster: ClusterSettings?
 
     public init(
         node: NodeID, spool: SpoolLayout, host: String, port: Int, tls: TLSFiles, peers: [NodeID: String],

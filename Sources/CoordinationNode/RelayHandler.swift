@@ -89,6 +89,14 @@ struct RelayHandler: MessageHandler {
                 break
             }
             do throws(SedgateError) {
+                if let manifest = sealed.manifest, let shared = journal as? any SharedFragments,
+                    !(try inbox.reassembler(for: manifest).missing.isEmpty)
+                {
+                    // A CN cluster: the fragments may have reached another process.
+                    try await shared.restoreFragments(sealed.sedId) { (index, data) throws(SedgateError) in
+                        try inbox.accept(payloadID: sealed.sedId.rawValue, index: index, data: Data(data))
+                    }
+                }
                 group.append(try prepare(sealed, from: message.from))
                 queued += 1
             } catch  where error.code.isPermanent {
@@ -178,6 +186,9 @@ struct RelayHandler: MessageHandler {
         }
         try FragmentInbox(root: configuration.spool.store).accept(
             payloadID: fragment.sedId.rawValue, index: fragment.index, data: fragment.data)
+        // A CN cluster: any process may take the SED, and forward it.
+        try await (journal as? any SharedFragments)?.keepFragment(
+            fragment.sedId, index: fragment.index, data: Array(fragment.data))
         return answer
     }
 

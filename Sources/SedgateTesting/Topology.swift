@@ -155,6 +155,7 @@ public final class Topology: @unchecked Sendable {
             [routes]
             \(routes)
             \(coordinationNodeSettings)
+            \(try Self.postgresSettings(besides: coordinationNodeSettings))
             """, to: cnConfig)
         nodes.insert(
             Node(id: "CN", role: "cn", config: cnConfig, spool: SpoolLayout(root: cnSpool), port: cnPort), at: 0)

@@ -19,11 +19,20 @@ public final class ProtocolClient: Sendable {
     private let http: HTTPClient
     private let logger: Logger
     private let compound: CompoundCodec?
+    /// Peers reachable at several addresses (a CN cluster), by their first address.
+    private let alternatives: [String: PeerAddresses]
 
     /// Makes a client with this node's TLS identity. Throws `.configuration` when a TLS file cannot be read.
     /// `compound` signs compound deliveries and verifies compound replies; without it, neither can be sent or read.
-    public init(tls: TLSFiles, compound: CompoundCodec? = nil, logger: Logger) throws(SedgateError) {
+    /// Each list in `alternatives` names one peer's addresses: a message or health check for its first address
+    /// goes to whichever of them answers (see `PeerAddresses`).
+    public init(
+        tls: TLSFiles, compound: CompoundCodec? = nil, alternatives: [[String]] = [], logger: Logger
+    ) throws(SedgateError) {
         self.compound = compound
+        self.alternatives = Dictionary(
+            alternatives.filter { $0.count > 1 }.map { ($0[0], PeerAddresses($0)) },
+            uniquingKeysWith: { first, _ in first })
         var configuration = HTTPClient.Configuration(
             tlsConfiguration: try tls.clientConfiguration(), redirectConfiguration: .disallow)
         // A peer that is down must fail fast (the retry schedule waits between attempts), not pin a message
@@ -39,6 +48,14 @@ public final class ProtocolClient: Sendable {
     /// Posts `message` to the node at `baseURL` (e.g. `https://cn.example:8443`) and returns its reply.
     public func send(
         _ message: ProtocolMessage, to baseURL: String, timeout: Duration = .seconds(30)
+    ) async throws(SedgateError) -> ProtocolMessage {
+        guard let addresses = alternatives[baseURL] else { return try await sendOnce(message, to: baseURL, timeout) }
+        return try await addresses.attempt { (url) throws(SedgateError) in try await sendOnce(message, to: url, timeout)
+        }
+    }
+
+    private func sendOnce(
+        _ message: ProtocolMessage, to baseURL: String, _ timeout: Duration
     ) async throws(SedgateError) -> ProtocolMessage {
         let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + SOAPNamespace.messagesPath
         var request = HTTPClientRequest(url: url)
@@ -151,6 +168,11 @@ public final class ProtocolClient: Sendable {
     /// Checks that the node at `baseURL` answers `GET /sedgate/v1/health` with 200 over mutual TLS.
     /// Throws `.peerUnavailable` otherwise.
     public func checkHealth(of baseURL: String, timeout: Duration = .seconds(5)) async throws(SedgateError) {
+        guard let addresses = alternatives[baseURL] else { return try await checkHealthOnce(of: baseURL, timeout) }
+        try await addresses.attempt { (url) throws(SedgateError) in try await checkHealthOnce(of: url, timeout) }
+    }
+
+    private func checkHealthOnce(of baseURL: String, _ timeout: Duration) async throws(SedgateError) {
         let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + SOAPNamespace.healthPath
         let status: Int
         do {

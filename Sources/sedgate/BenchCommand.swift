@@ -15,7 +15,7 @@ struct BenchCommand: AsyncParsableCommand {
         commandName: "bench", abstract: "Benchmarks: the exchange through a topology, and conversion.",
         subcommands: [
             ExchangeBench.self, ConvertBench.self, CapacityBench.self, PackBench.self, SealBench.self, LargeBench.self,
-            IdleBench.self, DirectoryBench.self, SyncBench.self,
+            IdleBench.self, DirectoryBench.self, SyncBench.self, FailoverBench.self,
         ],
         defaultSubcommand: ExchangeBench.self)
 }

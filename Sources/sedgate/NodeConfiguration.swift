@@ -331,7 +331,8 @@ enum NodeConfiguration {
             var accessPoint =
                 AccessPointConfiguration(
                     node: node, spool: spool, host: host, port: port, tls: tls,
-                    coordinationNode: try file.node("cn", "id"), coordinationNodeURL: try file.string("cn", "url"),
+                    coordinationNode: try file.node("cn", "id"),
+                    coordinationNodeURL: try Self.coordinationNodeURLs(file)[0],
                     settle: try file.milliseconds("intake", "settle-ms", default: 500),
                     maxDocumentBytes: try file.int("intake", "max-document-bytes", default: 16 << 20),
                     inboundTemplate: template, retryInitial: retryInitial, retryMaximum: retryMaximum,
@@ -339,6 +340,7 @@ enum NodeConfiguration {
                     profiles: profiles, pullInterval: pullInterval, routes: routeTable, certificates: certificates,
                     packing: packing, retention: retention, orderWait: orderWait,
                     takeUpScan: .seconds(takeUpScanSeconds), rescan: .seconds(rescanSeconds))
+            accessPoint.coordinationNodeURLs = try Self.coordinationNodeURLs(file)
             accessPoint.archiveLimits = try Self.archiveLimits(file)
             accessPoint.inboundBatches = try Self.inboundBatches(file, profiles: Set(profiles.keys))
             accessPoint.webQueue = try Self.webQueue(file)
@@ -378,6 +380,7 @@ enum NodeConfiguration {
         _ = try OperationsSettings.load(file)
         _ = try ConsoleSettings.load(file)
         _ = try PublicSiteSettings.load(file)
+        let cluster = role == "cn" ? try Self.cluster(file) : nil
         try file.checkUnknownKeys()
         switch result {
         case .accessPoint(var configuration):
@@ -386,6 +389,7 @@ enum NodeConfiguration {
             return (.accessPoint(configuration), directory)
         case .coordinationNode(var configuration):
             configuration.serverLimits = serverLimits
+            configuration.cluster = cluster
             return (.coordinationNode(configuration), directory)
         }
     }

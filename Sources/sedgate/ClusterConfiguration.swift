@@ -1,0 +1,53 @@
+// ClusterConfiguration: the configuration of a CN cluster and of the access points that use it. A CN's
+// `[cluster]` names the PostgreSQL database its processes share; an AP's `[cn] url` may list several CN processes
+// (`url = ["https://cn1:8443", "https://cn2:8443"]`), which it fails over between.
+
+import ClusterStore
+import ConfigurationFile
+import SedgateCore
+
+extension NodeConfiguration {
+    /// A CN's `[cluster]`: `database` (one `postgres://` URL, or a list: the primary, then its standbys), `lease-ms`,
+    /// `holder` and `connections`. Nil without a `database`: the CN keeps its journal in SQLite.
+    static func cluster(_ file: ConfigFile) throws(SedgateError) -> ClusterSettings? {
+        let urls = try Self.stringOrList(file, "cluster", "database")
+        let leaseMilliseconds = try file.int("cluster", "lease-ms", default: 5_000)
+        let holder = try file.string("cluster", "holder", default: "")
+        let connections = try file.int("cluster", "connections", default: 4)
+        guard !urls.isEmpty else { return nil }
+        var endpoints: [ClusterSettings.Endpoint] = []
+        for url in urls {
+            guard let endpoint = ClusterSettings.Endpoint(url: url) else {
+                throw file.fail(
+                    "cluster", "database", "holds '\(url)', not a postgres://user[:password]@host[:port]/database URL")
+            }
+            endpoints.append(endpoint)
+        }
+        guard leaseMilliseconds >= 500 else {
+            throw file.fail("cluster", "lease-ms", "is \(leaseMilliseconds); it must be 500 or more")
+        }
+        guard connections >= 1 else {
+            throw file.fail("cluster", "connections", "is \(connections); it must be 1 or more")
+        }
+        return ClusterSettings(
+            endpoints: endpoints, holder: holder.isEmpty ? nil : holder, lease: .milliseconds(leaseMilliseconds),
+            connections: connections)
+    }
+
+    /// An AP's `[cn] url`: one URL, or the URLs of a CN cluster's processes in the order to try them.
+    static func coordinationNodeURLs(_ file: ConfigFile) throws(SedgateError) -> [String] {
+        let urls = try Self.stringOrList(file, "cn", "url")
+        guard !urls.isEmpty else { throw file.fail("cn", "url", "is missing") }
+        return urls
+    }
+
+    /// `[table] key` as a list: a string is a list of one, a missing key an empty list.
+    private static func stringOrList(
+        _ file: ConfigFile, _ table: String, _ key: String
+    ) throws(SedgateError)
+        -> [String]
+    {
+        if let list = try? file.strings(table, key) { return list }
+        return [try file.string(table, key)]
+    }
+}
