@@ -19,6 +19,11 @@ public final class SpawnedProcess: @unchecked Sendable {
 
     /// Starts `executable` with `arguments` (without the program name), its standard output and error appended to
     /// `logPath`, standard input from /dev/null. `environment`, when given, replaces the inherited one.
+    private typealias AddCloseFrom = @convention(c) (UnsafeMutablePointer<posix_spawn_file_actions_t>, Int32) -> Int32
+    private static let addCloseFrom: AddCloseFrom? = dlsym(nil, "posix_spawn_file_actions_addclosefrom_np").map {
+        unsafeBitCast($0, to: AddCloseFrom.self)
+    }
+
     public init(
         executable: String, arguments: [String], environment: [String: String]?, logPath: String
     ) throws {
@@ -28,6 +33,11 @@ public final class SpawnedProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_addopen(&actions, 1, logPath, O_WRONLY | O_CREAT | O_APPEND, 0o644)
         posix_spawn_file_actions_adddup2(&actions, 1, 2)
+        // Nothing else of this process leaks into the child: a pipe another thread has open at this moment (an
+        // `openssl` run by PKI, reading its stderr to EOF) would otherwise stay open in a long-lived child, and its
+        // reader would wait for an EOF that never comes.
+        // (glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which the Glibc module does not export.)
+        if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let pairs = environment.map { $0.map { "\($0.key)=\($0.value)" } }
