@@ -41,8 +41,11 @@ public struct NodeContext: Sendable {
 
 /// Builds the operations services of one node.
 public enum OperationsServices {
+    /// `statistics` is the journal the statistics harvest reads when it is not the spool's SQLite journal: a
+    /// clustered CN's shared database.
     public static func make(
-        _ settings: OperationsSettings, context: NodeContext, logger: Logger
+        _ settings: OperationsSettings, context: NodeContext, statistics source: (any StatisticsSource)? = nil,
+        logger: Logger
     )
         throws(SedgateError) -> [any Service]
     {
@@ -60,7 +63,8 @@ public enum OperationsServices {
         if let interval = settings.harvestInterval {
             let statistics = try StatisticsStore(path: context.statisticsPath)
             services.append(
-                StatisticsHarvester(statistics: statistics, journal: journal, interval: interval, logger: logger))
+                StatisticsHarvester(
+                    statistics: statistics, journal: source ?? journal, interval: interval, logger: logger))
         }
         if !settings.alerts.isEmpty {
             let store = try AlertStore(path: context.alertsPath)

@@ -3,8 +3,10 @@
 
 import AccessPoint
 import ArgumentParser
+import ClusterStore
 import CoordinationNode
 import Foundation
+import Logging
 import Operations
 import SedgateCore
 import Spool
@@ -99,14 +101,34 @@ struct StatsCommand: AsyncParsableCommand {
             try StatisticsStore(path: context.statisticsPath)
         }
         let end = to.map { $0.count == 10 ? Self.nextDay($0) : $0 }
+        // A CN cluster's process harvests from the database its processes share.
+        let cluster: ClusterJournal? =
+            if case .coordinationNode(let settings) = configuration, let shared = settings.cluster {
+                ClusterJournal(settings: Self.ownHolder(shared), spoolRoot: settings.spool.root, logger: Self.logger)
+            } else { nil }
         do {
-            try await statistics.harvest(journal)
+            let source: any StatisticsSource = if let cluster { cluster } else { journal }
+            let harvest: Result<Int, SedgateError>
+            do { harvest = .success(try await statistics.harvest(source)) } catch { harvest = .failure(error) }
+            await cluster?.close()
+            _ = try harvest.get()
             let table = try await statistics.query(from: from, to: end, by: dimensions)
             print(table.render(format), terminator: "")
         } catch {
             printError("sedgate: \(error)")
             throw ExitCode(1)
         }
+    }
+
+    static let logger = Logger(label: "sedgate.stats")
+
+    /// The settings with a holder of this command's own: closing the journal gives back its holder's leases,
+    /// and a configured `holder` names the running process's.
+    static func ownHolder(_ shared: ClusterSettings) -> ClusterSettings {
+        var settings = shared
+        settings.holder =
+            "stats-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())"
+        return settings
     }
 
     /// The day after `day` (YYYY-MM-DD), so `--to` includes its whole day.
