@@ -54,7 +54,7 @@ enum NodeRunner {
             try NodeDirectory.attach(&configuration, settings: directory, logger: logger)
         }
         var services: [any Service]
-        var statistics: (any StatisticsSource)? = nil
+        var cluster: (any OperationsJournal)? = nil
         switch (configuration, role) {
         case (.accessPoint(let settings), "ap"):
             let node = try exitOnError { () throws(SedgateError) in
@@ -66,7 +66,7 @@ enum NodeRunner {
                 try CoordinationNode(configuration: settings, logger: logger)
             }
             services = try await node.services()
-            statistics = node.clusterStatistics
+            cluster = node.clusterJournal
         default:
             throw ValidationError(
                 "\(options.config) configures a \(role == "ap" ? "coordination node" : "access point"); use `sedgate \(role == "ap" ? "cn" : "ap")`"
@@ -78,7 +78,7 @@ enum NodeRunner {
         }
         let operating = try exitOnError { () throws(SedgateError) in
             try OperationsServices.make(
-                operations, context: Self.context(configuration), statistics: statistics, logger: logger)
+                operations, context: Self.context(configuration), cluster: cluster, logger: logger)
         }
         let console = try exitOnError { () throws(SedgateError) in
             try NodeConsole.services(

@@ -37,6 +37,15 @@ extension NodeRunner {
     }
 }
 
+/// A clustered CN's shared journal, for a command run beside its processes (close it when done), else nil. It
+/// has a holder of its own: closing gives back the holder's leases, and a configured `holder` names a running
+/// process's.
+func openClusterJournal(_ configuration: NodeConfiguration) -> ClusterJournal? {
+    guard case .coordinationNode(let settings) = configuration, var shared = settings.cluster else { return nil }
+    shared.holder = "tool-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())"
+    return ClusterJournal(settings: shared, spoolRoot: settings.spool.root, logger: Logger(label: "sedgate.tool"))
+}
+
 extension QueueCommand {
     /// `sedgate queue shape`: waiting SEDs per destination by age, like Postfix's qshape.
     struct Shape: AsyncParsableCommand {
@@ -44,8 +53,14 @@ extension QueueCommand {
             abstract: "SEDs waiting per destination by age in minutes (T: total), like Postfix's qshape.")
         @OptionGroup var options: ConfigOption
         func run() async throws {
-            let (_, journal) = try openJournal(options.config)
-            print(try await QueueShape.read(journal).render(), terminator: "")
+            let (configuration, journal) = try openJournal(options.config)
+            let cluster = openClusterJournal(configuration)
+            let shape: Result<QueueShape, any Error>
+            do {
+                shape = .success(try await QueueShape.read(cluster.map { $0 as any QueueSource } ?? journal))
+            } catch { shape = .failure(error) }
+            await cluster?.close()
+            print(try shape.get().render(), terminator: "")
         }
     }
 }
@@ -102,10 +117,7 @@ struct StatsCommand: AsyncParsableCommand {
         }
         let end = to.map { $0.count == 10 ? Self.nextDay($0) : $0 }
         // A CN cluster's process harvests from the database its processes share.
-        let cluster: ClusterJournal? =
-            if case .coordinationNode(let settings) = configuration, let shared = settings.cluster {
-                ClusterJournal(settings: Self.ownHolder(shared), spoolRoot: settings.spool.root, logger: Self.logger)
-            } else { nil }
+        let cluster = openClusterJournal(configuration)
         do {
             let source: any StatisticsSource = if let cluster { cluster } else { journal }
             let harvest: Result<Int, SedgateError>
@@ -118,17 +130,6 @@ struct StatsCommand: AsyncParsableCommand {
             printError("sedgate: \(error)")
             throw ExitCode(1)
         }
-    }
-
-    static let logger = Logger(label: "sedgate.stats")
-
-    /// The settings with a holder of this command's own: closing the journal gives back its holder's leases,
-    /// and a configured `holder` names the running process's.
-    static func ownHolder(_ shared: ClusterSettings) -> ClusterSettings {
-        var settings = shared
-        settings.holder =
-            "stats-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())"
-        return settings
     }
 
     /// The day after `day` (YYYY-MM-DD), so `--to` includes its whole day.

@@ -1,5 +1,6 @@
-// Journal+Statistics: the statistics harvest's reads of the SQLite journal. One writer numbers the events in commit
-// order, so an event id above the watermark is never committed after a harvest read past it.
+// Journal+Operations: the operations' reads of the SQLite journal: the statistics harvest's (one writer numbers
+// the events in commit order, so an event id above the watermark is never committed after a harvest read past
+// it), and the queues' for the gauges, the alerts and `sedgate queue shape`.
 
 import GRDB
 public import SedgateCore
@@ -49,6 +50,46 @@ extension Journal: StatisticsSource {
             }
         } catch {
             throw SedgateError(.storage, "the journal could not list the SEDs changed for the statistics", cause: error)
+        }
+    }
+}
+
+extension Journal: QueueSource {
+    public func queueDepths() async throws(SedgateError) -> [QueueDepth] {
+        do {
+            return try await database.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT direction, peer, COUNT(*) AS depth, MIN(createdAt) AS oldest FROM message
+                        WHERE (direction = 'out' AND state IN ('accepted', 'held'))
+                           OR (direction = 'relay' AND state IN ('stored', 'held'))
+                        GROUP BY direction, peer ORDER BY direction, peer
+                        """
+                ).map {
+                    QueueDepth(direction: $0["direction"], peer: $0["peer"], depth: $0["depth"], oldest: $0["oldest"])
+                }
+            }
+        } catch {
+            throw SedgateError(.storage, "the journal could not count its queues", cause: error)
+        }
+    }
+
+    public func waitingSince() async throws(SedgateError) -> [(destination: String, since: String)] {
+        do {
+            let rows = try await database.read { db in
+                try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT direction || '/' || peer AS destination, createdAt FROM message
+                        WHERE (direction = 'out' AND state IN ('accepted', 'held'))
+                           OR (direction = 'relay' AND state IN ('stored', 'held'))
+                        """
+                ).map { (destination: $0["destination"] as String, since: $0["createdAt"] as String) }
+            }
+            return rows
+        } catch {
+            throw SedgateError(.storage, "the journal could not list its waiting SEDs", cause: error)
         }
     }
 }

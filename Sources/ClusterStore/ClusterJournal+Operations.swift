@@ -1,5 +1,7 @@
-// ClusterJournal+Statistics: the statistics harvest's reads of the shared database. Each CN process harvests into
-// its own statistics (var/statistics.sqlite), all from the same events, so each answers for the whole cluster.
+// ClusterJournal+Operations: the operations' reads of the shared database: the queues (for the operator port's
+// gauges and `sedgate queue shape`, the same at every process), and the statistics harvest's. Each CN process
+// harvests into its own statistics (var/statistics.sqlite), all from the same events, so each answers for the
+// whole cluster.
 //
 // Event ids come from one sequence, but several processes write: an id is taken when its transaction inserts the
 // event and becomes visible when that transaction commits, so a harvest can see id 120 while 118 is still
@@ -65,6 +67,41 @@ extension ClusterJournal: StatisticsSource {
                         envelope: envelope, size: size, createdAt: createdAt, times: times))
             }
             return (result, latest, changed == limit)
+        }
+    }
+}
+
+extension ClusterJournal: QueueSource {
+    public func queueDepths() async throws(SedgateError) -> [QueueDepth] {
+        try await read("count the queues") { connection in
+            let rows = try await connection.query(
+                """
+                SELECT direction, peer, count(*), min(created_at) FROM cn_message
+                WHERE (direction = 'out' AND state IN ('accepted', 'held'))
+                   OR (direction = 'relay' AND state IN ('stored', 'held'))
+                GROUP BY direction, peer ORDER BY direction, peer
+                """, logger: self.logger)
+            var result: [QueueDepth] = []
+            for try await (direction, peer, depth, oldest) in rows.decode((String, String, Int64, String?).self) {
+                result.append(QueueDepth(direction: direction, peer: peer, depth: Int(depth), oldest: oldest))
+            }
+            return result
+        }
+    }
+
+    public func waitingSince() async throws(SedgateError) -> [(destination: String, since: String)] {
+        try await read("list the waiting SEDs") { connection in
+            let rows = try await connection.query(
+                """
+                SELECT direction || '/' || peer, created_at FROM cn_message
+                WHERE (direction = 'out' AND state IN ('accepted', 'held'))
+                   OR (direction = 'relay' AND state IN ('stored', 'held'))
+                """, logger: self.logger)
+            var result: [(destination: String, since: String)] = []
+            for try await (destination, since) in rows.decode((String, String).self) {
+                result.append((destination, since))
+            }
+            return result
         }
     }
 }
