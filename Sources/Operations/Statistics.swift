@@ -76,7 +76,8 @@ public final class StatisticsStore: Sendable {
                 try Int64.fetchOne(db, sql: "SELECT eventId FROM watermark WHERE id = 1") ?? 0
             }
             let (rows, latest, more) = try await source.changes(after: watermark, limit: batch)
-            guard latest > watermark else { return (0, false) }
+            // A source may return SEDs below the watermark again (the cluster's late commits): write them too.
+            guard latest > watermark || !rows.isEmpty else { return (0, false) }
             let completed = try await database.write { db -> [(String, Double)] in
                 var completed: [(String, Double)] = []
                 let decoder = JSONDecoder()
