@@ -35,6 +35,10 @@ public struct CoordinationNode: Sendable {
     /// The journal, for the offline tools (`queue`, `trace`).
     public var store: any MessageStore { journal }
 
+    /// The shared database's journal when the CN is a cluster's process, for the operator port and the statistics
+    /// harvest; nil when the spool's SQLite journal is the node's.
+    public var clusterJournal: (any OperationsJournal)? { cluster }
+
     /// The services to run: the protocol server and the forwarders.
     public func services() async throws(SedgateError) -> [any Service] {
         configuration.spool.sweepTemporaryFiles()

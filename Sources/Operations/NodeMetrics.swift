@@ -5,12 +5,10 @@
 
 import CoreMetrics
 import Foundation
-import GRDB
 import Glibc
 import Metrics
 public import Prometheus
 public import SedgateCore
-public import Store
 import Synchronization
 
 /// What a node exposes to Prometheus.
@@ -31,13 +29,13 @@ public final class NodeMetrics: Sendable {
     }
 
     let node: NodeID
-    let journal: Journal
+    let journal: any OperationsJournal
     let spoolRoot: String
     let certificatePath: String
     /// Destinations seen at an earlier scrape: an emptied queue reads 0, not its last depth.
     private let seen = Mutex<Set<[String]>>([])
 
-    public init(node: NodeID, journal: Journal, spoolRoot: String, certificatePath: String) {
+    public init(node: NodeID, journal: any OperationsJournal, spoolRoot: String, certificatePath: String) {
         self.node = node
         self.journal = journal
         self.spoolRoot = spoolRoot
@@ -91,26 +89,11 @@ public final class NodeMetrics: Sendable {
     }
 
     /// One destination's queue: SEDs waiting to be sent (outbound) or forwarded (relay), and the oldest's time.
-    public struct Queue: Sendable {
-        public var direction: String
-        public var peer: String
-        public var depth: Int
-        public var oldest: String?
-    }
+    public typealias Queue = QueueDepth
 
     /// The queues of SEDs waiting (accepted, stored or held) per direction and destination.
-    public static func queues(_ journal: Journal) async throws -> [Queue] {
-        try await journal.database.read { db in
-            try Row.fetchAll(
-                db,
-                sql: """
-                    SELECT direction, peer, COUNT(*) AS depth, MIN(createdAt) AS oldest FROM message
-                    WHERE (direction = 'out' AND state IN ('accepted', 'held'))
-                       OR (direction = 'relay' AND state IN ('stored', 'held'))
-                    GROUP BY direction, peer ORDER BY direction, peer
-                    """
-            ).map { Queue(direction: $0["direction"], peer: $0["peer"], depth: $0["depth"], oldest: $0["oldest"]) }
-        }
+    public static func queues(_ journal: any QueueSource) async throws(SedgateError) -> [Queue] {
+        try await journal.queueDepths()
     }
 
     /// The bytes free for an unprivileged user on the file system holding `path`.

@@ -41,26 +41,30 @@ public struct NodeContext: Sendable {
 
 /// Builds the operations services of one node.
 public enum OperationsServices {
+    /// `cluster` is a clustered CN's shared journal: the operator port (queue gauges, SEDs per state, traces) and
+    /// the statistics harvest read it instead of the spool's SQLite journal.
     public static func make(
-        _ settings: OperationsSettings, context: NodeContext, logger: Logger
+        _ settings: OperationsSettings, context: NodeContext, cluster: (any OperationsJournal)? = nil, logger: Logger
     )
         throws(SedgateError) -> [any Service]
     {
         let journal = try Journal(path: context.journalPath)
+        let shared: any OperationsJournal = cluster ?? journal
         let metrics = NodeMetrics(
-            node: context.node, journal: journal, spoolRoot: context.spoolRoot,
+            node: context.node, journal: shared, spoolRoot: context.spoolRoot,
             certificatePath: context.certificatePath)
         var services: [any Service] = []
         if let listen = settings.listen {
             services.append(
                 OperatorServer.application(
-                    host: listen.host, port: listen.port, node: context.node, journal: journal, metrics: metrics,
+                    host: listen.host, port: listen.port, node: context.node, journal: shared, metrics: metrics,
                     logger: logger))
         }
         if let interval = settings.harvestInterval {
             let statistics = try StatisticsStore(path: context.statisticsPath)
             services.append(
-                StatisticsHarvester(statistics: statistics, journal: journal, interval: interval, logger: logger))
+                StatisticsHarvester(
+                    statistics: statistics, journal: shared, interval: interval, logger: logger))
         }
         if !settings.alerts.isEmpty {
             let store = try AlertStore(path: context.alertsPath)

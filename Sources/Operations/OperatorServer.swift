@@ -3,17 +3,15 @@
 // and `/trace/<sedId>` (this node's history of one SED, as JSON, for `sedgate trace --network`).
 
 import Foundation
-import GRDB
 public import Hummingbird
 public import Logging
 import NIOCore
 public import SedgateCore
-public import Store
 
 /// Builds the operator port's application (a Service for the node's ServiceGroup).
 public enum OperatorServer {
     public static func application(
-        host: String, port: Int, node: NodeID, journal: Journal, metrics: NodeMetrics, logger: Logger
+        host: String, port: Int, node: NodeID, journal: any OperationsJournal, metrics: NodeMetrics, logger: Logger
     ) -> some ApplicationProtocol {
         let router = Router()
         router.get("/metrics") { _, _ in
@@ -23,7 +21,7 @@ public enum OperatorServer {
                 body: .init(byteBuffer: ByteBuffer(string: text)))
         }
         router.get("/health") { _, _ in
-            let healthy = (try? await journal.database.read { try Int.fetchOne($0, sql: "SELECT 1") }) != nil
+            let healthy = (try? await journal.counts()) != nil
             let body = "{\"node\":\"\(node)\",\"status\":\"\(healthy ? "ok" : "journal unreadable")\"}\n"
             return Response(
                 status: healthy ? .ok : .serviceUnavailable, headers: [.contentType: "application/json"],

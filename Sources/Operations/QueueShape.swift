@@ -2,9 +2,7 @@
 // long they have waited (buckets of minutes doubling from 5), so a stuck destination stands out at a glance.
 
 public import Foundation
-import GRDB
-import SedgateCore
-public import Store
+public import SedgateCore
 
 /// SEDs waiting per destination by age bucket.
 public struct QueueShape: Sendable, Equatable {
@@ -33,20 +31,10 @@ public struct QueueShape: Sendable, Equatable {
     }
 
     /// Reads the SEDs waiting to be sent (outbound) or forwarded (relay) from the journal.
-    public static func read(_ journal: Journal, now: Date = Date()) async throws -> QueueShape {
-        let rows = try await journal.database.read { db in
-            try String.fetchAll(
-                db,
-                sql: """
-                    SELECT direction || '/' || peer || char(9) || createdAt FROM message
-                    WHERE (direction = 'out' AND state IN ('accepted', 'held'))
-                       OR (direction = 'relay' AND state IN ('stored', 'held'))
-                    """)
-        }
+    public static func read(_ journal: any QueueSource, now: Date = Date()) async throws -> QueueShape {
+        let rows = try await journal.waitingSince()
         let waiting = rows.compactMap { row -> (destination: String, since: Date)? in
-            let parts = row.split(separator: "\t", maxSplits: 1).map(String.init)
-            guard parts.count == 2, let since = Timestamp.parse(parts[1]) else { return nil }
-            return (parts[0], since)
+            Timestamp.parse(row.since).map { (row.destination, $0) }
         }
         return QueueShape(waiting: waiting, now: now)
     }

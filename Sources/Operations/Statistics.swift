@@ -10,7 +10,6 @@ public import Logging
 import Metrics
 public import SedgateCore
 public import ServiceLifecycle
-public import Store
 
 /// The statistics database of one node.
 public final class StatisticsStore: Sendable {
@@ -59,59 +58,26 @@ public final class StatisticsStore: Sendable {
 
     /// Copies every SED the journal changed since the last harvest; returns how many rows it wrote. Hops that
     /// completed since are recorded in the `sedgate_hop_latency_seconds{hop}` histogram. The journal's event ids
-    /// are the watermark: each state change appends one, and one writer numbers them in commit order.
+    /// are the watermark: each state change appends one. A SED harvested again is rewritten the same (its row is
+    /// replaced, and a hop already recorded is not recorded twice), so a source may re-read a window below it.
     @discardableResult
-    public func harvest(_ journal: Journal, batch: Int = 5_000) async throws(SedgateError) -> Int {
+    public func harvest(_ source: any StatisticsSource, batch: Int = 5_000) async throws(SedgateError) -> Int {
         var total = 0
         while true {
-            let (count, more) = try await harvestBatch(journal, batch: batch)
+            let (count, more) = try await harvestBatch(source, batch: batch)
             total += count
             if !more { return total }
         }
     }
 
-    private func harvestBatch(_ journal: Journal, batch: Int) async throws(SedgateError) -> (Int, Bool) {
+    private func harvestBatch(_ source: any StatisticsSource, batch: Int) async throws(SedgateError) -> (Int, Bool) {
         do {
             let watermark = try await database.read { db in
                 try Int64.fetchOne(db, sql: "SELECT eventId FROM watermark WHERE id = 1") ?? 0
             }
-            let (rows, latest, more) = try await journal.database.read { db -> ([Harvested], Int64, Bool) in
-                let changed = try Row.fetchAll(
-                    db,
-                    sql: """
-                        SELECT sedId, direction, MAX(id) AS last FROM event WHERE id > ?
-                        GROUP BY sedId, direction ORDER BY last LIMIT ?
-                        """, arguments: [watermark, batch])
-                var latest = watermark
-                var harvested: [Harvested] = []
-                for change in changed {
-                    latest = max(latest, change["last"] as Int64)
-                    let sedId: String = change["sedId"]
-                    let direction: String = change["direction"]
-                    guard
-                        let message = try Row.fetchOne(
-                            db.cachedStatement(
-                                sql: """
-                                    SELECT state, peer, origin, envelope, size, createdAt FROM message
-                                    WHERE sedId = ? AND direction = ?
-                                    """), arguments: [sedId, direction])
-                    else { continue }  // refused at intake: no envelope to count
-                    let events = try Row.fetchAll(
-                        db.cachedStatement(
-                            sql:
-                                "SELECT state, MIN(at) AS at FROM event WHERE sedId = ? AND direction = ? GROUP BY state"
-                        ), arguments: [sedId, direction])
-                    var times: [String: String] = [:]
-                    for event in events { times[event["state"]] = event["at"] }
-                    harvested.append(
-                        Harvested(
-                            sedId: sedId, direction: direction, state: message["state"], peer: message["peer"],
-                            origin: message["origin"], envelope: message["envelope"], size: message["size"],
-                            createdAt: message["createdAt"], times: times))
-                }
-                return (harvested, latest, changed.count == batch)
-            }
-            guard latest > watermark else { return (0, false) }
+            let (rows, latest, more) = try await source.changes(after: watermark, limit: batch)
+            // A source may return SEDs below the watermark again (the cluster's late commits): write them too.
+            guard latest > watermark || !rows.isEmpty else { return (0, false) }
             let completed = try await database.write { db -> [(String, Double)] in
                 var completed: [(String, Double)] = []
                 let decoder = JSONDecoder()
@@ -318,19 +284,6 @@ public final class StatisticsStore: Sendable {
     }
 }
 
-/// One journal row and its state times, as the harvest reads them.
-struct Harvested: Sendable {
-    var sedId: String
-    var direction: String
-    var state: String
-    var peer: String
-    var origin: String
-    var envelope: String
-    var size: Int64
-    var createdAt: String
-    var times: [String: String]
-}
-
 /// A statistics result: named columns and rows of text cells, rendered as a table, CSV, JSON or XML.
 public struct StatisticsTable: Sendable, Equatable {
     public var columns: [String]
@@ -389,11 +342,11 @@ public struct StatisticsTable: Sendable, Equatable {
 /// Copies the journal's changes into the statistics every `interval`, and once at start.
 public struct StatisticsHarvester: Service {
     let statistics: StatisticsStore
-    let journal: Journal
+    let journal: any StatisticsSource
     let interval: Duration
     let logger: Logger
 
-    public init(statistics: StatisticsStore, journal: Journal, interval: Duration, logger: Logger) {
+    public init(statistics: StatisticsStore, journal: any StatisticsSource, interval: Duration, logger: Logger) {
         self.statistics = statistics
         self.journal = journal
         self.interval = interval

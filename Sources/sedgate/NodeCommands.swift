@@ -54,6 +54,7 @@ enum NodeRunner {
             try NodeDirectory.attach(&configuration, settings: directory, logger: logger)
         }
         var services: [any Service]
+        var cluster: (any OperationsJournal)? = nil
         switch (configuration, role) {
         case (.accessPoint(let settings), "ap"):
             let node = try exitOnError { () throws(SedgateError) in
@@ -65,6 +66,7 @@ enum NodeRunner {
                 try CoordinationNode(configuration: settings, logger: logger)
             }
             services = try await node.services()
+            cluster = node.clusterJournal
         default:
             throw ValidationError(
                 "\(options.config) configures a \(role == "ap" ? "coordination node" : "access point"); use `sedgate \(role == "ap" ? "cn" : "ap")`"
@@ -75,7 +77,8 @@ enum NodeRunner {
             try NodeSite.services(options.config, directory: directory, logger: logger)
         }
         let operating = try exitOnError { () throws(SedgateError) in
-            try OperationsServices.make(operations, context: Self.context(configuration), logger: logger)
+            try OperationsServices.make(
+                operations, context: Self.context(configuration), cluster: cluster, logger: logger)
         }
         let console = try exitOnError { () throws(SedgateError) in
             try NodeConsole.services(

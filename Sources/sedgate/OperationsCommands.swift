@@ -3,8 +3,10 @@
 
 import AccessPoint
 import ArgumentParser
+import ClusterStore
 import CoordinationNode
 import Foundation
+import Logging
 import Operations
 import SedgateCore
 import Spool
@@ -35,6 +37,15 @@ extension NodeRunner {
     }
 }
 
+/// A clustered CN's shared journal, for a command run beside its processes (close it when done), else nil. It
+/// has a holder of its own: closing gives back the holder's leases, and a configured `holder` names a running
+/// process's.
+func openClusterJournal(_ configuration: NodeConfiguration) -> ClusterJournal? {
+    guard case .coordinationNode(let settings) = configuration, var shared = settings.cluster else { return nil }
+    shared.holder = "tool-\(ProcessInfo.processInfo.processIdentifier)-\(UUID().uuidString.prefix(8).lowercased())"
+    return ClusterJournal(settings: shared, spoolRoot: settings.spool.root, logger: Logger(label: "sedgate.tool"))
+}
+
 extension QueueCommand {
     /// `sedgate queue shape`: waiting SEDs per destination by age, like Postfix's qshape.
     struct Shape: AsyncParsableCommand {
@@ -42,8 +53,14 @@ extension QueueCommand {
             abstract: "SEDs waiting per destination by age in minutes (T: total), like Postfix's qshape.")
         @OptionGroup var options: ConfigOption
         func run() async throws {
-            let (_, journal) = try openJournal(options.config)
-            print(try await QueueShape.read(journal).render(), terminator: "")
+            let (configuration, journal) = try openJournal(options.config)
+            let cluster = openClusterJournal(configuration)
+            let shape: Result<QueueShape, any Error>
+            do {
+                shape = .success(try await QueueShape.read(cluster.map { $0 as any QueueSource } ?? journal))
+            } catch { shape = .failure(error) }
+            await cluster?.close()
+            print(try shape.get().render(), terminator: "")
         }
     }
 }
@@ -99,8 +116,14 @@ struct StatsCommand: AsyncParsableCommand {
             try StatisticsStore(path: context.statisticsPath)
         }
         let end = to.map { $0.count == 10 ? Self.nextDay($0) : $0 }
+        // A CN cluster's process harvests from the database its processes share.
+        let cluster = openClusterJournal(configuration)
         do {
-            try await statistics.harvest(journal)
+            let source: any StatisticsSource = if let cluster { cluster } else { journal }
+            let harvest: Result<Int, SedgateError>
+            do { harvest = .success(try await statistics.harvest(source)) } catch { harvest = .failure(error) }
+            await cluster?.close()
+            _ = try harvest.get()
             let table = try await statistics.query(from: from, to: end, by: dimensions)
             print(table.render(format), terminator: "")
         } catch {
