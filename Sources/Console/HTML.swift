@@ -2,23 +2,10 @@
 // carry the session's CSRF token, tables with captions and scoped headers. No script: every page works without.
 
 import Foundation
+import SedgateCore
 
 /// Escapes text for HTML element content and quoted attribute values.
-func esc(_ text: String) -> String {
-    var out = ""
-    out.reserveCapacity(text.utf8.count)
-    for character in text {
-        switch character {
-        case "&": out += "&amp;"
-        case "<": out += "&lt;"
-        case ">": out += "&gt;"
-        case "\"": out += "&quot;"
-        case "'": out += "&#39;"
-        default: out.append(character)
-        }
-    }
-    return out
-}
+func esc(_ text: String) -> String { text.htmlEscaped }
 
 /// Percent-encodes a query value.
 func urlEncode(_ text: String) -> String {

@@ -3,6 +3,8 @@
 // and one stylesheet inline (WCAG 2.1 AA: contrast above 4.5:1, visible focus, landmarks). No script: every page
 // works without JavaScript.
 
+import SedgateCore
+
 /// One page before it is framed.
 struct SitePage {
     /// The `<title>`: what the page is, then where it is.
@@ -26,21 +28,7 @@ struct SitePage {
 /// HTML text escaping.
 enum HTML {
     /// `text` safe between tags and inside double-quoted attributes.
-    static func escape(_ text: String) -> String {
-        var out = ""
-        out.reserveCapacity(text.utf8.count)
-        for character in text {
-            switch character {
-            case "&": out += "&amp;"
-            case "<": out += "&lt;"
-            case ">": out += "&gt;"
-            case "\"": out += "&quot;"
-            case "'": out += "&#39;"
-            default: out.append(character)
-            }
-        }
-        return out
-    }
+    static func escape(_ text: String) -> String { text.htmlEscaped }
 
     /// A path segment or query value percent-encoded (RFC 3986 unreserved characters and `:` kept).
     static func percentEncode(_ text: String, keepColon: Bool = true) -> String {
