@@ -114,18 +114,33 @@ struct ClusterTests {
         var committed: [ExchangeTests.Committed] = []
         for batch in 0..<batches {
             committed += try ExchangeTests.commit(100, to: sender, prefix: "b\(batch)", round: batch)
-            // The first kill is of the process forwarding to AP-DK, so the other must take its work over.
-            let holder = try await database.psql(
-                "SELECT holder FROM cn_lease WHERE peer = 'AP-DK'", port: database.primaryPort)
-            let active = ["CN", "CN2"].first { id in topology.pid(id).map { holder.contains("-\($0)-") } ?? false }
-            let victim = batch == 0 ? active ?? "CN" : ["CN", "CN2"].randomElement(using: &random)!
             let progress = ["sent", "delivered"].randomElement(using: &random)!
             let target = committed.count - 100 + Int.random(in: 1...60, using: &random)
             try await Wait.progressing("\(target) \(progress) reports", to: target, interval: .milliseconds(5)) {
                 Self.count(sender, progress)
             }
+            // The first kill is of the process forwarding to AP-DK (the holder of its lease), and it stays down
+            // until the other process holds that lease: the other must take its work over. Later kills are random.
+            let forwarder = { () async throws -> String? in
+                let holder = try await database.psql(
+                    "SELECT holder FROM cn_lease WHERE peer = 'AP-DK'", port: database.primaryPort)
+                return ["CN", "CN2"].first { id in topology.pid(id).map { holder.contains("-\($0)-") } ?? false }
+            }
+            var victim = ["CN", "CN2"].randomElement(using: &random)!
+            if batch == 0 {
+                try await Wait.until("a CN process to hold AP-DK's lease", timeout: .seconds(60)) {
+                    try await forwarder() != nil
+                }
+                victim = try await forwarder() ?? victim
+            }
             print("batch \(batch): SIGKILL \(victim) at \(Self.count(sender, progress)) \(progress)")
             await topology.kill(victim)
+            if batch == 0 {
+                let other = victim == "CN" ? "CN2" : "CN"
+                try await Wait.until("\(other) to take AP-DK's lease over", timeout: .seconds(60)) {
+                    try await forwarder() == other
+                }
+            }
             try await topology.start(victim)
         }
 
