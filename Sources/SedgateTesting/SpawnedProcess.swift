@@ -38,19 +38,16 @@ public final class SpawnedProcess: @unchecked Sendable {
         // reader would wait for an EOF that never comes.
         // (glibc 2.34's posix_spawn_file_actions_addclosefrom_np, which the Glibc module does not export.)
         if let closeFrom = Self.addCloseFrom { _ = closeFrom(&actions, 3) }
-        // The child starts with no signal blocked and every signal at its default, as from a shell or systemd: it
-        // would otherwise inherit the spawning thread's mask (the test runtime's threads block SIGTERM), and a
-        // server such as smtp-sink would outlive its test, deaf to `terminate()`.
+        // The child starts with no signal blocked, as from a shell or systemd: it would otherwise inherit the
+        // spawning thread's mask (the test runtime's threads block SIGTERM), and a server such as smtp-sink would
+        // outlive its test, deaf to `terminate()`. Dispositions are inherited as they are (SIGPIPE stays ignored).
         var attributes = posix_spawnattr_t()
         posix_spawnattr_init(&attributes)
         defer { posix_spawnattr_destroy(&attributes) }
         var none = sigset_t()
         sigemptyset(&none)
         posix_spawnattr_setsigmask(&attributes, &none)
-        var all = sigset_t()
-        sigfillset(&all)
-        posix_spawnattr_setsigdefault(&attributes, &all)
-        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        posix_spawnattr_setflags(&attributes, Int16(POSIX_SPAWN_SETSIGMASK))
         let argv: [UnsafeMutablePointer<CChar>?] = ([executable] + arguments).map { strdup($0) } + [nil]
         defer { for pointer in argv { free(pointer) } }
         let pairs = environment.map { $0.map { "\($0.key)=\($0.value)" } }
