@@ -6,6 +6,7 @@ import CMalloc
 import ConfigurationFile
 import CoordinationNode
 import Documents
+import Glibc
 import Logging
 import Operations
 import SedgateCore
@@ -40,6 +41,9 @@ enum NodeRunner {
         // mmap threshold after each large free, so buffers of a few megabytes (fragments) end up retained in the
         // heap. Two arenas and a fixed 1 MiB threshold keep a node's resident memory near what it actually holds.
         _ = sedgate_tune_malloc(2, 1 << 20)
+        // A write to a connection the other end has closed (a peer, the cluster's database lost) is an error the
+        // node handles, never a SIGPIPE that ends it: under systemd a process starts with SIGPIPE at its default.
+        signal(SIGPIPE, SIG_IGN)
         var (configuration, directory) = try exitOnError { () throws(SedgateError) in
             try NodeConfiguration.loadWithDirectory(options.config, expecting: role)
         }
