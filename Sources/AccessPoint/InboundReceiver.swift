@@ -142,7 +142,10 @@ struct InboundReceiver: MessageHandler {
     /// Returns the ids stored; nothing is answered for a SED before its row is committed.
     private func store(_ arrivals: [Arrival], from sender: NodeID) async throws(SedgateError) -> [SEDID] {
         guard !arrivals.isEmpty else { return [] }
-        try SpoolFile.writeAllAtomically(arrivals.flatMap(\.files), in: configuration.spool.store)
+        let files = arrivals.flatMap(\.files)
+        try await Blocking.durable { [store = configuration.spool.store] () throws(SedgateError) in
+            try SpoolFile.writeAllAtomically(files, in: store)
+        }
         let inserted = try await journal.insert(
             batch: arrivals.map { NewSED(record: $0.record, ticket: nil, detail: "received from \(sender)") })
         do {
@@ -171,10 +174,17 @@ struct InboundReceiver: MessageHandler {
         // stops the checking there, and the CN sends again what got no receipt.
         var arrivals: [Arrival] = []
         var ids: Set<SEDID> = []
+        // The seen-set, for the whole message in one read.
+        let seen: [SEDID: MessageRecord]
+        do {
+            seen = try await journal.records(compound.seds.map(\.sedId), .inbound)
+        } catch {
+            return reply(to: message, fault: error)
+        }
         checking: for sealed in compound.seds {
             do throws(SedgateError) {
                 if ids.contains(sealed.sedId) { continue }
-                if try await journal.record(sealed.sedId, .inbound) != nil {
+                if seen[sealed.sedId] != nil {
                     logger.info("duplicate delivery dropped", metadata: ["sedId": "\(sealed.sedId)"])
                     receipts.append(delivered(sealed.sedId))
                     continue
@@ -288,12 +298,15 @@ struct InboundReceiver: MessageHandler {
         var written: [Report] = []
         var changes: [JournalChange] = []
         var stale: [Report] = []
+        let sent = try await journal.records(message.receipts.map(\.sedId), .outbound)
         for receipt in message.receipts {
-            answers.append(try await note(receipt, reports: &written, changes: &changes, stale: &stale))
+            answers.append(try note(receipt, sent[receipt.sedId], reports: &written, changes: &changes, stale: &stale))
         }
         // Reports before the journal, and on every receipt, even a repeated one: the CN repeats a receipt until
         // this answer reaches it, so a kill between the two writes can never lose a report.
-        AccessPointReports.writeAll(reports, written, logger: logger)
+        await Blocking.durableQuietly { [reports, written, logger] in
+            AccessPointReports.writeAll(reports, written, logger: logger)
+        }
         for report in stale {
             try? FileManager.default.removeItem(atPath: reports.directory + "/" + ReportWriter.fileName(for: report))
         }
@@ -305,9 +318,10 @@ struct InboundReceiver: MessageHandler {
 
     /// One relayed receipt: the reports it calls for, the journal steps it takes; returns this AP's acknowledgement.
     private func note(
-        _ receipt: Receipt, reports written: inout [Report], changes: inout [JournalChange], stale: inout [Report]
-    ) async throws(SedgateError) -> Receipt {
-        guard let record = try await journal.record(receipt.sedId, .outbound) else {
+        _ receipt: Receipt, _ sent: MessageRecord?, reports written: inout [Report], changes: inout [JournalChange],
+        stale: inout [Report]
+    ) throws(SedgateError) -> Receipt {
+        guard let record = sent else {
             throw SedgateError(.notFound, "no SED \(receipt.sedId) was sent from this access point")
         }
         let name = record.file ?? record.sedId.rawValue

@@ -7,6 +7,7 @@ import Foundation
 import Logging
 import SedgateCore
 import Spool
+import Transport
 
 extension IntakeQueue {
     /// Takes the files of one burst, in order. Plain SED files go through the group path; flat files, enclosures and
@@ -54,7 +55,8 @@ extension IntakeQueue {
         }
         let codes: [Int32]
         do {
-            codes = try SpoolFile.moveAll(items.map { ($0.file.path, intakePath($0.ticket)) })
+            let moves = items.map { ($0.file.path, intakePath($0.ticket)) }
+            codes = try await Blocking.durable { () throws(SedgateError) in try SpoolFile.moveAll(moves) }
         } catch {
             // The renames happened; only their sync failed. Each file is in var/intake/ with its intake row, where
             // processing (or recovery after a crash) finds it.
@@ -89,6 +91,8 @@ extension IntakeQueue {
         var ids: Set<SEDID> = []
         // The numbers given in this group, per conversation: the journal raises its own only when the group commits.
         var numbered: [String: Int] = [:]
+        // Each file read and checked first; then the seen-set asked once for every id the producers gave.
+        var checked: [(item: (file: CommittedFile, ticket: String), document: SEDDocument, flagged: SedgateError?)] = []
         for item in taken {
             let name = item.file.relativePath
             let path = intakePath(item.ticket)
@@ -98,12 +102,31 @@ extension IntakeQueue {
                     path, maxBytes: configuration.maxDocumentBytes, shownAs: "outbound/\(name)")
                 let document = try SEDReader.read(bytes, source: "outbound/\(name)")
                 sedId = document.envelope.sedId
-                let flagged = try validate(document)
+                checked.append((item, document, try validate(document)))
+            } catch {
+                await reject(path: path, name: name, ticket: item.ticket, sedId: sedId, error: error)
+            }
+        }
+        let seen: [SEDID: MessageRecord]
+        do {
+            seen = try await journal.records(checked.compactMap(\.document.envelope.sedId), .outbound)
+        } catch {
+            for (item, document, _) in checked {
+                await reject(
+                    path: intakePath(item.ticket), name: item.file.relativePath, ticket: item.ticket,
+                    sedId: document.envelope.sedId, error: error)
+            }
+            return
+        }
+        for (item, document, flagged) in checked {
+            let name = item.file.relativePath
+            let path = intakePath(item.ticket)
+            var sedId = document.envelope.sedId
+            do {
                 // The seen-set is asked before a number is given, so a duplicate never leaves a gap in its
                 // conversation.
                 if let id = document.envelope.sedId {
-                    if ids.contains(id) { throw duplicate(id, name: name) }
-                    if try await journal.record(id, .outbound) != nil { throw duplicate(id, name: name) }
+                    if ids.contains(id) || seen[id] != nil { throw duplicate(id, name: name) }
                 }
                 let seqNo = try await sequenceNumber(for: document.envelope, given: &numbered)
                 let (record, final) = try complete(document, name: name, ticket: item.ticket, seqNo: seqNo)
@@ -117,8 +140,10 @@ extension IntakeQueue {
         guard !ready.isEmpty else { return }
         let inserted: [Bool]
         do {
-            try SpoolFile.writeAllNew(
-                ready.map { (layout.root + "/" + $0.record.payloadPath, $0.bytes) }, in: layout.store)
+            let files = ready.map { (path: layout.root + "/" + $0.record.payloadPath, bytes: $0.bytes) }
+            try await Blocking.durable { [layout] () throws(SedgateError) in
+                try SpoolFile.writeAllNew(files, in: layout.store)
+            }
             inserted = try await journal.insert(
                 batch: ready.map {
                     NewSED(record: $0.record, ticket: $0.ticket, detail: "taken from outbound/\($0.name)")
@@ -145,13 +170,14 @@ extension IntakeQueue {
         }
         // The reports before the intake files go: a kill in between leaves the files, and recovery (which finds them
         // already accepted) writes any missing report again.
-        AccessPointReports.writeAll(
-            reports,
-            accepted.map {
-                AccessPointReports.report(
-                    .accepted, name: $0.name, sedId: $0.record.sedId, ticket: $0.ticket, node: configuration.node,
-                    envelope: $0.record.envelope, error: $0.flagged)
-            }, logger: logger)
+        let written = accepted.map {
+            AccessPointReports.report(
+                .accepted, name: $0.name, sedId: $0.record.sedId, ticket: $0.ticket, node: configuration.node,
+                envelope: $0.record.envelope, error: $0.flagged)
+        }
+        await Blocking.durableQuietly { [reports, logger] in
+            AccessPointReports.writeAll(reports, written, logger: logger)
+        }
         for item in accepted {
             try? FileManager.default.removeItem(atPath: intakePath(item.ticket))
             logger.info("accepted", metadata: ["file": "\(item.name)", "sedId": "\(item.record.sedId)"])

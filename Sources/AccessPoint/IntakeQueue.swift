@@ -288,7 +288,8 @@ struct IntakeQueue: Sendable {
         if envelope.createdAt == nil { additions[.createdAt] = Timestamp.now() }
         if envelope.sendingAP == nil { additions[.sendingAP] = configuration.node.rawValue }
         if let seqNo { additions[.seqNo] = String(seqNo) }
-        let final = additions.isEmpty ? document : try EnvelopeCompletion.completing(document, with: additions)
+        // Spliced in without parsing the SED a second time (its content was read and validated above).
+        let final = try EnvelopeCompletion.splicing(document, with: additions)
         let storeName = index.map { "out-\(ticket)-\($0).xml" } ?? "out-\(ticket).xml"
         let record = MessageRecord(
             sedId: sedId, direction: .outbound, state: .accepted, file: name, peer: configuration.coordinationNode,

@@ -134,8 +134,10 @@ struct SenderHop: DeliveryHop {
     /// in between would lose them for good, the records no longer `accepted`), then the journal in one transaction,
     /// then the local copies go.
     func delivered(_ taken: [(record: MessageRecord, receipt: Receipt)]) async throws(SedgateError) {
-        AccessPointReports.writeAll(
-            reports, taken.map { (.sent, $0.record, nil) }, node: configuration.node, logger: logger)
+        let sent: [(SEDState, MessageRecord, SedgateError?)] = taken.map { (.sent, $0.record, nil) }
+        await Blocking.durableQuietly { [reports, node = configuration.node, logger] in
+            AccessPointReports.writeAll(reports, sent, node: node, logger: logger)
+        }
         _ = try await journal.apply(
             taken.map {
                 .transition(

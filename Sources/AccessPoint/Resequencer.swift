@@ -12,6 +12,7 @@ import Metrics
 import SedgateCore
 import ServiceLifecycle
 import Spool
+import Transport
 
 /// One task at a time per conversation: landing in order needs the decision and the rename to go together.
 actor ConversationLine {
@@ -233,7 +234,10 @@ struct Resequencer: Sendable {
     /// Makes a landing pass durable: each folder it renamed in or out of synced once, then its journal changes in one
     /// transaction.
     private func commit(_ landing: Landing) async throws(SedgateError) {
-        for folder in landing.folders.sorted() { try SpoolFile.fsyncDirectory(folder) }
+        let folders = landing.folders.sorted()
+        try await Blocking.durable { () throws(SedgateError) in
+            for folder in folders { try SpoolFile.fsyncDirectory(folder) }
+        }
         _ = try await journal.apply(landing.changes)
         for (sedId, file) in landing.landed {
             logger.info("landed", metadata: ["sedId": "\(sedId)", "file": "\(file)"])

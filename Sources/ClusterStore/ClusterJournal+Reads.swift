@@ -54,6 +54,25 @@ extension ClusterJournal {
         }
     }
 
+    public func records(_ sedIds: [SEDID], _ direction: Direction) async throws(SedgateError) -> [SEDID: MessageRecord]
+    {
+        let unique = Array(Set(sedIds.map(\.rawValue)))
+        guard !unique.isEmpty else { return [:] }
+        return try await read("read \(unique.count) SEDs") { connection in
+            let rows = try await connection.query(
+                """
+                SELECT \(unescaped: Self.columns) FROM cn_message
+                WHERE direction = \(direction.rawValue) AND sed_id = ANY(\(unique))
+                """, logger: self.logger)
+            var found: [SEDID: MessageRecord] = [:]
+            for try await row in rows {
+                let record = try Self.message(row)
+                found[record.sedId] = record
+            }
+            return found
+        }
+    }
+
     public func landedFiles(after seq: Int64, limit: Int) async throws(SedgateError) -> [LandedFile] {
         try await read("list landed SEDs") { connection in
             let rows = try await connection.query(

@@ -59,9 +59,10 @@ struct ForwarderHop: DeliveryHop {
     /// (P-FRAG-9).
     func prepare(_ message: DeliveryPlan.Message, client: ProtocolClient) async -> DeliveryPreparation {
         var ready = DeliveryPreparation()
+        // An operator may have held or expired one since the batch was read: look again, just before sending.
+        let current = (try? await journal.records(message.records.map(\.sedId), .relay)) ?? [:]
         for record in message.records {
-            // An operator may have held or expired it since the batch was read: look again, just before sending.
-            guard (try? await journal.record(record.sedId, .relay))?.state == .stored else { continue }
+            guard current[record.sedId]?.state == .stored else { continue }
             do {
                 ready.seds.append(try StoredSED.read(record, configuration))
                 ready.records.append(record)

@@ -58,6 +58,8 @@ struct RelayHandler: MessageHandler {
                 sedId: $0.sedId, kind: .failed, node: configuration.node, at: Timestamp.now(), reason: $0.reason,
                 code: $0.code)
         }
+        // The seen-set, for the whole message in one read.
+        let seen = try await journal.records(compound.seds.map(\.sedId), .relay)
         for sealed in compound.seds {
             guard sealed.envelope.sendingAP == message.from else {
                 receipts.append(
@@ -68,7 +70,7 @@ struct RelayHandler: MessageHandler {
                         code: .unauthorized))
                 continue
             }
-            if try await journal.record(sealed.sedId, .relay) != nil {
+            if seen[sealed.sedId] != nil {
                 logger.info(
                     "duplicate delivery dropped", metadata: ["sedId": "\(sealed.sedId)", "from": "\(message.from)"])
                 receipts.append(stored(sealed.sedId))
@@ -81,10 +83,10 @@ struct RelayHandler: MessageHandler {
         // no receipt now (the sender sends it again) or, when nothing could be taken, a retry-after fault.
         var queued = fresh.isEmpty ? 0 : try await gauge.value()
         var group: [(record: MessageRecord, bytes: [UInt8], bell: Doorbell)] = []
+        // The free space is read once for the message; each SED taken counts against it.
+        var free = fresh.isEmpty ? 0 : FreeSpace.bytes(at: configuration.spool.root)
         for sealed in fresh {
-            if let refusal = configuration.capacity.refusal(
-                queued: queued, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
-            {
+            if let refusal = configuration.capacity.refusal(queued: queued, freeBytes: free) {
                 if group.isEmpty { throw refusal }
                 break
             }
@@ -99,6 +101,7 @@ struct RelayHandler: MessageHandler {
                 }
                 group.append(try prepare(sealed, from: message.from))
                 queued += 1
+                free -= Int64(group[group.count - 1].bytes.count)
             } catch  where error.code.isPermanent {
                 logger.warning(
                     "refused a SED",
@@ -122,9 +125,10 @@ struct RelayHandler: MessageHandler {
         _ group: [(record: MessageRecord, bytes: [UInt8], bell: Doorbell)], from sender: NodeID
     ) async throws(SedgateError) {
         guard !group.isEmpty else { return }
-        try SpoolFile.writeAllAtomically(
-            group.map { (configuration.spool.root + "/" + $0.record.payloadPath, $0.bytes) },
-            in: configuration.spool.store)
+        let files = group.map { (path: configuration.spool.root + "/" + $0.record.payloadPath, bytes: $0.bytes) }
+        try await Blocking.durable { [store = configuration.spool.store] () throws(SedgateError) in
+            try SpoolFile.writeAllAtomically(files, in: store)
+        }
         _ = try await journal.insert(
             batch: group.map { NewSED(record: $0.record, ticket: nil, detail: "from \(sender) for \($0.record.peer)") })
         for item in group {

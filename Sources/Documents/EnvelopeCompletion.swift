@@ -52,10 +52,56 @@ public enum EnvelopeCompletion {
         EnvelopeField.allCases.filter { !written.contains($0) && additions[$0] != nil }
     }
 
+    /// `completing(_:with:)` without parsing the result again: the bytes with `additions` inserted the same way,
+    /// and the envelope made from the document's fields and `additions` by the reader's own rules
+    /// (`Envelope(fields:)`). For the values the access point gives itself at intake (a SED id, a timestamp, its own
+    /// id, a sequence number): a second parse of every SED would cost more than all its other checks. Falls back to
+    /// `completing` when a field to add is written in the document already (an empty element).
+    public static func splicing(
+        _ document: SEDDocument, with additions: [EnvelopeField: String]
+    ) throws(SedgateError) -> (bytes: [UInt8], envelope: Envelope) {
+        guard !additions.isEmpty else { return (document.bytes, document.envelope) }
+        let written = document.writtenFields
+        guard additions.keys.allSatisfy({ !written.contains($0) }) else {
+            let completed = try completing(document, with: additions)
+            return (completed.bytes, completed.envelope)
+        }
+        var fields: [EnvelopeField: String] = [:]
+        for field in written { fields[field] = document.envelope[field] }
+        fields.merge(additions) { _, added in added }
+        let envelope: Envelope
+        do {
+            envelope = try Envelope(fields: fields)
+        } catch {
+            var located = error
+            located.location = .init(file: document.source, field: error.location?.field)
+            throw located
+        }
+        let missing = absent(from: written, additions)
+        return (
+            try spliceBytes(document.bytes, source: document.source, fields: missing, additions: additions), envelope
+        )
+    }
+
     /// Inserts `fields` (values from `additions`) after the envelope start tag and re-reads the result.
     private static func splice(
         _ bytes: [UInt8], source: String, fields missing: [EnvelopeField], additions: [EnvelopeField: String]
     ) throws(SedgateError) -> SEDDocument {
+        let result = try spliceBytes(bytes, source: source, fields: missing, additions: additions)
+        let completed = try SEDReader.read(result, source: source)
+        for field in missing where completed.envelope[field] == nil {
+            throw SedgateError(
+                .invalidEnvelope,
+                "the envelope field \(field.xmlName) was added but does not read back; report this as a bug",
+                location: .init(file: source, field: "Envelope/\(field.xmlName)"))
+        }
+        return completed
+    }
+
+    /// `bytes` with `fields` (values from `additions`) inserted after the envelope start tag.
+    private static func spliceBytes(
+        _ bytes: [UInt8], source: String, fields missing: [EnvelopeField], additions: [EnvelopeField: String]
+    ) throws(SedgateError) -> [UInt8] {
         if let first = bytes.first, first == 0x00 || first == 0xFE || first == 0xFF || bytes.dropFirst().first == 0 {
             throw SedgateError(
                 .unsupportedInput,
@@ -95,15 +141,7 @@ public enum EnvelopeCompletion {
             result.append(contentsOf: Array(inserted.utf8))
         }
         result.append(contentsOf: bytes[(tag.end + 1)...])
-
-        let completed = try SEDReader.read(result, source: source)
-        for field in missing where completed.envelope[field] == nil {
-            throw SedgateError(
-                .invalidEnvelope,
-                "the envelope field \(field.xmlName) was added but does not read back; report this as a bug",
-                location: .init(file: source, field: "Envelope/\(field.xmlName)"))
-        }
-        return completed
+        return result
     }
 
     /// The encoding named in the XML declaration, if there is a declaration that names one.

@@ -204,6 +204,9 @@ public protocol MessageStore: Sendable {
     ) async throws(SedgateError) -> [MessageRecord]
     /// One SED as journalled.
     func record(_ sedId: SEDID, _ direction: Direction) async throws(SedgateError) -> MessageRecord?
+    /// The SEDs among `sedIds` that are journalled in `direction`, by id (one read for a whole message: the
+    /// seen-set check of a compound message, the receipts it carries).
+    func records(_ sedIds: [SEDID], _ direction: Direction) async throws(SedgateError) -> [SEDID: MessageRecord]
     /// Inbound SEDs landed and not yet taken by the national side, after journal position `seq`, oldest first:
     /// what the take-up reconcile pages through (no envelopes decoded, so 250,000 stay cheap).
     func landedFiles(after seq: Int64, limit: Int) async throws(SedgateError) -> [LandedFile]
@@ -252,6 +255,16 @@ extension MessageStore {
     /// One transaction per receipt: a store without group commit.
     public func completeSignals(ids: [Int64]) async throws(SedgateError) {
         for id in ids { try await completeSignal(id: id) }
+    }
+
+    /// One read per SED: a store without a set lookup.
+    public func records(_ sedIds: [SEDID], _ direction: Direction) async throws(SedgateError) -> [SEDID: MessageRecord]
+    {
+        var found: [SEDID: MessageRecord] = [:]
+        for sedId in Set(sedIds) {
+            if let record = try await record(sedId, direction) { found[sedId] = record }
+        }
+        return found
     }
 
     /// One transaction per SED: a store without group commit.

@@ -429,6 +429,30 @@ public final class Journal: MessageStore {
         }
     }
 
+    public func records(_ sedIds: [SEDID], _ direction: Direction) async throws(SedgateError) -> [SEDID: MessageRecord]
+    {
+        let unique = Array(Set(sedIds.map(\.rawValue)))
+        guard !unique.isEmpty else { return [:] }
+        return try await read("read \(unique.count) SEDs") { db in
+            var found: [SEDID: MessageRecord] = [:]
+            // In chunks well under SQLite's limit on bound parameters.
+            var start = 0
+            while start < unique.count {
+                let chunk = Array(unique[start..<min(unique.count, start + 500)])
+                start += chunk.count
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT * FROM message WHERE direction = ? AND sedId IN (\(marks))",
+                    arguments: StatementArguments([direction.rawValue] + chunk))
+                {
+                    let record = try Journal.message(row)
+                    found[record.sedId] = record
+                }
+            }
+            return found
+        }
+    }
+
     public func landedFiles(after seq: Int64, limit: Int) async throws(SedgateError) -> [LandedFile] {
         try await read("list landed SEDs") { db in
             try Row.fetchAll(

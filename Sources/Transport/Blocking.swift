@@ -19,4 +19,28 @@ public enum Blocking {
             throw SedgateError(.io, "the node's worker threads are stopping; try again", cause: error)
         }
     }
+
+    /// Durable file work (writes and renames with their fsyncs) off the cooperative pool: an fsync takes
+    /// milliseconds, and on two cooperative threads two of them would stall every other stage of the node. Runs
+    /// `body` inline once the pool has stopped (the node is shutting down), so nothing is ever skipped.
+    public static func durable<Result: Sendable>(
+        _ body: @escaping @Sendable () throws(SedgateError) -> Result
+    ) async throws(SedgateError) -> Result {
+        do {
+            return try await NIOThreadPool.singleton.runIfActive { () throws -> Result in try body() }
+        } catch let error as SedgateError {
+            throw error
+        } catch {
+            return try body()
+        }
+    }
+
+    /// `durable(_:)` for work that handles its own failures (reports, whose failure is logged, never fatal).
+    public static func durableQuietly(_ body: @escaping @Sendable () -> Void) async {
+        do {
+            try await NIOThreadPool.singleton.runIfActive { body() }
+        } catch {
+            body()
+        }
+    }
 }

@@ -113,3 +113,28 @@ func invalidAddition() throws {
             && error.location?.field?.hasSuffix("SendingAP") == true
     }
 }
+
+@Test(
+    "splicing (the intake's path, no second parse) gives the bytes and envelope that completing reads back",
+    arguments: ["pensions-P001-claim.xml", "sickness-S001-entitlement-request.xml"])
+func splicingMatchesCompleting(sample: String) throws {
+    let document = try SEDReader.read(try Samples.bytes(sample), source: "outbound/\(sample)")
+    for additions in [apFields, [.seqNo: "7"], [.sendingAP: "AP-BE", .createdAt: "2026-12-07T10:00:00Z"], [:]] {
+        let read = try document.completing(with: additions)
+        let spliced = try EnvelopeCompletion.splicing(document, with: additions)
+        #expect(spliced.bytes == read.bytes)
+        #expect(spliced.envelope == read.envelope)
+    }
+}
+
+@Test("splicing refuses an invalid value with the field named, as completing does")
+func splicingRefusesInvalidValue() throws {
+    let document = try SEDReader.read(try Samples.bytes("pensions-P001-claim.xml"), source: "p")
+    #expect {
+        _ = try EnvelopeCompletion.splicing(document, with: [.sendingAP: "AP <BE>"])
+    } throws: { error in
+        guard let error = error as? SedgateError else { return false }
+        return error.code == .invalidEnvelope && error.location?.field?.hasSuffix("SendingAP") == true
+            && error.location?.file == "p"
+    }
+}

@@ -19,7 +19,9 @@ public struct PackingLimits: Sendable, Hashable {
     public var maxSEDs: Int
     /// At most this many bytes of SEDs in one compound message.
     public var maxBytes: Int
-    /// How long a SED may wait for companions before a partial message leaves (access points only).
+    /// How long a SED may wait for companions before a partial message leaves (access points only). The default,
+    /// zero, is group commit without a fixed wait: the sender takes whatever waits each time it is free, so SEDs
+    /// gather while the message before is on its way (one at a time at light load, full messages under load).
     public var wait: Duration
     /// A payload larger than this travels as fragments ahead of its sealed SED (access points only).
     public var fragmentAbove: Int
@@ -28,7 +30,7 @@ public struct PackingLimits: Sendable, Hashable {
 
     /// Makes packing limits.
     public init(
-        maxSEDs: Int = 50, maxBytes: Int = 8 << 20, wait: Duration = .milliseconds(50), fragmentAbove: Int = 8 << 20,
+        maxSEDs: Int = 50, maxBytes: Int = 8 << 20, wait: Duration = .zero, fragmentAbove: Int = 8 << 20,
         fragmentSize: Int = 2 << 20
     ) {
         self.maxSEDs = maxSEDs
