@@ -295,6 +295,17 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
+        // A node's `etc/<node>.toml` read and checked into its role's configuration (access point or coordination
+        // node), with its directory, cluster and sync settings; every error names the file, the table and the key.
+        .target(
+            name: "NodeSetup",
+            dependencies: [
+                "SedgateCore", "Spool", "Documents", "Transport", "AccessPoint", "CoordinationNode", "Conversion",
+                "ConversionFunctions", "ConfigurationFile", "Batches", "Directory", "Operations", "Console",
+                "PublicSite", "ClusterStore",
+            ],
+            swiftSettings: strict
+        ),
         // The executable: argument parsing, configuration, the service group.
         .executableTarget(
             name: "sedgate",
@@ -302,7 +313,7 @@ let package = Package(
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
                 "SedgateTesting", "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "CMalloc",
                 "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations", "Console", "PublicSite",
-                "ClusterStore",
+                "ClusterStore", "NodeSetup",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -359,6 +370,13 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
+        .testTarget(
+            name: "NodeSetupTests",
+            dependencies: [
+                "NodeSetup", "AccessPoint", "CoordinationNode", "ClusterStore", "Spool", "Transport", "Batches",
+                "Conversion", "Documents", "SedgateTesting", "SedgateCore",
+            ],
+            swiftSettings: strict),
         // Real headless Chromium (Debian's chromium-driver) through SedgateTesting's browser harness.
         // Fixtures are read through #filePath, not bundled.
         .testTarget(

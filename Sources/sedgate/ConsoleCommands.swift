@@ -4,6 +4,7 @@
 import ArgumentParser
 import Console
 import Foundation
+import NodeSetup
 import SedgateCore
 import Spool
 

@@ -3,6 +3,7 @@
 
 import Directory
 import Foundation
+import NodeSetup
 import SedgateCore
 import SedgateTesting
 

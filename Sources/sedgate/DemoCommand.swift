@@ -7,6 +7,7 @@ import ArgumentParser
 import CoordinationNode
 import Documents
 import Foundation
+import NodeSetup
 import SedgateCore
 import SedgateTesting
 import Spool

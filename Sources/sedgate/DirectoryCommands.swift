@@ -8,6 +8,7 @@ import ConversionFunctions
 import Directory
 import Foundation
 import Logging
+import NodeSetup
 import SedgateCore
 import Transport
 import WSSecurity

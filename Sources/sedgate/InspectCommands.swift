@@ -6,6 +6,7 @@ import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
+import NodeSetup
 import Operations
 import SedgateCore
 import Spool

@@ -8,6 +8,7 @@ import CoordinationNode
 import Documents
 import Glibc
 import Logging
+import NodeSetup
 import Operations
 import SedgateCore
 import ServiceLifecycle

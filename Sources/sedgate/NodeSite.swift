@@ -5,6 +5,7 @@
 import ConfigurationFile
 import Directory
 import Logging
+import NodeSetup
 import PublicSite
 import SedgateCore
 import ServiceLifecycle

@@ -7,6 +7,7 @@ import ClusterStore
 import CoordinationNode
 import Foundation
 import Logging
+import NodeSetup
 import Operations
 import SedgateCore
 import Spool

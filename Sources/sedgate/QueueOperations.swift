@@ -5,6 +5,7 @@
 import AccessPoint
 import CoordinationNode
 import Foundation
+import NodeSetup
 import SedgateCore
 import Spool
 import Store
