@@ -250,11 +250,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // Operating a node: Prometheus metrics and /health on the operator port, the log formats (human, JSON),
-        // statistics that outlive the journal, alert rules with their command, webhook and e-mail delivery.
+        // statistics that outlive the journal, alert rules with their command, webhook and e-mail delivery, and the
+        // operator's actions on a queue (hold, release, expire, retry now).
         .target(
             name: "Operations",
             dependencies: [
-                "SedgateCore", "Store", "ConfigurationFile",
+                "SedgateCore", "Store", "Spool", "ConfigurationFile",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -370,6 +371,9 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
+        .testTarget(
+            name: "OperationsTests", dependencies: ["Operations", "Store", "Spool", "SedgateTesting", "SedgateCore"],
+            swiftSettings: strict),
         .testTarget(
             name: "NodeSetupTests",
             dependencies: [
