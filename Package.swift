@@ -16,6 +16,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sedgate", targets: ["sedgate"]),
+        // Benchmarks, the demo and its test PKI, run by `sedgate bench|demo|pki`; it links SedgateTesting, sedgate not.
+        .executable(name: "sedgate-lab", targets: ["sedgate-lab"]),
         // The power-loss model of the tests, loaded with LD_PRELOAD (see PowerCut in SedgateTesting).
         .library(name: "SedgatePowerCut", type: .dynamic, targets: ["CPowerCut"]),
     ],
@@ -307,18 +309,41 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The executable: argument parsing, configuration, the service group.
+        // What both executables share: errors as clean exits, standard error, columns, loading a mapping.
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "SedgateCore", "Conversion", "ConversionFunctions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // The executable: argument parsing, configuration, the service group. It must not link SedgateTesting.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
-                "SedgateTesting", "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "CMalloc",
+                "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "CMalloc",
                 "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations", "Console", "PublicSite",
-                "ClusterStore", "NodeSetup",
+                "ClusterStore", "NodeSetup", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The laboratory: `sedgate bench ...` (throughput, latency, packing, sealing, conversion, capacity, failover),
+        // `sedgate demo` and `sedgate pki`, on SedgateTesting's topology launcher, sample SEDs and demo certificates.
+        .executableTarget(
+            name: "sedgate-lab",
+            dependencies: [
+                "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
+                "SedgateTesting", "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "Directory",
+                "NodeSetup", "CommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict

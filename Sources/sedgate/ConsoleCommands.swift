@@ -2,6 +2,7 @@
 // `<spool>/var/console.sqlite` beside the journal; the running node sees changes at once.
 
 import ArgumentParser
+import CommandSupport
 import Console
 import Foundation
 import NodeSetup

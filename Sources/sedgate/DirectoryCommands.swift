@@ -4,6 +4,7 @@
 
 import AccessPoint
 import ArgumentParser
+import CommandSupport
 import ConversionFunctions
 import Directory
 import Foundation

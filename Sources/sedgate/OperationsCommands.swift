@@ -4,6 +4,7 @@
 import AccessPoint
 import ArgumentParser
 import ClusterStore
+import CommandSupport
 import CoordinationNode
 import Foundation
 import Logging
