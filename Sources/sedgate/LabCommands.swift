@@ -35,32 +35,28 @@ enum Lab {
     }
 }
 
+/// A command of `sedgate-lab`, listed in `sedgate --help`. `Sedgate.main` hands its arguments over before they are
+/// parsed, so its options and help are the lab's own.
+protocol LabCommand: ParsableCommand {}
+
+extension LabCommand {
+    func run() { Lab.exec(Array(CommandLine.arguments.dropFirst())) }
+}
+
 /// `sedgate bench ...`: `sedgate-lab bench ...`.
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: LabCommand {
     static let configuration = CommandConfiguration(
-        commandName: "bench",
-        abstract: "Benchmarks: the exchange through a topology, packing, sealing, conversion... (run by sedgate-lab).")
-    @Argument(parsing: .captureForPassthrough, help: "The benchmark and its options (`sedgate bench --help`).")
-    var arguments: [String] = []
-    func run() { Lab.exec(["bench"] + arguments) }
+        commandName: "bench", abstract: "Benchmarks: the exchange, packing, sealing, conversion... (sedgate-lab).")
 }
 
 /// `sedgate demo ...`: `sedgate-lab demo ...`.
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: LabCommand {
     static let configuration = CommandConfiguration(
-        commandName: "demo",
-        abstract: "Run the etc/demo topology and send the sample SEDs across it (run by sedgate-lab).")
-    @Argument(parsing: .captureForPassthrough, help: "The demo's options (`sedgate demo --help`).")
-    var arguments: [String] = []
-    func run() { Lab.exec(["demo"] + arguments) }
+        commandName: "demo", abstract: "Run the etc/demo topology and send the sample SEDs across it (sedgate-lab).")
 }
 
 /// `sedgate pki ...`: `sedgate-lab pki ...`.
-struct PKICommand: ParsableCommand {
+struct PKICommand: LabCommand {
     static let configuration = CommandConfiguration(
-        commandName: "pki",
-        abstract: "Make a demo CA and one certificate per node (run by sedgate-lab).")
-    @Argument(parsing: .captureForPassthrough, help: "The options (`sedgate pki --help`).")
-    var arguments: [String] = []
-    func run() { Lab.exec(["pki"] + arguments) }
+        commandName: "pki", abstract: "Make a demo CA and one certificate per node (sedgate-lab).")
 }
