@@ -38,6 +38,7 @@ demo: build
 TEST_WIDTH ?= 4
 test: deps lint
 	$(SWIFT) build --build-tests --explicit-target-dependency-import-check error
+	@! nm $(BIN) | grep -q 14SedgateTesting || { echo "$(BIN) links SedgateTesting; only sedgate-lab may"; exit 1; }
 	SWT_EXPERIMENTAL_MAXIMUM_PARALLELIZATION_WIDTH=$(TEST_WIDTH) $(SWIFT) test --skip-build
 
 ## interop-venv: the Python access point's virtual environment (Tests/Interop, run by InteropTests): lxml and

@@ -16,6 +16,8 @@ let package = Package(
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "sedgate", targets: ["sedgate"]),
+        // Benchmarks, the demo and its test PKI, run by `sedgate bench|demo|pki`; it links SedgateTesting, sedgate not.
+        .executable(name: "sedgate-lab", targets: ["sedgate-lab"]),
         // The power-loss model of the tests, loaded with LD_PRELOAD (see PowerCut in SedgateTesting).
         .library(name: "SedgatePowerCut", type: .dynamic, targets: ["CPowerCut"]),
     ],
@@ -250,11 +252,12 @@ let package = Package(
             swiftSettings: strict
         ),
         // Operating a node: Prometheus metrics and /health on the operator port, the log formats (human, JSON),
-        // statistics that outlive the journal, alert rules with their command, webhook and e-mail delivery.
+        // statistics that outlive the journal, alert rules with their command, webhook and e-mail delivery, and the
+        // operator's actions on a queue (hold, release, expire, retry now).
         .target(
             name: "Operations",
             dependencies: [
-                "SedgateCore", "Store", "ConfigurationFile",
+                "SedgateCore", "Store", "Spool", "ConfigurationFile",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "Metrics", package: "swift-metrics"),
                 .product(name: "Logging", package: "swift-log"),
@@ -295,18 +298,52 @@ let package = Package(
             ],
             swiftSettings: strict
         ),
-        // The executable: argument parsing, configuration, the service group.
+        // A node's `etc/<node>.toml` read and checked into its role's configuration (access point or coordination
+        // node), with its directory, cluster and sync settings; every error names the file, the table and the key.
+        .target(
+            name: "NodeSetup",
+            dependencies: [
+                "SedgateCore", "Spool", "Documents", "Transport", "AccessPoint", "CoordinationNode", "Conversion",
+                "ConversionFunctions", "ConfigurationFile", "Batches", "Directory", "Operations", "Console",
+                "PublicSite", "ClusterStore",
+            ],
+            swiftSettings: strict
+        ),
+        // What both executables share: errors as clean exits, standard error, columns, loading a mapping.
+        .target(
+            name: "CommandSupport",
+            dependencies: [
+                "SedgateCore", "Conversion", "ConversionFunctions",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            swiftSettings: strict
+        ),
+        // The executable: argument parsing, configuration, the service group. It must not link SedgateTesting.
         .executableTarget(
             name: "sedgate",
             dependencies: [
                 "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
-                "SedgateTesting", "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "CMalloc",
+                "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "CMalloc",
                 "Conformance", "ConfigurationFile", "Batches", "Directory", "Operations", "Console", "PublicSite",
-                "ClusterStore",
+                "ClusterStore", "NodeSetup", "CommandSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict
+        ),
+        // The laboratory: `sedgate bench ...` (throughput, latency, packing, sealing, conversion, capacity, failover),
+        // `sedgate demo` and `sedgate pki`, on SedgateTesting's topology launcher, sample SEDs and demo certificates.
+        .executableTarget(
+            name: "sedgate-lab",
+            dependencies: [
+                "SedgateCore", "Spool", "Documents", "Store", "Transport", "AccessPoint", "CoordinationNode",
+                "SedgateTesting", "Conversion", "ConversionFunctions", "WSSecurity", "Packaging", "Directory",
+                "NodeSetup", "CommandSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Crypto", package: "swift-crypto"),
             ],
             swiftSettings: strict
@@ -359,6 +396,16 @@ let package = Package(
             ],
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
+        .testTarget(
+            name: "OperationsTests", dependencies: ["Operations", "Store", "Spool", "SedgateTesting", "SedgateCore"],
+            swiftSettings: strict),
+        .testTarget(
+            name: "NodeSetupTests",
+            dependencies: [
+                "NodeSetup", "AccessPoint", "CoordinationNode", "ClusterStore", "Spool", "Transport", "Batches",
+                "Conversion", "Documents", "SedgateTesting", "SedgateCore",
+            ],
+            swiftSettings: strict),
         // Real headless Chromium (Debian's chromium-driver) through SedgateTesting's browser harness.
         // Fixtures are read through #filePath, not bundled.
         .testTarget(

@@ -2,6 +2,7 @@
 // make) and prints one line per check, or JSON; exits 0 only when every check passed.
 
 import ArgumentParser
+import CommandSupport
 import Conformance
 import Foundation
 import Logging

@@ -2,8 +2,10 @@
 // `<spool>/var/console.sqlite` beside the journal; the running node sees changes at once.
 
 import ArgumentParser
+import CommandSupport
 import Console
 import Foundation
+import NodeSetup
 import SedgateCore
 import Spool
 

@@ -2,6 +2,7 @@
 // administrator's mapping, offline.
 
 public import ArgumentParser
+import CommandSupport
 import Conversion
 import ConversionFunctions
 import Foundation
@@ -9,13 +10,6 @@ import SedgateCore
 import Spool
 
 extension FlatProfile: ExpressibleByArgument {}
-
-/// Loads the function library and a mapping, turning errors into clean messages.
-func loadMapping(_ path: String) throws -> (Mapping, FunctionLibrary) {
-    let library = try exitOnError { () throws(SedgateError) in try FunctionLibrary.standard() }
-    let mapping = try exitOnError { () throws(SedgateError) in try Mapping.load(path, library: library) }
-    return (mapping, library)
-}
 
 /// `sedgate convert --mapping M --to xml|flat ...`.
 struct ConvertCommand: AsyncParsableCommand {

@@ -4,10 +4,12 @@
 
 import AccessPoint
 import ArgumentParser
+import CommandSupport
 import ConversionFunctions
 import Directory
 import Foundation
 import Logging
+import NodeSetup
 import SedgateCore
 import Transport
 import WSSecurity

@@ -2,10 +2,12 @@
 
 import AccessPoint
 import ArgumentParser
+import CommandSupport
 import ConversionFunctions
 import CoordinationNode
 import Documents
 import Foundation
+import NodeSetup
 import Operations
 import SedgateCore
 import Spool
@@ -254,9 +256,4 @@ struct MigrateCommand: AsyncParsableCommand {
             }
         }
     }
-}
-
-/// Left-aligns `text` in a column of `width`.
-func pad(_ text: String, _ width: Int) -> String {
-    text.count >= width ? text + " " : text + String(repeating: " ", count: width - text.count)
 }

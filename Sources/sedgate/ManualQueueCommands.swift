@@ -3,6 +3,8 @@
 
 import AccessPoint
 import ArgumentParser
+import CommandSupport
+import NodeSetup
 import SedgateCore
 import Store
 

@@ -3,11 +3,13 @@
 import AccessPoint
 import ArgumentParser
 import CMalloc
+import CommandSupport
 import ConfigurationFile
 import CoordinationNode
 import Documents
 import Glibc
 import Logging
+import NodeSetup
 import Operations
 import SedgateCore
 import ServiceLifecycle
@@ -116,28 +118,6 @@ enum NodeRunner {
                 "node": "\(configuration.node)", "fsyncs": "\(IOCounters.fsyncs)",
                 "journalCommits": "\(IOCounters.commits)",
             ])
-    }
-}
-
-/// Turns a SedgateError into a clean message on stderr and exit code 2 (configuration) or 1.
-func exitOnError<T>(_ body: () throws(SedgateError) -> T) throws -> T {
-    do {
-        return try body()
-    } catch {
-        printError("sedgate: \(error)")
-        throw ExitCode(error.code == .configuration ? 2 : 1)
-    }
-}
-
-/// Writes a line to standard error.
-func printError(_ text: String) {
-    var stream = StandardError()
-    print(text, to: &stream)
-}
-
-struct StandardError: TextOutputStream {
-    mutating func write(_ string: String) {
-        FileHandleStandardError.write(string)
     }
 }
 

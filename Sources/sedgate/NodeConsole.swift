@@ -8,6 +8,7 @@ import CoordinationNode
 import Directory
 import Foundation
 import Logging
+import NodeSetup
 import Operations
 import SedgateCore
 import ServiceLifecycle

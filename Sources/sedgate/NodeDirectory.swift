@@ -7,6 +7,7 @@ import CoordinationNode
 import Directory
 import Foundation
 import Logging
+import NodeSetup
 import SedgateCore
 import ServiceLifecycle
 import Transport

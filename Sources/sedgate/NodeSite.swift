@@ -2,9 +2,11 @@
 // (`sedgate directory serve --site`): the node's directory shown without operational fields, in every language of
 // the catalogues folder (conversions/site/).
 
+import CommandSupport
 import ConfigurationFile
 import Directory
 import Logging
+import NodeSetup
 import PublicSite
 import SedgateCore
 import ServiceLifecycle

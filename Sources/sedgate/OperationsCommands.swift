@@ -4,9 +4,11 @@
 import AccessPoint
 import ArgumentParser
 import ClusterStore
+import CommandSupport
 import CoordinationNode
 import Foundation
 import Logging
+import NodeSetup
 import Operations
 import SedgateCore
 import Spool

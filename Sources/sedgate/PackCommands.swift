@@ -2,6 +2,7 @@
 // and opened offline (the same code the access points use on the wire). Reads SED files and keys; writes files.
 
 import ArgumentParser
+import CommandSupport
 import Documents
 import Foundation
 import Packaging

@@ -15,6 +15,23 @@ struct Sedgate: AsyncParsableCommand {
             DirectoryCommand.self,
             StatsCommand.self, AlertsCommand.self, ReportBundleCommand.self, ConsoleCommand.self,
         ])
+
+    /// Runs the command the arguments name; the lab's (`bench`, `demo`, `pki`) are handed whole to `sedgate-lab`, so
+    /// their options and help are its own.
+    static func main() async {
+        let arguments = Array(CommandLine.arguments.dropFirst())
+        if let first = arguments.first, Lab.commands.contains(first) { Lab.exec(arguments) }
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Options every command that reads a node's configuration shares.

@@ -22,7 +22,7 @@ struct IdleBench: AsyncParsableCommand {
 
     func run() async throws {
         let root = directory ?? NSTemporaryDirectory() + "sedgate-idle-\(UUID().uuidString.prefix(8))"
-        let topology = try Topology(directory: root, executable: try executablePath())
+        let topology = try Topology(directory: root, executable: try nodeExecutable())
         defer {
             topology.abandon()
             if directory == nil { try? FileManager.default.removeItem(atPath: root) }

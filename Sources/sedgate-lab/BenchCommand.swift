@@ -2,6 +2,7 @@
 // loopback and prints throughput and commit-to-inbound latency percentiles. A measurement, not a test.
 
 import ArgumentParser
+import CommandSupport
 import Conversion
 import Foundation
 import SedgateCore
@@ -188,7 +189,7 @@ func withBenchTopology(
 ) async throws {
     let root = directory ?? NSTemporaryDirectory() + "sedgate-\(label)-\(UUID().uuidString.prefix(8))"
     let topology = try Topology(
-        directory: root, executable: try executablePath(), coordinationNodeSettings: coordinationNodeSettings)
+        directory: root, executable: try nodeExecutable(), coordinationNodeSettings: coordinationNodeSettings)
     defer {
         topology.abandon()
         if directory == nil { try? FileManager.default.removeItem(atPath: root) }

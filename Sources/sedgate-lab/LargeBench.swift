@@ -24,7 +24,7 @@ struct LargeBench: AsyncParsableCommand {
 
     func run() async throws {
         let root = directory ?? NSTemporaryDirectory() + "sedgate-large-\(UUID().uuidString.prefix(8))"
-        let topology = try Topology(directory: root, executable: try executablePath())
+        let topology = try Topology(directory: root, executable: try nodeExecutable())
         defer {
             topology.abandon()
             if directory == nil { try? FileManager.default.removeItem(atPath: root) }

@@ -3,28 +3,28 @@
 
 import ConfigurationFile
 import ConversionFunctions
-import Directory
+public import Directory
 import Foundation
-import SedgateCore
+public import SedgateCore
 import Spool
-import Transport
+public import Transport
 
 /// The directory settings of one node.
-struct DirectorySettings {
+public struct DirectorySettings: Sendable {
     /// `ap` or `cn`: the CN holds the master, an AP a replica.
-    var role: String
-    var node: NodeID
-    var tls: TLSFiles
+    public var role: String
+    public var node: NodeID
+    public var tls: TLSFiles
     /// The database file (default `<spool>/var/directory.sqlite`, beside the journal).
-    var database: String
+    public var database: String
     /// The conversions folder (schema, synonyms, transliteration tables); nil when none is found.
-    var conversions: String?
+    public var conversions: String?
     /// The CN's certificate, which signs snapshots and changes (an AP checks them against it).
-    var coordinationNodeCertificate: String
+    public var coordinationNodeCertificate: String
     /// Where an AP keeps the certificate it seals for, per access point, as the directory lists them.
-    var sealingCertificates: String
+    public var sealingCertificates: String
     /// How long the CN holds an AP's poll open when there is no change.
-    var pollWait: Duration
+    public var pollWait: Duration
 
     init(
         _ file: ConfigFile, configurationFile: String, role: String, node: NodeID, spool: SpoolLayout, tls: TLSFiles
@@ -50,7 +50,7 @@ struct DirectorySettings {
     }
 
     /// Opens the node's directory database with the schema and search folding of the conversions folder.
-    func open() throws(SedgateError) -> DirectoryStore {
+    public func open() throws(SedgateError) -> DirectoryStore {
         guard let conversions else {
             throw SedgateError(
                 .configuration,

@@ -2,6 +2,7 @@
 // verify, decrypt, gunzip), in microseconds per SED, in one process. A measurement, not a test.
 
 import ArgumentParser
+import CommandSupport
 import Documents
 import Foundation
 import Packaging

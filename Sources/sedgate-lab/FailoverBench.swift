@@ -42,7 +42,7 @@ struct FailoverBench: AsyncParsableCommand {
         let root = NSTemporaryDirectory() + "sedgate-failover-\(UUID().uuidString.prefix(8))"
         let url = "postgres://\(postgres.user)@127.0.0.1:\(postgres.port)/postgres"
         let topology = try Topology.cluster(
-            directory: root, executable: try executablePath(), database: [url], processes: 2,
+            directory: root, executable: try nodeExecutable(), database: [url], processes: 2,
             leaseMilliseconds: leaseMs)
         defer {
             topology.abandon()
@@ -108,7 +108,7 @@ struct FailoverBench: AsyncParsableCommand {
             try await postgres.psql("CREATE DATABASE \(database)")
             let root = NSTemporaryDirectory() + "sedgate-failover-pg-\(UUID().uuidString.prefix(8))"
             let topology = try Topology.cluster(
-                directory: root, executable: try executablePath(), database: [String(url.dropLast(8)) + database],
+                directory: root, executable: try nodeExecutable(), database: [String(url.dropLast(8)) + database],
                 processes: processes)
             defer {
                 topology.abandon()
@@ -123,7 +123,7 @@ struct FailoverBench: AsyncParsableCommand {
         do {
             let root = NSTemporaryDirectory() + "sedgate-failover-sync-\(UUID().uuidString.prefix(8))"
             let topology = try Topology.cluster(
-                directory: root, executable: try executablePath(), database: replicated.urls, processes: 2)
+                directory: root, executable: try nodeExecutable(), database: replicated.urls, processes: 2)
             defer {
                 topology.abandon()
                 try? FileManager.default.removeItem(atPath: root)

@@ -2,6 +2,7 @@
 // unpack, on compound messages of generated 5 KB SEDs, in one process. A measurement, not a test.
 
 import ArgumentParser
+import CommandSupport
 import Conversion
 import Documents
 import Foundation

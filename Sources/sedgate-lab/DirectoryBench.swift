@@ -3,6 +3,7 @@
 // replica and of one change, over real mutual TLS on loopback. A measurement, not a test.
 
 import ArgumentParser
+import CommandSupport
 import ConversionFunctions
 import Directory
 import Foundation

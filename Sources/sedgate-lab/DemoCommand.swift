@@ -4,9 +4,11 @@
 
 import AccessPoint
 import ArgumentParser
+import CommandSupport
 import CoordinationNode
 import Documents
 import Foundation
+import NodeSetup
 import SedgateCore
 import SedgateTesting
 import Spool
@@ -43,7 +45,7 @@ struct DemoCommand: AsyncParsableCommand {
             try exitOnError { () throws(SedgateError) in try node.spool.create() }
         }
         try loadDirectory(nodes)
-        let topology = Topology(directory: "spool", executable: try executablePath(), nodes: nodes)
+        let topology = Topology(directory: "spool", executable: try nodeExecutable(), nodes: nodes)
         defer { topology.abandon() }
         for node in nodes {
             try await topology.start(node.id)
@@ -119,12 +121,4 @@ struct DemoCommand: AsyncParsableCommand {
         let all = (try? FileManager.default.contentsOfDirectory(atPath: node.spool.reports)) ?? []
         return all.filter { $0.hasPrefix(name + ".") && $0.hasSuffix(".\(state).json") }
     }
-}
-
-/// The absolute path of the running sedgate binary.
-func executablePath() throws -> String {
-    guard let path = try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe") else {
-        throw ValidationError("cannot find the sedgate executable through /proc/self/exe")
-    }
-    return path
 }

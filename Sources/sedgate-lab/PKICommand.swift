@@ -1,6 +1,7 @@
 // PKICommand: `sedgate pki`: makes the demo CA and node certificates with OpenSSL (never committed).
 
 import ArgumentParser
+import CommandSupport
 import SedgateCore
 import SedgateTesting
 

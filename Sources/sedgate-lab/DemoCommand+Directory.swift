@@ -1,8 +1,10 @@
 // DemoCommand+Directory: the demo runs on the directory: etc/demo/directory.csv (with the certificates the demo PKI
 // just issued) is loaded into the CN's master before the nodes start, and the samples wait until every AP's copy has it.
 
+import CommandSupport
 import Directory
 import Foundation
+import NodeSetup
 import SedgateCore
 import SedgateTesting
 
