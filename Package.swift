@@ -358,6 +358,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ],
             swiftSettings: strict),
+        .testTarget(
+            name: "AccessPointTests",
+            dependencies: [
+                "AccessPoint", "SedgateCore", "SedgateTesting", "Spool", "Store", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CoordinationNodeTests",
+            dependencies: [
+                "CoordinationNode", "SedgateCore", "SedgateTesting", "Spool", "Store", "Transport", "Documents",
+                "WSSecurity", .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),
         // Real headless Chromium (Debian's chromium-driver) through SedgateTesting's browser harness.
         // Fixtures are read through #filePath, not bundled.
