@@ -77,7 +77,7 @@ let package = Package(
         // libc's file calls, so no target may depend on it: it is only the SedgatePowerCut product.
         .target(name: "CPowerCut", linkerSettings: [.linkedLibrary("dl")]),
 
-        // Value types and protocols. No I/O.
+        // Value types and protocols. No I/O but the one durable write (DurableFile, Syscall) every file writer shares.
         .target(
             name: "SedgateCore",
             dependencies: [.product(name: "Logging", package: "swift-log")],

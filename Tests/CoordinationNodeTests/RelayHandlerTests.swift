@@ -70,8 +70,7 @@ struct RelayHandlerTests {
     )
     func relaysDelivered() async throws {
         let node = try RelayNode()
-        let sed = try #require(try node.seal(1).first)
-        _ = await node.deliver([sed])
+        let sed = try await node.storedSED()
         let delivered = Receipt(
             sedId: sed.sedId, kind: .delivered, node: RelayNode.destination, at: "2026-12-07T10:00:01Z")
         let answer = await node.send([delivered])
@@ -97,8 +96,7 @@ struct RelayHandlerTests {
     @Test("the destination's failed receipt fails the SED with its reason, relayed to the sender")
     func relaysFailed() async throws {
         let node = try RelayNode()
-        let sed = try #require(try node.seal(1).first)
-        _ = await node.deliver([sed])
+        let sed = try await node.storedSED()
         let failed = Receipt(
             sedId: sed.sedId, kind: .failed, node: RelayNode.destination, at: "2026-12-07T10:00:01Z",
             reason: "no such institution", code: .unknownRoute)
@@ -113,8 +111,7 @@ struct RelayHandlerTests {
     @Test("receipts the CN must not take: from a stranger to the SED, for a SED never stored, from outside the network")
     func refusedReceipts() async throws {
         let node = try RelayNode()
-        let sed = try #require(try node.seal(1).first)
-        _ = await node.deliver([sed])
+        let sed = try await node.storedSED()
         let delivered = Receipt(
             sedId: sed.sedId, kind: .delivered, node: RelayNode.bystander, at: "2026-12-07T10:00:01Z")
         #expect(await node.send([delivered], from: RelayNode.bystander).fault?.code == .notFound)

@@ -61,6 +61,13 @@ struct RelayNode {
         }
     }
 
+    /// One SED sealed by AP-BE for AP-DK, delivered and stored here.
+    func storedSED() async throws -> SealedSED {
+        let seds = try seal(1)
+        _ = await deliver(seds)
+        return seds[0]
+    }
+
     /// What `peer` gets back for a compound delivery of `seds`.
     func deliver(_ seds: [SealedSED], from peer: NodeID = sender) async -> ProtocolMessage {
         let compound = CompoundMessage(from: peer, to: Self.cn, seds: seds)
