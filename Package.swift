@@ -79,7 +79,7 @@ let package = Package(
         // libc's file calls, so no target may depend on it: it is only the SedgatePowerCut product.
         .target(name: "CPowerCut", linkerSettings: [.linkedLibrary("dl")]),
 
-        // Value types and protocols. No I/O.
+        // Value types and protocols. No I/O but the one durable write (DurableFile, Syscall) every file writer shares.
         .target(
             name: "SedgateCore",
             dependencies: [.product(name: "Logging", package: "swift-log")],
@@ -393,6 +393,20 @@ let package = Package(
                 "Transport", "WSSecurity", "Packaging", "SedgateTesting", "Documents", "Store", "SedgateCore",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "AccessPointTests",
+            dependencies: [
+                "AccessPoint", "SedgateCore", "SedgateTesting", "Spool", "Store", "Transport",
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .testTarget(
+            name: "CoordinationNodeTests",
+            dependencies: [
+                "CoordinationNode", "SedgateCore", "SedgateTesting", "Spool", "Store", "Transport", "Documents",
+                "WSSecurity", .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),

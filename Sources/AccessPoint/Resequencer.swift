@@ -48,6 +48,8 @@ struct Resequencer: Sendable {
     let configuration: AccessPointConfiguration
     let journal: any MessageStore
     let logger: Logger
+    /// The time waits are measured against: the wall clock, or a test's own (the journal's rows must use the same).
+    var now: @Sendable () -> Date = { Date() }
     let line = ConversationLine()
 
     /// How long a SED waits for the SEDs before it in its conversation; zero lands every SED on arrival.
@@ -113,7 +115,7 @@ struct Resequencer: Sendable {
         let placed = Set(landing.landed.map(\.sedId))
         let pending = try await journal.unlanded(conversation: conversation)
         var last = try await journal.lastSequence(.inbound, conversation: conversation) ?? 0
-        let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(orderWait.components.seconds)))
+        let cutoff = Timestamp.iso8601(now().addingTimeInterval(-Double(orderWait.components.seconds)))
         let overdue = orderWait > .zero ? pending.lastIndex { $0.createdAt < cutoff } : pending.indices.last
         for (index, record) in pending.enumerated() where !placed.contains(record.sedId) {
             let seqNo = record.envelope.seqNo ?? 0
@@ -170,9 +172,10 @@ struct Resequencer: Sendable {
     /// tries again to land SEDs left `received` for a while: their landing failed (a full disk) after the receipt
     /// was given, so no retry from the CN will bring them here again.
     func settleDue() async throws(SedgateError) {
-        let cutoff = Timestamp.iso8601(Date().addingTimeInterval(-Double(orderWait.components.seconds)))
+        let time = now()
+        let cutoff = Timestamp.iso8601(time.addingTimeInterval(-Double(orderWait.components.seconds)))
         let conversations = try await journal.conversationsToSettle(waitingSince: cutoff)
-        let stale = Timestamp.iso8601(Date().addingTimeInterval(-5))
+        let stale = Timestamp.iso8601(time.addingTimeInterval(-5))
         let received = try await journal.records(.inbound, in: .received, peer: nil, limit: 100).filter {
             $0.updatedAt < stale
         }

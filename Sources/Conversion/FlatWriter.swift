@@ -1,11 +1,10 @@
 // FlatWriter: SED XML → flat file, streaming. Takes SED documents in order, rebuilds the parent records (a new
 // header whenever the header data of a SED differs from the previous SED's), the unit record and its child
 // records, computes counts and control totals into the trailers, and writes MTF or CFF bytes incrementally.
-// Writing to a path goes through a temporary file, fsync and rename, so no reader ever sees half a file.
+// Writing to a path goes through `DurableFile` (temporary file, fsync, rename), so no reader ever sees half a file.
 
 import ConversionFunctions
 import Documents
-import Glibc
 public import SedgateCore
 
 /// Converts SED documents into one flat file (MTF or CFF profile).
@@ -21,8 +20,8 @@ public struct FlatWriter: Sendable {
         self.profile = profile
     }
 
-    /// Writes `seds` (each a complete SED document) to `path` atomically: a temporary file in the same directory,
-    /// fsync, then rename. On error nothing is left at `path`.
+    /// Writes `seds` (each a complete SED document) to `path` atomically (`DurableFile`: a temporary file in the same
+    /// directory, fsync, rename, directory fsync). On error nothing is left at `path`.
     public func write(seds: some Sequence<[UInt8]>, to path: String) throws(SedgateError) -> ConversionSummary {
         try write(to: path) { (emitter) throws(SedgateError) in
             for (index, sed) in seds.enumerated() { try emitter.add(sed, name: "SED #\(index + 1)") }
@@ -39,39 +38,16 @@ public struct FlatWriter: Sendable {
         }
     }
 
-    /// Runs `feed` on an emitter writing to a temporary file, then moves the file to `path`.
+    /// Runs `feed` on an emitter writing to a `DurableFile`, which then takes `path` whole.
     private func write(
         to path: String, feed: (inout FlatEmitter) throws(SedgateError) -> Void
     ) throws(SedgateError) -> ConversionSummary {
-        let temporary = path + ".part-\(getpid())"
-        let fd = open(temporary, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
-        guard fd >= 0 else {
-            throw SedgateError(
-                .io, "cannot create the output file: \(String(cString: strerror(errno))); check the directory",
-                location: .init(file: path))
-        }
-        var closed = false
-        defer {
-            if !closed {
-                close(fd)
-                unlink(temporary)
-            }
-        }
-        var emitter = try FlatEmitter(mapping: mapping, profile: profile, sink: ByteSink(fd: fd, name: path))
+        let output = try DurableFile(path: path, mode: 0o644)
+        var emitter = try FlatEmitter(
+            mapping: mapping, profile: profile, sink: ByteSink(fd: output.descriptor, name: path))
         try feed(&emitter)
         let summary = try emitter.finish().summary
-        guard fsync(fd) == 0, close(fd) == 0 else {
-            throw SedgateError(
-                .io, "cannot save the output file: \(String(cString: strerror(errno))); check free space",
-                location: .init(file: path))
-        }
-        closed = true
-        guard rename(temporary, path) == 0 else {
-            unlink(temporary)
-            throw SedgateError(
-                .io, "cannot move the output into place: \(String(cString: strerror(errno)))",
-                location: .init(file: path))
-        }
+        try output.commit()
         return summary
     }
 

@@ -17,12 +17,12 @@ public struct FragmentInbox: Sendable {
 
     /// The folder of one payload's fragments.
     public func directory(for payloadID: String) -> String {
-        FileIO.join(root, "frag-\(payloadID)")
+        Syscall.join(root, "frag-\(payloadID)")
     }
 
     /// Whether fragments of `payloadID` are kept here.
     public func holds(_ payloadID: String) -> Bool {
-        FileIO.isDirectory(directory(for: payloadID))
+        Syscall.isDirectory(directory(for: payloadID))
     }
 
     /// Keeps fragment `index` of `payloadID` (its digest was checked against the message that carried it; the
@@ -36,8 +36,8 @@ public struct FragmentInbox: Sendable {
             throw SedgateError(
                 .io, "cannot create \(folder) for fragments", location: .init(file: folder), cause: error)
         }
-        let output = try AtomicFile(
-            path: FileIO.join(folder, FragmentManifest.fileName(payloadID: payloadID, index: index)))
+        let output = try DurableFile(
+            path: Syscall.join(folder, FragmentManifest.fileName(payloadID: payloadID, index: index)))
         try output.write(data)
         try output.commit()
     }
@@ -45,7 +45,7 @@ public struct FragmentInbox: Sendable {
     /// A reassembler over the fragments kept for `manifest`'s payload.
     public func reassembler(for manifest: FragmentManifest) throws(SedgateError) -> Reassembler {
         let folder = directory(for: manifest.payloadID)
-        if !FileIO.isDirectory(folder) {
+        if !Syscall.isDirectory(folder) {
             do {
                 try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
             } catch {

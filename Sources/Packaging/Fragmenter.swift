@@ -27,7 +27,7 @@ public enum Fragmenter {
                 .protocolViolation,
                 "fragment size \(fragmentSize) is out of range; choose 1 to \(FragmentManifest.maxFragmentSize) bytes")
         }
-        if let directory, !FileIO.isDirectory(directory) {
+        if let directory, !Syscall.isDirectory(directory) {
             throw SedgateError(
                 .io, "\(directory) is not a folder; create it before splitting into it",
                 location: .init(file: directory))
@@ -56,8 +56,8 @@ public enum Fragmenter {
                         + "transform; at most \(FragmentManifest.maxTransformOverhead) bytes may be added")
             }
             if let directory {
-                let output = try AtomicFile(
-                    path: FileIO.join(directory, FragmentManifest.fileName(payloadID: payloadID, index: index)))
+                let output = try DurableFile(
+                    path: Syscall.join(directory, FragmentManifest.fileName(payloadID: payloadID, index: index)))
                 try output.write(sent)
                 try output.commit()
             }

@@ -14,9 +14,9 @@ extension Gzip {
         throws(SedgateError) -> Int64
     {
         let input = try ReadableFile(path: source)
-        let output = try AtomicFile(path: target)
+        let output = try DurableFile(path: target)
         let stream = try ZStream(.compress(level: level))
-        var chunk = [UInt8](repeating: 0, count: FileIO.chunkSize)
+        var chunk = [UInt8](repeating: 0, count: Syscall.chunkSize)
         var offset: Int64 = 0
         while true {
             let count = try chunk.withMutableBytes { (buffer) throws(SedgateError) in
@@ -46,9 +46,9 @@ extension Gzip {
         -> Int64
     {
         let input = try ReadableFile(path: source)
-        let output = try AtomicFile(path: target)
+        let output = try DurableFile(path: target)
         let inflater = try Inflater(limit: limit, source: source)
-        var chunk = [UInt8](repeating: 0, count: FileIO.chunkSize)
+        var chunk = [UInt8](repeating: 0, count: Syscall.chunkSize)
         var offset: Int64 = 0
         while true {
             let count = try chunk.withMutableBytes { (buffer) throws(SedgateError) in

@@ -63,7 +63,7 @@ public struct MTOMMessage: Sendable {
     /// Copies a part's body, as sent, to a new file at `path`, 64 KiB at a time.
     public func copy(_ part: Part, to path: String) throws(SedgateError) {
         let input = try source.open()
-        let output = try AtomicFile(path: path)
+        let output = try DurableFile(path: path)
         try stream(part, from: input) { (chunk) throws(SedgateError) in try output.write(chunk) }
         try output.commit()
     }
@@ -84,7 +84,7 @@ public struct MTOMMessage: Sendable {
             try copy(part, to: path)
         case "gzip", "x-gzip":
             let input = try source.open()
-            let output = try AtomicFile(path: path)
+            let output = try DurableFile(path: path)
             let inflater = try Inflater(limit: limit, source: "part \(part.number) (<\(part.contentID)>)")
             try stream(part, from: input) { (chunk) throws(SedgateError) in
                 try inflater.feed(chunk) { (plain) throws(SedgateError) in try output.write(plain) }
@@ -103,7 +103,7 @@ public struct MTOMMessage: Sendable {
     private func stream(
         _ part: Part, from input: any RandomAccessBytes, to sink: (UnsafeRawBufferPointer) throws(SedgateError) -> Void
     ) throws(SedgateError) {
-        var chunk = [UInt8](repeating: 0, count: FileIO.chunkSize)
+        var chunk = [UInt8](repeating: 0, count: Syscall.chunkSize)
         var done: Int64 = 0
         while done < part.length {
             let wanted = Int(min(Int64(chunk.count), part.length - done))

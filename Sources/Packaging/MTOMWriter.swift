@@ -33,7 +33,7 @@ public enum MTOMWriter {
     {
         try check(attachments)
         for _ in 0..<4 {
-            let boundary = "MIMEBoundary_sedgate_" + FileIO.randomToken() + FileIO.randomToken()
+            let boundary = "MIMEBoundary_sedgate_" + Syscall.randomToken() + Syscall.randomToken()
             let delimiter = Array("--\(boundary)".utf8)
             if ByteSearch.contains(delimiter, in: root) { continue }
             if let size = try writeOnce(root: root, attachments: attachments, boundary: boundary, to: path) {
@@ -66,7 +66,7 @@ public enum MTOMWriter {
             parts.append(data)
         }
         for _ in 0..<4 {
-            let boundary = "MIMEBoundary_sedgate_" + FileIO.randomToken() + FileIO.randomToken()
+            let boundary = "MIMEBoundary_sedgate_" + Syscall.randomToken() + Syscall.randomToken()
             let delimiter = Array("--\(boundary)".utf8)
             if ByteSearch.contains(delimiter, in: root)
                 || parts.contains(where: { ByteSearch.contains(delimiter, in: $0) })
@@ -111,7 +111,7 @@ public enum MTOMWriter {
         throws(SedgateError) -> Int64?
     {
         let delimiter = Array("--\(boundary)".utf8)
-        let output = try AtomicFile(path: path)
+        let output = try DurableFile(path: path)
         try output.write(rootHead(boundary))
         try output.write(root)
         for attachment in attachments {
@@ -133,11 +133,11 @@ public enum MTOMWriter {
 
     /// Streams a file range into `output`; false when the range contains `delimiter`.
     private static func copy(
-        _ path: String, offset: Int64, length: Int64, to output: AtomicFile, watching delimiter: [UInt8]
+        _ path: String, offset: Int64, length: Int64, to output: DurableFile, watching delimiter: [UInt8]
     ) throws(SedgateError) -> Bool {
         let input = try ReadableFile(path: path)
         var watch = PatternWatch(delimiter)
-        var chunk = [UInt8](repeating: 0, count: FileIO.chunkSize)
+        var chunk = [UInt8](repeating: 0, count: Syscall.chunkSize)
         var done: Int64 = 0
         while done < length {
             let wanted = Int(min(Int64(chunk.count), length - done))

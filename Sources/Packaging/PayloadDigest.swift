@@ -15,7 +15,7 @@ public enum PayloadDigest {
     public static func sha256(file path: String) throws(SedgateError) -> String {
         let input = try ReadableFile(path: path)
         var hash = SHA256()
-        var chunk = [UInt8](repeating: 0, count: FileIO.chunkSize)
+        var chunk = [UInt8](repeating: 0, count: Syscall.chunkSize)
         var offset: Int64 = 0
         while true {
             let count = try chunk.withMutableBytes { (buffer) throws(SedgateError) in

@@ -13,9 +13,9 @@ final class ReadableFile {
 
     /// Opens `path` read-only; `.io` when it cannot be opened.
     init(path: String) throws(SedgateError) {
-        let descriptor = FileIO.retrying { open(path, O_RDONLY | O_CLOEXEC) }
+        let descriptor = Syscall.retrying { open(path, O_RDONLY | O_CLOEXEC) }
         guard descriptor >= 0 else {
-            throw FileIO.error("open", path, errno: errno, remedy: "check that the file exists and is readable")
+            throw Syscall.error("open", path, errno: errno, remedy: "check that the file exists and is readable")
         }
         self.path = path
         self.descriptor = descriptor
@@ -29,7 +29,7 @@ final class ReadableFile {
     func size() throws(SedgateError) -> Int64 {
         var info = stat()
         guard fstat(descriptor, &info) == 0 else {
-            throw FileIO.error("read the size of", path, errno: errno, remedy: "check the disk's health")
+            throw Syscall.error("read the size of", path, errno: errno, remedy: "check the disk's health")
         }
         return Int64(info.st_size)
     }
@@ -38,11 +38,11 @@ final class ReadableFile {
     func read(into buffer: UnsafeMutableRawBufferPointer, at offset: Int64) throws(SedgateError) -> Int {
         var filled = 0
         while filled < buffer.count {
-            let count = FileIO.retrying {
+            let count = Syscall.retrying {
                 pread(descriptor, buffer.baseAddress! + filled, buffer.count - filled, off_t(offset) + off_t(filled))
             }
             if count < 0 {
-                throw FileIO.error("read", path, errno: errno, remedy: "check the disk's health")
+                throw Syscall.error("read", path, errno: errno, remedy: "check the disk's health")
             }
             if count == 0 { break }
             filled += count

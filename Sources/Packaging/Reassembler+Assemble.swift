@@ -60,7 +60,7 @@ extension Reassembler {
         }
         let digest = whole.finalize().hex
         guard digest == manifest.sha256, partial.size == manifest.totalSize else {
-            try? FileIO.remove(partialPath)
+            try? Syscall.remove(partialPath)
             throw SedgateError(
                 .protocolViolation,
                 "the reassembled payload \(manifest.payloadID) (\(partial.size) bytes) has SHA-256 \(digest), but "
@@ -80,16 +80,16 @@ private final class PartialFile {
     private let descriptor: Int32
 
     init(path: String, keeping: Int64) throws(SedgateError) {
-        let descriptor = FileIO.retrying { open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640) }
+        let descriptor = Syscall.retrying { open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0o640) }
         guard descriptor >= 0 else {
-            throw FileIO.error(
+            throw Syscall.error(
                 "open the partial payload", path, errno: errno,
                 remedy: "check that the folder exists and the gateway may write to it")
         }
         guard ftruncate(descriptor, off_t(keeping)) == 0 else {
             let code = errno
             close(descriptor)
-            throw FileIO.error("cut the partial payload to its joined fragments", path, errno: code, remedy: "")
+            throw Syscall.error("cut the partial payload to its joined fragments", path, errno: code, remedy: "")
         }
         self.path = path
         self.descriptor = descriptor
@@ -105,7 +105,7 @@ private final class PartialFile {
         let input = try ReadableFile(path: path)
         var offset: Int64 = 0
         while offset < size {
-            let chunk = try input.read(count: Int(min(Int64(FileIO.chunkSize), size - offset)), at: offset)
+            let chunk = try input.read(count: Int(min(Int64(Syscall.chunkSize), size - offset)), at: offset)
             guard !chunk.isEmpty else { break }
             hash.update(data: chunk)
             offset += Int64(chunk.count)
@@ -118,13 +118,13 @@ private final class PartialFile {
         var written = 0
         while written < data.count {
             let result = data.withUnsafeBytes { bytes in
-                FileIO.retrying {
+                Syscall.retrying {
                     pwrite(
                         descriptor, bytes.baseAddress! + written, bytes.count - written, off_t(size) + off_t(written))
                 }
             }
             guard result > 0 else {
-                throw FileIO.error(
+                throw Syscall.error(
                     "write the partial payload", path, errno: errno, remedy: "check the free space on the disk")
             }
             written += result
@@ -132,18 +132,18 @@ private final class PartialFile {
         size += Int64(data.count)
         IOCounters.noteFsync()
         guard fsync(descriptor) == 0 else {
-            throw FileIO.error("fsync the partial payload", path, errno: errno, remedy: "check the disk's health")
+            throw Syscall.error("fsync the partial payload", path, errno: errno, remedy: "check the disk's health")
         }
     }
 
     /// Renames the (synced) file to `target` and makes the rename durable.
     func move(to target: String) throws(SedgateError) {
         guard rename(path, target) == 0 else {
-            throw FileIO.error(
+            throw Syscall.error(
                 "rename the assembled payload to", target, errno: errno,
                 remedy: "check that the folder exists and the gateway may write to it")
         }
-        try FileIO.fsyncDirectory(FileIO.directory(of: target))
-        try FileIO.fsyncDirectory(FileIO.directory(of: path))
+        try Syscall.fsyncDirectory(Syscall.directory(of: target))
+        try Syscall.fsyncDirectory(Syscall.directory(of: path))
     }
 }

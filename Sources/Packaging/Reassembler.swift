@@ -28,17 +28,17 @@ public struct Reassembler: Sendable {
 
     /// Starts (or resumes) collecting `manifest`'s fragments in `directory`, which must exist.
     public init(manifest: FragmentManifest, directory: String) throws(SedgateError) {
-        guard FileIO.isDirectory(directory) else {
+        guard Syscall.isDirectory(directory) else {
             throw SedgateError(
                 .io, "\(directory) is not a folder; create it before receiving fragments into it",
                 location: .init(file: directory))
         }
         self.manifest = manifest
         self.directory = directory
-        let joined = Self.joined(manifest, partial: FileIO.join(directory, "\(manifest.payloadID).partial"))
+        let joined = Self.joined(manifest, partial: Syscall.join(directory, "\(manifest.payloadID).partial"))
         present = manifest.fragments.map { fragment in
             fragment.index < joined
-                || FileIO.regularFileSize(FileIO.join(directory, manifest.fileName(ofFragment: fragment.index)))
+                || Syscall.regularFileSize(Syscall.join(directory, manifest.fileName(ofFragment: fragment.index)))
                     == fragment.size
         }
     }
@@ -46,12 +46,12 @@ public struct Reassembler: Sendable {
     /// The file the payload is joined into, inside the folder; it holds the leading fragments already joined (their
     /// own files are then gone), so an assembly cut short resumes and the payload is never on disk twice.
     var partialPath: String {
-        FileIO.join(directory, "\(manifest.payloadID).partial")
+        Syscall.join(directory, "\(manifest.payloadID).partial")
     }
 
     /// How many leading fragments the partial file at `partial` holds whole (a torn tail does not count).
     static func joined(_ manifest: FragmentManifest, partial: String) -> Int {
-        guard let size = FileIO.regularFileSize(partial), manifest.fragmentSize > 0 else { return 0 }
+        guard let size = Syscall.regularFileSize(partial), manifest.fragmentSize > 0 else { return 0 }
         if size >= manifest.totalSize { return manifest.fragmentCount }
         return min(Int(size / Int64(manifest.fragmentSize)), manifest.fragmentCount)
     }
@@ -68,7 +68,7 @@ public struct Reassembler: Sendable {
 
     /// The path fragment `index` is stored at.
     public func path(ofFragment index: Int) -> String {
-        FileIO.join(directory, manifest.fileName(ofFragment: index))
+        Syscall.join(directory, manifest.fileName(ofFragment: index))
     }
 
     /// Verifies fragment `index` (as transmitted) and stores it, unless it is already stored.
@@ -78,7 +78,7 @@ public struct Reassembler: Sendable {
         try checkSize(Int64(data.count), of: expected)
         try checkDigest(SHA256.hex(data), of: expected)
         if isStored(index) { return .alreadyPresent }
-        let output = try AtomicFile(path: path(ofFragment: index))
+        let output = try DurableFile(path: path(ofFragment: index))
         try output.write(data)
         try output.commit()
         present[index] = true
@@ -91,9 +91,9 @@ public struct Reassembler: Sendable {
         let expected = try fragment(index)
         let input = try ReadableFile(path: file)
         try checkSize(try input.size(), of: expected)
-        let output = isStored(index) ? nil : try AtomicFile(path: path(ofFragment: index))
+        let output = isStored(index) ? nil : try DurableFile(path: path(ofFragment: index))
         var hash = SHA256()
-        var chunk = [UInt8](repeating: 0, count: FileIO.chunkSize)
+        var chunk = [UInt8](repeating: 0, count: Syscall.chunkSize)
         var offset: Int64 = 0
         while true {
             let count = try chunk.withMutableBytes { (buffer) throws(SedgateError) in
@@ -117,19 +117,19 @@ public struct Reassembler: Sendable {
 
     /// Removes the stored fragments and any partial assembly (after the payload was assembled and handed on).
     public func removeFragments() throws(SedgateError) {
-        for index in present.indices { try FileIO.remove(path(ofFragment: index)) }
-        try FileIO.remove(partialPath)
-        try FileIO.fsyncDirectory(directory)
+        for index in present.indices { try Syscall.remove(path(ofFragment: index)) }
+        try Syscall.remove(partialPath)
+        try Syscall.fsyncDirectory(directory)
     }
 
     /// Whether fragment `index` was accepted and its file is still there (someone may have removed it since).
     private func isStored(_ index: Int) -> Bool {
-        present[index] && FileIO.regularFileSize(path(ofFragment: index)) == manifest.fragments[index].size
+        present[index] && Syscall.regularFileSize(path(ofFragment: index)) == manifest.fragments[index].size
     }
 
     /// Forgets fragment `index` and removes its file (it failed verification at assembly).
     func discard(_ index: Int) {
-        try? FileIO.remove(path(ofFragment: index))
+        try? Syscall.remove(path(ofFragment: index))
     }
 
     private func fragment(_ index: Int) throws(SedgateError) -> FragmentManifest.Fragment {

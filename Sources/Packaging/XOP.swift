@@ -45,7 +45,7 @@ public enum XOP {
         contentIDs: ((Int) -> String)? = nil, source: String = "the SOAP envelope"
     ) throws(SedgateError) -> Externalized {
         let document = try XMLElements(xml, source: source)
-        let token = FileIO.randomToken()
+        let token = Syscall.randomToken()
         var output: [UInt8] = []
         output.reserveCapacity(document.bytes.count)
         var cursor = 0

@@ -31,7 +31,7 @@ final class ZStream {
         stream = .allocate(capacity: 1)
         stream.initialize(to: z_stream())
         self.direction = direction
-        output = [UInt8](repeating: 0, count: FileIO.chunkSize)
+        output = [UInt8](repeating: 0, count: Syscall.chunkSize)
         let status: Int32
         switch direction {
         case .compress(let level): status = sedgate_gzip_deflate_init(stream, level)
@@ -94,10 +94,10 @@ final class ZStream {
                 return .memberEnded(remaining: Int(stream.pointee.avail_in))
             case Z_BUF_ERROR:
                 // No progress was possible: all input is consumed and the output chunk was not filled.
-                if produced < FileIO.chunkSize { return .proceeding }
+                if produced < Syscall.chunkSize { return .proceeding }
             case Z_OK:
                 // Finishing a compression goes on until Z_STREAM_END; otherwise stop once the input is used up.
-                if !finish && produced < FileIO.chunkSize && stream.pointee.avail_in == 0 { return .proceeding }
+                if !finish && produced < Syscall.chunkSize && stream.pointee.avail_in == 0 { return .proceeding }
             default:
                 let detail = stream.pointee.msg.map { String(cString: $0) } ?? "zlib status \(status)"
                 throw SedgateError(

@@ -41,7 +41,7 @@ final class Inotify {
     func watch(_ path: String, mask: UInt32 = folderMask) throws(SedgateError) -> Int32 {
         let watch = inotify_add_watch(fd, path, mask)
         guard watch >= 0 else {
-            throw Syscall.ioError(
+            throw Syscall.error(
                 "watch", path, errno: errno,
                 remedy: "check that the folder exists; raise fs.inotify.max_user_watches if the limit is reached")
         }

@@ -3,6 +3,7 @@
 
 import Foundation
 public import Logging
+import SedgateCore
 import Synchronization
 
 /// Reports files national systems commit to `outbound/` and to its profile folders (the README's spool contract).

@@ -14,19 +14,19 @@ extension SpoolFile {
         // lstat first: opening a FIFO or a device can block or have side effects.
         let (entry, code) = Syscall.lstat(path)
         guard let entry else {
-            throw Syscall.ioError("read", path, errno: code, remedy: "check that the file still exists")
+            throw Syscall.error("read", path, errno: code, remedy: "check that the file still exists")
         }
         try requireRegular(entry, path)
         let fd = Syscall.retrying { open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC) }
         guard fd >= 0 else {
             let code = errno
             if code == ELOOP { try requireRegular(nil, path) }
-            throw Syscall.ioError("open", path, errno: code, remedy: "check the file's permissions")
+            throw Syscall.error("open", path, errno: code, remedy: "check the file's permissions")
         }
         defer { close(fd) }
         var info = stat()
         guard fstat(fd, &info) == 0 else {
-            throw Syscall.ioError("inspect", path, errno: errno, remedy: "check the disk's health")
+            throw Syscall.error("inspect", path, errno: errno, remedy: "check the disk's health")
         }
         // The entry may have been swapped between lstat and open.
         try requireRegular(info, path)
@@ -40,7 +40,7 @@ extension SpoolFile {
                 Syscall.retrying { Glibc.read(fd, buffer.baseAddress, buffer.count) }
             }
             if count < 0 {
-                throw Syscall.ioError("read", path, errno: errno, remedy: "check the disk's health")
+                throw Syscall.error("read", path, errno: errno, remedy: "check the disk's health")
             }
             if count == 0 { return bytes }
             // A producer still appending must not push us past the limit.

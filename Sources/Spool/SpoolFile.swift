@@ -1,5 +1,5 @@
-// SpoolFile: durable file operations for spool folders: atomic write, move, directory fsync.
-// Writes the target file (through a temporary name) and fsyncs files and directories so a crash loses nothing.
+// SpoolFile: durable file operations for spool folders: atomic write, group writes, move, link, directory fsync.
+// Each file is written through `DurableFile` (SedgateCore), so a crash leaves it whole at its old place or its new.
 
 import Glibc
 public import SedgateCore
@@ -7,7 +7,7 @@ public import SedgateCore
 /// Durable file operations. Every state change is one `rename`, after `fsync` of the file; the directories
 /// involved are fsynced afterwards, so after a crash the file is either wholly at its old place or its new one.
 public enum SpoolFile {
-    /// Writes `bytes` to `path` so that no reader ever sees a partial file.
+    /// Writes `bytes` to `path` so that no reader ever sees a partial file (`DurableFile.write`).
     ///
     /// The bytes go to a temporary name first (`.name.<random>.tmp`, in the target's directory or in
     /// `tmpDirectory`, which must be on the same file system), are fsynced, renamed over `path` (replacing
@@ -21,25 +21,7 @@ public enum SpoolFile {
     )
         throws(SedgateError)
     {
-        let directory = Syscall.directory(of: path)
-        let name = Syscall.name(of: path)
-        guard !name.isEmpty, name != ".", name != ".." else {
-            throw SedgateError(
-                .io, "'\(path)' does not name a file; pass a path ending in a file name",
-                location: .init(file: path))
-        }
-        let temporary = try writeTemporary(bytes, named: name, in: tmpDirectory ?? directory, durable: durable)
-        var committed = false
-        defer { if !committed { unlink(temporary) } }
-        guard rename(temporary, path) == 0 else {
-            throw Syscall.ioError(
-                "rename \(temporary) to", path, errno: errno,
-                remedy: "the temporary folder must be on the same file system as the target")
-        }
-        committed = true
-        guard durable else { return }
-        try fsyncDirectory(directory)
-        if let tmpDirectory, tmpDirectory != directory { try fsyncDirectory(tmpDirectory) }
+        try DurableFile.write(bytes, to: path, temporaryDirectory: tmpDirectory, durable: durable)
     }
 
     /// Writes several files into one folder, each whole or not at all, with one folder sync for all (group commit):
@@ -48,24 +30,18 @@ public enum SpoolFile {
     public static func writeAllAtomically(
         _ files: [(path: String, bytes: [UInt8])], in directory: String
     ) throws(SedgateError) {
-        var temporaries: [String] = []
-        defer { for temporary in temporaries { unlink(temporary) } }
-        // A larger group is written first and made durable with one syncfs (see `syncFileSystem`).
+        // A larger group is written first and made durable with one syncfs (see `Syscall.syncFileSystem`).
         let together = files.count >= groupSyncThreshold
+        var written: [DurableFile] = []
         for file in files {
-            temporaries.append(
-                try writeTemporary(file.bytes, named: Syscall.name(of: file.path), in: directory, durable: !together))
+            let output = try DurableFile(path: file.path, temporaryDirectory: directory)
+            try output.write(file.bytes)
+            try output.seal(sync: !together)
+            written.append(output)
         }
-        if together { try syncFileSystem(of: directory) }
-        for (index, file) in files.enumerated() {
-            guard rename(temporaries[index], file.path) == 0 else {
-                throw Syscall.ioError(
-                    "rename \(temporaries[index]) to", file.path, errno: errno, remedy: "check the disk's health")
-            }
-            temporaries[index] = ""
-        }
-        temporaries = []
-        try fsyncDirectory(directory)
+        if together { try Syscall.syncFileSystem(of: directory) }
+        for output in written { try output.place() }
+        try Syscall.fsyncDirectory(directory)
     }
 
     /// Creates new files in one folder (group commit): each is created under its final name (it must not exist),
@@ -86,24 +62,24 @@ public enum SpoolFile {
         for file in files {
             let fd = Syscall.retrying { open(file.path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
             guard fd >= 0 else {
-                throw Syscall.ioError(
+                throw Syscall.error(
                     "create", file.path, errno: errno,
                     remedy: "check that the directory exists and the gateway may write to it")
             }
             created.append((file.path, fd))
             let code = Syscall.writeAll(fd, file.bytes)
             guard code == 0 else {
-                throw Syscall.ioError("write", file.path, errno: code, remedy: "check free space and the disk's health")
+                throw Syscall.error("write", file.path, errno: code, remedy: "check free space and the disk's health")
             }
         }
         // All written first, then synced: the file system can write them out together.
         if created.count >= groupSyncThreshold {
-            try syncFileSystem(of: directory)
+            try Syscall.syncFileSystem(of: directory)
         } else {
             for file in created {
                 IOCounters.noteFsync()
                 guard fdatasync(file.fd) == 0 else {
-                    throw Syscall.ioError("fsync", file.path, errno: errno, remedy: "check the disk's health")
+                    throw Syscall.error("fsync", file.path, errno: errno, remedy: "check the disk's health")
                 }
             }
         }
@@ -127,67 +103,14 @@ public enum SpoolFile {
         return codes
     }
 
-    /// The `syncfs` entry point, looked up once.
-    private static let syncfs: (@convention(c) (Int32) -> Int32)? = {
-        guard let handle = dlopen(nil, RTLD_NOW), let symbol = dlsym(handle, "syncfs") else { return nil }
-        return unsafeBitCast(symbol, to: (@convention(c) (Int32) -> Int32).self)
-    }()
-
     /// From how many files a group write syncs the file system once instead of each file.
     static let groupSyncThreshold = 8
-
-    /// Makes every write to the file system holding `directory` durable with one `syncfs`: for a group of many small
-    /// files one call instead of one fsync each (each of which commits the file system's journal on its own). On a
-    /// spool volume of its own the cost is that of the group; on a volume shared with busy writers it is theirs too.
-    static func syncFileSystem(of directory: String) throws(SedgateError) {
-        let fd = Syscall.retrying { open(directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        guard fd >= 0 else {
-            throw Syscall.ioError("open the directory", directory, errno: errno, remedy: "check that it exists")
-        }
-        defer { close(fd) }
-        IOCounters.noteFsync()
-        // Glibc has syncfs, but Swift's Glibc module does not expose it; without it, sync() does the same for all.
-        guard let syncfs = Self.syncfs else {
-            sync()
-            return
-        }
-        guard syncfs(fd) == 0 else {
-            throw Syscall.ioError("sync the file system of", directory, errno: errno, remedy: "check the disk's health")
-        }
-    }
-
-    /// Writes `bytes` to a fresh temporary name (`.name.<random>.tmp`) in `directory`, fsynced when `durable`;
-    /// returns its path. On failure nothing is left behind.
-    private static func writeTemporary(
-        _ bytes: [UInt8], named name: String, in directory: String, durable: Bool
-    ) throws(SedgateError) -> String {
-        // Long names would overflow NAME_MAX once decorated; the temporary name only has to be unique.
-        let stem = name.utf8.count > 200 ? "sedgate" : name
-        let temporary = Syscall.join(directory, ".\(stem).\(Syscall.randomToken()).tmp")
-        let fd = Syscall.retrying { open(temporary, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0o640) }
-        guard fd >= 0 else {
-            throw Syscall.ioError(
-                "create the temporary file", temporary, errno: errno,
-                remedy: "check that the directory exists and the gateway may write to it")
-        }
-        var code = Syscall.writeAll(fd, bytes)
-        if code == 0, durable {
-            IOCounters.noteFsync()
-            if fsync(fd) != 0 { code = errno }
-        }
-        if close(fd) != 0, code == 0 { code = errno }
-        guard code == 0 else {
-            unlink(temporary)
-            throw Syscall.ioError("write", temporary, errno: code, remedy: "check free space and the disk's health")
-        }
-        return temporary
-    }
 
     /// Renames `from` to `to` (replacing `to` if it exists) and fsyncs both directories.
     /// Both must be on one file system; a symbolic link is moved as itself, never followed.
     public static func move(_ from: String, to: String) throws(SedgateError) {
         guard rename(from, to) == 0 else {
-            throw Syscall.ioError(
+            throw Syscall.error(
                 "move \(from) to", to, errno: errno,
                 remedy: "check that the source exists and both folders are on the same file system")
         }
@@ -199,7 +122,7 @@ public enum SpoolFile {
     public static func link(_ from: String, to: String) throws(SedgateError) {
         if Glibc.link(from, to) != 0 {
             guard errno == EEXIST, unlink(to) == 0, Glibc.link(from, to) == 0 else {
-                throw Syscall.ioError(
+                throw Syscall.error(
                     "link \(from) as", to, errno: errno,
                     remedy: "check that the source exists and both folders are on the same file system")
             }
@@ -207,18 +130,9 @@ public enum SpoolFile {
         try fsyncDirectory(Syscall.directory(of: to))
     }
 
-    /// Fsyncs the directory at `path`, making the renames and creations inside it durable.
+    /// Fsyncs the directory at `path`, making the renames and creations inside it durable (`Syscall.fsyncDirectory`).
     public static func fsyncDirectory(_ path: String) throws(SedgateError) {
-        let fd = Syscall.retrying { open(path, O_RDONLY | O_DIRECTORY | O_CLOEXEC) }
-        guard fd >= 0 else {
-            throw Syscall.ioError("open the directory", path, errno: errno, remedy: "check that it exists")
-        }
-        defer { close(fd) }
-        // EINVAL: the file system does not sync directories (e.g. some FUSE mounts); nothing more can be done.
-        IOCounters.noteFsync()
-        if fsync(fd) != 0, errno != EINVAL {
-            throw Syscall.ioError("fsync the directory", path, errno: errno, remedy: "check the disk's health")
-        }
+        try Syscall.fsyncDirectory(path)
     }
 
     /// Fsyncs the directories of two paths (once when they are the same).

@@ -115,7 +115,7 @@ public struct SpoolLayout: Sendable, Hashable {
                 .io, "\(path) exists but is not a directory; move it away so the spool can be created",
                 location: .init(file: path))
         }
-        throw Syscall.ioError(
+        throw Syscall.error(
             "create the spool directory", path, errno: code,
             remedy: "check that the gateway's user may write to its parent")
     }

@@ -3,6 +3,7 @@
 // Reads nothing; opens the file read-only for an instant.
 
 import Glibc
+import SedgateCore
 
 /// Whether a file is open for writing by some process, through a read lease (fcntl F_SETLEASE).
 ///
