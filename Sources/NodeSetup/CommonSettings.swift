@@ -51,7 +51,7 @@ struct CommonSettings {
         packing = PackingLimits(
             maxSEDs: max(1, try file.int("pack", "max-seds", default: 50)),
             maxBytes: max(1, try file.int("pack", "max-kb", default: 8_192)) << 10,
-            wait: try file.milliseconds("pack", "wait-ms", default: 50),
+            wait: try file.milliseconds("pack", "wait-ms", default: 0),
             fragmentAbove: max(1, try file.int("pack", "fragment-above-kb", default: 8_192)) << 10,
             fragmentSize: min(64 << 10, max(64, try file.int("pack", "fragment-kb", default: 2_048))) << 10)
         capacity = Capacity(minFreeBytes: Int64(minFreeMB) << 20, retryAfter: .seconds(retryAfter))

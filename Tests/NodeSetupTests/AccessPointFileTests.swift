@@ -190,7 +190,7 @@ struct AccessPointFileTests {
         #expect(ap.retryInitial == .milliseconds(250) && ap.retryMaximum == .milliseconds(30_000))
         #expect(ap.lifetime == .seconds(720 * 3_600) && ap.retention == .seconds(90 * 86_400))
         #expect(ap.capacity.minFreeBytes == 64 << 20 && ap.capacity.retryAfter == .seconds(30))
-        #expect(ap.packing.maxSEDs == 50 && ap.packing.maxBytes == 8_192 << 10 && ap.packing.wait == .milliseconds(50))
+        #expect(ap.packing.maxSEDs == 50 && ap.packing.maxBytes == 8_192 << 10 && ap.packing.wait == .zero)
         #expect(ap.packing.fragmentAbove == 8_192 << 10 && ap.packing.fragmentSize == 2_048 << 10)
         #expect(ap.certificates == "/pki", "the folder of [tls] ca")
         #expect(ap.syncTimeout == SyncDeadline.defaultTimeout)
