@@ -202,32 +202,3 @@ extension [UInt8] {
         }
     }
 }
-
-extension XMLNode {
-    /// The first child element with this name (namespace nil: no namespace).
-    func child(_ name: QName) -> XMLNode? {
-        firstChild(name.local, namespace: name.namespace)
-    }
-
-    /// The node at the end of `steps`, or nil where an element is missing.
-    func descendant(_ steps: [QName]) -> XMLNode? {
-        var current: XMLNode? = self
-        for step in steps { current = current?.child(step) }
-        return current
-    }
-
-    /// Every element at the end of `steps` (the last step may repeat), in document order.
-    func all(_ steps: [QName]) -> [XMLNode] {
-        guard let last = steps.last, let parent = descendant(Array(steps.dropLast())) else { return [] }
-        return parent.children(last.local, namespace: last.namespace)
-    }
-
-    /// The value at `path`: the element's text or the attribute; nil when absent.
-    func value(at path: ElementPath) -> (value: String, node: XMLNode)? {
-        guard let node = descendant(path.steps) else { return nil }
-        if let attribute = path.attribute {
-            return node.attribute(attribute.local, namespace: attribute.namespace).map { ($0, node) }
-        }
-        return (node.text, node)
-    }
-}

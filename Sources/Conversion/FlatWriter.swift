@@ -111,6 +111,8 @@ struct FlatEmitter {
     private let leaders: [Int]
     private let closers: [String: [Int]]
     private let fileTrailers: [Int]
+    /// Reused for every SED in the plain form it reads; the others go through libxml2.
+    private let compact = CompactXMLTree()
 
     init(mapping: Mapping, profile: FlatProfile, sink: ByteSink) throws(SedgateError) {
         self.mapping = mapping
@@ -151,11 +153,18 @@ struct FlatEmitter {
 
     /// Adds one SED document.
     mutating func add(_ bytes: [UInt8], name: String) throws(SedgateError) {
-        let tree = try XMLTree.parse(bytes, source: name)
-        let root = tree.root
-        guard root.localName == "SED", root.namespaceURI == EnvelopeXML.namespace,
-            let content = root.firstChild("Content", namespace: EnvelopeXML.namespace)
-        else {
+        if compact.parse(bytes) {
+            try add(root: compact.root, name: name)
+        } else {
+            try add(root: try XMLTree.parse(bytes, source: name).root, name: name)
+        }
+    }
+
+    private static let content = QName(prefix: nil, local: "Content", namespace: EnvelopeXML.namespace)
+
+    /// Adds the SED whose root element is `root`.
+    private mutating func add<Element: SEDElement>(root: Element, name: String) throws(SedgateError) {
+        guard root.isNamed("SED", namespace: EnvelopeXML.namespace), let content = root.child(Self.content) else {
             throw SedgateError(
                 .unsupportedInput, "\(name) is not a SED (root <SED> in \(EnvelopeXML.namespace) with a <Content>)",
                 location: .init(file: name, line: root.line, field: root.path))
@@ -170,10 +179,10 @@ struct FlatEmitter {
         summary.seds += 1
         if !startedFile {
             startedFile = true
-            for index in leaders { try emit(index, values: nil, sed: name, sources: []) }
+            for index in leaders { try emit(index, values: nil, sed: name) }
         }
         // The unit's ancestors: a level whose data differs from the open record's starts a new group there.
-        var levels: [([String?], [XMLNode?])] = []
+        var levels: [([String?], [Element?])] = []
         for level in mapping.chain {
             let layout = mapping.record(level)!
             levels.append(try values(layout, at: base, sed: name))
@@ -205,7 +214,7 @@ struct FlatEmitter {
         for depth in stride(from: mapping.chain.count - 1, through: level, by: -1) {
             if open[depth] != nil {
                 for index in closers[mapping.chain[depth]] ?? [] {
-                    try emit(index, values: nil, sed: sed, sources: [])
+                    try emit(index, values: nil, sed: sed)
                 }
             }
             open[depth] = nil
@@ -215,10 +224,10 @@ struct FlatEmitter {
     /// Finishes the file: closes every group, writes the trailers, checks the structure is complete.
     mutating func finish() throws(SedgateError) -> (bytes: [UInt8], summary: ConversionSummary) {
         if !startedFile {
-            for index in leaders { try emit(index, values: nil, sed: "end of file", sources: []) }
+            for index in leaders { try emit(index, values: nil, sed: "end of file") }
         }
         try close(from: 0, sed: "end of file")
-        for index in fileTrailers { try emit(index, values: nil, sed: "end of file", sources: []) }
+        for index in fileTrailers { try emit(index, values: nil, sed: "end of file") }
         guard mapping.structure.canEnd(cursor) else {
             throw SedgateError(
                 .unsupportedInput,
@@ -231,11 +240,11 @@ struct FlatEmitter {
     }
 
     /// The field values of `layout` from the XML under `base`, and the element each came from.
-    private func values(
-        _ layout: RecordLayout, at base: XMLNode, sed: String
-    ) throws(SedgateError) -> ([String?], [XMLNode?]) {
+    private func values<Element: SEDElement>(
+        _ layout: RecordLayout, at base: Element, sed: String
+    ) throws(SedgateError) -> ([String?], [Element?]) {
         var values: [String?] = layout.fields.map { $0.constant ?? $0.defaultValue }
-        var sources = [XMLNode?](repeating: nil, count: layout.fields.count)
+        var sources = [Element?](repeating: nil, count: layout.fields.count)
         for entry in mapping.bindings[layout.name]?.entries ?? [] {
             guard let name = entry.field, let index = layout.fieldIndex[name], !entry.oneWay || entry.write != nil,
                 sources[index] == nil
@@ -258,9 +267,21 @@ struct FlatEmitter {
         return (values, sources)
     }
 
-    /// Writes one record: checks the structure, fills derived fields, counts it, encodes it.
+    /// Writes one record whose fields come from the elements `sources` (by field index; errors point at them).
+    private mutating func emit<Element: SEDElement>(
+        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [Element?]
+    ) throws(SedgateError) {
+        try emit(layoutIndex, values: given, sed: sed) { index in
+            guard index < sources.count, let node = sources[index] else { return nil }
+            return (node.line, node.path)
+        }
+    }
+
+    /// Writes one record: checks the structure, fills derived fields, counts it, encodes it; `locate` gives the
+    /// line and path of the element a field came from, for messages.
     private mutating func emit(
-        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [XMLNode?]
+        _ layoutIndex: Int, values given: [String?]?, sed: String,
+        locate: (Int) -> (line: Int, path: String)? = { _ in nil }
     ) throws(SedgateError) {
         let layout = mapping.records[layoutIndex]
         var values = given ?? layout.fields.map { $0.constant ?? $0.defaultValue }
@@ -288,7 +309,7 @@ struct FlatEmitter {
                 do {
                     try codec!.encode(field, values[index], into: &bytes)
                 } catch {
-                    let node = index < sources.count ? sources[index] : nil
+                    let node = locate(index)
                     throw SedgateError(
                         .unsupportedInput,
                         "\(sed): the field \(field.name) of the \(layout.name) record (PIC \(field.picture), columns \(field.offset + 1)-\(field.offset + field.length))"
