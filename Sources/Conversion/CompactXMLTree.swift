@@ -358,7 +358,8 @@ private struct CompactXMLScanner {
                 scopes.append((nil, value.isEmpty ? -1 : tree.intern(uri: value)))
             } else if let prefix, isBytes(prefix, "xmlns") {
                 // `xmlns:p=""`, re-binding xml or xmlns, and declaring a prefix twice are errors libxml2 reports.
-                guard !value.isEmpty, !isBytes(local, "xml"), !isBytes(local, "xmlns"), !declares(local, since: scopeMark)
+                guard !value.isEmpty, !isBytes(local, "xml"), !isBytes(local, "xmlns"),
+                    !declares(local, since: scopeMark)
                 else { return false }
                 scopes.append((local, tree.intern(uri: value)))
             } else {

@@ -117,20 +117,22 @@ struct ContentTree {
         var xml: [UInt8] = []
         xml.reserveCapacity(1024 + store.count + elements.count * 48)
         xml.append(contentsOf: Self.head)
-        for (field, value) in envelope.fields {
-            let name = field.xmlName.utf8
-            xml.append(contentsOf: "    <".utf8)
-            xml.append(contentsOf: name)
-            xml.append(UInt8(ascii: ">"))
+        // As `envelope.fields` lists them (every field set, in case order), with the tags made once.
+        for tags in Self.envelopeTags {
+            guard let value = envelope[tags.field] else { continue }
+            xml.append(contentsOf: tags.open)
             xml.appendXMLEscaped(value)
-            xml.append(contentsOf: "</".utf8)
-            xml.append(contentsOf: name)
-            xml.append(contentsOf: ">\n".utf8)
+            xml.append(contentsOf: tags.close)
         }
         xml.append(contentsOf: "  </Envelope>\n  <Content>\n".utf8)
         render(0, depth: 2, extra: declarations, names: names, into: &xml)
         xml.append(contentsOf: "  </Content>\n</SED>\n".utf8)
         return xml
+    }
+
+    /// `    <SedId>` and `</SedId>\n` for each envelope field, in case order.
+    private static let envelopeTags = EnvelopeField.allCases.map { field in
+        (field: field, open: Array("    <\(field.xmlName)>".utf8), close: Array("</\(field.xmlName)>\n".utf8))
     }
 
     private static let head = Array(

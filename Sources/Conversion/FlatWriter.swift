@@ -111,6 +111,25 @@ struct FlatEmitter {
     private let leaders: [Int]
     private let closers: [String: [Int]]
     private let fileTrailers: [Int]
+    /// Each layout's name as an index in `mapping.structure.names` (-1: not in the structure).
+    private let structureIDs: [Int]
+    /// The layouts of the chain, root first, and the repeated records below the unit with their element paths.
+    private let chainLayouts: [Int]
+    private let repeated: [(layout: Int, steps: [QName])]
+    /// Each layout's bindings the writer reads, in the mapping's order.
+    private let reads: [[WriteBinding]]
+    /// Results of `code:` write functions by binding (layout, position in `reads`) and value.
+    private var cache: [[[String: String]]]
+
+    /// A binding read on the way to the flat file: the element path, the field it fills, the function on the way.
+    private struct WriteBinding {
+        let path: ElementPath
+        let field: Int
+        let name: String
+        let write: FunctionCall?
+        /// Whether `write` is a `code:` look-up, whose results are cached.
+        let pure: Bool
+    }
     /// Reused for every SED in the plain form it reads; the others go through libxml2.
     private let compact = CompactXMLTree()
 
@@ -119,6 +138,24 @@ struct FlatEmitter {
         self.profile = profile
         self.sink = sink
         cursor = mapping.structure.begin
+        structureIDs = mapping.records.map { mapping.structure.id(of: $0.name) ?? -1 }
+        chainLayouts = mapping.chain.map { mapping.recordIndex[$0]! }
+        repeated = mapping.records.indices.compactMap { index in
+            let layout = mapping.records[index]
+            guard mapping.descendants.contains(layout.name), let path = mapping.bindings[layout.name]?.repeatPath
+            else { return nil }
+            return (index, path.steps)
+        }
+        reads = mapping.records.map { layout in
+            (mapping.bindings[layout.name]?.entries ?? []).compactMap { entry in
+                guard let name = entry.field, let index = layout.fieldIndex[name], !entry.oneWay || entry.write != nil
+                else { return nil }
+                return WriteBinding(
+                    path: entry.path, field: index, name: name, write: entry.write,
+                    pure: entry.write?.name.hasPrefix("code:") ?? false)
+            }
+        }
+        cache = reads.map { Array(repeating: [:], count: $0.count) }
         derivations = Derivations(mapping: mapping)
         open = Array(repeating: nil, count: mapping.chain.count)
         cffColumns = CFFColumns(mapping: mapping)
@@ -183,10 +220,7 @@ struct FlatEmitter {
         }
         // The unit's ancestors: a level whose data differs from the open record's starts a new group there.
         var levels: [([String?], [Element?])] = []
-        for level in mapping.chain {
-            let layout = mapping.record(level)!
-            levels.append(try values(layout, at: base, sed: name))
-        }
+        for layout in chainLayouts { levels.append(try values(layout, at: base, sed: name)) }
         let unitLevel = mapping.chain.count - 1
         var changed = unitLevel
         for level in 0..<unitLevel where open[level] == nil || open[level]! != levels[level].0 {
@@ -195,14 +229,12 @@ struct FlatEmitter {
         }
         try close(from: changed, sed: name)
         for level in changed...unitLevel {
-            let index = mapping.recordIndex[mapping.chain[level]]!
-            try emit(index, values: levels[level].0, sed: name, sources: levels[level].1)
+            try emit(chainLayouts[level], values: levels[level].0, sed: name, sources: levels[level].1)
             open[level] = levels[level].0
         }
-        for (index, layout) in mapping.records.enumerated() where mapping.descendants.contains(layout.name) {
-            guard let binding = mapping.bindings[layout.name], let path = binding.repeatPath else { continue }
-            for element in base.all(path.steps) {
-                let (values, sources) = try self.values(layout, at: element, sed: name)
+        for (index, steps) in repeated {
+            for element in base.all(steps) {
+                let (values, sources) = try self.values(index, at: element, sed: name)
                 try emit(index, values: values, sed: name, sources: sources)
             }
         }
@@ -240,20 +272,28 @@ struct FlatEmitter {
     }
 
     /// The field values of `layout` from the XML under `base`, and the element each came from.
-    private func values<Element: SEDElement>(
-        _ layout: RecordLayout, at base: Element, sed: String
+    private mutating func values<Element: SEDElement>(
+        _ layoutIndex: Int, at base: Element, sed: String
     ) throws(SedgateError) -> ([String?], [Element?]) {
+        let layout = mapping.records[layoutIndex]
         var values: [String?] = layout.fields.map { $0.constant ?? $0.defaultValue }
         var sources = [Element?](repeating: nil, count: layout.fields.count)
-        for entry in mapping.bindings[layout.name]?.entries ?? [] {
-            guard let name = entry.field, let index = layout.fieldIndex[name], !entry.oneWay || entry.write != nil,
-                sources[index] == nil
-            else { continue }
-            guard let (found, node) = base.value(at: entry.path) else { continue }
+        for (position, entry) in reads[layoutIndex].enumerated() {
+            let index = entry.field
+            let name = entry.name
+            guard sources[index] == nil, let (found, node) = base.value(at: entry.path) else { continue }
             var value = found
             if let write = entry.write {
                 do {
-                    value = try mapping.library.call(write.name, write.arguments(for: value))
+                    if entry.pure, let known = cache[layoutIndex][position][value] {
+                        value = known
+                    } else {
+                        value = try mapping.library.call(write.name, write.arguments(for: value))
+                        // Code lists are small; a cap keeps memory bounded whatever the values.
+                        if entry.pure && cache[layoutIndex][position].count < 4096 {
+                            cache[layoutIndex][position][found] = value
+                        }
+                    }
                 } catch {
                     throw SedgateError(
                         .unsupportedInput,
@@ -285,19 +325,20 @@ struct FlatEmitter {
     ) throws(SedgateError) {
         let layout = mapping.records[layoutIndex]
         var values = given ?? layout.fields.map { $0.constant ?? $0.defaultValue }
-        guard mapping.structure.advance(&cursor, over: layout.name) else {
+        let structureID = structureIDs[layoutIndex]
+        guard structureID >= 0, mapping.structure.advance(&cursor, over: structureID) else {
             throw SedgateError(
                 .unsupportedInput,
                 "\(sed) would need a \(layout.name) record here, which the layout \(mapping.structure.text) does not allow (it expects \(mapping.structure.expected(cursor).joined(separator: " or "))); check the order and grouping of the SEDs",
                 location: .init(file: sed))
         }
         summary.records += 1
-        derivations.begin(layout.name)
-        for (index, value) in derivations.values(for: layout.name) {
+        derivations.begin(layoutIndex)
+        for (index, value) in derivations.values(for: layoutIndex) {
             values[index] = (try? value.rescaled(to: layout.fields[index].scale))?.description ?? value.description
         }
         do {
-            try derivations.count(layout.name, values: values)
+            try derivations.count(layoutIndex, values: values)
         } catch {
             throw SedgateError(.unsupportedInput, "\(sed): \(error.message)", location: .init(file: sed))
         }
