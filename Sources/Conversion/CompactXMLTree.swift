@@ -327,7 +327,8 @@ private struct CompactXMLScanner {
 
     /// One element from its `<`, with its content and end tag.
     mutating func element(parent: Int, depth: Int) -> Bool {
-        guard depth <= limits.maxDepth, tree.elements.count < limits.maxNodes else { return false }
+        // XMLPrescan counts start and end tags as nodes: two per element, at most.
+        guard depth <= limits.maxDepth, (tree.elements.count + 1) * 2 <= limits.maxNodes else { return false }
         index += 1
         guard let (qualified, colon) = qualifiedName() else { return false }
         let scopeMark = scopes.count

@@ -116,6 +116,16 @@ struct CompactXMLTreeTests {
         #expect(!CompactXMLTree().parse(Array(text.utf8)))
     }
 
+    @Test("a document over its limits is declined, so that libxml2 refuses it")
+    func limits() {
+        let document = Array(#"<a><b x="1" y="2"><c/></b></a>"#.utf8)
+        #expect(CompactXMLTree().parse(document))
+        #expect(!CompactXMLTree().parse(document, limits: XMLLimits(maxDepth: 2)))
+        #expect(!CompactXMLTree().parse(document, limits: XMLLimits(maxAttributes: 1)))
+        #expect(!CompactXMLTree().parse(document, limits: XMLLimits(maxNodes: 5)))
+        #expect(!CompactXMLTree().parse(document, limits: XMLLimits(maxBytes: 10)))
+    }
+
     @Test("a SED libxml2 reads because of a comment and CRLF line ends writes the same flat file")
     func slowPathSameFlat() throws {
         let mapping = try Support.mapping("ae-claims-1")
