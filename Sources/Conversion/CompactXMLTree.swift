@@ -131,7 +131,12 @@ final class CompactXMLTree {
         guard let namespace else { return uri < 0 }
         guard uri >= 0 else { return false }
         var wanted = namespace
-        return wanted.withUTF8 { $0.elementsEqual(uris[uri]) }
+        return wanted.withUTF8 { utf8 in
+            uris[uri].withUnsafeBufferPointer { found in
+                found.count == utf8.count
+                    && (utf8.isEmpty || memcmp(found.baseAddress!, utf8.baseAddress!, utf8.count) == 0)
+            }
+        }
     }
 
     /// One element of the tree, with the look-ups the flat writer makes.
