@@ -117,20 +117,22 @@ struct ContentTree {
         var xml: [UInt8] = []
         xml.reserveCapacity(1024 + store.count + elements.count * 48)
         xml.append(contentsOf: Self.head)
-        for (field, value) in envelope.fields {
-            let name = field.xmlName.utf8
-            xml.append(contentsOf: "    <".utf8)
-            xml.append(contentsOf: name)
-            xml.append(UInt8(ascii: ">"))
+        // As `envelope.fields` lists them (every field set, in case order), with the tags made once.
+        for tags in Self.envelopeTags {
+            guard let value = envelope[tags.field] else { continue }
+            xml.append(contentsOf: tags.open)
             xml.appendXMLEscaped(value)
-            xml.append(contentsOf: "</".utf8)
-            xml.append(contentsOf: name)
-            xml.append(contentsOf: ">\n".utf8)
+            xml.append(contentsOf: tags.close)
         }
         xml.append(contentsOf: "  </Envelope>\n  <Content>\n".utf8)
         render(0, depth: 2, extra: declarations, names: names, into: &xml)
         xml.append(contentsOf: "  </Content>\n</SED>\n".utf8)
         return xml
+    }
+
+    /// `    <SedId>` and `</SedId>\n` for each envelope field, in case order.
+    private static let envelopeTags = EnvelopeField.allCases.map { field in
+        (field: field, open: Array("    <\(field.xmlName)>".utf8), close: Array("</\(field.xmlName)>\n".utf8))
     }
 
     private static let head = Array(
@@ -200,34 +202,5 @@ extension [UInt8] {
             }
             append(contentsOf: UnsafeBufferPointer(rebasing: bytes[start...]))
         }
-    }
-}
-
-extension XMLNode {
-    /// The first child element with this name (namespace nil: no namespace).
-    func child(_ name: QName) -> XMLNode? {
-        firstChild(name.local, namespace: name.namespace)
-    }
-
-    /// The node at the end of `steps`, or nil where an element is missing.
-    func descendant(_ steps: [QName]) -> XMLNode? {
-        var current: XMLNode? = self
-        for step in steps { current = current?.child(step) }
-        return current
-    }
-
-    /// Every element at the end of `steps` (the last step may repeat), in document order.
-    func all(_ steps: [QName]) -> [XMLNode] {
-        guard let last = steps.last, let parent = descendant(Array(steps.dropLast())) else { return [] }
-        return parent.children(last.local, namespace: last.namespace)
-    }
-
-    /// The value at `path`: the element's text or the attribute; nil when absent.
-    func value(at path: ElementPath) -> (value: String, node: XMLNode)? {
-        guard let node = descendant(path.steps) else { return nil }
-        if let attribute = path.attribute {
-            return node.attribute(attribute.local, namespace: attribute.namespace).map { ($0, node) }
-        }
-        return (node.text, node)
     }
 }

@@ -17,10 +17,10 @@ struct Derivations {
     }
 
     private(set) var entries: [Entry] = []
-    /// Entry indices by the record type that scopes, holds and is counted by them.
-    private var byScope: [String: [Int]] = [:]
-    private var byHolder: [String: [Int]] = [:]
-    private var byRecord: [String: [Int]] = [:]
+    /// Entry indices by the record type (its index in `mapping.records`) that scopes, holds and is counted by them.
+    private var byScope: [[Int]]
+    private var byHolder: [[Int]]
+    private var byRecord: [[Int]]
 
     init(mapping: Mapping) {
         for record in mapping.records {
@@ -34,29 +34,30 @@ struct Derivations {
                         summedField: summed))
             }
         }
+        let empty = [[Int]](repeating: [], count: mapping.records.count)
+        (byScope, byHolder, byRecord) = (empty, empty, empty)
         for (index, entry) in entries.enumerated() {
-            if let scope = entry.scope { byScope[scope, default: []].append(index) }
-            byHolder[entry.holder, default: []].append(index)
-            byRecord[entry.derivation.record, default: []].append(index)
+            if let scope = entry.scope.flatMap({ mapping.recordIndex[$0] }) { byScope[scope].append(index) }
+            if let holder = mapping.recordIndex[entry.holder] { byHolder[holder].append(index) }
+            if let record = mapping.recordIndex[entry.derivation.record] { byRecord[record].append(index) }
         }
     }
 
-    /// Starts new groups where `record` is the scope, before the record is counted.
-    mutating func begin(_ record: String) {
-        guard !entries.isEmpty, let indices = byScope[record] else { return }
-        for index in indices { entries[index].value = .zero }
+    /// Starts new groups where `record` (an index in `mapping.records`) is the scope, before the record is counted.
+    mutating func begin(_ record: Int) {
+        for index in byScope[record] { entries[index].value = .zero }
     }
 
     /// The current values of the derived fields `record` holds, by field index.
-    func values(for record: String) -> [(field: Int, value: ExactDecimal)] {
-        guard !entries.isEmpty, let indices = byHolder[record] else { return [] }
+    func values(for record: Int) -> [(field: Int, value: ExactDecimal)] {
+        let indices = byHolder[record]
+        guard !indices.isEmpty else { return [] }
         return indices.map { (entries[$0].field, entries[$0].value) }
     }
 
     /// Counts `record` and adds its summed fields; throws a message when a total outgrows 38 digits.
-    mutating func count(_ record: String, values: [String?]) throws(FieldProblem) {
-        guard !entries.isEmpty, let indices = byRecord[record] else { return }
-        for index in indices {
+    mutating func count(_ record: Int, values: [String?]) throws(FieldProblem) {
+        for index in byRecord[record] {
             var add = ExactDecimal(1)
             if let summed = entries[index].summedField {
                 guard let text = values[summed], let amount = ExactDecimal(text) else { continue }

@@ -128,6 +128,12 @@ public struct FlatReader: Sendable {
         let envelope: [(field: EnvelopeField, parts: [(literal: String?, layout: Int, field: Int)])]
         /// Results of `code:` functions by binding (layout, entry) and value.
         var cache: [[[String: String]]] = []
+        /// Each layout's name as an index in `mapping.structure.names` (-1: not in the structure).
+        let structureIDs: [Int]
+        /// Each layout's parent layout, if it has one.
+        let parents: [Int?]
+        /// The previous SED's envelope and its field texts (in `envelope`'s order), to make the next from.
+        var previous: (texts: [String], envelope: Envelope)?
 
         init(_ mapping: Mapping) {
             let names = mapping.records.map(\.name)
@@ -136,6 +142,8 @@ public struct FlatReader: Sendable {
             isUnit = names.map { $0 == mapping.sed.unit }
             closes = names.map { name in names.map { key in key == name || mapping.isBelow(key, name) } }
             chain = mapping.chain.compactMap { mapping.recordIndex[$0] }
+            structureIDs = names.map { mapping.structure.id(of: $0) ?? -1 }
+            parents = mapping.records.map { $0.parent.flatMap { mapping.recordIndex[$0] } }
             var table = ContentNames()
             root = table.id(mapping.sed.contentRoot)
             for layout in mapping.records {
@@ -203,21 +211,22 @@ public struct FlatReader: Sendable {
             summary.records += 1
             let layout = mapping.records[record.layout]
             let name = layout.name
-            if let parent = layout.parent, open[mapping.recordIndex[parent] ?? 0] == nil {
+            if let parent = layout.parent, open[plan.parents[record.layout] ?? 0] == nil {
                 throw mapping.recordError(
                     file: sourceName, record: record.number,
                     "record \(record.number) is a \(name) record, but no \(parent) record comes before it; a \(name) belongs under a \(parent)"
                 )
             }
-            guard mapping.structure.advance(&cursor, over: name) else {
+            let structureID = plan.structureIDs[record.layout]
+            guard structureID >= 0, mapping.structure.advance(&cursor, over: structureID) else {
                 let expected = mapping.structure.expected(cursor)
                 throw mapping.recordError(
                     file: sourceName, record: record.number,
                     "record \(record.number) is a \(name) record, which cannot come here (after record \(lastNumber), a \(lastName.isEmpty ? "start of file" : lastName)); the layout \(mapping.structure.text) expects \(expected.isEmpty ? "the end of the file" : expected.joined(separator: " or "))"
                 )
             }
-            derivations.begin(name)
-            for (index, expected) in derivations.values(for: name) {
+            derivations.begin(record.layout)
+            for (index, expected) in derivations.values(for: record.layout) {
                 let field = layout.fields[index]
                 let found = record.values[index].flatMap { ExactDecimal($0) }
                 guard found == expected else {
@@ -230,7 +239,7 @@ public struct FlatReader: Sendable {
                 }
             }
             do {
-                try derivations.count(name, values: record.values)
+                try derivations.count(record.layout, values: record.values)
             } catch {
                 throw mapping.recordError(file: sourceName, record: record.number, error.message)
             }
@@ -284,8 +293,9 @@ public struct FlatReader: Sendable {
             let base = tree.element(under: 0, steps: steps, fresh: true)
             try bind(child.layout, values: child.values, number: child.number, base: base, plan: &plan, tree: &tree)
         }
-        var fields: [EnvelopeField: String] = [:]
-        for (field, parts) in plan.envelope {
+        var texts: [String] = []
+        texts.reserveCapacity(plan.envelope.count)
+        for (_, parts) in plan.envelope {
             var text = ""
             for part in parts {
                 if let literal = part.literal {
@@ -294,11 +304,18 @@ public struct FlatReader: Sendable {
                     text += open[part.layout]?.values[part.field] ?? ""
                 }
             }
-            fields[field] = text
+            texts.append(text)
         }
         let envelope: Envelope
         do {
-            envelope = try Envelope(fields: fields)
+            if let previous = plan.previous, let next = Self.envelope(previous, changedTo: texts, plan.envelope) {
+                envelope = next
+            } else {
+                var fields: [EnvelopeField: String] = [:]
+                for (index, entry) in plan.envelope.enumerated() { fields[entry.field] = texts[index] }
+                envelope = try Envelope(fields: fields)
+            }
+            plan.previous = (texts, envelope)
         } catch {
             throw SedgateError(
                 .invalidEnvelope,
@@ -308,6 +325,41 @@ public struct FlatReader: Sendable {
         return ConvertedSED(
             bytes: tree.document(envelope: envelope, declarations: plan.declarations, names: plan.names),
             envelope: envelope, records: unit.first...unit.last)
+    }
+
+    /// The previous SED's envelope with the fields that changed set, when each of those is a text field whose only
+    /// checks (present if required, at most its length) pass: the envelope `Envelope(fields:)` would make, without
+    /// re-checking the addresses and codes that did not change. Nil when the full check must decide.
+    private static func envelope(
+        _ previous: (texts: [String], envelope: Envelope), changedTo texts: [String],
+        _ fields: [(field: EnvelopeField, parts: [(literal: String?, layout: Int, field: Int)])]
+    ) -> Envelope? {
+        var envelope = previous.envelope
+        for index in texts.indices where texts[index] != previous.texts[index] {
+            let field = fields[index].field
+            let value = texts[index]
+            // UTF-8 bytes are at least as many as characters: within the limit in bytes is within it in characters.
+            guard value.utf8.count <= field.maxLength else { return nil }
+            let optional = value.isEmpty ? nil : value
+            switch field {
+            case .sedType, .sedVersion, .bucType, .caseId:
+                guard let value = optional else { return nil }
+                switch field {
+                case .sedType: envelope.sedType = value
+                case .sedVersion: envelope.sedVersion = value
+                case .bucType: envelope.bucType = value
+                default: envelope.caseId = value
+                }
+            case .senderFileNo: envelope.senderFileNo = optional
+            case .receiverFileNo: envelope.receiverFileNo = optional
+            case .createdAt: envelope.createdAt = optional
+            case .language: envelope.language = optional
+            case .dueDate: envelope.dueDate = optional
+            case .contentType: envelope.contentType = optional
+            default: return nil
+            }
+        }
+        return envelope
     }
 
     private func bind(
@@ -330,7 +382,10 @@ public struct FlatReader: Sendable {
                 } else {
                     do {
                         let result = try mapping.library.call(read.name, read.arguments(for: value))
-                        if pure { plan.cache[layoutIndex][position][value] = result }
+                        // Code lists are small; a cap keeps memory bounded whatever the values.
+                        if pure && plan.cache[layoutIndex][position].count < 4096 {
+                            plan.cache[layoutIndex][position][value] = result
+                        }
                         value = result
                     } catch {
                         let layout = mapping.records[layoutIndex]

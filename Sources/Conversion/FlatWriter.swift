@@ -87,12 +87,51 @@ struct FlatEmitter {
     private let leaders: [Int]
     private let closers: [String: [Int]]
     private let fileTrailers: [Int]
+    /// Each layout's name as an index in `mapping.structure.names` (-1: not in the structure).
+    private let structureIDs: [Int]
+    /// The layouts of the chain, root first, and the repeated records below the unit with their element paths.
+    private let chainLayouts: [Int]
+    private let repeated: [(layout: Int, steps: [QName])]
+    /// Each layout's bindings the writer reads, in the mapping's order.
+    private let reads: [[WriteBinding]]
+    /// Results of `code:` write functions by binding (layout, position in `reads`) and value.
+    private var cache: [[[String: String]]]
+
+    /// A binding read on the way to the flat file: the element path, the field it fills, the function on the way.
+    private struct WriteBinding {
+        let path: ElementPath
+        let field: Int
+        let name: String
+        let write: FunctionCall?
+        /// Whether `write` is a `code:` look-up, whose results are cached.
+        let pure: Bool
+    }
+    /// Reused for every SED in the plain form it reads; the others go through libxml2.
+    private let compact = CompactXMLTree()
 
     init(mapping: Mapping, profile: FlatProfile, sink: ByteSink) throws(SedgateError) {
         self.mapping = mapping
         self.profile = profile
         self.sink = sink
         cursor = mapping.structure.begin
+        structureIDs = mapping.records.map { mapping.structure.id(of: $0.name) ?? -1 }
+        chainLayouts = mapping.chain.map { mapping.recordIndex[$0]! }
+        repeated = mapping.records.indices.compactMap { index in
+            let layout = mapping.records[index]
+            guard mapping.descendants.contains(layout.name), let path = mapping.bindings[layout.name]?.repeatPath
+            else { return nil }
+            return (index, path.steps)
+        }
+        reads = mapping.records.map { layout in
+            (mapping.bindings[layout.name]?.entries ?? []).compactMap { entry in
+                guard let name = entry.field, let index = layout.fieldIndex[name], !entry.oneWay || entry.write != nil
+                else { return nil }
+                return WriteBinding(
+                    path: entry.path, field: index, name: name, write: entry.write,
+                    pure: entry.write?.name.hasPrefix("code:") ?? false)
+            }
+        }
+        cache = reads.map { Array(repeating: [:], count: $0.count) }
         derivations = Derivations(mapping: mapping)
         open = Array(repeating: nil, count: mapping.chain.count)
         cffColumns = CFFColumns(mapping: mapping)
@@ -127,11 +166,18 @@ struct FlatEmitter {
 
     /// Adds one SED document.
     mutating func add(_ bytes: [UInt8], name: String) throws(SedgateError) {
-        let tree = try XMLTree.parse(bytes, source: name)
-        let root = tree.root
-        guard root.localName == "SED", root.namespaceURI == EnvelopeXML.namespace,
-            let content = root.firstChild("Content", namespace: EnvelopeXML.namespace)
-        else {
+        if compact.parse(bytes) {
+            try add(root: compact.root, name: name)
+        } else {
+            try add(root: try XMLTree.parse(bytes, source: name).root, name: name)
+        }
+    }
+
+    private static let content = QName(prefix: nil, local: "Content", namespace: EnvelopeXML.namespace)
+
+    /// Adds the SED whose root element is `root`.
+    private mutating func add<Element: SEDElement>(root: Element, name: String) throws(SedgateError) {
+        guard root.isNamed("SED", namespace: EnvelopeXML.namespace), let content = root.child(Self.content) else {
             throw SedgateError(
                 .unsupportedInput, "\(name) is not a SED (root <SED> in \(EnvelopeXML.namespace) with a <Content>)",
                 location: .init(file: name, line: root.line, field: root.path))
@@ -146,14 +192,11 @@ struct FlatEmitter {
         summary.seds += 1
         if !startedFile {
             startedFile = true
-            for index in leaders { try emit(index, values: nil, sed: name, sources: []) }
+            for index in leaders { try emit(index, values: nil, sed: name) }
         }
         // The unit's ancestors: a level whose data differs from the open record's starts a new group there.
-        var levels: [([String?], [XMLNode?])] = []
-        for level in mapping.chain {
-            let layout = mapping.record(level)!
-            levels.append(try values(layout, at: base, sed: name))
-        }
+        var levels: [([String?], [Element?])] = []
+        for layout in chainLayouts { levels.append(try values(layout, at: base, sed: name)) }
         let unitLevel = mapping.chain.count - 1
         var changed = unitLevel
         for level in 0..<unitLevel where open[level] == nil || open[level]! != levels[level].0 {
@@ -162,14 +205,12 @@ struct FlatEmitter {
         }
         try close(from: changed, sed: name)
         for level in changed...unitLevel {
-            let index = mapping.recordIndex[mapping.chain[level]]!
-            try emit(index, values: levels[level].0, sed: name, sources: levels[level].1)
+            try emit(chainLayouts[level], values: levels[level].0, sed: name, sources: levels[level].1)
             open[level] = levels[level].0
         }
-        for (index, layout) in mapping.records.enumerated() where mapping.descendants.contains(layout.name) {
-            guard let binding = mapping.bindings[layout.name], let path = binding.repeatPath else { continue }
-            for element in base.all(path.steps) {
-                let (values, sources) = try self.values(layout, at: element, sed: name)
+        for (index, steps) in repeated {
+            for element in base.all(steps) {
+                let (values, sources) = try self.values(index, at: element, sed: name)
                 try emit(index, values: values, sed: name, sources: sources)
             }
         }
@@ -181,7 +222,7 @@ struct FlatEmitter {
         for depth in stride(from: mapping.chain.count - 1, through: level, by: -1) {
             if open[depth] != nil {
                 for index in closers[mapping.chain[depth]] ?? [] {
-                    try emit(index, values: nil, sed: sed, sources: [])
+                    try emit(index, values: nil, sed: sed)
                 }
             }
             open[depth] = nil
@@ -191,10 +232,10 @@ struct FlatEmitter {
     /// Finishes the file: closes every group, writes the trailers, checks the structure is complete.
     mutating func finish() throws(SedgateError) -> (bytes: [UInt8], summary: ConversionSummary) {
         if !startedFile {
-            for index in leaders { try emit(index, values: nil, sed: "end of file", sources: []) }
+            for index in leaders { try emit(index, values: nil, sed: "end of file") }
         }
         try close(from: 0, sed: "end of file")
-        for index in fileTrailers { try emit(index, values: nil, sed: "end of file", sources: []) }
+        for index in fileTrailers { try emit(index, values: nil, sed: "end of file") }
         guard mapping.structure.canEnd(cursor) else {
             throw SedgateError(
                 .unsupportedInput,
@@ -207,20 +248,28 @@ struct FlatEmitter {
     }
 
     /// The field values of `layout` from the XML under `base`, and the element each came from.
-    private func values(
-        _ layout: RecordLayout, at base: XMLNode, sed: String
-    ) throws(SedgateError) -> ([String?], [XMLNode?]) {
+    private mutating func values<Element: SEDElement>(
+        _ layoutIndex: Int, at base: Element, sed: String
+    ) throws(SedgateError) -> ([String?], [Element?]) {
+        let layout = mapping.records[layoutIndex]
         var values: [String?] = layout.fields.map { $0.constant ?? $0.defaultValue }
-        var sources = [XMLNode?](repeating: nil, count: layout.fields.count)
-        for entry in mapping.bindings[layout.name]?.entries ?? [] {
-            guard let name = entry.field, let index = layout.fieldIndex[name], !entry.oneWay || entry.write != nil,
-                sources[index] == nil
-            else { continue }
-            guard let (found, node) = base.value(at: entry.path) else { continue }
+        var sources = [Element?](repeating: nil, count: layout.fields.count)
+        for (position, entry) in reads[layoutIndex].enumerated() {
+            let index = entry.field
+            let name = entry.name
+            guard sources[index] == nil, let (found, node) = base.value(at: entry.path) else { continue }
             var value = found
             if let write = entry.write {
                 do {
-                    value = try mapping.library.call(write.name, write.arguments(for: value))
+                    if entry.pure, let known = cache[layoutIndex][position][value] {
+                        value = known
+                    } else {
+                        value = try mapping.library.call(write.name, write.arguments(for: value))
+                        // Code lists are small; a cap keeps memory bounded whatever the values.
+                        if entry.pure && cache[layoutIndex][position].count < 4096 {
+                            cache[layoutIndex][position][found] = value
+                        }
+                    }
                 } catch {
                     throw SedgateError(
                         .unsupportedInput,
@@ -234,25 +283,38 @@ struct FlatEmitter {
         return (values, sources)
     }
 
-    /// Writes one record: checks the structure, fills derived fields, counts it, encodes it.
+    /// Writes one record whose fields come from the elements `sources` (by field index; errors point at them).
+    private mutating func emit<Element: SEDElement>(
+        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [Element?]
+    ) throws(SedgateError) {
+        try emit(layoutIndex, values: given, sed: sed) { index in
+            guard index < sources.count, let node = sources[index] else { return nil }
+            return (node.line, node.path)
+        }
+    }
+
+    /// Writes one record: checks the structure, fills derived fields, counts it, encodes it; `locate` gives the
+    /// line and path of the element a field came from, for messages.
     private mutating func emit(
-        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [XMLNode?]
+        _ layoutIndex: Int, values given: [String?]?, sed: String,
+        locate: (Int) -> (line: Int, path: String)? = { _ in nil }
     ) throws(SedgateError) {
         let layout = mapping.records[layoutIndex]
         var values = given ?? layout.fields.map { $0.constant ?? $0.defaultValue }
-        guard mapping.structure.advance(&cursor, over: layout.name) else {
+        let structureID = structureIDs[layoutIndex]
+        guard structureID >= 0, mapping.structure.advance(&cursor, over: structureID) else {
             throw SedgateError(
                 .unsupportedInput,
                 "\(sed) would need a \(layout.name) record here, which the layout \(mapping.structure.text) does not allow (it expects \(mapping.structure.expected(cursor).joined(separator: " or "))); check the order and grouping of the SEDs",
                 location: .init(file: sed))
         }
         summary.records += 1
-        derivations.begin(layout.name)
-        for (index, value) in derivations.values(for: layout.name) {
+        derivations.begin(layoutIndex)
+        for (index, value) in derivations.values(for: layoutIndex) {
             values[index] = (try? value.rescaled(to: layout.fields[index].scale))?.description ?? value.description
         }
         do {
-            try derivations.count(layout.name, values: values)
+            try derivations.count(layoutIndex, values: values)
         } catch {
             throw SedgateError(.unsupportedInput, "\(sed): \(error.message)", location: .init(file: sed))
         }
@@ -264,7 +326,7 @@ struct FlatEmitter {
                 do {
                     try codec!.encode(field, values[index], into: &bytes)
                 } catch {
-                    let node = index < sources.count ? sources[index] : nil
+                    let node = locate(index)
                     throw SedgateError(
                         .unsupportedInput,
                         "\(sed): the field \(field.name) of the \(layout.name) record (PIC \(field.picture), columns \(field.offset + 1)-\(field.offset + field.length))"

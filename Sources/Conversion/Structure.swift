@@ -22,21 +22,24 @@ struct Structure: Sendable {
     struct Cursor: Sendable {
         fileprivate var live: Set<Int>
         /// The sets of live states met so far (a DFA built lazily), the current one, and the moves between them
-        /// by record name (-1: none), so that a record costs one look-up once its move is known.
+        /// by the record name's index in `names` (-1: none, -2: not known yet), so that a record costs one array
+        /// look-up once its move is known.
         fileprivate var sets: [Set<Int>] = []
         fileprivate var numbers: [Set<Int>: Int] = [:]
-        fileprivate var moves: [[String: Int]] = []
+        fileprivate var moves: [[Int]] = []
+        fileprivate let nameCount: Int
         fileprivate var current = -1
 
-        fileprivate init(live: Set<Int>) {
+        fileprivate init(live: Set<Int>, nameCount: Int) {
             self.live = live
+            self.nameCount = nameCount
         }
 
         /// The number of `set`, made on first use.
         fileprivate mutating func number(_ set: Set<Int>) -> Int {
             if let known = numbers[set] { return known }
             sets.append(set)
-            moves.append([:])
+            moves.append([Int](repeating: -2, count: nameCount))
             numbers[set] = sets.count - 1
             return sets.count - 1
         }
@@ -77,26 +80,39 @@ struct Structure: Sendable {
     }
 
     /// A cursor before the first record.
-    var begin: Cursor { Cursor(live: closure([start])) }
+    var begin: Cursor { Cursor(live: closure([start]), nameCount: names.count) }
+
+    /// The index in `names` of the record type `name`, nil when the expression does not mention it.
+    func id(of name: String) -> Int? { names.firstIndex(of: name) }
 
     /// Moves past a record named `name`; false (cursor unchanged) when the structure does not allow it here.
     func advance(_ cursor: inout Cursor, over name: String) -> Bool {
+        guard let id = id(of: name) else { return false }
+        return advance(&cursor, over: id)
+    }
+
+    /// Moves past a record whose name is `names[id]`; false (cursor unchanged) when the structure does not allow it.
+    func advance(_ cursor: inout Cursor, over id: Int) -> Bool {
         if cursor.current < 0 { cursor.current = cursor.number(cursor.live) }
-        if let known = cursor.moves[cursor.current][name] {
+        let known = cursor.moves[cursor.current][id]
+        if known != -2 {
             guard known >= 0 else { return false }
-            cursor.current = known
-            cursor.live = cursor.sets[known]
+            if known != cursor.current {
+                cursor.current = known
+                cursor.live = cursor.sets[known]
+            }
             return true
         }
+        let name = names[id]
         var next: [Int] = []
         for index in cursor.live where states[index].label == name { next += states[index].next }
         guard !next.isEmpty else {
-            cursor.moves[cursor.current][name] = -1
+            cursor.moves[cursor.current][id] = -1
             return false
         }
         let live = closure(next)
         let target = cursor.number(live)
-        cursor.moves[cursor.current][name] = target
+        cursor.moves[cursor.current][id] = target
         cursor.current = target
         cursor.live = live
         return true

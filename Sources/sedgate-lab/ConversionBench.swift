@@ -209,16 +209,24 @@ struct SEDFileSequence: Sequence, IteratorProtocol {
 
     /// The index of the first occurrence of `needle` in `haystack` at or after `start`.
     static func find(_ needle: [UInt8], in haystack: ArraySlice<UInt8>, from start: Int) -> Int? {
-        guard let first = needle.first, haystack.count >= needle.count else { return nil }
-        var index = start
-        let last = haystack.endIndex - needle.count
-        while index <= last {
-            if haystack[index] == first && haystack[index..<(index + needle.count)].elementsEqual(needle) {
-                return index
+        guard !needle.isEmpty, start <= haystack.endIndex - needle.count else { return nil }
+        return haystack.withUnsafeBufferPointer { buffer in
+            needle.withUnsafeBufferPointer { pattern in
+                // memchr to each candidate first byte, memcmp for the rest (Glibc's memmem is not exported).
+                let base = UnsafeRawPointer(buffer.baseAddress!)
+                var offset = start - haystack.startIndex
+                let last = buffer.count - pattern.count
+                while offset <= last {
+                    guard let found = memchr(base + offset, Int32(pattern[0]), last + 1 - offset) else { return nil }
+                    offset = base.distance(to: UnsafeRawPointer(found))
+                    if memcmp(base + offset, pattern.baseAddress!, pattern.count) == 0 {
+                        return haystack.startIndex + offset
+                    }
+                    offset += 1
+                }
+                return nil
             }
-            index += 1
         }
-        return nil
     }
 
     mutating func next() -> [UInt8]? {
