@@ -106,8 +106,6 @@ struct FlatEmitter {
         /// Whether `write` is a `code:` look-up, whose results are cached.
         let pure: Bool
     }
-    /// Reused for every SED in the plain form it reads; the others go through libxml2.
-    private let compact = CompactXMLTree()
 
     init(mapping: Mapping, profile: FlatProfile, sink: ByteSink) throws(SedgateError) {
         self.mapping = mapping
@@ -166,11 +164,7 @@ struct FlatEmitter {
 
     /// Adds one SED document.
     mutating func add(_ bytes: [UInt8], name: String) throws(SedgateError) {
-        if compact.parse(bytes) {
-            try add(root: compact.root, name: name)
-        } else {
-            try add(root: try XMLTree.parse(bytes, source: name).root, name: name)
-        }
+        try add(root: try XMLTree.parse(bytes, source: name).root, name: name)
     }
 
     private static let content = QName(prefix: nil, local: "Content", namespace: EnvelopeXML.namespace)

@@ -1,5 +1,5 @@
 // SEDElement: what the flat writer reads from a SED's XML (children by name, text, attributes, and where an
-// element is for messages), so the same code runs over libxml2's tree and over a CompactXMLTree.
+// element is for messages): the walk the writer makes, apart from the tree it walks (libxml2's, through XMLTree).
 
 import Documents
 
@@ -67,5 +67,3 @@ extension XMLNode: SEDElement {
         for child in children(name.local, namespace: name.namespace) where !body(child) { return }
     }
 }
-
-extension CompactXMLTree.Node: SEDElement {}
