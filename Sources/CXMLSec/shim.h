@@ -263,3 +263,78 @@ static inline xmlSecKeyPtr sedgate_xmlsec_private_key(const unsigned char *pem, 
     return sedgate_xmlsec_bare_key(value);
 }
 
+
+// Signing, key transport and signature checks straight through OpenSSL's EVP interface, for what sedgate writes
+// itself (no xmlsec context, no key copy per operation). An EVP_PKEY is only read here, so one key serves every
+// thread at once.
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
+
+/// The unencrypted PEM private key `pem`, or NULL. Free with EVP_PKEY_free.
+static inline EVP_PKEY *sedgate_evp_private_key(const unsigned char *pem, int length) {
+    BIO *bio = BIO_new_mem_buf(pem, length);
+    if (bio == NULL) return NULL;
+    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, sedgate_no_password, NULL);
+    BIO_free(bio);
+    ERR_clear_error();
+    return key;
+}
+
+/// 1 when `key` is an EC key, 0 otherwise (RSA).
+static inline int sedgate_evp_is_ec(EVP_PKEY *key) {
+    return EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? 1 : 0;
+}
+
+/// Signs `data` with `key` over SHA-256: RSA PKCS#1 v1.5, or for an EC key ECDSA with the signature as XML
+/// Signature writes it (r and s, each left-padded to the curve's size, concatenated). `*size` is the room in
+/// `signature` on entry and the signature's length on return. Returns 1 on success.
+static inline int sedgate_evp_sign_sha256(
+    EVP_PKEY *key, const unsigned char *data, size_t length, unsigned char *signature, size_t *size) {
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    unsigned char der[256];
+    size_t derSize = sizeof(der);
+    int ec = sedgate_evp_is_ec(key);
+    int ok = context != NULL && EVP_DigestSignInit(context, NULL, EVP_sha256(), NULL, key) == 1;
+    if (ok && !ec) {
+        ok = EVP_DigestSign(context, signature, size, data, length) == 1;
+    } else if (ok) {
+        ok = EVP_DigestSign(context, der, &derSize, data, length) == 1;
+        const unsigned char *cursor = der;
+        ECDSA_SIG *parts = ok ? d2i_ECDSA_SIG(NULL, &cursor, (long)derSize) : NULL;
+        int half = (EVP_PKEY_get_bits(key) + 7) / 8;
+        ok = parts != NULL && (size_t)(2 * half) <= *size
+            && BN_bn2binpad(ECDSA_SIG_get0_r(parts), signature, half) == half
+            && BN_bn2binpad(ECDSA_SIG_get0_s(parts), signature + half, half) == half;
+        if (ok) *size = (size_t)(2 * half);
+        ECDSA_SIG_free(parts);
+    }
+    EVP_MD_CTX_free(context);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}
+
+/// Encrypts `input` for the RSA public key `key` with RSA-OAEP (SHA-1 digest, MGF1 with SHA-1, no label: XML
+/// Encryption's rsa-oaep-mgf1p). `*size` is the room in `output` on entry, the ciphertext's length on return.
+static inline int sedgate_evp_oaep_encrypt(
+    EVP_PKEY *key, const unsigned char *input, size_t length, unsigned char *output, size_t *size) {
+    EVP_PKEY_CTX *context = EVP_PKEY_CTX_new(key, NULL);
+    int ok = context != NULL && EVP_PKEY_encrypt_init(context) == 1
+        && EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_OAEP_PADDING) == 1
+        && EVP_PKEY_encrypt(context, output, size, input, length) == 1;
+    EVP_PKEY_CTX_free(context);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}
+
+/// Decrypts RSA-OAEP (as sedgate_evp_oaep_encrypt) with the private key `key`. Returns 1 on success.
+static inline int sedgate_evp_oaep_decrypt(
+    EVP_PKEY *key, const unsigned char *input, size_t length, unsigned char *output, size_t *size) {
+    EVP_PKEY_CTX *context = EVP_PKEY_CTX_new(key, NULL);
+    int ok = context != NULL && EVP_PKEY_decrypt_init(context) == 1
+        && EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_OAEP_PADDING) == 1
+        && EVP_PKEY_decrypt(context, output, size, input, length) == 1;
+    EVP_PKEY_CTX_free(context);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}

@@ -22,6 +22,10 @@ public struct NodeKey: Sendable {
     private var template: XMLSecKeyTemplate!
     /// How this key signs: RSA-SHA256 for an RSA key, ECDSA-SHA256 for an EC (P-256) key.
     public private(set) var signatureAlgorithm: SignatureAlgorithm = .rsaSHA256
+    /// The private key in OpenSSL, for what this node signs and decrypts without xmlsec.
+    let evpKey: EVPKey
+    /// The certificate's DER in base64 (no line breaks), as the BinarySecurityToken and X509Certificate carry it.
+    let certificateBase64: String
 
     /// Reads the private key and certificate from PEM files (as named in the node's configuration).
     public init(privateKeyFile: String, certificateFile: String) throws(SedgateError) {
@@ -71,9 +75,14 @@ public struct NodeKey: Sendable {
                 "the node's private key is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY----- or "
                     + "-----BEGIN RSA PRIVATE KEY-----); decrypt it with `openssl pkey -in key.pem -out plain.pem`")
         }
+        guard let evpKey = EVPKey(privateKeyPEM: privateKeyPEM) else {
+            throw SedgateError(.configuration, "OpenSSL could not load the private key of \(commonName)")
+        }
+        self.evpKey = evpKey
         self.privateKeyPEM = privateKeyPEM
         self.certificatePEM = certificatePEM
         self.certificateDER = certificate.der
+        self.certificateBase64 = certificateDER.base64EncodedString()
         self.commonName = commonName
         self.template = XMLSecKeyTemplate(try loadXMLSecKey())
         self.signatureAlgorithm = SignatureAlgorithm.forKey(template.key)
