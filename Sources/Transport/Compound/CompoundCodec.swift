@@ -26,9 +26,14 @@ public struct CompoundCodec: Sendable {
     /// The message signed by this node, as MTOM bytes and their Content-Type, made in memory.
     /// `edit` rewrites the root part before it is signed (see `CompoundMessage.write`).
     public func encode(
-        _ message: CompoundMessage, editing edit: (String) -> String = { $0 }
+        _ message: CompoundMessage, editing edit: (String) -> String
     ) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
         try message.encode(signer: key, editing: edit)
+    }
+
+    /// The message signed by this node, as MTOM bytes and their Content-Type, made in memory.
+    public func encode(_ message: CompoundMessage) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
+        try message.encode(signer: key)
     }
 
     /// A fragment message as MTOM bytes and their Content-Type, made in memory.

@@ -74,50 +74,115 @@ public struct CompoundMessage: Sendable, Equatable {
     /// file's Content-Type (multipart/related with its boundary) and size. `edit` rewrites the inline root part
     /// before it is signed; only `sedgate conformance` and tests use it, to make messages that break one rule.
     public func write(
-        to path: String, signer: NodeKey, editing edit: (String) -> String = { $0 }
+        to path: String, signer: NodeKey, editing edit: (String) -> String
     ) throws(SedgateError) -> (contentType: String, size: Int64) {
-        let external = try parts(signer: signer, editing: edit)
+        let external = try withoutActuallyEscaping(edit) { (edit) throws(SedgateError) in
+            try parts(signer: signer, editing: edit)
+        }
+        let file = try MTOMWriter.write(root: external.xml, attachments: external.attachments, to: path)
+        return (file.contentType, file.size)
+    }
+
+    /// Signs the message with `signer` and writes it as MTOM to `path` (see `write(to:signer:editing:)`).
+    public func write(to path: String, signer: NodeKey) throws(SedgateError) -> (contentType: String, size: Int64) {
+        let external = try parts(signer: signer, editing: nil)
         let file = try MTOMWriter.write(root: external.xml, attachments: external.attachments, to: path)
         return (file.contentType, file.size)
     }
 
     /// Signs the message as `write` does and returns it as MTOM bytes in memory, with their Content-Type.
     public func encode(
-        signer: NodeKey, editing edit: (String) -> String = { $0 }
+        signer: NodeKey, editing edit: (String) -> String
     ) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
-        let external = try parts(signer: signer, editing: edit)
+        let external = try withoutActuallyEscaping(edit) { (edit) throws(SedgateError) in
+            try parts(signer: signer, editing: edit)
+        }
         return try MTOMWriter.encode(root: external.xml, attachments: external.attachments)
     }
 
+    /// Signs the message as `write` does and returns it as MTOM bytes in memory, with their Content-Type.
+    public func encode(signer: NodeKey) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
+        let external = try parts(signer: signer, editing: nil)
+        return try MTOMWriter.encode(root: external.xml, attachments: external.attachments)
+    }
+
+    /// The namespaces the root part declares on env:Envelope.
+    private static let namespaces = [
+        "env": SOAPNamespace.envelope, "wsa": SOAPNamespace.addressing, "sg": SOAPNamespace.protocol_,
+        "wsu": SOAPNamespace.utility,
+    ]
+
     /// The signed root part, with the sealed SEDs taken out as attachments.
     private func parts(
-        signer: NodeKey, editing edit: (String) -> String
-    ) throws(SedgateError) -> XOP.Externalized {
-        var xml = """
+        signer: NodeKey, editing edit: ((String) -> String)?
+    ) throws(SedgateError) -> (xml: Data, attachments: [MTOMAttachment]) {
+        let head = """
             <?xml version="1.0" encoding="UTF-8"?>
             <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:wsa="\(SOAPNamespace.addressing)" \
             xmlns:sg="\(SOAPNamespace.protocol_)" xmlns:wsu="\(SOAPNamespace.utility)">
             <env:Header>
-            \(ProtocolVersion.headerBlock)
-            <wsa:MessageID wsu:Id="msg-id">\(messageID.xmlEscaped)</wsa:MessageID>
-            <wsa:Action wsu:Id="msg-action">\(ProtocolMessage.Action.deliver.rawValue)</wsa:Action>
-            <wsa:From wsu:Id="msg-from"><wsa:Address>\(SOAPCodec.nodeURI(from))</wsa:Address></wsa:From>
-            <wsa:To wsu:Id="msg-to">\(SOAPCodec.nodeURI(to))</wsa:To>
-            <sg:Compound wsu:Id="compound" count="\(seds.count)">
-
             """
+        let headers = [
+            ("msg-id", "<wsa:MessageID wsu:Id=\"msg-id\">\(messageID.xmlEscaped)</wsa:MessageID>"),
+            ("msg-action", "<wsa:Action wsu:Id=\"msg-action\">\(ProtocolMessage.Action.deliver.rawValue)</wsa:Action>"),
+            ("msg-from", "<wsa:From wsu:Id=\"msg-from\"><wsa:Address>\(SOAPCodec.nodeURI(from))</wsa:Address></wsa:From>"),
+            ("msg-to", "<wsa:To wsu:Id=\"msg-to\">\(SOAPCodec.nodeURI(to))</wsa:To>"),
+        ]
+        var compound = "<sg:Compound wsu:Id=\"compound\" count=\"\(seds.count)\">\n"
         for sed in seds {
-            xml += "<sg:Item sedId=\"\(sed.sedId)\">" + EnvelopeXML.render(sed.envelope, prefix: "sed") + "</sg:Item>\n"
+            compound +=
+                "<sg:Item sedId=\"\(sed.sedId)\">" + EnvelopeXML.render(sed.envelope, prefix: "sed") + "</sg:Item>\n"
         }
-        xml += "</sg:Compound>\n</env:Header>\n<env:Body wsu:Id=\"body\">\n"
+        compound += "</sg:Compound>"
+        var header = "\n" + ProtocolVersion.headerBlock + "\n"
+        for (_, element) in headers { header += element + "\n" }
+        header += compound + "\n</env:Header>\n<env:Body wsu:Id=\"body\">\n"
+        let tail = "</env:Body>\n</env:Envelope>\n"
+        guard let edit else {
+            return try signedParts(head: head, headers: headers, compound: compound, header: header, tail: tail, signer: signer)
+        }
+        // A test's edited message is parsed, signed by xmlsec and externalised, as any envelope can be.
+        var xml = head + header
         for sed in seds {
             xml += "<sg:SED sedId=\"\(sed.sedId)\">" + sed.bytes.base64EncodedString() + "</sg:SED>\n"
         }
-        xml += "</env:Body>\n</env:Envelope>\n"
+        xml += tail
         let signed = try MessageSignature.sign(Data(edit(xml).utf8), ids: Self.signedIDs, with: signer)
-        return try XOP.externalize(
+        let external = try XOP.externalize(
             xml: signed, elements: .elements(named: "SED", namespace: SOAPNamespace.protocol_),
             source: "the compound message \(messageID)")
+        return (external.xml, external.attachments)
+    }
+
+    /// The root part signed as written, from the digests of its signed elements, with each sealed SED as an
+    /// attachment from the start: neither the root part nor the base64 of the SEDs is parsed, and the body's
+    /// digest is taken over its inline (XOP-reconstituted) canonical form piece by piece.
+    private func signedParts(
+        head: String, headers: [(String, String)], compound: String, header: String, tail: String, signer: NodeKey
+    ) throws(SedgateError) -> (xml: Data, attachments: [MTOMAttachment]) {
+        var references: [(id: String, digest: [UInt8])] = []
+        for (id, element) in headers + [("compound", compound)] {
+            references.append((id, try OwnSignature.digest(ofElement: element, namespaces: Self.namespaces)))
+        }
+        let ids = XOP.contentIDs(count: seds.count)
+        var body = OwnSignature.Digest()
+        body.update(
+            "<env:Body xmlns:env=\"\(SOAPNamespace.envelope)\" xmlns:wsu=\"\(SOAPNamespace.utility)\" wsu:Id=\"body\">\n")
+        var root = head
+        var included = header
+        var attachments: [MTOMAttachment] = []
+        for (sed, id) in zip(seds, ids) {
+            // SED ids are UUIDs: nothing in them to escape.
+            body.update("<sg:SED xmlns:sg=\"\(SOAPNamespace.protocol_)\" sedId=\"\(sed.sedId)\">")
+            body.update(sed.bytes.base64EncodedData())
+            body.update("</sg:SED>\n")
+            included += "<sg:SED sedId=\"\(sed.sedId)\">" + XOP.include(id) + "</sg:SED>\n"
+            attachments.append(MTOMAttachment(contentID: id, body: .data(sed.bytes)))
+        }
+        body.update("</env:Body>")
+        references.append(("body", body.finalize()))
+        root += try OwnSignature.securityHeader(signing: references, with: signer) + included + tail
+        return (Data(root.utf8), attachments)
     }
 
     /// Reads a received compound message: verifies the hop signature against `trust` (it must be by the message's
