@@ -18,7 +18,9 @@ final class EVPKey: @unchecked Sendable {
     /// The private key in unencrypted PEM bytes; nil when OpenSSL cannot read it.
     convenience init?(privateKeyPEM pem: Data) {
         guard pem.count < Int(Int32.max) else { return nil }
-        let key = pem.withUnsafeBytes { sedgate_evp_private_key($0.bindMemory(to: UInt8.self).baseAddress, Int32($0.count)) }
+        let key = pem.withUnsafeBytes {
+            sedgate_evp_private_key($0.bindMemory(to: UInt8.self).baseAddress, Int32($0.count))
+        }
         guard let key else { return nil }
         self.init(key)
     }
@@ -47,7 +49,8 @@ final class EVPKey: @unchecked Sendable {
         }
         guard ok == 1 else {
             throw SedgateError(
-                .configuration, "OpenSSL could not sign with the key of \(signer); check that it is an RSA or EC P-256 key")
+                .configuration,
+                "OpenSSL could not sign with the key of \(signer); check that it is an RSA or EC P-256 key")
         }
         return Array(signature.prefix(size))
     }
@@ -64,7 +67,9 @@ final class EVPKey: @unchecked Sendable {
 
     private func oaep(
         _ input: [UInt8],
-        _ operation: (OpaquePointer?, UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int>?)
+        _ operation: (
+            OpaquePointer?, UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int>?
+        )
             -> Int32
     ) -> [UInt8]? {
         var output = [UInt8](repeating: 0, count: 1_024)

@@ -71,6 +71,16 @@ extension MessageSignature {
                 of: signature, census: census, accepting: algorithms)
             let der = try tokenCertificate(of: signature, in: security, census: census)
             let signer = try checkedSigner(der, trusting: trust)
+            // The method must be the one the signer's key signs with: an RSA certificate never vouches for an
+            // ECDSA signature, nor an EC certificate for an RSA one.
+            let keyAlgorithm = SignatureAlgorithm.forKey(signer.key.key)
+            guard keyAlgorithm == algorithm else {
+                throw SedgateError(
+                    .signatureInvalid,
+                    "the signature method is \(algorithm.rawValue), but the certificate of \(signer.commonName) holds "
+                        + "\(keyAlgorithm == .ecdsaSHA256 ? "an EC" : "an RSA") key, which signs with "
+                        + "\(keyAlgorithm.rawValue); the message was refused")
+            }
             try checkDigestsAndValue(
                 signature, algorithm: algorithm, key: signer.key, signer: signer.commonName, census: census,
                 reports: reports)

@@ -142,7 +142,8 @@ struct OwnCanonicalForm {
             }
             let local = Array(attribute.name.dropFirst(prefix.count + 1))
             if prefix == Array("xml".utf8) {
-                sorted.append((Array("http://www.w3.org/XML/1998/namespace".utf8), local, attribute.name, attribute.value))
+                sorted.append(
+                    (Array("http://www.w3.org/XML/1998/namespace".utf8), local, attribute.name, attribute.value))
                 continue
             }
             guard let uri = lookup(prefix, in: declared) else { throw Self.refuse("an undeclared prefix") }
@@ -157,13 +158,16 @@ struct OwnCanonicalForm {
             guard prefix.isEmpty || !uri.isEmpty else { throw Self.refuse("an undeclared prefix") }
             let current = lookup(prefix, in: rendered) ?? []
             guard current != uri else { continue }
-            bytes.append(contentsOf: prefix.isEmpty ? Array(" xmlns=\"".utf8) : Array(" xmlns:".utf8) + prefix + [0x3D, 0x22])
+            bytes.append(
+                contentsOf: prefix.isEmpty ? Array(" xmlns=\"".utf8) : Array(" xmlns:".utf8) + prefix + [0x3D, 0x22])
             Self.escape(uri, attribute: true, into: &bytes)
             bytes.append(UInt8(ascii: "\""))
             rendered.append((prefix, uri))
             renderedHere += 1
         }
-        sorted.sort { $0.uri == $1.uri ? $0.local.lexicographicallyPrecedes($1.local) : $0.uri.lexicographicallyPrecedes($1.uri) }
+        sorted.sort {
+            $0.uri == $1.uri ? $0.local.lexicographicallyPrecedes($1.local) : $0.uri.lexicographicallyPrecedes($1.uri)
+        }
         for attribute in sorted {
             bytes.append(UInt8(ascii: " "))
             bytes.append(contentsOf: attribute.name)
@@ -223,7 +227,8 @@ struct OwnCanonicalForm {
                 default:
                     let number =
                         entity.hasPrefix("#x")
-                        ? UInt32(entity.dropFirst(2), radix: 16) : entity.hasPrefix("#") ? UInt32(entity.dropFirst()) : nil
+                        ? UInt32(entity.dropFirst(2), radix: 16)
+                        : entity.hasPrefix("#") ? UInt32(entity.dropFirst()) : nil
                     guard let number, let scalar = Unicode.Scalar(number) else {
                         throw refuse("the entity &\(entity);")
                     }

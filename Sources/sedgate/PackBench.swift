@@ -1,5 +1,6 @@
 // PackBench: `sedgate bench pack`: SEDs per second and MB/s for pack + sign + encrypt, and for verify + decrypt +
-// unpack, on compound messages of generated 5 KB SEDs, in one process. A measurement, not a test.
+// unpack, on compound messages of generated 5 KB SEDs, in one process, the SEDs of each message sealed and opened
+// side by side on the sealing pool (one thread per core) as a node does. A measurement, not a test.
 
 import ArgumentParser
 import Conversion
@@ -11,7 +12,7 @@ import SedgateTesting
 import Transport
 import WSSecurity
 
-/// `sedgate bench pack [--seds-per-message 50] [--messages 40]`.
+/// `sedgate bench pack [--seds-per-message 50] [--messages 40] [--key rsa|ec]`.
 struct PackBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pack",
@@ -24,11 +25,17 @@ struct PackBench: AsyncParsableCommand {
     var size: Int = 5_000
     @Flag(help: "Verify each SED's seal again when opening it (as this bench did before; nodes do not).")
     var reverify = false
+    @Option(help: "The sender's key: rsa (RSA-2048, RSA-SHA256 signatures) or ec (P-256, ECDSA-SHA256 signatures).")
+    var key: SignerKeyType = .rsa
+    @Flag(help: "Seal and open on this task's thread, one SED after another, instead of on the sealing pool.")
+    var serial = false
 
     func run() async throws {
         let directory = try TemporaryDirectory("bench-pack")
         let pki = directory.appending("pki")
-        try PKI.generate(in: pki, nodes: ["AP-BE", "AP-DK"])
+        try key.generate(in: pki, sender: "AP-BE", receiver: "AP-DK")
+        let algorithms = SignatureAlgorithm.standard.union([key.algorithm])
+        let pool: SealingPool? = serial ? nil : SealingPool.shared
         let (signer, recipient, receiverKey, trust) = try exitOnError {
             () throws(SedgateError) -> (NodeKey, PeerCertificate, NodeKey, TrustStore) in
             (
@@ -58,38 +65,56 @@ struct PackBench: AsyncParsableCommand {
         let packCPUStart = processCPUSeconds()
         var packed: [(path: String, contentType: String, size: Int64)] = []
         let (sender, receiver) = (NodeID("AP-BE")!, NodeID("AP-DK")!)
-        let packTime = try clock.measure {
-            for (index, items) in batches.enumerated() {
-                let path = directory.appending("message-\(index).mime")
-                let written = try exitOnError { () throws(SedgateError) in
-                    let seds = try items.map { (item) throws(SedgateError) in
-                        try SealedSED.seal(item.payload, envelope: item.envelope, signer: signer, recipient: recipient)
-                    }
-                    return try CompoundMessage(from: sender, to: receiver, seds: seds).write(to: path, signer: signer)
-                }
-                packed.append((path, written.contentType, written.size))
+        let packStart = clock.now
+        for (index, items) in batches.enumerated() {
+            let path = directory.appending("message-\(index).mime")
+            let seal = { @Sendable (item: (envelope: Envelope, payload: [UInt8])) throws(SedgateError) in
+                try SealedSED.seal(item.payload, envelope: item.envelope, signer: signer, recipient: recipient)
             }
+            let written = try await exitOnError { () async throws(SedgateError) in
+                var seds: [SealedSED] = []
+                if let pool {
+                    seds = try await pool.map(items, seal)
+                } else {
+                    for item in items { seds.append(try seal(item)) }
+                }
+                return try CompoundMessage(from: sender, to: receiver, seds: seds).write(to: path, signer: signer)
+            }
+            packed.append((path, written.contentType, written.size))
         }
+        let packTime = clock.now - packStart
         let packCPU = processCPUSeconds() - packCPUStart
         var opened = 0
         let openCPUStart = processCPUSeconds()
-        let openTime = try clock.measure {
-            for message in packed {
-                opened += try exitOnError { () throws(SedgateError) in
-                    let mime = try MTOMReader().read(file: message.path, contentType: message.contentType)
-                    let compound = try CompoundMessage.read(mime, trusting: trust, source: message.path)
-                    for sed in compound.seds {
-                        // As a node does it (CompoundCodec.open): each seal was verified by CompoundMessage.read.
-                        if reverify {
-                            _ = try SealedSED.open(sed.bytes, trusting: trust, key: receiverKey, source: message.path)
-                        } else {
-                            _ = try SealedSED.open(verified: sed, key: receiverKey, source: message.path)
-                        }
+        let openStart = clock.now
+        for message in packed {
+            opened += try await exitOnError { () async throws(SedgateError) in
+                let mime = try MTOMReader().read(file: message.path, contentType: message.contentType)
+                let compound =
+                    if let pool {
+                        try await CompoundMessage.read(
+                            mime, trusting: trust, accepting: algorithms, source: message.path, on: pool)
+                    } else {
+                        try CompoundMessage.read(mime, trusting: trust, accepting: algorithms, source: message.path)
                     }
-                    return compound.seds.count
+                // As a node does it (CompoundCodec.open): each seal was verified by CompoundMessage.read.
+                let open = { @Sendable (sed: SealedSED) throws(SedgateError) in
+                    if reverify {
+                        _ = try SealedSED.open(
+                            sed.bytes, trusting: trust, accepting: algorithms, key: receiverKey, source: message.path)
+                    } else {
+                        _ = try SealedSED.open(verified: sed, key: receiverKey, source: message.path)
+                    }
                 }
+                if let pool {
+                    _ = try await pool.map(compound.seds, open)
+                } else {
+                    for sed in compound.seds { try open(sed) }
+                }
+                return compound.refused.isEmpty ? compound.seds.count : 0
             }
         }
+        let openTime = clock.now - openStart
         let openCPU = processCPUSeconds() - openCPUStart
         guard opened == messages * sedsPerMessage else {
             printError("sedgate bench pack: opened \(opened) SEDs, expected \(messages * sedsPerMessage)")
@@ -104,7 +129,9 @@ struct PackBench: AsyncParsableCommand {
         }
         print(
             "sedgate bench pack: \(messages) messages of \(sedsPerMessage) SEDs of ~\(size) bytes "
-                + "(\(totalBytes / 1000) KB of SEDs, \(wire / 1000) KB on the wire after gzip + encryption)")
+                + "(\(totalBytes / 1000) KB of SEDs, \(wire / 1000) KB on the wire after gzip + encryption), "
+                + "sender key \(key.description), "
+                + (pool.map { "SEDs sealed and opened on \($0.threads) threads" } ?? "one thread"))
         print(line("pack + sign + encrypt     ", packTime))
         print(line("verify + decrypt + unpack ", openTime))
         print(
@@ -114,6 +141,34 @@ struct PackBench: AsyncParsableCommand {
                 Double(opened) / packCPU, packCPU * 1000 / Double(opened), Double(opened) / openCPU,
                 openCPU * 1000 / Double(opened)))
         print("peak RSS: \(ConversionBenchmark.peakRSS() >> 20) MiB")
+    }
+}
+
+/// The key type of the sending node in a bench: its signatures follow it. The receiving node keeps an RSA key
+/// (key transport is RSA-OAEP).
+enum SignerKeyType: String, ExpressibleByArgument, CustomStringConvertible, Sendable {
+    case rsa
+    case ec
+
+    /// The signature method the sender's key signs with.
+    var algorithm: SignatureAlgorithm { self == .ec ? .ecdsaSHA256 : .rsaSHA256 }
+
+    var description: String { self == .ec ? "EC P-256 (ECDSA-SHA256)" : "RSA-2048 (RSA-SHA256)" }
+
+    /// A PKI in `directory` with `receiver` on RSA and `sender` on this key type.
+    func generate(in directory: String, sender: String, receiver: String) throws {
+        try PKI.generate(in: directory, nodes: self == .ec ? [receiver] : [sender, receiver])
+        if self == .ec { try PKI.generateEC(in: directory, node: sender) }
+    }
+}
+
+/// Runs `body`; on an error, prints it and exits as `exitOnError` does.
+func exitOnError<T>(_ body: () async throws(SedgateError) -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        printError("sedgate: \(error)")
+        throw ExitCode(error.code == .configuration ? 2 : 1)
     }
 }
 

@@ -15,6 +15,9 @@ public struct CompoundCodec: Sendable {
     public let trust: TrustStore
     /// Where temporary message files go (the node's var/tmp/).
     public let temporaryDirectory: String
+    /// The signature methods accepted from signers: RSA-SHA256, and ECDSA-SHA256 too where the network agreed to
+    /// it (a signature must use the method of its signer's certificate key either way).
+    public var acceptedSignatures: Set<SignatureAlgorithm> = SignatureAlgorithm.standard
 
     /// Loads the keys named by `tls` (the node's TLS certificate, key and CA files serve for WS-Security too).
     public init(tls: TLSFiles, temporaryDirectory: String) throws(SedgateError) {
@@ -46,7 +49,17 @@ public struct CompoundCodec: Sendable {
     /// `CompoundMessage.read`).
     public func decode(_ body: [UInt8], contentType: String, source: String) throws(SedgateError) -> CompoundMessage {
         let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
-        return try CompoundMessage.read(mime, trusting: trust, source: source)
+        return try CompoundMessage.read(mime, trusting: trust, accepting: acceptedSignatures, source: source)
+    }
+
+    /// Reads and verifies a compound message as `decode(_:contentType:source:)` does, verifying its sealed SEDs
+    /// side by side on `pool`.
+    public func decode(
+        _ body: [UInt8], contentType: String, source: String, on pool: SealingPool
+    ) async throws(SedgateError) -> CompoundMessage {
+        let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
+        return try await CompoundMessage.read(
+            mime, trusting: trust, accepting: acceptedSignatures, source: source, on: pool)
     }
 
     /// Reads an MTOM request or reply: a compound delivery (verified) or a fragment (its digest checked), by the
@@ -69,7 +82,7 @@ public struct CompoundCodec: Sendable {
                 messageID: fragment.messageID, action: .fragment, from: fragment.from, to: fragment.to,
                 fragment: fragment)
         }
-        let compound = try CompoundMessage.read(mime, trusting: trust, source: source)
+        let compound = try CompoundMessage.read(mime, trusting: trust, accepting: acceptedSignatures, source: source)
         return ProtocolMessage(
             messageID: compound.messageID, action: .deliver, from: compound.from, to: compound.to, compound: compound)
     }
@@ -78,7 +91,17 @@ public struct CompoundCodec: Sendable {
     /// compound message by `decodeMessage` was verified there and is not verified twice.
     public func open(_ sealed: SealedSED, source: String) throws(SedgateError) -> [UInt8] {
         if sealed.signer != nil { return try SealedSED.open(verified: sealed, key: key, source: source).payload }
-        return try SealedSED.open(sealed.bytes, trusting: trust, key: key, source: source).payload
+        return try SealedSED.open(
+            sealed.bytes, trusting: trust, accepting: acceptedSignatures, key: key, source: source
+        ).payload
+    }
+
+    /// Opens sealed SEDs addressed to this node side by side on `pool` (see `open(_:source:)`); each SED's bytes in
+    /// clear or why it could not be opened, in the order of `seds`.
+    public func open(
+        _ seds: [SealedSED], source: String, on pool: SealingPool
+    ) async -> [Result<[UInt8], SedgateError>] {
+        await pool.results(seds) { (sealed) throws(SedgateError) in try open(sealed, source: source) }
     }
 
     /// Seals `payload` for `recipient`, signed by this node (see `SealedSED.seal`).
@@ -88,5 +111,30 @@ public struct CompoundCodec: Sendable {
         -> SealedSED
     {
         try SealedSED.seal(payload, envelope: envelope, signer: key, recipient: recipient)
+    }
+
+    /// One SED to seal: its bytes, its envelope (with SedId and SendingAP) and the receiving AP's certificate.
+    public struct Sealing: Sendable {
+        /// The SED's bytes.
+        public var payload: [UInt8]
+        /// Its envelope.
+        public var envelope: Envelope
+        /// The certificate of the receiving access point.
+        public var recipient: PeerCertificate
+
+        /// A SED to seal.
+        public init(payload: [UInt8], envelope: Envelope, recipient: PeerCertificate) {
+            self.payload = payload
+            self.envelope = envelope
+            self.recipient = recipient
+        }
+    }
+
+    /// Seals each SED of `batch` (see `seal(_:envelope:for:)`) side by side on `pool`; the sealed SEDs in the
+    /// order of `batch`, or the first error.
+    public func seal(_ batch: [Sealing], on pool: SealingPool) async throws(SedgateError) -> [SealedSED] {
+        try await pool.map(batch) { (item) throws(SedgateError) in
+            try seal(item.payload, envelope: item.envelope, for: item.recipient)
+        }
     }
 }

@@ -96,7 +96,8 @@ public struct SealedSED: Sendable, Equatable {
             xmlns:wsu="\(SOAPNamespace.utility)">
             <env:Header>
             """
-        var seal = "<sg:SealedSED wsu:Id=\"sed\" sedId=\"\(sedId)\" size=\"\(size)\" contentType=\"\(contentType.xmlEscaped)\""
+        var seal =
+            "<sg:SealedSED wsu:Id=\"sed\" sedId=\"\(sedId)\" size=\"\(size)\" contentType=\"\(contentType.xmlEscaped)\""
         if let compression { seal += " compression=\"\(compression.xmlEscaped)\"" }
         seal += ">" + EnvelopeXML.render(envelope, prefix: "sed") + (manifest?.xml ?? "") + "</sg:SealedSED>"
         let body = "<env:Body wsu:Id=\"body\">" + CompoundMessage.withoutDeclaration(encrypted) + "</env:Body>"
