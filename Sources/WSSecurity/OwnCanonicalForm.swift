@@ -46,7 +46,9 @@ struct OwnCanonicalForm {
             case UInt8(ascii: "/"):
                 var end = index + 2
                 while end < input.count, input[end] != UInt8(ascii: ">") { end += 1 }
-                guard end < input.count, let element = open.popLast() else { throw Self.refuse("an unmatched end tag") }
+                guard end < input.count, let element = open.popLast(),
+                    element.name.elementsEqual(input[(index + 2)..<end].prefix { !Self.isSpace($0) })
+                else { throw Self.refuse("an unmatched end tag") }
                 close(element)
                 index = end + 1
             case UInt8(ascii: "!"), UInt8(ascii: "?"):
