@@ -314,26 +314,16 @@ static inline int sedgate_evp_sign_sha256(
     return ok ? 1 : 0;
 }
 
-/// Encrypts `input` for the RSA public key `key` with RSA-OAEP (SHA-1 digest, MGF1 with SHA-1, no label: XML
-/// Encryption's rsa-oaep-mgf1p). `*size` is the room in `output` on entry, the ciphertext's length on return.
-static inline int sedgate_evp_oaep_encrypt(
-    EVP_PKEY *key, const unsigned char *input, size_t length, unsigned char *output, size_t *size) {
+/// RSA-OAEP (SHA-1 digest, MGF1 with SHA-1, no label: XML Encryption's rsa-oaep-mgf1p) of `input` with `key`:
+/// encryption for a public key when `decrypt` is 0, decryption with a private key otherwise. `*size` is the room in
+/// `output` on entry, the result's length on return. Returns 1 on success.
+static inline int sedgate_evp_oaep(
+    EVP_PKEY *key, int decrypt, const unsigned char *input, size_t length, unsigned char *output, size_t *size) {
     EVP_PKEY_CTX *context = EVP_PKEY_CTX_new(key, NULL);
-    int ok = context != NULL && EVP_PKEY_encrypt_init(context) == 1
+    int ok = context != NULL && (decrypt ? EVP_PKEY_decrypt_init(context) : EVP_PKEY_encrypt_init(context)) == 1
         && EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_OAEP_PADDING) == 1
-        && EVP_PKEY_encrypt(context, output, size, input, length) == 1;
-    EVP_PKEY_CTX_free(context);
-    ERR_clear_error();
-    return ok ? 1 : 0;
-}
-
-/// Decrypts RSA-OAEP (as sedgate_evp_oaep_encrypt) with the private key `key`. Returns 1 on success.
-static inline int sedgate_evp_oaep_decrypt(
-    EVP_PKEY *key, const unsigned char *input, size_t length, unsigned char *output, size_t *size) {
-    EVP_PKEY_CTX *context = EVP_PKEY_CTX_new(key, NULL);
-    int ok = context != NULL && EVP_PKEY_decrypt_init(context) == 1
-        && EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_OAEP_PADDING) == 1
-        && EVP_PKEY_decrypt(context, output, size, input, length) == 1;
+        && (decrypt ? EVP_PKEY_decrypt(context, output, size, input, length)
+                    : EVP_PKEY_encrypt(context, output, size, input, length)) == 1;
     EVP_PKEY_CTX_free(context);
     ERR_clear_error();
     return ok ? 1 : 0;

@@ -57,26 +57,20 @@ final class EVPKey: @unchecked Sendable {
 
     /// `input` encrypted with RSA-OAEP (MGF1-SHA1) for this public key; nil when OpenSSL cannot (not an RSA key).
     func oaepEncrypt(_ input: [UInt8]) -> [UInt8]? {
-        oaep(input, sedgate_evp_oaep_encrypt)
+        oaep(input, decrypt: false)
     }
 
     /// The RSA-OAEP ciphertext `input` decrypted with this private key; nil when it does not decrypt.
     func oaepDecrypt(_ input: [UInt8]) -> [UInt8]? {
-        oaep(input, sedgate_evp_oaep_decrypt)
+        oaep(input, decrypt: true)
     }
 
-    private func oaep(
-        _ input: [UInt8],
-        _ operation: (
-            OpaquePointer?, UnsafePointer<UInt8>?, Int, UnsafeMutablePointer<UInt8>?, UnsafeMutablePointer<Int>?
-        )
-            -> Int32
-    ) -> [UInt8]? {
+    private func oaep(_ input: [UInt8], decrypt: Bool) -> [UInt8]? {
         var output = [UInt8](repeating: 0, count: 1_024)
         var size = output.count
         let ok = input.withUnsafeBufferPointer { input in
             output.withUnsafeMutableBufferPointer { out in
-                operation(pointer, input.baseAddress, input.count, out.baseAddress, &size)
+                sedgate_evp_oaep(pointer, decrypt ? 1 : 0, input.baseAddress, input.count, out.baseAddress, &size)
             }
         }
         return ok == 1 ? Array(output.prefix(size)) : nil

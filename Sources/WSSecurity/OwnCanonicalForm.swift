@@ -155,7 +155,8 @@ struct OwnCanonicalForm {
         bytes.append(UInt8(ascii: "<"))
         bytes.append(contentsOf: name)
         var renderedHere = 0
-        for prefix in used.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        if used.count > 1 { used.sort { $0.lexicographicallyPrecedes($1) } }
+        for prefix in used {
             let uri = lookup(prefix, in: declared) ?? []
             guard prefix.isEmpty || !uri.isEmpty else { throw Self.refuse("an undeclared prefix") }
             let current = lookup(prefix, in: rendered) ?? []
@@ -204,6 +205,10 @@ struct OwnCanonicalForm {
     private static func decode(
         _ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, attribute: Bool
     ) throws(SedgateError) -> [UInt8] {
+        // Most values (ids, URIs, names) hold nothing to replace.
+        if !input[range].contains(where: { $0 == 0x26 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
+            return Array(input[range])
+        }
         var output: [UInt8] = []
         output.reserveCapacity(range.count)
         var index = range.lowerBound
