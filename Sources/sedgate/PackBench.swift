@@ -29,6 +29,8 @@ struct PackBench: AsyncParsableCommand {
     var key: SignerKeyType = .rsa
     @Flag(help: "Seal and open on this task's thread, one SED after another, instead of on the sealing pool.")
     var serial = false
+    @Option(help: "Messages packed or opened at the same time (as a node serves several connections).")
+    var inFlight: Int = 2
 
     func run() async throws {
         let directory = try TemporaryDirectory("bench-pack")
@@ -45,7 +47,7 @@ struct PackBench: AsyncParsableCommand {
                 try TrustStore(caFile: pki + "/ca.crt")
             )
         }
-        var batches: [[(envelope: Envelope, payload: [UInt8])]] = []
+        var made: [[(envelope: Envelope, payload: [UInt8])]] = []
         var totalBytes = 0
         for batch in 0..<messages {
             var items: [(envelope: Envelope, payload: [UInt8])] = []
@@ -59,14 +61,16 @@ struct PackBench: AsyncParsableCommand {
                 items.append((envelope, bytes))
                 totalBytes += bytes.count
             }
-            batches.append(items)
+            made.append(items)
         }
         let clock = ContinuousClock()
+        let batches = made
         let packCPUStart = processCPUSeconds()
-        var packed: [(path: String, contentType: String, size: Int64)] = []
         let (sender, receiver) = (NodeID("AP-BE")!, NodeID("AP-DK")!)
         let packStart = clock.now
-        for (index, items) in batches.enumerated() {
+        // Messages are packed and opened `inFlight` at a time, as a node serves several connections: the hop
+        // signature of one message is made or checked while the SEDs of another are sealed or opened.
+        let packed = try await windowed(batches.count, width: inFlight) { index in
             let path = directory.appending("message-\(index).mime")
             let seal = { @Sendable (item: (envelope: Envelope, payload: [UInt8])) throws(SedgateError) in
                 try SealedSED.seal(item.payload, envelope: item.envelope, signer: signer, recipient: recipient)
@@ -74,21 +78,22 @@ struct PackBench: AsyncParsableCommand {
             let written = try await exitOnError { () async throws(SedgateError) in
                 var seds: [SealedSED] = []
                 if let pool {
-                    seds = try await pool.map(items, seal)
+                    seds = try await pool.map(batches[index], seal)
                 } else {
-                    for item in items { seds.append(try seal(item)) }
+                    for item in batches[index] { seds.append(try seal(item)) }
                 }
                 return try CompoundMessage(from: sender, to: receiver, seds: seds).write(to: path, signer: signer)
             }
-            packed.append((path, written.contentType, written.size))
+            return (path: path, contentType: written.contentType, size: written.size)
         }
         let packTime = clock.now - packStart
         let packCPU = processCPUSeconds() - packCPUStart
-        var opened = 0
         let openCPUStart = processCPUSeconds()
         let openStart = clock.now
-        for message in packed {
-            opened += try await exitOnError { () async throws(SedgateError) in
+        let reverify = self.reverify
+        let counts = try await windowed(packed.count, width: inFlight) { index in
+            let message = packed[index]
+            return try await exitOnError { () async throws(SedgateError) in
                 let mime = try MTOMReader().read(file: message.path, contentType: message.contentType)
                 let compound =
                     if let pool {
@@ -114,6 +119,7 @@ struct PackBench: AsyncParsableCommand {
                 return compound.refused.isEmpty ? compound.seds.count : 0
             }
         }
+        let opened = counts.reduce(0, +)
         let openTime = clock.now - openStart
         let openCPU = processCPUSeconds() - openCPUStart
         guard opened == messages * sedsPerMessage else {
@@ -131,7 +137,8 @@ struct PackBench: AsyncParsableCommand {
             "sedgate bench pack: \(messages) messages of \(sedsPerMessage) SEDs of ~\(size) bytes "
                 + "(\(totalBytes / 1000) KB of SEDs, \(wire / 1000) KB on the wire after gzip + encryption), "
                 + "sender key \(key.description), "
-                + (pool.map { "SEDs sealed and opened on \($0.threads) threads" } ?? "one thread"))
+                + (pool.map { "SEDs sealed and opened on \($0.threads) threads" } ?? "no pool")
+                + ", \(inFlight) message(s) in flight")
         print(line("pack + sign + encrypt     ", packTime))
         print(line("verify + decrypt + unpack ", openTime))
         print(
@@ -159,6 +166,28 @@ enum SignerKeyType: String, ExpressibleByArgument, CustomStringConvertible, Send
     func generate(in directory: String, sender: String, receiver: String) throws {
         try PKI.generate(in: directory, nodes: self == .ec ? [receiver] : [sender, receiver])
         if self == .ec { try PKI.generateEC(in: directory, node: sender) }
+    }
+}
+
+/// `body` of each index in 0..<count, at most `width` at once; the results in index order.
+func windowed<Value: Sendable>(
+    _ count: Int, width: Int, _ body: @escaping @Sendable (Int) async throws -> Value
+) async throws -> [Value] {
+    try await withThrowingTaskGroup(of: (Int, Value).self) { group in
+        var results = [Value?](repeating: nil, count: count)
+        var next = 0
+        func start() {
+            guard next < count else { return }
+            let index = next
+            group.addTask { (index, try await body(index)) }
+            next += 1
+        }
+        for _ in 0..<max(1, width) { start() }
+        while let (index, value) = try await group.next() {
+            results[index] = value
+            start()
+        }
+        return results.compactMap { $0 }
     }
 }
 

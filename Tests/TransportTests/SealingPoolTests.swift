@@ -27,7 +27,7 @@ struct SealingPoolTests {
             try PKI.generateEC(in: pki, node: "AP-EC")
             trust = try TrustStore(caFile: pki + "/ca.crt")
             recipient = try PeerCertificate(file: pki + "/AP-DK.crt")
-            receiver = try key("AP-DK")
+            receiver = try NodeKey(privateKeyFile: pki + "/AP-DK.key", certificateFile: pki + "/AP-DK.crt")
         }
 
         func key(_ node: String) throws -> NodeKey {
