@@ -248,11 +248,6 @@ static inline xmlSecKeyPtr sedgate_xmlsec_bare_key(EVP_PKEY *value) {
     return key;
 }
 
-/// An xmlsec key holding the public key of `certificate` alone, or NULL.
-static inline xmlSecKeyPtr sedgate_xmlsec_public_key(X509 *certificate) {
-    return sedgate_xmlsec_bare_key(X509_get_pubkey(certificate));
-}
-
 /// An xmlsec key holding the unencrypted PEM private key `pem` alone, or NULL.
 static inline xmlSecKeyPtr sedgate_xmlsec_private_key(const unsigned char *pem, int length) {
     BIO *bio = BIO_new_mem_buf(pem, length);
@@ -270,16 +265,6 @@ static inline xmlSecKeyPtr sedgate_xmlsec_private_key(const unsigned char *pem, 
 #include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/rsa.h>
-
-/// The unencrypted PEM private key `pem`, or NULL. Free with EVP_PKEY_free.
-static inline EVP_PKEY *sedgate_evp_private_key(const unsigned char *pem, int length) {
-    BIO *bio = BIO_new_mem_buf(pem, length);
-    if (bio == NULL) return NULL;
-    EVP_PKEY *key = PEM_read_bio_PrivateKey(bio, NULL, sedgate_no_password, NULL);
-    BIO_free(bio);
-    ERR_clear_error();
-    return key;
-}
 
 /// 1 when `key` is an EC key, 0 otherwise (RSA).
 static inline int sedgate_evp_is_ec(EVP_PKEY *key) {

@@ -15,14 +15,11 @@ final class EVPKey: @unchecked Sendable {
     init(_ pointer: OpaquePointer) { self.pointer = pointer }
     deinit { EVP_PKEY_free(pointer) }
 
-    /// The private key in unencrypted PEM bytes; nil when OpenSSL cannot read it.
-    convenience init?(privateKeyPEM pem: Data) {
-        guard pem.count < Int(Int32.max) else { return nil }
-        let key = pem.withUnsafeBytes {
-            sedgate_evp_private_key($0.bindMemory(to: UInt8.self).baseAddress, Int32($0.count))
-        }
-        guard let key else { return nil }
-        self.init(key)
+    /// The OpenSSL key inside an xmlsec key, shared with it (a reference, not a copy); nil when it holds none.
+    convenience init?(inside key: xmlSecKeyPtr) {
+        guard let data = key.pointee.value, let value = xmlSecOpenSSLEvpKeyDataGetEvp(data), EVP_PKEY_up_ref(value) == 1
+        else { return nil }
+        self.init(value)
     }
 
     /// The public key of a certificate; nil when OpenSSL cannot take it.

@@ -75,8 +75,13 @@ public struct NodeKey: Sendable {
                 "the node's private key is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY----- or "
                     + "-----BEGIN RSA PRIVATE KEY-----); decrypt it with `openssl pkey -in key.pem -out plain.pem`")
         }
-        guard let evpKey = EVPKey(privateKeyPEM: privateKeyPEM) else {
-            throw SedgateError(.configuration, "OpenSSL could not load the private key of \(commonName)")
+        let loaded = privateKeyPEM.withUnsafeBytes { bytes in
+            sedgate_xmlsec_private_key(bytes.bindMemory(to: UInt8.self).baseAddress, Int32(bytes.count))
+        }
+        // The key is loaded once, into xmlsec (for what it still signs) and shared with OpenSSL operations.
+        guard let loaded, let evpKey = EVPKey(inside: loaded) else {
+            if let loaded { xmlSecKeyDestroy(loaded) }
+            throw SedgateError(.configuration, "xmlsec could not load the private key of \(commonName)")
         }
         self.evpKey = evpKey
         self.privateKeyPEM = privateKeyPEM
@@ -84,21 +89,11 @@ public struct NodeKey: Sendable {
         self.certificateDER = certificate.der
         self.certificateBase64 = certificateDER.base64EncodedString()
         self.commonName = commonName
-        self.template = XMLSecKeyTemplate(try loadXMLSecKey())
-        self.signatureAlgorithm = SignatureAlgorithm.forKey(template.key)
-    }
-
-    /// A fresh xmlsec key holding the private key alone (no certificate data: copying certificate data per operation
-    /// re-encoded the certificate and cost more than the RSA operation; sedgate writes the certificate into KeyInfo
-    /// itself); the caller owns it (an xmlsec context that is given it destroys it).
-    fileprivate func loadXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
-        let key = privateKeyPEM.withUnsafeBytes { bytes in
-            sedgate_xmlsec_private_key(bytes.bindMemory(to: UInt8.self).baseAddress, Int32(bytes.count))
-        }
-        guard let key else {
-            throw SedgateError(.configuration, "xmlsec could not load the private key of \(commonName)")
-        }
-        return key
+        // A key holding the private key alone (no certificate data: copying certificate data per operation
+        // re-encoded the certificate and cost more than the RSA operation; sedgate writes the certificate into
+        // KeyInfo itself).
+        self.template = XMLSecKeyTemplate(loaded)
+        self.signatureAlgorithm = evpKey.signatureAlgorithm
     }
 
     /// A fresh xmlsec key for one operation, duplicated from the one loaded when this value was made; the caller

@@ -113,26 +113,12 @@ public struct CompoundCodec: Sendable {
         try SealedSED.seal(payload, envelope: envelope, signer: key, recipient: recipient)
     }
 
-    /// One SED to seal: its bytes, its envelope (with SedId and SendingAP) and the receiving AP's certificate.
-    public struct Sealing: Sendable {
-        /// The SED's bytes.
-        public var payload: [UInt8]
-        /// Its envelope.
-        public var envelope: Envelope
-        /// The certificate of the receiving access point.
-        public var recipient: PeerCertificate
-
-        /// A SED to seal.
-        public init(payload: [UInt8], envelope: Envelope, recipient: PeerCertificate) {
-            self.payload = payload
-            self.envelope = envelope
-            self.recipient = recipient
-        }
-    }
-
-    /// Seals each SED of `batch` (see `seal(_:envelope:for:)`) side by side on `pool`; the sealed SEDs in the
-    /// order of `batch`, or the first error.
-    public func seal(_ batch: [Sealing], on pool: SealingPool) async throws(SedgateError) -> [SealedSED] {
+    /// Seals each SED of `batch` (its bytes, its envelope with SedId and SendingAP, the receiving AP's certificate;
+    /// see `seal(_:envelope:for:)`) side by side on `pool`; the sealed SEDs in the order of `batch`, or the first
+    /// error.
+    public func seal(
+        _ batch: [(payload: [UInt8], envelope: Envelope, recipient: PeerCertificate)], on pool: SealingPool
+    ) async throws(SedgateError) -> [SealedSED] {
         try await pool.map(batch) { (item) throws(SedgateError) in
             try seal(item.payload, envelope: item.envelope, for: item.recipient)
         }
