@@ -60,9 +60,12 @@ struct SealingPoolTests {
         let signer = try keys.key("AP-BE")
         let recipient = keys.recipient
         let items = try keys.items(9)
-        let seds = try await SealingPool.shared.map(items) { (item) throws(SedgateError) in
+        // A pool of its own with three threads: nine SEDs in three runs.
+        let pool = SealingPool(threads: 3)
+        let seds = try await pool.map(items) { (item) throws(SedgateError) in
             try SealedSED.seal(item.payload, envelope: item.envelope, signer: signer, recipient: recipient)
         }
+        try await pool.shutdown()
         #expect(seds.map(\.sedId) == items.map { $0.envelope.sedId! })
         let message = try Self.roundTrip(seds, keys: keys)
         let serial = try CompoundMessage.read(message, trusting: keys.trust, source: "serial")

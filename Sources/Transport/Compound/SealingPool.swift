@@ -15,14 +15,19 @@ public final class SealingPool: Sendable {
     public let threads: Int
 
     /// A process-wide pool with one thread per core, started on first use and never stopped.
-    public static let shared = SealingPool(
-        perpetual: NIOThreadPool._makePerpetualStartedPool(
-            numberOfThreads: System.coreCount, threadNamePrefix: "sedgate-seal-"),
-        threads: System.coreCount)
+    public static let shared = SealingPool(threads: System.coreCount)
 
-    private init(perpetual pool: NIOThreadPool, threads: Int) {
-        self.pool = pool
-        self.threads = threads
+    /// A started pool of `threads` threads (at least one). A pool other than `shared` must be stopped with
+    /// `shutdown()` before it goes away.
+    public init(threads: Int) {
+        self.threads = max(1, threads)
+        pool = NIOThreadPool(numberOfThreads: self.threads)
+        pool.start()
+    }
+
+    /// Stops the threads once the work given to them has run; work given afterwards fails.
+    public func shutdown() async throws {
+        try await pool.shutdownGracefully()
     }
 
     /// `body` applied to each of `items`, on the pool's threads, in the order of `items`. The items are cut into one
