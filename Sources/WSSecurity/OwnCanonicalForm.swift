@@ -3,7 +3,8 @@
 //
 // Takes only the XML sedgate writes: elements, attributes in either quotes, text with the predefined entities and
 // character references. A comment, processing instruction, CDATA section or DOCTYPE is refused (the caller then
-// signs through xmlsec). Never used on received bytes: those are verified through libxml2 and xmlsec.
+// signs another way). Never used on received bytes: those are verified through libxml2 (MessageSignature.verify).
+// Names and values are kept as ranges of the text, so an element costs no copies.
 
 import SedgateCore
 
@@ -16,8 +17,12 @@ struct OwnCanonicalForm {
     private var declared: [(prefix: [UInt8], uri: [UInt8])]
     /// Namespace declarations already written to the output, innermost last.
     private var rendered: [(prefix: [UInt8], uri: [UInt8])] = []
-    /// For each open element: how many entries it added to `declared` and to `rendered`, and its name.
-    private var open: [(declared: Int, rendered: Int, name: ArraySlice<UInt8>)] = []
+    /// For each open element: how many entries it added to `declared` and to `rendered`, and its name in the text.
+    private var open: [(declared: Int, rendered: Int, name: Range<Int>)] = []
+    /// The attributes of the start tag being read (name and raw value in the text), reused from tag to tag.
+    private var attributes: [(name: Range<Int>, value: Range<Int>)] = []
+    /// The prefixes the start tag being read uses (an empty range: the default namespace), reused from tag to tag.
+    private var used: [Range<Int>] = []
 
     /// Canonicalises `text`, one element and its content, whose ancestors declare `namespaces` (prefix → URI).
     /// Throws `.protocolViolation` for markup this canonicaliser does not take (the caller signs another way).
@@ -31,13 +36,17 @@ struct OwnCanonicalForm {
         SedgateError(.protocolViolation, "cannot canonicalise the element to sign directly: \(what)")
     }
 
+    private static func isSpace(_ byte: UInt8) -> Bool {
+        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
+    }
+
     private mutating func run(_ input: UnsafeBufferPointer<UInt8>) throws(SedgateError) {
         var index = 0
         while index < input.count {
             if input[index] != UInt8(ascii: "<") {
                 var end = index
                 while end < input.count, input[end] != UInt8(ascii: "<") { end += 1 }
-                try text(input, index..<end)
+                try write(input, index..<end, attribute: false)
                 index = end
                 continue
             }
@@ -46,10 +55,12 @@ struct OwnCanonicalForm {
             case UInt8(ascii: "/"):
                 var end = index + 2
                 while end < input.count, input[end] != UInt8(ascii: ">") { end += 1 }
+                var nameEnd = index + 2
+                while nameEnd < end, !Self.isSpace(input[nameEnd]) { nameEnd += 1 }
                 guard end < input.count, let element = open.popLast(),
-                    element.name.elementsEqual(input[(index + 2)..<end].prefix { !Self.isSpace($0) })
+                    input[element.name].elementsEqual(input[(index + 2)..<nameEnd])
                 else { throw Self.refuse("an unmatched end tag") }
-                close(element)
+                close(input, element)
                 index = end + 1
             case UInt8(ascii: "!"), UInt8(ascii: "?"):
                 throw Self.refuse("a comment, CDATA section, DOCTYPE or processing instruction")
@@ -60,19 +71,17 @@ struct OwnCanonicalForm {
         guard open.isEmpty else { throw Self.refuse("an element is not closed") }
     }
 
-    private mutating func close(_ element: (declared: Int, rendered: Int, name: ArraySlice<UInt8>)) {
+    private mutating func close(
+        _ input: UnsafeBufferPointer<UInt8>, _ element: (declared: Int, rendered: Int, name: Range<Int>)
+    ) {
         bytes.append(contentsOf: "</".utf8)
-        bytes.append(contentsOf: element.name)
+        bytes.append(contentsOf: input[element.name])
         bytes.append(UInt8(ascii: ">"))
         declared.removeLast(element.declared)
         rendered.removeLast(element.rendered)
     }
 
-    private static func isSpace(_ byte: UInt8) -> Bool {
-        byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D
-    }
-
-    /// Reads a start tag from just after its "<"; returns the index after its ">".
+    /// Reads a start tag from just after its "<" and writes it; returns the index after its ">".
     private mutating func startTag(_ input: UnsafeBufferPointer<UInt8>, from start: Int) throws(SedgateError) -> Int {
         var index = start
         while index < input.count, !Self.isSpace(input[index]), input[index] != UInt8(ascii: "/"),
@@ -80,8 +89,8 @@ struct OwnCanonicalForm {
         {
             index += 1
         }
-        let name = Array(input[start..<index])[...]
-        var attributes: [(name: [UInt8], value: [UInt8])] = []
+        let name = start..<index
+        attributes.removeAll(keepingCapacity: true)
         var declarations = 0
         var empty = false
         while true {
@@ -101,7 +110,7 @@ struct OwnCanonicalForm {
             }
             let nameStart = index
             while index < input.count, input[index] != UInt8(ascii: "="), !Self.isSpace(input[index]) { index += 1 }
-            let attributeName = Array(input[nameStart..<index])
+            let attributeName = nameStart..<index
             while index < input.count, input[index] != UInt8(ascii: "=") { index += 1 }
             index += 1
             while index < input.count, Self.isSpace(input[index]) { index += 1 }
@@ -113,102 +122,126 @@ struct OwnCanonicalForm {
             index = valueStart
             while index < input.count, input[index] != quote { index += 1 }
             guard index < input.count else { throw Self.refuse("an attribute value is not closed") }
-            let value = try Self.decode(input, valueStart..<index, attribute: true)
+            let value = valueStart..<index
             index += 1
-            if attributeName == Array("xmlns".utf8) {
-                declared.append(([], value))
+            let attribute = input[attributeName]
+            if attribute.elementsEqual("xmlns".utf8) {
+                declared.append(([], try Self.decode(input, value)))
                 declarations += 1
-            } else if attributeName.starts(with: "xmlns:".utf8) {
-                declared.append((Array(attributeName.dropFirst(6)), value))
+            } else if attribute.starts(with: "xmlns:".utf8) {
+                declared.append((Array(attribute.dropFirst(6)), try Self.decode(input, value)))
                 declarations += 1
             } else {
                 attributes.append((attributeName, value))
             }
         }
-        try element(name, attributes: attributes, declarations: declarations)
-        if empty, let element = open.popLast() { close(element) }
+        try element(input, name, declarations: declarations)
+        if empty, let element = open.popLast() { close(input, element) }
         return index
     }
 
     /// Writes a start tag: the namespaces it visibly uses that the output does not have yet, then its attributes
     /// sorted by namespace URI and local name.
     private mutating func element(
-        _ name: ArraySlice<UInt8>, attributes: [(name: [UInt8], value: [UInt8])], declarations: Int
+        _ input: UnsafeBufferPointer<UInt8>, _ name: Range<Int>, declarations: Int
     ) throws(SedgateError) {
-        var used: [[UInt8]] = [Self.prefix(of: name) ?? []]
-        var sorted: [(uri: [UInt8], local: [UInt8], name: [UInt8], value: [UInt8])] = []
+        used.removeAll(keepingCapacity: true)
+        used.append(Self.prefix(of: name, in: input) ?? name.lowerBound..<name.lowerBound)
+        // Each attribute's namespace (an index in `declared`; nil: none; -1: the xml namespace).
+        var namespaces: [Int?] = []
         for attribute in attributes {
-            guard let prefix = Self.prefix(of: attribute.name[...]) else {
-                sorted.append(([], attribute.name, attribute.name, attribute.value))
+            guard let prefix = Self.prefix(of: attribute.name, in: input) else {
+                namespaces.append(nil)
                 continue
             }
-            let local = Array(attribute.name.dropFirst(prefix.count + 1))
-            if prefix == Array("xml".utf8) {
-                sorted.append(
-                    (Array("http://www.w3.org/XML/1998/namespace".utf8), local, attribute.name, attribute.value))
+            if input[prefix].elementsEqual("xml".utf8) {
+                namespaces.append(-1)
                 continue
             }
-            guard let uri = lookup(prefix, in: declared) else { throw Self.refuse("an undeclared prefix") }
-            if !used.contains(prefix) { used.append(prefix) }
-            sorted.append((uri, local, attribute.name, attribute.value))
+            guard let found = declaration(of: input[prefix], in: declared) else {
+                throw Self.refuse("an undeclared prefix")
+            }
+            if !used.contains(where: { input[$0].elementsEqual(input[prefix]) }) { used.append(prefix) }
+            namespaces.append(found)
         }
         bytes.append(UInt8(ascii: "<"))
-        bytes.append(contentsOf: name)
+        bytes.append(contentsOf: input[name])
+        if used.count > 1 { used.sort { input[$0].lexicographicallyPrecedes(input[$1]) } }
         var renderedHere = 0
-        if used.count > 1 { used.sort { $0.lexicographicallyPrecedes($1) } }
         for prefix in used {
-            let uri = lookup(prefix, in: declared) ?? []
+            let uri = declaration(of: input[prefix], in: declared).map { declared[$0].uri } ?? []
             guard prefix.isEmpty || !uri.isEmpty else { throw Self.refuse("an undeclared prefix") }
-            let current = lookup(prefix, in: rendered) ?? []
+            let current = declaration(of: input[prefix], in: rendered).map { rendered[$0].uri } ?? []
             guard current != uri else { continue }
-            bytes.append(
-                contentsOf: prefix.isEmpty ? Array(" xmlns=\"".utf8) : Array(" xmlns:".utf8) + prefix + [0x3D, 0x22])
+            bytes.append(contentsOf: " xmlns".utf8)
+            if !prefix.isEmpty {
+                bytes.append(UInt8(ascii: ":"))
+                bytes.append(contentsOf: input[prefix])
+            }
+            bytes.append(contentsOf: "=\"".utf8)
             Self.escape(uri, attribute: true, into: &bytes)
             bytes.append(UInt8(ascii: "\""))
-            rendered.append((prefix, uri))
+            rendered.append((Array(input[prefix]), uri))
             renderedHere += 1
         }
-        sorted.sort {
-            $0.uri == $1.uri ? $0.local.lexicographicallyPrecedes($1.local) : $0.uri.lexicographicallyPrecedes($1.uri)
+        var order = Array(attributes.indices)
+        if order.count > 1 {
+            let xml = Array("http://www.w3.org/XML/1998/namespace".utf8)
+            let keys: [(uri: [UInt8], local: Range<Int>)] = attributes.indices.map { index in
+                let uri = namespaces[index].map { $0 < 0 ? xml : declared[$0].uri } ?? []
+                let name = attributes[index].name
+                let local = Self.prefix(of: name, in: input).map { ($0.upperBound + 1)..<name.upperBound } ?? name
+                return (uri, local)
+            }
+            order.sort { left, right in
+                keys[left].uri == keys[right].uri
+                    ? input[keys[left].local].lexicographicallyPrecedes(input[keys[right].local])
+                    : keys[left].uri.lexicographicallyPrecedes(keys[right].uri)
+            }
         }
-        for attribute in sorted {
+        for index in order {
             bytes.append(UInt8(ascii: " "))
-            bytes.append(contentsOf: attribute.name)
+            bytes.append(contentsOf: input[attributes[index].name])
             bytes.append(contentsOf: "=\"".utf8)
-            Self.escape(attribute.value, attribute: true, into: &bytes)
+            try write(input, attributes[index].value, attribute: true)
             bytes.append(UInt8(ascii: "\""))
         }
         bytes.append(UInt8(ascii: ">"))
         open.append((declarations, renderedHere, name))
     }
 
-    private func lookup(_ prefix: [UInt8], in scope: [(prefix: [UInt8], uri: [UInt8])]) -> [UInt8]? {
-        scope.last { $0.prefix == prefix }?.uri
+    /// The index of the innermost declaration of `prefix` in `scope`.
+    private func declaration(
+        of prefix: Slice<UnsafeBufferPointer<UInt8>>, in scope: [(prefix: [UInt8], uri: [UInt8])]
+    ) -> Int? {
+        scope.lastIndex { $0.prefix.elementsEqual(prefix) }
     }
 
-    private static func prefix(of name: ArraySlice<UInt8>) -> [UInt8]? {
-        guard let colon = name.firstIndex(of: UInt8(ascii: ":")) else { return nil }
-        return Array(name[..<colon])
+    /// The prefix of the qualified name at `name`, as a range of the text; nil when it has none.
+    private static func prefix(of name: Range<Int>, in input: UnsafeBufferPointer<UInt8>) -> Range<Int>? {
+        input[name].firstIndex(of: UInt8(ascii: ":")).map { name.lowerBound..<$0 }
     }
 
-    private mutating func text(_ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>) throws(SedgateError) {
-        // Most text (base64, ids) needs neither decoding nor escaping.
-        if !input[range].contains(where: { $0 == 0x26 || $0 == 0x3E || $0 == 0x0D }) {
-            bytes.append(contentsOf: input[range])
-            return
+    /// Writes text or an attribute value from the text at `range`, canonically escaped; most of it (base64, ids,
+    /// URIs) holds nothing to decode or escape and is copied as it is.
+    private mutating func write(
+        _ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, attribute: Bool
+    ) throws(SedgateError) {
+        let plain = !input[range].contains { byte in
+            byte == 0x26 || byte == 0x0D || (attribute ? byte == 0x09 || byte == 0x0A || byte == 0x22 : byte == 0x3E)
         }
-        Self.escape(try Self.decode(input, range, attribute: false), attribute: false, into: &bytes)
+        if plain {
+            bytes.append(contentsOf: input[range])
+        } else {
+            Self.escape(try Self.decode(input, range, attribute: attribute), attribute: attribute, into: &bytes)
+        }
     }
 
     /// Text or an attribute value as the parser reports it: entities and character references replaced, line ends
     /// normalised, and in an attribute value white space characters written literally read as spaces.
     private static func decode(
-        _ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, attribute: Bool
+        _ input: UnsafeBufferPointer<UInt8>, _ range: Range<Int>, attribute: Bool = true
     ) throws(SedgateError) -> [UInt8] {
-        // Most values (ids, URIs, names) hold nothing to replace.
-        if !input[range].contains(where: { $0 == 0x26 || $0 == 0x09 || $0 == 0x0A || $0 == 0x0D }) {
-            return Array(input[range])
-        }
         var output: [UInt8] = []
         output.reserveCapacity(range.count)
         var index = range.lowerBound
