@@ -1,10 +1,11 @@
 // MessageSignature+Verify: checks the WS-Security signature of a received SOAP 1.2 envelope.
 //
 // Reads the envelope's bytes (untrusted: parsed by the safe parser), finds the one wsse:Security header and its
-// ds:Signature, resolves the signer's BinarySecurityToken, checks its certificate against the trust store, and lets
-// xmlsec check every reference digest and the SignatureValue. Refuses, with a reason: no signature, unsupported
-// algorithms, references that are not "#id", ids carried by several elements (signature wrapping), untrusted
-// certificates, altered elements, altered signature values.
+// ds:Signature, resolves the signer's BinarySecurityToken, checks its certificate against the trust store, and checks
+// every reference digest (libxml2's exclusive C14N of the element, SHA-256) and the SignatureValue (OpenSSL, with
+// the signer's key, whose type must match the method). Refuses, with a reason: no signature, unsupported
+// algorithms, a method other than the signer's key type, references that are not "#id", ids carried by several
+// elements (signature wrapping), untrusted certificates, altered elements, altered signature values.
 
 import CLibXML2
 import CXMLSec

@@ -3,8 +3,8 @@
 // exclusive canonical form (OwnCanonicalForm, or bytes it canonicalises itself), and the header is written from a
 // template with the same layout xmlsec writes, its SignedInfo signed straight through OpenSSL.
 //
-// Verification is unchanged (MessageSignature.verify, through libxml2 and xmlsec), so what this writes is checked
-// by the same code, and by xmlsec1 and the interop suite, as what MessageSignature.sign writes.
+// What this writes is verified by the same code as any received envelope (MessageSignature.verify, over libxml2's
+// canonical form), and by xmlsec1 and the interop suite, as what MessageSignature.sign (xmlsec) writes.
 
 import Crypto
 public import Foundation
