@@ -122,4 +122,39 @@ struct SealingPoolTests {
         }
         #expect(refused?.code == .protocolViolation)
     }
+
+    @Test("a node's codec seals, decodes and opens a batch on the pool; ECDSA hops and seals only where negotiated")
+    func codecOnThePool() async throws {
+        let keys = try Keys()
+        let pki = keys.directory.appending("pki")
+        func codec(_ node: String) throws -> CompoundCodec {
+            try CompoundCodec(
+                tls: TLSFiles(
+                    certificatePath: "\(pki)/\(node).crt", privateKeyPath: "\(pki)/\(node).key",
+                    trustRootsPath: "\(pki)/ca.crt"),
+                temporaryDirectory: keys.directory.path)
+        }
+        let sender = try codec("AP-EC")
+        let items = try keys.items(6, from: "AP-EC")
+        let seds = try await sender.seal(
+            items.map { ($0.payload, $0.envelope, keys.recipient) }, on: SealingPool.shared)
+        #expect(seds.map(\.sedId) == items.map { $0.envelope.sedId! })
+        let encoded = try sender.encode(CompoundMessage(from: NodeID("AP-EC")!, to: NodeID("AP-DK")!, seds: seds))
+
+        var receiver = try codec("AP-DK")
+        let refused = await #expect(throws: SedgateError.self) {
+            _ = try await receiver.decodeMessage(
+                encoded.body, contentType: encoded.contentType, source: "default", on: SealingPool.shared)
+        }
+        #expect(refused?.code == .protocolViolation)
+        receiver.acceptedSignatures = [.rsaSHA256, .ecdsaSHA256]
+        let serial = try receiver.decodeMessage(encoded.body, contentType: encoded.contentType, source: "message")
+        let parallel = try await receiver.decodeMessage(
+            encoded.body, contentType: encoded.contentType, source: "message", on: SealingPool.shared)
+        #expect(parallel.compound == serial.compound)
+        let compound = try #require(parallel.compound)
+        #expect(compound.refused.isEmpty)
+        let opened = await receiver.open(compound.seds, source: "message", on: SealingPool.shared)
+        #expect(try opened.map { try $0.get() } == items.map(\.payload))
+    }
 }

@@ -69,6 +69,28 @@ public struct CompoundCodec: Sendable {
     ) throws(SedgateError)
         -> ProtocolMessage
     {
+        let (mime, fragment) = try readMessage(body, contentType: contentType, source: source)
+        if let fragment { return fragment }
+        return Self.deliver(
+            try CompoundMessage.read(mime, trusting: trust, accepting: acceptedSignatures, source: source))
+    }
+
+    /// Reads an MTOM request or reply as `decodeMessage(_:contentType:source:)` does, verifying the sealed SEDs of
+    /// a compound delivery side by side on `pool`.
+    public func decodeMessage(
+        _ body: [UInt8], contentType: String, source: String, on pool: SealingPool
+    ) async throws(SedgateError) -> ProtocolMessage {
+        let (mime, fragment) = try readMessage(body, contentType: contentType, source: source)
+        if let fragment { return fragment }
+        return Self.deliver(
+            try await CompoundMessage.read(
+                mime, trusting: trust, accepting: acceptedSignatures, source: source, on: pool))
+    }
+
+    /// The MIME message, and the fragment it carries when its wsa:Action says so (nil: a compound delivery).
+    private func readMessage(
+        _ body: [UInt8], contentType: String, source: String
+    ) throws(SedgateError) -> (MTOMMessage, ProtocolMessage?) {
         let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
         let root = try XMLTree.parse(Array(mime.rootBytes), source: source, limits: .init(maxBytes: 32 << 20))
         let header = root.root.firstChild("Header", namespace: SOAPNamespace.envelope)
@@ -76,14 +98,19 @@ public struct CompoundCodec: Sendable {
         if let header { _ = try ProtocolVersion.check(header, source: source) }
         let action = header?.firstChild("Action", namespace: SOAPNamespace.addressing)?.text
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        if action == ProtocolMessage.Action.fragment.rawValue {
-            let fragment = try FragmentMessage.read(mime, root: root, source: source)
-            return ProtocolMessage(
+        guard action == ProtocolMessage.Action.fragment.rawValue else { return (mime, nil) }
+        let fragment = try FragmentMessage.read(mime, root: root, source: source)
+        return (
+            mime,
+            ProtocolMessage(
                 messageID: fragment.messageID, action: .fragment, from: fragment.from, to: fragment.to,
                 fragment: fragment)
-        }
-        let compound = try CompoundMessage.read(mime, trusting: trust, accepting: acceptedSignatures, source: source)
-        return ProtocolMessage(
+        )
+    }
+
+    /// The protocol message of a compound delivery.
+    private static func deliver(_ compound: CompoundMessage) -> ProtocolMessage {
+        ProtocolMessage(
             messageID: compound.messageID, action: .deliver, from: compound.from, to: compound.to, compound: compound)
     }
 
