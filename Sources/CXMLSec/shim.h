@@ -248,11 +248,6 @@ static inline xmlSecKeyPtr sedgate_xmlsec_bare_key(EVP_PKEY *value) {
     return key;
 }
 
-/// An xmlsec key holding the public key of `certificate` alone, or NULL.
-static inline xmlSecKeyPtr sedgate_xmlsec_public_key(X509 *certificate) {
-    return sedgate_xmlsec_bare_key(X509_get_pubkey(certificate));
-}
-
 /// An xmlsec key holding the unencrypted PEM private key `pem` alone, or NULL.
 static inline xmlSecKeyPtr sedgate_xmlsec_private_key(const unsigned char *pem, int length) {
     BIO *bio = BIO_new_mem_buf(pem, length);
@@ -263,3 +258,154 @@ static inline xmlSecKeyPtr sedgate_xmlsec_private_key(const unsigned char *pem, 
     return sedgate_xmlsec_bare_key(value);
 }
 
+
+// Signing, key transport and signature checks straight through OpenSSL's EVP interface, for what sedgate writes
+// itself (no xmlsec context, no key copy per operation). An EVP_PKEY is only read here, so one key serves every
+// thread at once.
+#include <openssl/bn.h>
+#include <openssl/ec.h>
+#include <openssl/rsa.h>
+
+/// 1 when `key` is an EC key, 0 otherwise (RSA).
+static inline int sedgate_evp_is_ec(EVP_PKEY *key) {
+    return EVP_PKEY_get_base_id(key) == EVP_PKEY_EC ? 1 : 0;
+}
+
+/// Signs `data` with `key` over SHA-256: RSA PKCS#1 v1.5, or for an EC key ECDSA with the signature as XML
+/// Signature writes it (r and s, each left-padded to the curve's size, concatenated). `*size` is the room in
+/// `signature` on entry and the signature's length on return. Returns 1 on success.
+static inline int sedgate_evp_sign_sha256(
+    EVP_PKEY *key, const unsigned char *data, size_t length, unsigned char *signature, size_t *size) {
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    unsigned char der[256];
+    size_t derSize = sizeof(der);
+    int ec = sedgate_evp_is_ec(key);
+    int ok = context != NULL && EVP_DigestSignInit(context, NULL, EVP_sha256(), NULL, key) == 1;
+    if (ok && !ec) {
+        ok = EVP_DigestSign(context, signature, size, data, length) == 1;
+    } else if (ok) {
+        ok = EVP_DigestSign(context, der, &derSize, data, length) == 1;
+        const unsigned char *cursor = der;
+        ECDSA_SIG *parts = ok ? d2i_ECDSA_SIG(NULL, &cursor, (long)derSize) : NULL;
+        int half = (EVP_PKEY_get_bits(key) + 7) / 8;
+        ok = parts != NULL && (size_t)(2 * half) <= *size
+            && BN_bn2binpad(ECDSA_SIG_get0_r(parts), signature, half) == half
+            && BN_bn2binpad(ECDSA_SIG_get0_s(parts), signature + half, half) == half;
+        if (ok) *size = (size_t)(2 * half);
+        ECDSA_SIG_free(parts);
+    }
+    EVP_MD_CTX_free(context);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}
+
+/// RSA-OAEP (SHA-1 digest, MGF1 with SHA-1, no label: XML Encryption's rsa-oaep-mgf1p) of `input` with `key`:
+/// encryption for a public key when `decrypt` is 0, decryption with a private key otherwise. `*size` is the room in
+/// `output` on entry, the result's length on return. Returns 1 on success.
+static inline int sedgate_evp_oaep(
+    EVP_PKEY *key, int decrypt, const unsigned char *input, size_t length, unsigned char *output, size_t *size) {
+    EVP_PKEY_CTX *context = EVP_PKEY_CTX_new(key, NULL);
+    int ok = context != NULL && (decrypt ? EVP_PKEY_decrypt_init(context) : EVP_PKEY_encrypt_init(context)) == 1
+        && EVP_PKEY_CTX_set_rsa_padding(context, RSA_PKCS1_OAEP_PADDING) == 1
+        && (decrypt ? EVP_PKEY_decrypt(context, output, size, input, length)
+                    : EVP_PKEY_encrypt(context, output, size, input, length)) == 1;
+    EVP_PKEY_CTX_free(context);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}
+
+// Reference digests and SignatureValue checks over libxml2's canonical form of a subtree, streamed into OpenSSL:
+// the checks xmlsec made, without its node sets, transform chains and key copies.
+#include <libxml/c14n.h>
+#include <libxml/xmlIO.h>
+
+/// libxml2's visibility callback: whether `node` (element, text, attribute, or a namespace node of `parent`) lies
+/// in the subtree at `apex`.
+static int sedgate_c14n_in_subtree(void *apex, xmlNodePtr node, xmlNodePtr parent) {
+    xmlNodePtr cursor = (node == NULL || node->type == XML_NAMESPACE_DECL) ? parent : node;
+    while (cursor != NULL) {
+        if (cursor == (xmlNodePtr)apex) return 1;
+        cursor = cursor->parent;
+    }
+    return 0;
+}
+
+static int sedgate_c14n_hash(void *context, const char *buffer, int length) {
+    return EVP_DigestUpdate((EVP_MD_CTX *)context, buffer, (size_t)length) == 1 ? length : -1;
+}
+
+static int sedgate_c14n_verify(void *context, const char *buffer, int length) {
+    return EVP_DigestVerifyUpdate((EVP_MD_CTX *)context, buffer, (size_t)length) == 1 ? length : -1;
+}
+
+/// Writes the canonical form of the subtree at `apex` (exclusive C14N when `exclusive`, C14N 1.0 otherwise; no
+/// comments; `prefixes` the InclusiveNamespaces PrefixList, NULL-terminated, or NULL) to `write`. Returns 1 on
+/// success.
+static inline int sedgate_c14n_stream(
+    xmlDocPtr document, xmlNodePtr apex, int exclusive, xmlChar **prefixes, xmlOutputWriteCallback write,
+    EVP_MD_CTX *context) {
+    xmlOutputBufferPtr output = xmlOutputBufferCreateIO(write, NULL, context, NULL);
+    if (output == NULL) return 0;
+    int ok = xmlC14NExecute(
+        document, sedgate_c14n_in_subtree, apex, exclusive ? XML_C14N_EXCLUSIVE_1_0 : XML_C14N_1_0, prefixes, 0,
+        output) >= 0;
+    if (xmlOutputBufferClose(output) < 0) ok = 0;
+    return ok ? 1 : 0;
+}
+
+/// The SHA-256 (32 bytes into `digest`) of the canonical form of the subtree at `apex` (see sedgate_c14n_stream).
+static inline int sedgate_c14n_sha256(
+    xmlDocPtr document, xmlNodePtr apex, int exclusive, xmlChar **prefixes, unsigned char *digest) {
+    EVP_MD_CTX *hash = EVP_MD_CTX_new();
+    unsigned int size = 0;
+    int ok = hash != NULL && EVP_DigestInit_ex(hash, EVP_sha256(), NULL) == 1
+        && sedgate_c14n_stream(document, apex, exclusive, prefixes, sedgate_c14n_hash, hash) == 1
+        && EVP_DigestFinal_ex(hash, digest, &size) == 1 && size == 32;
+    EVP_MD_CTX_free(hash);
+    ERR_clear_error();
+    return ok ? 1 : 0;
+}
+
+/// Checks `signature` (RSA PKCS#1 v1.5, or ECDSA as r and s concatenated) over SHA-256 of the exclusive canonical
+/// form of the subtree at `apex` with the public key `key`: 1 it holds, 0 it does not, -1 the subtree could not be
+/// canonicalised.
+static inline int sedgate_c14n_verify_sha256(
+    xmlDocPtr document, xmlNodePtr apex, xmlChar **prefixes, EVP_PKEY *key, const unsigned char *signature,
+    size_t size) {
+    unsigned char der[160];
+    const unsigned char *value = signature;
+    size_t valueSize = size;
+    if (sedgate_evp_is_ec(key)) {
+        int half = (EVP_PKEY_get_bits(key) + 7) / 8;
+        if (size != (size_t)(2 * half)) return 0;
+        ECDSA_SIG *parts = ECDSA_SIG_new();
+        BIGNUM *r = BN_bin2bn(signature, half, NULL);
+        BIGNUM *s = BN_bin2bn(signature + half, half, NULL);
+        if (parts == NULL || r == NULL || s == NULL || ECDSA_SIG_set0(parts, r, s) != 1) {
+            BN_free(r);
+            BN_free(s);
+            ECDSA_SIG_free(parts);
+            ERR_clear_error();
+            return 0;
+        }
+        int length = i2d_ECDSA_SIG(parts, NULL);
+        unsigned char *cursor = der;
+        if (length <= 0 || length > (int)sizeof(der) || i2d_ECDSA_SIG(parts, &cursor) != length) {
+            ECDSA_SIG_free(parts);
+            ERR_clear_error();
+            return 0;
+        }
+        ECDSA_SIG_free(parts);
+        value = der;
+        valueSize = (size_t)length;
+    }
+    EVP_MD_CTX *context = EVP_MD_CTX_new();
+    int verdict = -1;
+    if (context != NULL && EVP_DigestVerifyInit(context, NULL, EVP_sha256(), NULL, key) == 1
+        && sedgate_c14n_stream(document, apex, 1, prefixes, sedgate_c14n_verify, context) == 1) {
+        verdict = EVP_DigestVerifyFinal(context, value, valueSize) == 1 ? 1 : 0;
+    }
+    EVP_MD_CTX_free(context);
+    ERR_clear_error();
+    return verdict;
+}

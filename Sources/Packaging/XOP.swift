@@ -68,15 +68,31 @@ public enum XOP {
                         + "without line breaks (for xmlsec: xmlSecBase64SetDefaultLineSize(0))",
                     location: .init(file: source, line: node.line, field: node.path))
             }
-            let id = contentIDs?(attachments.count) ?? "part\(attachments.count + 1).\(token)@sedgate"
+            let id = contentIDs?(attachments.count) ?? contentID(attachments.count, token: token)
             try ContentID.check(id, part: "the attachment for \(name)")
             output.append(contentsOf: document.bytes[cursor..<range.contentStart])
-            output.append(contentsOf: "<xop:Include xmlns:xop=\"\(namespace)\" href=\"\(ContentID.url(id))\"/>".utf8)
+            output.append(contentsOf: include(id).utf8)
             cursor = range.contentEnd
             attachments.append(MTOMAttachment(contentID: id, body: .data(decoded)))
         }
         output.append(contentsOf: document.bytes[cursor...])
         return Externalized(xml: Data(output), attachments: attachments)
+    }
+
+    /// Content-IDs for `count` attachments of one new message, as `externalize` names them by default:
+    /// `part<n+1>.<random>@sedgate`.
+    public static func contentIDs(count: Int) -> [String] {
+        let token = FileIO.randomToken()
+        return (0..<count).map { contentID($0, token: token) }
+    }
+
+    /// The `xop:Include` element that stands for the attachment `contentID`.
+    public static func include(_ contentID: String) -> String {
+        "<xop:Include xmlns:xop=\"\(namespace)\" href=\"\(ContentID.url(contentID))\"/>"
+    }
+
+    private static func contentID(_ index: Int, token: String) -> String {
+        "part\(index + 1).\(token)@sedgate"
     }
 
     /// The bytes `text` encodes when it is canonical base64 (re-encoding gives `text` back), else nil.

@@ -14,18 +14,29 @@ public enum EnvelopeField: String, CaseIterable, Sendable, Codable, Hashable {
 
     /// The element name in XML (`SedId`, `SendingAP`, ...).
     public var xmlName: String {
-        switch self {
-        case .sendingAP: return "SendingAP"
-        case .receivingAP: return "ReceivingAP"
-        default: return rawValue.prefix(1).uppercased() + rawValue.dropFirst()
-        }
+        Self.xmlNames[self] ?? rawValue
     }
 
     /// The field whose element name is `xmlName`, if any.
     public init?(xmlName: String) {
-        guard let field = EnvelopeField.allCases.first(where: { $0.xmlName == xmlName }) else { return nil }
+        guard let field = Self.byXMLName[xmlName] else { return nil }
         self = field
     }
+
+    /// Every field's element name, made once: every SED's envelope is written and read several times on its way,
+    /// and making the names per use cost more than the rest of reading an envelope.
+    private static let xmlNames: [EnvelopeField: String] = Dictionary(
+        uniqueKeysWithValues: allCases.map { field in
+            switch field {
+            case .sendingAP: (field, "SendingAP")
+            case .receivingAP: (field, "ReceivingAP")
+            default: (field, field.rawValue.prefix(1).uppercased() + field.rawValue.dropFirst())
+            }
+        })
+
+    /// The fields by element name.
+    private static let byXMLName: [String: EnvelopeField] = Dictionary(
+        uniqueKeysWithValues: xmlNames.map { ($0.value, $0.key) })
 
     /// Fields a producer must supply; the access point fills in the others it can.
     public static let required: [EnvelopeField] = [

@@ -13,17 +13,14 @@ extension BodyEncryption {
     /// Throws `.protocolViolation` when `key` is not 32 bytes or `id` is not a plain XML id, and `.configuration`
     /// when xmlsec cannot encrypt for the certificate.
     public static func wrapKey(_ key: Data, id: String, for recipient: PeerCertificate) throws(SedgateError) -> Data {
-        try XMLSecLibrary.run { reports throws(SedgateError) in
-            try checkID(id)
-            guard key.count == 32 else {
-                throw SedgateError(
-                    .protocolViolation, "wrapKey takes a 32-byte AES-256 key; it was given \(key.count) bytes")
-            }
-            let template = KeyTransport.template(id: id, for: recipient, declaringNamespaces: true)
-            let document = try SecurityDocument(parsing: Data(template.utf8), source: "the EncryptedKey template")
-            try KeyTransport.encrypt(key, into: document.root, for: recipient, reports: reports)
-            return document.serialized(document.root)
+        try checkID(id)
+        guard key.count == 32 else {
+            throw SedgateError(
+                .protocolViolation, "wrapKey takes a 32-byte AES-256 key; it was given \(key.count) bytes")
         }
+        let cipherValue = try KeyTransport.encrypt(key, for: recipient)
+        return Data(
+            KeyTransport.element(id: id, for: recipient, cipherValue: cipherValue, declaringNamespaces: true).utf8)
     }
 
     /// Decrypts an `xenc:EncryptedKey` made by `wrapKey` (the element's bytes, or a document whose root it is) with
@@ -33,14 +30,14 @@ extension BodyEncryption {
     /// not an EncryptedKey with RSA-OAEP and inline cipher data; `.decryptionFailed` when it was encrypted for
     /// another access point, cannot be decrypted, or does not hold a 32-byte key.
     public static func unwrapKey(_ encryptedKey: Data, with key: NodeKey) throws(SedgateError) -> Data {
-        try XMLSecLibrary.run { reports throws(SedgateError) in
+        try XMLSecLibrary.run { _ throws(SedgateError) in
             let document = try SecurityDocument(parsing: encryptedKey, source: "the EncryptedKey to unwrap")
             guard document.root.isNamed("EncryptedKey", Namespace.xenc) else {
                 throw SedgateError(
                     .protocolViolation,
                     "expected an xenc:EncryptedKey element, found <\(document.root.qualifiedName)>")
             }
-            let bytes = try KeyTransport.decrypt(document.root, with: key, reports: reports)
+            let bytes = try KeyTransport.decrypt(document.root, with: key)
             guard bytes.count == 32 else {
                 throw SedgateError(
                     .decryptionFailed,

@@ -3,7 +3,9 @@
 //
 // encrypt/decrypt make and open one standalone xenc:EncryptedData (AES-256-GCM with a fresh key, the key transported
 // with RSA-OAEP in a ds:KeyInfo/xenc:EncryptedKey). wrapKey/unwrapKey (BodyEncryption+KeyTransport.swift) do the key
-// transport alone, for large fragments encrypted outside xmlsec.
+// transport alone, for large fragments encrypted apart. Both are written from templates and computed through OpenSSL
+// (RSA-OAEP) and swift-crypto (AES-GCM): an xmlsec context per payload cost more than the cryptography; received
+// elements are parsed by the safe parser and checked before anything is decrypted.
 
 import CLibXML2
 import CXMLSec
@@ -22,55 +24,28 @@ public enum BodyEncryption {
     /// `MimeType="application/octet-stream"`. Each call uses a fresh random AES-256 key.
     ///
     /// Throws `.protocolViolation` when `id` is not a plain XML id (letters, digits, ".", "_", "-"), and
-    /// `.configuration` when xmlsec cannot encrypt for the certificate (e.g. it is not an RSA certificate).
+    /// `.configuration` when OpenSSL cannot encrypt for the certificate (e.g. it is not an RSA certificate).
     public static func encrypt(
         _ plaintext: Data, id: String, for recipient: PeerCertificate
     ) throws(SedgateError)
         -> Data
     {
-        try XMLSecLibrary.run { reports throws(SedgateError) in
-            try checkID(id)
-            // The template is parsed once per recipient and copied for each payload.
-            let document: SecurityDocument
-            if let copy = recipient.encryptedDataTemplate?.copy() {
-                document = SecurityDocument(adopting: copy)
-                xmlSetProp(document.root.node, xmlChars("Id"), xmlChars(id))
-            } else {
-                document = try SecurityDocument(
-                    parsing: Data(encryptedDataTemplate(id: id, for: recipient).utf8),
-                    source: "the EncryptedData template")
-            }
-            let encryptedData = document.root
-            let method = encryptedData.child("EncryptionMethod", Namespace.xenc)!
-            let keyInfo = encryptedData.child("KeyInfo", Namespace.ds)!
-            let contentKey = SymmetricKey(size: .bits256).withUnsafeBytes { Data($0) }
-            try KeyTransport.encrypt(
-                contentKey, into: keyInfo.child("EncryptedKey", Namespace.xenc)!, for: recipient, reports: reports)
-
-            // xmlsec would try to write the KeyInfo again for the content key; it is complete, so it stays aside
-            // while the content is encrypted.
-            xmlUnlinkNode(keyInfo.node)
-            let encrypted = Result { () throws(SedgateError) in
-                try encryptContent(plaintext, in: encryptedData, key: contentKey, reports: reports)
-            }
-            xmlAddNextSibling(method.node, keyInfo.node)
-            guard try encrypted.get() else {
-                throw SedgateError(
-                    .configuration,
-                    "xmlsec could not encrypt the payload \(id) with AES-256-GCM\(reports.summary); check that "
-                        + "libxmlsec1-openssl supports AES-GCM (xmlsec 1.2.27 or later)")
-            }
-            return document.serialized(encryptedData)
+        try checkID(id)
+        // Written from its template, not built by xmlsec: the content key goes to the recipient through OpenSSL,
+        // the content through swift-crypto; XML Encryption 1.1 lays AES-GCM out as IV, ciphertext, tag.
+        let contentKey = SymmetricKey(size: .bits256)
+        let keyCipher = try KeyTransport.encrypt(contentKey.withUnsafeBytes { Data($0) }, for: recipient)
+        guard let sealed = try? AES.GCM.seal(plaintext, using: contentKey).combined else {
+            throw SedgateError(.configuration, "swift-crypto could not encrypt the payload \(id) with AES-256-GCM")
         }
-    }
-
-    /// The text of the EncryptedData template `encrypt` fills for `recipient`.
-    static func encryptedDataTemplate(id: String, for recipient: PeerCertificate) -> String {
-        "<xenc:EncryptedData xmlns:xenc=\"\(Namespace.xenc)\" xmlns:ds=\"\(Namespace.ds)\" Id=\"\(id)\" "
+        let text =
+            "<xenc:EncryptedData xmlns:xenc=\"\(Namespace.xenc)\" xmlns:ds=\"\(Namespace.ds)\" Id=\"\(id)\" "
             + "MimeType=\"\(SecurityURI.octetStream)\">"
-            + "<xenc:EncryptionMethod Algorithm=\"\(SecurityURI.aes256GCM)\"/>"
-            + "<ds:KeyInfo>\(KeyTransport.template(id: nil, for: recipient, declaringNamespaces: false))</ds:KeyInfo>"
-            + "<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedData>"
+            + "<xenc:EncryptionMethod Algorithm=\"\(SecurityURI.aes256GCM)\"/><ds:KeyInfo>"
+            + KeyTransport.element(id: nil, for: recipient, cipherValue: keyCipher, declaringNamespaces: false)
+            + "</ds:KeyInfo><xenc:CipherData><xenc:CipherValue>\(sealed.base64EncodedString())</xenc:CipherValue>"
+            + "</xenc:CipherData></xenc:EncryptedData>"
+        return Data(text.utf8)
     }
 
     /// Decrypts an `xenc:EncryptedData` element made by `encrypt` (the bytes of the element, or of a document whose
@@ -81,9 +56,9 @@ public enum BodyEncryption {
     /// cipher data; `.decryptionFailed` when it was encrypted for another access point's certificate, or when the
     /// ciphertext was altered (the AES-GCM authentication tag does not match).
     public static func decrypt(_ encryptedData: Data, with key: NodeKey) throws(SedgateError) -> Data {
-        try XMLSecLibrary.run { reports throws(SedgateError) in
+        try XMLSecLibrary.run { _ throws(SedgateError) in
             let document = try SecurityDocument(parsing: encryptedData, source: "the EncryptedData to decrypt")
-            return try decrypt(document.root, with: key, reports: reports)
+            return try decrypt(document.root, with: key)
         }
     }
 
@@ -91,20 +66,18 @@ public enum BodyEncryption {
     /// `decrypt(_:with:)` does, parsing the envelope once (no copy of the element is made and parsed again);
     /// nil when the envelope has no such element. Throws what `decrypt(_:with:)` throws.
     public static func decrypt(bodyOf soap: Data, with key: NodeKey) throws(SedgateError) -> Data? {
-        try XMLSecLibrary.run { reports throws(SedgateError) in
+        try XMLSecLibrary.run { _ throws(SedgateError) in
             let document = try SecurityDocument(parsing: soap, source: "the envelope to decrypt")
             guard document.root.isNamed("Envelope", Namespace.soap12),
                 let body = document.root.child("Body", Namespace.soap12),
                 let element = body.child("EncryptedData", Namespace.xenc)
             else { return nil }
-            return try decrypt(element, with: key, reports: reports)
+            return try decrypt(element, with: key)
         }
     }
 
     /// Decrypts `element`, an EncryptedData made by `encrypt`, in its (private) document.
-    private static func decrypt(
-        _ element: Element, with key: NodeKey, reports: XMLSecReports
-    ) throws(SedgateError) -> Data {
+    private static func decrypt(_ element: Element, with key: NodeKey) throws(SedgateError) -> Data {
         do {
             guard element.isNamed("EncryptedData", Namespace.xenc) else {
                 throw SedgateError(
@@ -116,85 +89,39 @@ public enum BodyEncryption {
             try KeyTransport.expectAlgorithm(element, SecurityURI.aes256GCM, what: "content encryption of \(id)")
             try KeyTransport.expectInlineCipherValue(element, what: "EncryptedData \(id)")
             let encryptedKeys = element.child("KeyInfo", Namespace.ds)?.children("EncryptedKey", Namespace.xenc) ?? []
-            guard encryptedKeys.count == 1, let keyInfo = element.child("KeyInfo", Namespace.ds) else {
+            guard encryptedKeys.count == 1 else {
                 throw SedgateError(
                     .protocolViolation,
                     "EncryptedData \(id) has \(encryptedKeys.count) xenc:EncryptedKey elements in its ds:KeyInfo; "
                         + "exactly one, transporting the content key to this access point, is expected")
             }
-            let contentKey = try KeyTransport.decrypt(encryptedKeys[0], with: key, reports: reports)
+            let contentKey = try KeyTransport.decrypt(encryptedKeys[0], with: key)
             guard contentKey.count == 32 else {
                 throw SedgateError(
                     .decryptionFailed,
                     "the content key of EncryptedData \(id) is \(contentKey.count) bytes; AES-256 needs 32")
             }
-            xmlUnlinkNode(keyInfo.node)
-            xmlFreeNode(keyInfo.node)
-            return try decryptContent(element, key: contentKey, id: id, reports: reports)
+            return try decryptContent(element, key: contentKey, id: id)
         }
     }
 
-    /// Runs xmlsec's AES-256-GCM encryption of `plaintext` into `element`'s CipherValue; false when xmlsec failed.
-    private static func encryptContent(
-        _ plaintext: Data, in element: Element, key: Data, reports: XMLSecReports
-    ) throws(SedgateError) -> Bool {
-        guard let context = xmlSecEncCtxCreate(nil) else {
-            throw SedgateError(.io, "xmlsec could not allocate an encryption context; the node is out of memory")
+    /// Decrypts the AES-256-GCM CipherValue of `element` (IV, ciphertext, tag) with `key`.
+    private static func decryptContent(_ element: Element, key: Data, id: String) throws(SedgateError) -> Data {
+        let cipherValue = element.child("CipherData", Namespace.xenc)?.child("CipherValue", Namespace.xenc)
+        guard let combined = cipherValue.flatMap({ decodeBase64($0.text) }), combined.count >= 28,
+            let box = try? AES.GCM.SealedBox(combined: combined)
+        else {
+            throw SedgateError(
+                .decryptionFailed,
+                "EncryptedData \(id) cannot be decrypted; its CipherValue is damaged. Ask the sender to send it again")
         }
-        defer { xmlSecEncCtxDestroy(context) }
-        context.pointee.encKey = try aesKey(key)
-        guard !plaintext.isEmpty else {
-            // xmlsec refuses to encrypt zero bytes; AES-GCM of nothing is the IV and the tag, as XML Encryption 1.1
-            // lays them out (IV, ciphertext, tag).
-            guard let sealed = try? AES.GCM.seal(Data(), using: SymmetricKey(data: key)).combined,
-                let cipherValue = element.child("CipherData", Namespace.xenc)?.child("CipherValue", Namespace.xenc)
-            else { return false }
-            xmlNodeSetContent(cipherValue.node, xmlChars(sealed.base64EncodedString()))
-            return true
-        }
-        let status = plaintext.withUnsafeBytes { bytes in
-            xmlSecEncCtxBinaryEncrypt(
-                context, element.node, bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count))
-        }
-        return status >= 0
-    }
-
-    /// Runs xmlsec's AES-256-GCM decryption of `element` with `key`.
-    private static func decryptContent(
-        _ element: Element, key: Data, id: String, reports: XMLSecReports
-    ) throws(SedgateError) -> Data {
-        guard let context = xmlSecEncCtxCreate(nil) else {
-            throw SedgateError(.io, "xmlsec could not allocate an encryption context; the node is out of memory")
-        }
-        defer { xmlSecEncCtxDestroy(context) }
-        context.pointee.encKey = try aesKey(key)
-        context.pointee.transformCtx.enabledUris = xmlSecTransformUriType(xmlSecTransformUriTypeNone)
-        guard let buffer = xmlSecEncCtxDecryptToBuffer(context, element.node) else {
-            guard reports.mention("aes256-gcm") else {
-                throw SedgateError(
-                    .decryptionFailed,
-                    "EncryptedData \(id) cannot be decrypted\(reports.summary); its CipherValue is damaged. Ask the "
-                        + "sender to send it again")
-            }
+        guard let plaintext = try? AES.GCM.open(box, using: SymmetricKey(data: key)) else {
             throw SedgateError(
                 .decryptionFailed,
                 "EncryptedData \(id) failed AES-256-GCM authentication: its ciphertext was altered or damaged in "
-                    + "transit\(reports.summary). Ask the sender to send it again")
+                    + "transit. Ask the sender to send it again")
         }
-        guard let bytes = xmlSecBufferGetData(buffer) else { return Data() }
-        return Data(bytes: bytes, count: Int(xmlSecBufferGetSize(buffer)))
-    }
-
-    /// An xmlsec AES key with `bytes` as its value; the caller owns it.
-    static func aesKey(_ bytes: Data) throws(SedgateError) -> xmlSecKeyPtr {
-        let key = bytes.withUnsafeBytes { raw in
-            xmlSecKeyReadMemory(
-                xmlSecOpenSSLKeyDataAesGetKlass(), raw.bindMemory(to: UInt8.self).baseAddress, UInt32(raw.count))
-        }
-        guard let key else {
-            throw SedgateError(.io, "xmlsec could not make an AES key; the node is out of memory")
-        }
-        return key
+        return plaintext
     }
 
     /// Throws `.protocolViolation` unless `id` is a plain XML id.

@@ -1,66 +1,47 @@
 // KeyTransport: xenc:EncryptedKey elements: an AES key encrypted with RSA-OAEP for a recipient's certificate, and its
-// decryption with this node's private key.
+// decryption with this node's private key, straight through OpenSSL (an xmlsec context per key cost more than the
+// RSA operation).
 //
 // The recipient is named by a ds:X509Data copy of its certificate, so a node can tell "encrypted for someone else"
-// from "damaged" before trying its key. xmlsec never reads a received KeyInfo (no RetrievalMethod, no lookups): the
+// from "damaged" before trying its key. A received KeyInfo is never followed (no RetrievalMethod, no lookups): the
 // key is always the one the caller gives.
 
-import CLibXML2
-import CXMLSec
 import Foundation
 import SedgateCore
 
 /// RSA-OAEP key transport in xenc:EncryptedKey.
 enum KeyTransport {
-    /// The text of an EncryptedKey template for `recipient`, with Id=`id` if given; `declaringNamespaces` adds the
-    /// xenc and ds namespace declarations (for a standalone element).
-    static func template(id: String?, for recipient: PeerCertificate, declaringNamespaces: Bool) -> String {
+    /// The text of an EncryptedKey for `recipient` holding `cipherValue` (base64), with Id=`id` if given;
+    /// `declaringNamespaces` adds the xenc and ds namespace declarations (for a standalone element).
+    static func element(
+        id: String?, for recipient: PeerCertificate, cipherValue: String, declaringNamespaces: Bool
+    ) -> String {
         let namespaces = declaringNamespaces ? " xmlns:xenc=\"\(Namespace.xenc)\" xmlns:ds=\"\(Namespace.ds)\"" : ""
         let idAttribute = id.map { " Id=\"\($0)\"" } ?? ""
         return "<xenc:EncryptedKey\(namespaces)\(idAttribute)>"
             + "<xenc:EncryptionMethod Algorithm=\"\(SecurityURI.rsaOAEPMGF1P)\">"
             + "<ds:DigestMethod Algorithm=\"\(SecurityURI.sha1)\"/></xenc:EncryptionMethod>"
-            + "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>\(recipient.certificateDER.base64EncodedString())"
+            + "<ds:KeyInfo><ds:X509Data><ds:X509Certificate>\(recipient.certificateBase64)"
             + "</ds:X509Certificate></ds:X509Data></ds:KeyInfo>"
-            + "<xenc:CipherData><xenc:CipherValue/></xenc:CipherData></xenc:EncryptedKey>"
+            + "<xenc:CipherData><xenc:CipherValue>\(cipherValue)</xenc:CipherValue></xenc:CipherData></xenc:EncryptedKey>"
     }
 
-    /// Encrypts `keyBytes` for `recipient` into the CipherValue of the template `encryptedKey`.
-    static func encrypt(
-        _ keyBytes: Data, into encryptedKey: Element, for recipient: PeerCertificate, reports: XMLSecReports
-    ) throws(SedgateError) {
-        guard let context = xmlSecEncCtxCreate(nil) else {
-            throw SedgateError(.io, "xmlsec could not allocate an encryption context; the node is out of memory")
-        }
-        defer { xmlSecEncCtxDestroy(context) }
-        context.pointee.mode = xmlEncCtxModeEncryptedKey
-        context.pointee.encKey = try recipient.makeXMLSecKey()
-        // The KeyInfo already names the recipient; xmlsec would add a second copy of the certificate.
-        let keyInfo = encryptedKey.child("KeyInfo", Namespace.ds)!
-        let method = encryptedKey.child("EncryptionMethod", Namespace.xenc)!
-        xmlUnlinkNode(keyInfo.node)
-        let status = keyBytes.withUnsafeBytes { bytes in
-            xmlSecEncCtxBinaryEncrypt(
-                context, encryptedKey.node, bytes.bindMemory(to: UInt8.self).baseAddress, UInt32(bytes.count))
-        }
-        xmlAddNextSibling(method.node, keyInfo.node)
-        guard status >= 0 else {
+    /// `keyBytes` encrypted for `recipient` with RSA-OAEP (MGF1-SHA1), base64 as a CipherValue holds it.
+    static func encrypt(_ keyBytes: Data, for recipient: PeerCertificate) throws(SedgateError) -> String {
+        guard let cipher = recipient.publicKey.oaepEncrypt(Array(keyBytes)) else {
             throw SedgateError(
                 .configuration,
-                "xmlsec could not encrypt a key for \(recipient.commonName) with RSA-OAEP\(reports.summary); check "
-                    + "that the peer certificate holds an RSA public key")
+                "OpenSSL could not encrypt a key for \(recipient.commonName) with RSA-OAEP; check that the peer "
+                    + "certificate holds an RSA public key")
         }
+        return Data(cipher).base64EncodedString()
     }
 
     /// Decrypts an EncryptedKey with this node's private key; returns the key bytes.
     ///
     /// Throws `.protocolViolation` for another key transport algorithm or external cipher data, and
     /// `.decryptionFailed` when the key was encrypted for another certificate or cannot be decrypted.
-    static func decrypt(
-        _ encryptedKey: Element, with key: NodeKey, reports: XMLSecReports
-    ) throws(SedgateError)
-        -> Data
-    {
+    static func decrypt(_ encryptedKey: Element, with key: NodeKey) throws(SedgateError) -> Data {
         let id = encryptedKey.attribute("Id").map { "EncryptedKey \($0)" } ?? "the EncryptedKey"
         try expectAlgorithm(encryptedKey, SecurityURI.rsaOAEPMGF1P, what: "key transport of \(id)")
         try expectInlineCipherValue(encryptedKey, what: id)
@@ -76,26 +57,16 @@ enum KeyTransport {
                 "\(id) was encrypted for another access point (\(names.joined(separator: ", "))), not for this one "
                     + "(\(key.commonName)); the sender used the wrong destination certificate. The payload was refused")
         }
-        // xmlsec must not look keys up from a received KeyInfo: the key is this node's own.
-        if let keyInfo {
-            xmlUnlinkNode(keyInfo.node)
-            xmlFreeNode(keyInfo.node)
-        }
-        guard let context = xmlSecEncCtxCreate(nil) else {
-            throw SedgateError(.io, "xmlsec could not allocate an encryption context; the node is out of memory")
-        }
-        defer { xmlSecEncCtxDestroy(context) }
-        context.pointee.mode = xmlEncCtxModeEncryptedKey
-        context.pointee.encKey = try key.makeXMLSecKey()
-        context.pointee.transformCtx.enabledUris = xmlSecTransformUriType(xmlSecTransformUriTypeNone)
-        guard let buffer = xmlSecEncCtxDecryptToBuffer(context, encryptedKey.node) else {
+        let cipherValue = encryptedKey.child("CipherData", Namespace.xenc)?.child("CipherValue", Namespace.xenc)
+        guard let cipher = cipherValue.flatMap({ decodeBase64($0.text) }),
+            let bytes = key.evpKey.oaepDecrypt(Array(cipher))
+        else {
             throw SedgateError(
                 .decryptionFailed,
                 "\(id) cannot be decrypted with the private key of \(key.commonName): it was encrypted for another "
-                    + "access point's key, or altered\(reports.summary). The payload was refused")
+                    + "access point's key, or altered. The payload was refused")
         }
-        guard let bytes = xmlSecBufferGetData(buffer) else { return Data() }
-        return Data(bytes: bytes, count: Int(xmlSecBufferGetSize(buffer)))
+        return Data(bytes)
     }
 
     /// Throws `.protocolViolation` unless `element`'s xenc:EncryptionMethod has Algorithm `algorithm`.

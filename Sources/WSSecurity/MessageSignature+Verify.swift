@@ -1,10 +1,11 @@
 // MessageSignature+Verify: checks the WS-Security signature of a received SOAP 1.2 envelope.
 //
 // Reads the envelope's bytes (untrusted: parsed by the safe parser), finds the one wsse:Security header and its
-// ds:Signature, resolves the signer's BinarySecurityToken, checks its certificate against the trust store, and lets
-// xmlsec check every reference digest and the SignatureValue. Refuses, with a reason: no signature, unsupported
-// algorithms, references that are not "#id", ids carried by several elements (signature wrapping), untrusted
-// certificates, altered elements, altered signature values.
+// ds:Signature, resolves the signer's BinarySecurityToken, checks its certificate against the trust store, and checks
+// every reference digest (libxml2's exclusive C14N of the element, SHA-256) and the SignatureValue (OpenSSL, with
+// the signer's key, whose type must match the method). Refuses, with a reason: no signature, unsupported
+// algorithms, a method other than the signer's key type, references that are not "#id", ids carried by several
+// elements (signature wrapping), untrusted certificates, altered elements, altered signature values.
 
 import CLibXML2
 import CXMLSec
@@ -71,9 +72,18 @@ extension MessageSignature {
                 of: signature, census: census, accepting: algorithms)
             let der = try tokenCertificate(of: signature, in: security, census: census)
             let signer = try checkedSigner(der, trusting: trust)
+            // The method must be the one the signer's key signs with: an RSA certificate never vouches for an
+            // ECDSA signature, nor an EC certificate for an RSA one.
+            let keyAlgorithm = signer.key.signatureAlgorithm
+            guard keyAlgorithm == algorithm else {
+                throw SedgateError(
+                    .signatureInvalid,
+                    "the signature method is \(algorithm.rawValue), but the certificate of \(signer.commonName) holds "
+                        + "\(keyAlgorithm == .ecdsaSHA256 ? "an EC" : "an RSA") key, which signs with "
+                        + "\(keyAlgorithm.rawValue); the message was refused")
+            }
             try checkDigestsAndValue(
-                signature, algorithm: algorithm, key: signer.key, signer: signer.commonName, census: census,
-                reports: reports)
+                signature, in: document, key: signer.key, signer: signer.commonName, census: census)
             let bodyID = body.attribute("Id", namespace: Namespace.wsu)
             let check = SignatureCheck(
                 signer: signer.commonName, certificateDER: der, signedIDs: Set(signedIDs),
@@ -109,7 +119,7 @@ extension MessageSignature {
                 certificate, der: der, commonName: commonName, trust: trust, now: now)
         else {
             throw SedgateError(
-                .protocolViolation, "xmlsec could not take the public key of \(commonName)'s certificate")
+                .protocolViolation, "OpenSSL could not take the public key of \(commonName)'s certificate")
         }
         return signer
     }
@@ -156,57 +166,78 @@ extension MessageSignature {
         return der
     }
 
-    /// Lets xmlsec check every reference digest and the SignatureValue with the signer's public key.
+    /// Checks every reference digest and the SignatureValue with the signer's public key: each referenced element
+    /// canonicalised by libxml2 as its transforms say (exclusive C14N, with their InclusiveNamespaces prefixes) into
+    /// SHA-256, and the SignedInfo's canonical form checked against the SignatureValue through OpenSSL. The
+    /// algorithms and references were checked by `SignedInfoCheck`, the signer's key type against the method.
     private static func checkDigestsAndValue(
-        _ signature: Element, algorithm: SignatureAlgorithm, key: XMLSecKeyTemplate, signer: String, census: IDCensus,
-        reports: XMLSecReports
+        _ signature: Element, in document: SecurityDocument, key: EVPKey, signer: String, census: IDCensus
     ) throws(SedgateError) {
-        guard let context = xmlSecDSigCtxCreate(nil) else {
-            throw SedgateError(.io, "xmlsec could not allocate a signature context; the node is out of memory")
-        }
-        defer { xmlSecDSigCtxDestroy(context) }
-        context.pointee.signKey = try key.duplicate()
-        // Same-document references only, no manifests, and only the algorithms sedgate uses: no XSLT, no XPath,
-        // no external fetches.
-        context.pointee.enabledReferenceUris = xmlSecTransformUriType(xmlSecTransformUriTypeSameDocument)
-        context.pointee.flags |= UInt32(XMLSEC_DSIG_FLAGS_IGNORE_MANIFESTS)
-        guard xmlSecDSigCtxEnableSignatureTransform(context, xmlSecTransformExclC14NGetKlass()) >= 0,
-            xmlSecDSigCtxEnableSignatureTransform(context, algorithm.transform) >= 0,
-            xmlSecDSigCtxEnableReferenceTransform(context, xmlSecTransformExclC14NGetKlass()) >= 0,
-            xmlSecDSigCtxEnableReferenceTransform(context, xmlSecOpenSSLTransformSha256GetKlass()) >= 0
+        guard let signedInfo = signature.child("SignedInfo", Namespace.ds),
+            let value = signature.child("SignatureValue", Namespace.ds).flatMap({ decodeBase64($0.text) }),
+            !value.isEmpty
         else {
-            throw SedgateError(.io, "xmlsec could not restrict the signature algorithms; the node is out of memory")
-        }
-        guard xmlSecDSigCtxVerify(context, signature.node) >= 0 else {
             throw SedgateError(
                 .signatureInvalid,
-                "the signature of \(signer) could not be processed\(reports.summary); the message was refused")
+                "the signature of \(signer) could not be processed (no base64 ds:SignatureValue); the message was "
+                    + "refused")
         }
-        guard context.pointee.status != xmlSecDSigStatusSucceeded else { return }
-        if let failed = failedReference(context) {
-            let id = failed.hasPrefix("#") ? String(failed.dropFirst()) : failed
-            let name = census.wsuIDs[id].map { " (\($0.qualifiedName))" } ?? ""
-            throw SedgateError(
-                .signatureInvalid,
-                "the digest of reference \(failed)\(name) does not match: that element was altered after \(signer) "
-                    + "signed it. The message was refused; ask the sender to send it again")
-        }
-        throw SedgateError(
-            .signatureInvalid,
-            "the SignatureValue does not verify with \(signer)'s certificate: the ds:SignedInfo or the SignatureValue "
-                + "was altered. The message was refused; ask the sender to send it again")
-    }
-
-    /// The URI of the first SignedInfo reference xmlsec did not find valid; nil when all were.
-    private static func failedReference(_ context: xmlSecDSigCtxPtr) -> String? {
-        let count = xmlSecPtrListGetSize(&context.pointee.signedInfoReferences)
-        for index in 0..<count {
-            guard let item = xmlSecPtrListGetItem(&context.pointee.signedInfoReferences, index) else { continue }
-            let reference = item.assumingMemoryBound(to: xmlSecDSigReferenceCtx.self)
-            if reference.pointee.status != xmlSecDSigStatusSucceeded {
-                return reference.pointee.uri.map { String(cString: $0) } ?? "(no URI)"
+        for reference in signedInfo.children("Reference", Namespace.ds) {
+            let uri = reference.attribute("URI") ?? ""
+            let id = String(uri.dropFirst())
+            let transforms = reference.child("Transforms", Namespace.ds)?.children("Transform", Namespace.ds) ?? []
+            let expected = reference.child("DigestValue", Namespace.ds).flatMap { decodeBase64($0.text) }
+            guard let element = census.wsuIDs[id] else {
+                throw SedgateError(.signatureInvalid, "the signature's reference \(uri) names no element")
+            }
+            var digest = [UInt8](repeating: 0, count: 32)
+            let made = withPrefixes(transforms.last) { prefixes in
+                sedgate_c14n_sha256(document.document, element.node, transforms.isEmpty ? 0 : 1, prefixes, &digest)
+            }
+            guard made == 1 else {
+                throw SedgateError(
+                    .signatureInvalid,
+                    "the signature of \(signer) could not be processed (reference \(uri) cannot be canonicalised); "
+                        + "the message was refused")
+            }
+            guard expected.map(Array.init) == digest else {
+                throw SedgateError(
+                    .signatureInvalid,
+                    "the digest of reference \(uri) (\(element.qualifiedName)) does not match: that element was altered "
+                        + "after \(signer) signed it. The message was refused; ask the sender to send it again")
             }
         }
-        return nil
+        let verdict = withPrefixes(signedInfo.child("CanonicalizationMethod", Namespace.ds)) { prefixes in
+            value.withUnsafeBytes { bytes in
+                sedgate_c14n_verify_sha256(
+                    document.document, signedInfo.node, prefixes, key.pointer,
+                    bytes.bindMemory(to: UInt8.self).baseAddress, bytes.count)
+            }
+        }
+        guard verdict == 1 else {
+            throw SedgateError(
+                .signatureInvalid,
+                "the SignatureValue does not verify with \(signer)'s certificate: the ds:SignedInfo or the "
+                    + "SignatureValue was altered. The message was refused; ask the sender to send it again")
+        }
+    }
+
+    /// Runs `body` with the InclusiveNamespaces PrefixList of `method` (a Transform or CanonicalizationMethod) as
+    /// libxml2 takes it: a NULL-terminated list of prefixes, or NULL when there is none.
+    private static func withPrefixes(
+        _ method: Element?, _ body: (UnsafeMutablePointer<UnsafeMutablePointer<xmlChar>?>?) -> Int32
+    ) -> Int32 {
+        let list = method?.child("InclusiveNamespaces", SecurityURI.exclusiveC14N)?.attribute("PrefixList")
+        guard let list else { return body(nil) }
+        let prefixes = list.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" || $0 == "\r" })
+        var pointers: [UnsafeMutablePointer<xmlChar>?] = prefixes.map { prefix in
+            let bytes = Array(prefix.utf8) + [0]
+            let pointer = UnsafeMutablePointer<xmlChar>.allocate(capacity: bytes.count)
+            pointer.initialize(from: bytes, count: bytes.count)
+            return pointer
+        }
+        pointers.append(nil)
+        defer { pointers.forEach { $0?.deallocate() } }
+        return pointers.withUnsafeMutableBufferPointer { body($0.baseAddress) }
     }
 }

@@ -22,6 +22,10 @@ public struct NodeKey: Sendable {
     private var template: XMLSecKeyTemplate!
     /// How this key signs: RSA-SHA256 for an RSA key, ECDSA-SHA256 for an EC (P-256) key.
     public private(set) var signatureAlgorithm: SignatureAlgorithm = .rsaSHA256
+    /// The private key in OpenSSL, for what this node signs and decrypts without xmlsec.
+    let evpKey: EVPKey
+    /// The certificate's DER in base64 (no line breaks), as the BinarySecurityToken and X509Certificate carry it.
+    let certificateBase64: String
 
     /// Reads the private key and certificate from PEM files (as named in the node's configuration).
     public init(privateKeyFile: String, certificateFile: String) throws(SedgateError) {
@@ -71,25 +75,25 @@ public struct NodeKey: Sendable {
                 "the node's private key is not an unencrypted PEM private key (-----BEGIN PRIVATE KEY----- or "
                     + "-----BEGIN RSA PRIVATE KEY-----); decrypt it with `openssl pkey -in key.pem -out plain.pem`")
         }
+        let loaded = privateKeyPEM.withUnsafeBytes { bytes in
+            sedgate_xmlsec_private_key(bytes.bindMemory(to: UInt8.self).baseAddress, Int32(bytes.count))
+        }
+        // The key is loaded once, into xmlsec (for what it still signs) and shared with OpenSSL operations.
+        guard let loaded, let evpKey = EVPKey(inside: loaded) else {
+            if let loaded { xmlSecKeyDestroy(loaded) }
+            throw SedgateError(.configuration, "xmlsec could not load the private key of \(commonName)")
+        }
+        self.evpKey = evpKey
         self.privateKeyPEM = privateKeyPEM
         self.certificatePEM = certificatePEM
         self.certificateDER = certificate.der
+        self.certificateBase64 = certificateDER.base64EncodedString()
         self.commonName = commonName
-        self.template = XMLSecKeyTemplate(try loadXMLSecKey())
-        self.signatureAlgorithm = SignatureAlgorithm.forKey(template.key)
-    }
-
-    /// A fresh xmlsec key holding the private key alone (no certificate data: copying certificate data per operation
-    /// re-encoded the certificate and cost more than the RSA operation; sedgate writes the certificate into KeyInfo
-    /// itself); the caller owns it (an xmlsec context that is given it destroys it).
-    fileprivate func loadXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
-        let key = privateKeyPEM.withUnsafeBytes { bytes in
-            sedgate_xmlsec_private_key(bytes.bindMemory(to: UInt8.self).baseAddress, Int32(bytes.count))
-        }
-        guard let key else {
-            throw SedgateError(.configuration, "xmlsec could not load the private key of \(commonName)")
-        }
-        return key
+        // A key holding the private key alone (no certificate data: copying certificate data per operation
+        // re-encoded the certificate and cost more than the RSA operation; sedgate writes the certificate into
+        // KeyInfo itself).
+        self.template = XMLSecKeyTemplate(loaded)
+        self.signatureAlgorithm = evpKey.signatureAlgorithm
     }
 
     /// A fresh xmlsec key for one operation, duplicated from the one loaded when this value was made; the caller

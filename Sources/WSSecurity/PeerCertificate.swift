@@ -1,8 +1,5 @@
 // PeerCertificate: another node's certificate (PEM), e.g. the destination access point's, to encrypt for.
 
-import CLibXML2
-import CXMLSec
-import Documents
 public import Foundation
 public import SedgateCore
 
@@ -15,10 +12,10 @@ public struct PeerCertificate: Sendable {
     public let certificateDER: Data
     /// The certificate subject's common name: the peer's node id (e.g. `AP-DK`).
     public let commonName: String
-    /// The public key, loaded into xmlsec once.
-    private var template: XMLSecKeyTemplate!
-    /// The EncryptedData template for this recipient, parsed once (nil if it could not be: then parsed per use).
-    private(set) var encryptedDataTemplate: DocumentTemplate?
+    /// The public key in OpenSSL, for key transport without xmlsec.
+    let publicKey: EVPKey
+    /// The certificate's DER in base64 (no line breaks), as a ds:X509Certificate carries it.
+    let certificateBase64: String
 
     /// Takes the first certificate in PEM bytes.
     public init(pem: Data) throws(SedgateError) {
@@ -33,11 +30,13 @@ public struct PeerCertificate: Sendable {
                 .configuration,
                 "the peer certificate has no common name (CN) in its subject; sedgate identifies nodes by CN")
         }
+        guard let publicKey = EVPKey(publicKeyOf: certificate) else {
+            throw SedgateError(.configuration, "OpenSSL could not take the public key of \(commonName)'s certificate")
+        }
+        self.publicKey = publicKey
         self.certificateDER = certificate.der
+        self.certificateBase64 = certificateDER.base64EncodedString()
         self.commonName = commonName
-        self.template = XMLSecKeyTemplate(try loadXMLSecKey())
-        self.encryptedDataTemplate = DocumentTemplate(
-            parsing: BodyEncryption.encryptedDataTemplate(id: "ed", for: self), source: "the EncryptedData template")
     }
 
     /// Reads the first certificate of a PEM file.
@@ -50,42 +49,5 @@ public struct PeerCertificate: Sendable {
             located.location = .init(file: file)
             throw located
         }
-    }
-
-    /// A fresh xmlsec key holding the certificate's public key alone (the certificate itself is written into
-    /// `ds:X509Data` by the templates, and a bare key is copied per operation by a reference count); the caller owns
-    /// it.
-    fileprivate func loadXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
-        guard let certificate = X509Certificate(der: certificateDER),
-            let key = sedgate_xmlsec_public_key(certificate.pointer)
-        else {
-            throw SedgateError(.configuration, "xmlsec could not take the public key of \(commonName)'s certificate")
-        }
-        return key
-    }
-
-    /// A fresh xmlsec key for one operation, duplicated from the one loaded when this value was made; the caller
-    /// owns it.
-    func makeXMLSecKey() throws(SedgateError) -> xmlSecKeyPtr {
-        try template.duplicate()
-    }
-}
-
-/// A small document parsed once and copied for each use (xmlsec fills the copy in place).
-final class DocumentTemplate: @unchecked Sendable {
-    private let document: xmlDocPtr
-
-    /// Parses `text` with the safe parser; nil when it cannot (callers then parse per use and report why).
-    init?(parsing text: String, source: String) {
-        guard let document = try? XMLTree.parseDocument(Array(text.utf8), source: source) else { return nil }
-        self.document = document
-    }
-
-    deinit { xmlFreeDoc(document) }
-
-    /// A deep copy the caller owns (free it with `xmlFreeDoc`, e.g. through `SecurityDocument(adopting:)`); the
-    /// original is only read, so copies may be made from several threads at once.
-    func copy() -> xmlDocPtr? {
-        xmlCopyDoc(document, 1)
     }
 }

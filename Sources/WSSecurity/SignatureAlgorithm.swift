@@ -20,10 +20,4 @@ public enum SignatureAlgorithm: String, Sendable, Hashable, CaseIterable {
         case .ecdsaSHA256: return xmlSecOpenSSLTransformEcdsaSha256GetKlass()
         }
     }
-
-    /// The method for signing with an xmlsec key: ECDSA for an EC key, RSA otherwise.
-    static func forKey(_ key: xmlSecKeyPtr) -> SignatureAlgorithm {
-        guard let value = key.pointee.value else { return .rsaSHA256 }
-        return value.pointee.id == xmlSecOpenSSLKeyDataEcdsaGetKlass() ? .ecdsaSHA256 : .rsaSHA256
-    }
 }

@@ -1,5 +1,5 @@
 // SignerCache: signers' certificates this node has already checked, by their DER bytes: the common name, whether
-// the certificate chains to the trust store, and its public key loaded into xmlsec. Every SED and every hop of a
+// the certificate chains to the trust store, and its public key loaded into OpenSSL. Every SED and every hop of a
 // peer carries the same certificate, and parsing it, checking its chain and decoding its key per signature cost more
 // than the signature check itself. An entry is trusted again only for a few minutes (and never past the
 // certificate's end of validity), so a certificate that expires, or a trust store that changes, takes effect.
@@ -13,7 +13,7 @@ final class SignerCache: Sendable {
     /// A certificate that chained to `trust` when last checked.
     struct Signer: Sendable {
         let commonName: String
-        let key: XMLSecKeyTemplate
+        let key: EVPKey
         /// The trust store it was checked against (its OpenSSL store's identity).
         let trust: ObjectIdentifier
         /// Until when the check stands without being made again.
@@ -37,18 +37,18 @@ final class SignerCache: Sendable {
     }
 
     /// Remembers a certificate that chained to `trust` at `now`, with its public key; returns the entry, or nil
-    /// when xmlsec cannot take its key.
+    /// when OpenSSL cannot take its key.
     func remember(
         _ certificate: X509Certificate, der: Data, commonName: String, trust: TrustStore, now: Date
     ) -> Signer? {
-        guard let key = sedgate_xmlsec_public_key(certificate.pointer) else { return nil }
+        guard let key = EVPKey(publicKeyOf: certificate) else { return nil }
         var notBefore: Int64 = 0
         var notAfter: Int64 = 0
         let end =
             sedgate_x509_validity(certificate.pointer, &notBefore, &notAfter) == 1
             ? Date(timeIntervalSince1970: TimeInterval(notAfter)) : now
         let signer = Signer(
-            commonName: commonName, key: XMLSecKeyTemplate(key), trust: ObjectIdentifier(trust.store),
+            commonName: commonName, key: key, trust: ObjectIdentifier(trust.store),
             until: min(end, now.addingTimeInterval(Self.recheck)))
         entries.withLock { entries in
             if entries.count >= Self.capacity { entries.removeAll(keepingCapacity: true) }

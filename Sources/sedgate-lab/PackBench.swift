@@ -1,5 +1,6 @@
 // PackBench: `sedgate bench pack`: SEDs per second and MB/s for pack + sign + encrypt, and for verify + decrypt +
-// unpack, on compound messages of generated 5 KB SEDs, in one process. A measurement, not a test.
+// unpack, on compound messages of generated 5 KB SEDs, in one process, the SEDs of each message sealed and opened
+// side by side on the sealing pool (one thread per core) as a node does. A measurement, not a test.
 
 import ArgumentParser
 import CommandSupport
@@ -12,7 +13,7 @@ import SedgateTesting
 import Transport
 import WSSecurity
 
-/// `sedgate bench pack [--seds-per-message 50] [--messages 40]`.
+/// `sedgate bench pack [--seds-per-message 50] [--messages 40] [--key rsa|ec]`.
 struct PackBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "pack",
@@ -25,11 +26,19 @@ struct PackBench: AsyncParsableCommand {
     var size: Int = 5_000
     @Flag(help: "Verify each SED's seal again when opening it (as this bench did before; nodes do not).")
     var reverify = false
+    @Option(help: "The sender's key: rsa (RSA-2048, RSA-SHA256 signatures) or ec (P-256, ECDSA-SHA256 signatures).")
+    var key: SignerKeyType = .rsa
+    @Flag(help: "Seal and open on this task's thread, one SED after another, instead of on the sealing pool.")
+    var serial = false
+    @Option(help: "Messages packed or opened at the same time (as a node serves several connections).")
+    var inFlight: Int = 2
 
     func run() async throws {
         let directory = try TemporaryDirectory("bench-pack")
         let pki = directory.appending("pki")
-        try PKI.generate(in: pki, nodes: ["AP-BE", "AP-DK"])
+        try key.generate(in: pki, sender: "AP-BE", receiver: "AP-DK")
+        let algorithms = SignatureAlgorithm.standard.union([key.algorithm])
+        let pool: SealingPool? = serial ? nil : SealingPool.shared
         let (signer, recipient, receiverKey, trust) = try exitOnError {
             () throws(SedgateError) -> (NodeKey, PeerCertificate, NodeKey, TrustStore) in
             (
@@ -39,7 +48,7 @@ struct PackBench: AsyncParsableCommand {
                 try TrustStore(caFile: pki + "/ca.crt")
             )
         }
-        var batches: [[(envelope: Envelope, payload: [UInt8])]] = []
+        var made: [[(envelope: Envelope, payload: [UInt8])]] = []
         var totalBytes = 0
         for batch in 0..<messages {
             var items: [(envelope: Envelope, payload: [UInt8])] = []
@@ -53,44 +62,66 @@ struct PackBench: AsyncParsableCommand {
                 items.append((envelope, bytes))
                 totalBytes += bytes.count
             }
-            batches.append(items)
+            made.append(items)
         }
         let clock = ContinuousClock()
+        let batches = made
         let packCPUStart = processCPUSeconds()
-        var packed: [(path: String, contentType: String, size: Int64)] = []
         let (sender, receiver) = (NodeID("AP-BE")!, NodeID("AP-DK")!)
-        let packTime = try clock.measure {
-            for (index, items) in batches.enumerated() {
-                let path = directory.appending("message-\(index).mime")
-                let written = try exitOnError { () throws(SedgateError) in
-                    let seds = try items.map { (item) throws(SedgateError) in
-                        try SealedSED.seal(item.payload, envelope: item.envelope, signer: signer, recipient: recipient)
-                    }
-                    return try CompoundMessage(from: sender, to: receiver, seds: seds).write(to: path, signer: signer)
-                }
-                packed.append((path, written.contentType, written.size))
+        let packStart = clock.now
+        // Messages are packed and opened `inFlight` at a time, as a node serves several connections: the hop
+        // signature of one message is made or checked while the SEDs of another are sealed or opened.
+        let packed = try await windowed(batches.count, width: inFlight) { index in
+            let path = directory.appending("message-\(index).mime")
+            let seal = { @Sendable (item: (envelope: Envelope, payload: [UInt8])) throws(SedgateError) in
+                try SealedSED.seal(item.payload, envelope: item.envelope, signer: signer, recipient: recipient)
             }
+            let written = try await exitOnError { () async throws(SedgateError) in
+                var seds: [SealedSED] = []
+                if let pool {
+                    seds = try await pool.map(batches[index], seal)
+                } else {
+                    for item in batches[index] { seds.append(try seal(item)) }
+                }
+                return try CompoundMessage(from: sender, to: receiver, seds: seds).write(to: path, signer: signer)
+            }
+            return (path: path, contentType: written.contentType, size: written.size)
         }
+        let packTime = clock.now - packStart
         let packCPU = processCPUSeconds() - packCPUStart
-        var opened = 0
         let openCPUStart = processCPUSeconds()
-        let openTime = try clock.measure {
-            for message in packed {
-                opened += try exitOnError { () throws(SedgateError) in
-                    let mime = try MTOMReader().read(file: message.path, contentType: message.contentType)
-                    let compound = try CompoundMessage.read(mime, trusting: trust, source: message.path)
-                    for sed in compound.seds {
-                        // As a node does it (CompoundCodec.open): each seal was verified by CompoundMessage.read.
-                        if reverify {
-                            _ = try SealedSED.open(sed.bytes, trusting: trust, key: receiverKey, source: message.path)
-                        } else {
-                            _ = try SealedSED.open(verified: sed, key: receiverKey, source: message.path)
-                        }
+        let openStart = clock.now
+        let reverify = self.reverify
+        let counts = try await windowed(packed.count, width: inFlight) { index in
+            let message = packed[index]
+            return try await exitOnError { () async throws(SedgateError) in
+                let mime = try MTOMReader().read(file: message.path, contentType: message.contentType)
+                let compound =
+                    if let pool {
+                        try await CompoundMessage.read(
+                            mime, trusting: trust, accepting: algorithms, source: message.path, on: pool)
+                    } else {
+                        try CompoundMessage.read(mime, trusting: trust, accepting: algorithms, source: message.path)
                     }
-                    return compound.seds.count
+                // As a node does it (CompoundCodec.open): each seal was verified by CompoundMessage.read.
+                let open = { @Sendable (sed: SealedSED) throws(SedgateError) in
+                    if reverify {
+                        _ = try SealedSED.open(
+                            sed.bytes, trusting: trust, accepting: algorithms, key: receiverKey, source: message.path)
+                    } else {
+                        _ = try SealedSED.open(verified: sed, key: receiverKey, source: message.path)
+                    }
                 }
+                if let pool {
+                    _ = try await pool.map(compound.seds, open)
+                } else {
+                    for sed in compound.seds { try open(sed) }
+                }
+                return compound.refused.isEmpty ? compound.seds.count : 0
             }
         }
+        let opened = counts.reduce(0, +)
+        let openTime = clock.now - openStart
         let openCPU = processCPUSeconds() - openCPUStart
         guard opened == messages * sedsPerMessage else {
             printError("sedgate bench pack: opened \(opened) SEDs, expected \(messages * sedsPerMessage)")
@@ -105,7 +136,10 @@ struct PackBench: AsyncParsableCommand {
         }
         print(
             "sedgate bench pack: \(messages) messages of \(sedsPerMessage) SEDs of ~\(size) bytes "
-                + "(\(totalBytes / 1000) KB of SEDs, \(wire / 1000) KB on the wire after gzip + encryption)")
+                + "(\(totalBytes / 1000) KB of SEDs, \(wire / 1000) KB on the wire after gzip + encryption), "
+                + "sender key \(key.description), "
+                + (pool.map { "SEDs sealed and opened on \($0.threads) threads" } ?? "no pool")
+                + ", \(inFlight) message(s) in flight")
         print(line("pack + sign + encrypt     ", packTime))
         print(line("verify + decrypt + unpack ", openTime))
         print(
@@ -115,6 +149,56 @@ struct PackBench: AsyncParsableCommand {
                 Double(opened) / packCPU, packCPU * 1000 / Double(opened), Double(opened) / openCPU,
                 openCPU * 1000 / Double(opened)))
         print("peak RSS: \(ConversionBenchmark.peakRSS() >> 20) MiB")
+    }
+}
+
+/// The key type of the sending node in a bench: its signatures follow it. The receiving node keeps an RSA key
+/// (key transport is RSA-OAEP).
+enum SignerKeyType: String, ExpressibleByArgument, CustomStringConvertible, Sendable {
+    case rsa
+    case ec
+
+    /// The signature method the sender's key signs with.
+    var algorithm: SignatureAlgorithm { self == .ec ? .ecdsaSHA256 : .rsaSHA256 }
+
+    var description: String { self == .ec ? "EC P-256 (ECDSA-SHA256)" : "RSA-2048 (RSA-SHA256)" }
+
+    /// A PKI in `directory` with `receiver` on RSA and `sender` on this key type.
+    func generate(in directory: String, sender: String, receiver: String) throws {
+        try PKI.generate(in: directory, nodes: self == .ec ? [receiver] : [sender, receiver])
+        if self == .ec { try PKI.generateEC(in: directory, node: sender) }
+    }
+}
+
+/// `body` of each index in 0..<count, at most `width` at once; the results in index order.
+func windowed<Value: Sendable>(
+    _ count: Int, width: Int, _ body: @escaping @Sendable (Int) async throws -> Value
+) async throws -> [Value] {
+    try await withThrowingTaskGroup(of: (Int, Value).self) { group in
+        var results = [Value?](repeating: nil, count: count)
+        var next = 0
+        func start() {
+            guard next < count else { return }
+            let index = next
+            group.addTask { (index, try await body(index)) }
+            next += 1
+        }
+        for _ in 0..<max(1, width) { start() }
+        while let (index, value) = try await group.next() {
+            results[index] = value
+            start()
+        }
+        return results.compactMap { $0 }
+    }
+}
+
+/// Runs `body`; on an error, prints it and exits as `exitOnError` does.
+func exitOnError<T>(_ body: () async throws(SedgateError) -> T) async throws -> T {
+    do {
+        return try await body()
+    } catch {
+        printError("sedgate: \(error)")
+        throw ExitCode(error.code == .configuration ? 2 : 1)
     }
 }
 

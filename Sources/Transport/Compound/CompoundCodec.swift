@@ -15,6 +15,9 @@ public struct CompoundCodec: Sendable {
     public let trust: TrustStore
     /// Where temporary message files go (the node's var/tmp/).
     public let temporaryDirectory: String
+    /// The signature methods accepted from signers: RSA-SHA256, and ECDSA-SHA256 too where the network agreed to
+    /// it (a signature must use the method of its signer's certificate key either way).
+    public var acceptedSignatures: Set<SignatureAlgorithm> = SignatureAlgorithm.standard
 
     /// Loads the keys named by `tls` (the node's TLS certificate, key and CA files serve for WS-Security too).
     public init(tls: TLSFiles, temporaryDirectory: String) throws(SedgateError) {
@@ -26,9 +29,14 @@ public struct CompoundCodec: Sendable {
     /// The message signed by this node, as MTOM bytes and their Content-Type, made in memory.
     /// `edit` rewrites the root part before it is signed (see `CompoundMessage.write`).
     public func encode(
-        _ message: CompoundMessage, editing edit: (String) -> String = { $0 }
+        _ message: CompoundMessage, editing edit: (String) -> String
     ) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
         try message.encode(signer: key, editing: edit)
+    }
+
+    /// The message signed by this node, as MTOM bytes and their Content-Type, made in memory.
+    public func encode(_ message: CompoundMessage) throws(SedgateError) -> (contentType: String, body: [UInt8]) {
+        try message.encode(signer: key)
     }
 
     /// A fragment message as MTOM bytes and their Content-Type, made in memory.
@@ -41,7 +49,17 @@ public struct CompoundCodec: Sendable {
     /// `CompoundMessage.read`).
     public func decode(_ body: [UInt8], contentType: String, source: String) throws(SedgateError) -> CompoundMessage {
         let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
-        return try CompoundMessage.read(mime, trusting: trust, source: source)
+        return try CompoundMessage.read(mime, trusting: trust, accepting: acceptedSignatures, source: source)
+    }
+
+    /// Reads and verifies a compound message as `decode(_:contentType:source:)` does, verifying its sealed SEDs
+    /// side by side on `pool`.
+    public func decode(
+        _ body: [UInt8], contentType: String, source: String, on pool: SealingPool
+    ) async throws(SedgateError) -> CompoundMessage {
+        let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
+        return try await CompoundMessage.read(
+            mime, trusting: trust, accepting: acceptedSignatures, source: source, on: pool)
     }
 
     /// Reads an MTOM request or reply: a compound delivery (verified) or a fragment (its digest checked), by the
@@ -51,6 +69,28 @@ public struct CompoundCodec: Sendable {
     ) throws(SedgateError)
         -> ProtocolMessage
     {
+        let (mime, fragment) = try readMessage(body, contentType: contentType, source: source)
+        if let fragment { return fragment }
+        return Self.deliver(
+            try CompoundMessage.read(mime, trusting: trust, accepting: acceptedSignatures, source: source))
+    }
+
+    /// Reads an MTOM request or reply as `decodeMessage(_:contentType:source:)` does, verifying the sealed SEDs of
+    /// a compound delivery side by side on `pool`.
+    public func decodeMessage(
+        _ body: [UInt8], contentType: String, source: String, on pool: SealingPool
+    ) async throws(SedgateError) -> ProtocolMessage {
+        let (mime, fragment) = try readMessage(body, contentType: contentType, source: source)
+        if let fragment { return fragment }
+        return Self.deliver(
+            try await CompoundMessage.read(
+                mime, trusting: trust, accepting: acceptedSignatures, source: source, on: pool))
+    }
+
+    /// The MIME message, and the fragment it carries when its wsa:Action says so (nil: a compound delivery).
+    private func readMessage(
+        _ body: [UInt8], contentType: String, source: String
+    ) throws(SedgateError) -> (MTOMMessage, ProtocolMessage?) {
         let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
         let root = try XMLTree.parse(Array(mime.rootBytes), source: source, limits: .init(maxBytes: 32 << 20))
         let header = root.root.firstChild("Header", namespace: SOAPNamespace.envelope)
@@ -58,14 +98,19 @@ public struct CompoundCodec: Sendable {
         if let header { _ = try ProtocolVersion.check(header, source: source) }
         let action = header?.firstChild("Action", namespace: SOAPNamespace.addressing)?.text
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        if action == ProtocolMessage.Action.fragment.rawValue {
-            let fragment = try FragmentMessage.read(mime, root: root, source: source)
-            return ProtocolMessage(
+        guard action == ProtocolMessage.Action.fragment.rawValue else { return (mime, nil) }
+        let fragment = try FragmentMessage.read(mime, root: root, source: source)
+        return (
+            mime,
+            ProtocolMessage(
                 messageID: fragment.messageID, action: .fragment, from: fragment.from, to: fragment.to,
                 fragment: fragment)
-        }
-        let compound = try CompoundMessage.read(mime, trusting: trust, source: source)
-        return ProtocolMessage(
+        )
+    }
+
+    /// The protocol message of a compound delivery.
+    private static func deliver(_ compound: CompoundMessage) -> ProtocolMessage {
+        ProtocolMessage(
             messageID: compound.messageID, action: .deliver, from: compound.from, to: compound.to, compound: compound)
     }
 
@@ -73,7 +118,17 @@ public struct CompoundCodec: Sendable {
     /// compound message by `decodeMessage` was verified there and is not verified twice.
     public func open(_ sealed: SealedSED, source: String) throws(SedgateError) -> [UInt8] {
         if sealed.signer != nil { return try SealedSED.open(verified: sealed, key: key, source: source).payload }
-        return try SealedSED.open(sealed.bytes, trusting: trust, key: key, source: source).payload
+        return try SealedSED.open(
+            sealed.bytes, trusting: trust, accepting: acceptedSignatures, key: key, source: source
+        ).payload
+    }
+
+    /// Opens sealed SEDs addressed to this node side by side on `pool` (see `open(_:source:)`); each SED's bytes in
+    /// clear or why it could not be opened, in the order of `seds`.
+    public func open(
+        _ seds: [SealedSED], source: String, on pool: SealingPool
+    ) async -> [Result<[UInt8], SedgateError>] {
+        await pool.results(seds) { (sealed) throws(SedgateError) in try open(sealed, source: source) }
     }
 
     /// Seals `payload` for `recipient`, signed by this node (see `SealedSED.seal`).
@@ -83,5 +138,16 @@ public struct CompoundCodec: Sendable {
         -> SealedSED
     {
         try SealedSED.seal(payload, envelope: envelope, signer: key, recipient: recipient)
+    }
+
+    /// Seals each SED of `batch` (its bytes, its envelope with SedId and SendingAP, the receiving AP's certificate;
+    /// see `seal(_:envelope:for:)`) side by side on `pool`; the sealed SEDs in the order of `batch`, or the first
+    /// error.
+    public func seal(
+        _ batch: [(payload: [UInt8], envelope: Envelope, recipient: PeerCertificate)], on pool: SealingPool
+    ) async throws(SedgateError) -> [SealedSED] {
+        try await pool.map(batch) { (item) throws(SedgateError) in
+            try seal(item.payload, envelope: item.envelope, for: item.recipient)
+        }
     }
 }

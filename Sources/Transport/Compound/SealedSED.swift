@@ -90,19 +90,27 @@ public struct SealedSED: Sendable, Equatable {
         }
         let encrypted = try BodyEncryption.encrypt(body, id: "ed", for: recipient)
         let contentType = manifest?.contentType ?? envelope.contentType ?? "application/xml"
-        var xml = """
+        let head = """
             <?xml version="1.0" encoding="UTF-8"?>
             <env:Envelope xmlns:env="\(SOAPNamespace.envelope)" xmlns:sg="\(SOAPNamespace.protocol_)" \
             xmlns:wsu="\(SOAPNamespace.utility)">
             <env:Header>
-            <sg:SealedSED wsu:Id="sed" sedId="\(sedId)" size="\(size)" contentType="\(contentType.xmlEscaped)"
             """
-        if let compression { xml += " compression=\"\(compression.xmlEscaped)\"" }
-        xml += ">" + EnvelopeXML.render(envelope, prefix: "sed") + (manifest?.xml ?? "") + "</sg:SealedSED>\n"
-        xml += "</env:Header>\n"
-        xml += "<env:Body wsu:Id=\"body\">" + CompoundMessage.withoutDeclaration(encrypted) + "</env:Body>\n"
-        xml += "</env:Envelope>\n"
-        let signed = try MessageSignature.sign(Data(xml.utf8), ids: signedIDs, with: signer)
+        var seal =
+            "<sg:SealedSED wsu:Id=\"sed\" sedId=\"\(sedId)\" size=\"\(size)\" contentType=\"\(contentType.xmlEscaped)\""
+        if let compression { seal += " compression=\"\(compression.xmlEscaped)\"" }
+        seal += ">" + EnvelopeXML.render(envelope, prefix: "sed") + (manifest?.xml ?? "") + "</sg:SealedSED>"
+        let body = "<env:Body wsu:Id=\"body\">" + CompoundMessage.withoutDeclaration(encrypted) + "</env:Body>"
+        let rest = "\n" + seal + "\n</env:Header>\n" + body + "\n</env:Envelope>\n"
+        // Signed as written, from the digests of the two elements: the document is never parsed here.
+        let namespaces = ["env": SOAPNamespace.envelope, "sg": SOAPNamespace.protocol_, "wsu": SOAPNamespace.utility]
+        let security = try OwnSignature.securityHeader(
+            signing: [
+                ("sed", try OwnSignature.digest(ofElement: seal, namespaces: namespaces)),
+                ("body", try OwnSignature.digest(ofElement: body, namespaces: namespaces)),
+            ],
+            with: signer)
+        let signed = Data((head + security + rest).utf8)
         var sealed = SealedSED(
             bytes: signed, envelope: envelope, sedId: sedId, size: size, contentType: contentType,
             compression: compression, signer: nil)
@@ -111,9 +119,11 @@ public struct SealedSED: Sendable, Equatable {
     }
 
     /// Verifies a sealed SED without opening it (what the CN does): the signature chains to `trust`, covers the
-    /// envelope and the body, and was made by the envelope's SendingAP. Throws `.unauthorized` otherwise.
+    /// envelope and the body, and was made by the envelope's SendingAP with one of `algorithms` (RSA-SHA256 unless
+    /// the network agreed to ECDSA too). Throws `.unauthorized` otherwise.
     public static func verify(
-        _ bytes: Data, trusting trust: TrustStore, source: String
+        _ bytes: Data, trusting trust: TrustStore,
+        accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String
     ) throws(SedgateError)
         -> SealedSED
     {
@@ -121,7 +131,8 @@ public struct SealedSED: Sendable, Equatable {
         let tree: XMLTree
         do {
             // One parse serves the signature check and the reading below.
-            (check, tree) = try MessageSignature.verifyAndRead(bytes, trusting: trust, source: source)
+            (check, tree) = try MessageSignature.verifyAndRead(
+                bytes, trusting: trust, accepting: algorithms, source: source)
         } catch {
             var located = error
             if located.location == nil { located.location = .init(file: source) }
@@ -149,11 +160,14 @@ public struct SealedSED: Sendable, Equatable {
     /// Verifies (see `verify`) and opens a sealed SED with the receiving AP's `key`: decrypts, decompresses, and
     /// checks size and, for an XML SED, that its own SedId is the sealed one. Returns the SED's bytes.
     public static func open(
-        _ bytes: Data, trusting trust: TrustStore, key: NodeKey, source: String
+        _ bytes: Data, trusting trust: TrustStore,
+        accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, key: NodeKey, source: String
     )
         throws(SedgateError) -> (sealed: SealedSED, payload: [UInt8])
     {
-        try open(verified: try verify(bytes, trusting: trust, source: source), key: key, source: source)
+        try open(
+            verified: try verify(bytes, trusting: trust, accepting: algorithms, source: source), key: key,
+            source: source)
     }
 
     /// Opens a sealed SED whose signature `verify` (or `CompoundMessage.read`) has just checked, without checking
