@@ -181,6 +181,21 @@ struct InboundReceiver: MessageHandler {
         } catch {
             return reply(to: message, fault: error)
         }
+        // The new SEDs opened and checked side by side on the sealing pool, off the cooperative threads; their
+        // outcomes are taken below in message order, as one by one.
+        var fresh: [SealedSED] = []
+        var freshIDs: Set<SEDID> = []
+        for sealed in compound.seds
+        where seen[sealed.sedId] == nil && sealed.manifest == nil && freshIDs.insert(sealed.sedId).inserted {
+            fresh.append(sealed)
+        }
+        let sender = message.from
+        let outcomes = await SealingPool.shared.results(fresh) { [self] (sealed) throws(SedgateError) in
+            let payload = try codec.open(sealed, source: "SED \(sealed.sedId) from \(sender)")
+            return (payload, try prepare(payload, envelope: sealed.envelope, sedId: sealed.sedId, from: sender))
+        }
+        var prepared: [SEDID: Result<([UInt8], Arrival), SedgateError>] = [:]
+        for (sealed, outcome) in zip(fresh, outcomes) { prepared[sealed.sedId] = outcome }
         checking: for sealed in compound.seds {
             do throws(SedgateError) {
                 if ids.contains(sealed.sedId) { continue }
@@ -193,8 +208,8 @@ struct InboundReceiver: MessageHandler {
                     receipts.append(try await receiveLarge(sealed, manifest: manifest, from: message.from))
                     continue
                 }
-                let payload = try codec.open(sealed, source: "SED \(sealed.sedId) from \(message.from)")
-                let arrival = try prepare(payload, envelope: sealed.envelope, sedId: sealed.sedId, from: message.from)
+                guard let outcome = prepared[sealed.sedId] else { continue }
+                let (payload, arrival) = try outcome.get()
                 try await replies?.admit(arrival.record.envelope, sedId: sealed.sedId, payload: payload)
                 arrivals.append(arrival)
                 ids.insert(sealed.sedId)

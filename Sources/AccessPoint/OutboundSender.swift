@@ -90,6 +90,10 @@ struct SenderHop: DeliveryHop {
             ready.retry = ([], error.message)
             return ready
         }
+        // The SEDs in message order: a large payload's seal made here (its fragments sent first), the small ones
+        // read here and sealed side by side on the sealing pool, off the cooperative threads.
+        var slots: [(record: MessageRecord, sealed: SealedSED?)] = []
+        var small: [(slot: Int, payload: [UInt8], envelope: Envelope)] = []
         for record in message.records {
             var envelope = record.envelope
             envelope.sendingAP = configuration.node
@@ -97,9 +101,8 @@ struct SenderHop: DeliveryHop {
             if record.size > configuration.packing.fragmentAbove {
                 // A large payload goes ahead as fragments; only its manifest travels in the compound message.
                 do {
-                    ready.seds.append(
-                        try await sealLarge(record, envelope: envelope, recipient: recipient, client: client))
-                    ready.records.append(record)
+                    slots.append(
+                        (record, try await sealLarge(record, envelope: envelope, recipient: recipient, client: client)))
                 } catch  where !error.code.isPermanent {
                     logger.warning(
                         "fragments could not all be sent; will resume",
@@ -112,20 +115,30 @@ struct SenderHop: DeliveryHop {
                 }
                 continue
             }
-            let bytes: [UInt8]
             do {
-                bytes = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
+                let bytes = try SpoolFile.read(configuration.spool.root + "/" + record.payloadPath, maxBytes: Int.max)
+                small.append((slots.count, bytes, envelope))
+                slots.append((record, nil))
             } catch {
                 ready.failures.append((record, SedgateError(.io, "the stored copy of the SED is unreadable: \(error)")))
-                continue
             }
-            do {
-                ready.seds.append(try codec.seal(bytes, envelope: envelope, for: recipient))
-                ready.records.append(record)
-            } catch {
+        }
+        let sealed = await SealingPool.shared.results(small) { [codec] (item) throws(SedgateError) in
+            try codec.seal(item.payload, envelope: item.envelope, for: recipient)
+        }
+        for (item, outcome) in zip(small, sealed) {
+            switch outcome {
+            case .success(let sed): slots[item.slot].sealed = sed
+            case .failure(let error):
                 ready.failures.append(
-                    (record, SedgateError(error.code, "the SED could not be sealed: \(error.message)")))
+                    (slots[item.slot].record, SedgateError(error.code, "the SED could not be sealed: \(error.message)"))
+                )
             }
+        }
+        for slot in slots {
+            guard let sed = slot.sealed else { continue }
+            ready.seds.append(sed)
+            ready.records.append(slot.record)
         }
         return ready
     }

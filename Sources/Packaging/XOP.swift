@@ -82,7 +82,7 @@ public enum XOP {
     /// Content-IDs for `count` attachments of one new message, as `externalize` names them by default:
     /// `part<n+1>.<random>@sedgate`.
     public static func contentIDs(count: Int) -> [String] {
-        let token = FileIO.randomToken()
+        let token = Syscall.randomToken()
         return (0..<count).map { contentID($0, token: token) }
     }
 
