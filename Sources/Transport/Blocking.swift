@@ -11,12 +11,8 @@ public enum Blocking {
     public static func run<Result: Sendable>(
         _ body: @escaping @Sendable () throws(SedgateError) -> Result
     ) async throws(SedgateError) -> Result {
-        do {
-            return try await NIOThreadPool.singleton.runIfActive { () throws -> Result in try body() }
-        } catch let error as SedgateError {
-            throw error
-        } catch {
-            throw SedgateError(.io, "the node's worker threads are stopping; try again", cause: error)
+        try await onPool(body) { () throws(SedgateError) in
+            throw SedgateError(.io, "the node's worker threads are stopping; try again")
         }
     }
 
@@ -26,21 +22,26 @@ public enum Blocking {
     public static func durable<Result: Sendable>(
         _ body: @escaping @Sendable () throws(SedgateError) -> Result
     ) async throws(SedgateError) -> Result {
+        try await onPool(body) { () throws(SedgateError) in try body() }
+    }
+
+    /// `durable(_:)` for work that handles its own failures (reports, whose failure is logged, never fatal).
+    public static func durableQuietly(_ body: @escaping @Sendable () -> Void) async {
+        // Neither closure throws: `try?` only satisfies the signature they share with `durable`.
+        _ = try? await onPool(body) { body() }
+    }
+
+    /// `body` on the pool, or `stopped` when the pool no longer takes work.
+    private static func onPool<Result: Sendable>(
+        _ body: @escaping @Sendable () throws(SedgateError) -> Result,
+        stopped: () throws(SedgateError) -> Result
+    ) async throws(SedgateError) -> Result {
         do {
             return try await NIOThreadPool.singleton.runIfActive { () throws -> Result in try body() }
         } catch let error as SedgateError {
             throw error
         } catch {
-            return try body()
-        }
-    }
-
-    /// `durable(_:)` for work that handles its own failures (reports, whose failure is logged, never fatal).
-    public static func durableQuietly(_ body: @escaping @Sendable () -> Void) async {
-        do {
-            try await NIOThreadPool.singleton.runIfActive { body() }
-        } catch {
-            body()
+            return try stopped()
         }
     }
 }
