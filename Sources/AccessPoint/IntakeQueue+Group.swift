@@ -89,7 +89,8 @@ extension IntakeQueue {
         }
         var ready: [Ready] = []
         var ids: Set<SEDID> = []
-        // The numbers given in this group, per conversation: the journal raises its own only when the group commits.
+        // The last number per conversation: the journal's, then the ones given in this group (the journal raises its
+        // own only when the group commits).
         var numbered: [String: Int] = [:]
         // Each file read and checked first; then the seen-set asked once for every id the producers gave.
         var checked: [(item: (file: CommittedFile, ticket: String), document: SEDDocument, flagged: SedgateError?)] = []
@@ -110,6 +111,10 @@ extension IntakeQueue {
         let seen: [SEDID: MessageRecord]
         do {
             seen = try await journal.records(checked.compactMap(\.document.envelope.sedId), .outbound)
+            // The last numbers of the conversations this group numbers, read once.
+            let unnumbered = checked.filter { $0.document.envelope.seqNo == nil }
+            numbered = try await journal.lastSequences(
+                .outbound, conversations: unnumbered.compactMap(\.document.envelope.conversation))
         } catch {
             for (item, document, _) in checked {
                 await reject(
@@ -128,7 +133,7 @@ extension IntakeQueue {
                 if let id = document.envelope.sedId {
                     if ids.contains(id) || seen[id] != nil { throw duplicate(id, name: name) }
                 }
-                let seqNo = try await sequenceNumber(for: document.envelope, given: &numbered)
+                let seqNo = Self.sequenceNumber(for: document.envelope, given: &numbered)
                 let (record, final) = try complete(document, name: name, ticket: item.ticket, seqNo: seqNo)
                 sedId = record.sedId
                 ids.insert(record.sedId)
@@ -175,31 +180,28 @@ extension IntakeQueue {
                 .accepted, name: $0.name, sedId: $0.record.sedId, ticket: $0.ticket, node: configuration.node,
                 envelope: $0.record.envelope, error: $0.flagged)
         }
+        let intakeFiles = accepted.map { intakePath($0.ticket) }
         await Blocking.durableQuietly { [reports, logger] in
             AccessPointReports.writeAll(reports, written, logger: logger)
+            for path in intakeFiles { unlink(path) }
         }
         for item in accepted {
-            try? FileManager.default.removeItem(atPath: intakePath(item.ticket))
             logger.info("accepted", metadata: ["file": "\(item.name)", "sedId": "\(item.record.sedId)"])
         }
         sender.ring()
     }
 
-    /// `nextSequenceNumber` inside a group: the conversation's next number after the journal's last and after the
-    /// numbers this group gave or was given.
-    private func sequenceNumber(
-        for envelope: Envelope, given numbered: inout [String: Int]
-    ) async throws(SedgateError)
-        -> Int?
-    {
+    /// The number a SED of `envelope` gets inside a group (nil when it has its own or has no conversation): the next
+    /// after `numbered`, the last number per conversation (the journal's, read before the group, raised by the numbers
+    /// this group gave or was given).
+    static func sequenceNumber(for envelope: Envelope, given numbered: inout [String: Int]) -> Int? {
         guard let conversation = envelope.conversation else { return nil }
         if let seqNo = envelope.seqNo {
             numbered[conversation] = max(numbered[conversation] ?? 0, seqNo)
             return nil
         }
-        let stored = try await journal.lastSequence(.outbound, conversation: conversation) ?? 0
-        let last = max(numbered[conversation] ?? 0, stored)
-        numbered[conversation] = last + 1
-        return last + 1
+        let next = (numbered[conversation] ?? 0) + 1
+        numbered[conversation] = next
+        return next
     }
 }

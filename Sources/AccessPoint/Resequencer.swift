@@ -68,20 +68,32 @@ struct Resequencer: Sendable {
         try await line.run("landing") { () throws(SedgateError) in
             var landing = Landing()
             var conversations: [String] = []
+            var known: Set<String> = []
+            var unordered: [MessageRecord] = []
             for record in records {
                 if record.envelope.seqNo != nil, let conversation = record.envelope.conversation, orderWait > .zero {
-                    if !conversations.contains(conversation) { conversations.append(conversation) }
+                    if known.insert(conversation).inserted { conversations.append(conversation) }
                     continue
                 }
-                // Unordered: it lands now, unless another pass (a retry after a failed landing) just landed it.
-                guard try await journal.record(record.sedId, .inbound)?.state == .received else { continue }
-                try place(record, detail: nil, into: &landing)
+                unordered.append(record)
             }
-            for conversation in extra where !conversations.contains(conversation) { conversations.append(conversation) }
+            if !unordered.isEmpty {
+                // Unordered: each lands now, unless another pass (a retry after a failed landing) just landed it.
+                let current = try await journal.records(unordered.map(\.sedId), .inbound)
+                for record in unordered where current[record.sedId]?.state == .received {
+                    try place(record, detail: nil, into: &landing)
+                }
+            }
+            for conversation in extra where known.insert(conversation).inserted { conversations.append(conversation) }
+            // One read for every conversation of the pass; nothing is committed before the pass ends.
+            let pending = try await journal.unlanded(conversations: conversations)
+            let lasts = try await journal.lastSequences(.inbound, conversations: conversations)
             var failure: SedgateError?
             for conversation in conversations {
                 do throws(SedgateError) {
-                    try await settle(conversation: conversation, into: &landing)
+                    try settle(
+                        conversation: conversation, pending: pending[conversation] ?? [],
+                        last: lasts[conversation] ?? 0, into: &landing)
                 } catch {
                     // What was placed so far is journalled below; this conversation is tried again later.
                     failure = error
@@ -102,7 +114,15 @@ struct Resequencer: Sendable {
     struct Landing {
         var changes: [JournalChange] = []
         var folders: Set<String> = []
-        var landed: [(sedId: SEDID, file: String)] = []
+        private(set) var landed: [(sedId: SEDID, file: String)] = []
+        /// The SED ids in `landed`.
+        private(set) var placed: Set<SEDID> = []
+
+        /// Notes that `sedId` lands as `file` in this pass.
+        mutating func land(_ sedId: SEDID, as file: String) {
+            landed.append((sedId, file))
+            placed.insert(sedId)
+        }
     }
 
     /// Decides the landing of `conversation`'s SEDs into `landing`.
@@ -110,14 +130,16 @@ struct Resequencer: Sendable {
     /// A SED may land when its number follows the last one landed (or is lower: it comes after its gap was given
     /// up, and is never held back again). A SED that has waited `orderWait` lands anyway, and every SED before
     /// it in the conversation with it, in order.
-    private func settle(conversation: String, into landing: inout Landing) async throws(SedgateError) {
-        // A conversation whose earlier SED is placed in this same pass sees it as landed (not yet committed).
-        let placed = Set(landing.landed.map(\.sedId))
-        let pending = try await journal.unlanded(conversation: conversation)
-        var last = try await journal.lastSequence(.inbound, conversation: conversation) ?? 0
+    ///
+    /// `pending` is `journal.unlanded(conversation:)` and `last` its last number landed, read at the start of the pass.
+    private func settle(
+        conversation: String, pending: [MessageRecord], last landedBefore: Int, into landing: inout Landing
+    ) throws(SedgateError) {
+        var last = landedBefore
         let cutoff = Timestamp.iso8601(now().addingTimeInterval(-Double(orderWait.components.seconds)))
         let overdue = orderWait > .zero ? pending.lastIndex { $0.createdAt < cutoff } : pending.indices.last
-        for (index, record) in pending.enumerated() where !placed.contains(record.sedId) {
+        // A conversation whose earlier SED is placed in this same pass sees it as landed (not yet committed).
+        for (index, record) in pending.enumerated() where !landing.placed.contains(record.sedId) {
             let seqNo = record.envelope.seqNo ?? 0
             if seqNo <= last + 1 {
                 try place(
@@ -231,7 +253,7 @@ struct Resequencer: Sendable {
         landing.changes.append(
             .transition(
                 record.sedId, .inbound, to: .landed, onlyFrom: [.received, .waiting], file: landedName, detail: detail))
-        landing.landed.append((record.sedId, landedName))
+        landing.land(record.sedId, as: landedName)
     }
 
     /// Makes a landing pass durable: each folder it renamed in or out of synced once, then its journal changes in one

@@ -225,8 +225,12 @@ public protocol MessageStore: Sendable {
     /// given to a SED (raised by `insert`); inbound, the last one landed (raised by `transition` to `landed`).
     /// Nil for a conversation this node does not know, or has forgotten.
     func lastSequence(_ direction: Direction, conversation: String) async throws(SedgateError) -> Int?
+    /// `lastSequence` of many conversations in one read; conversations the node does not know are left out.
+    func lastSequences(_ direction: Direction, conversations: [String]) async throws(SedgateError) -> [String: Int]
     /// Inbound SEDs of one conversation received but not yet landed (`received` or `waiting`), by sequence number.
     func unlanded(conversation: String) async throws(SedgateError) -> [MessageRecord]
+    /// `unlanded` of many conversations in one read; conversations with nothing to land are left out.
+    func unlanded(conversations: [String]) async throws(SedgateError) -> [String: [MessageRecord]]
     /// Conversations with a `waiting` SED that may land now: it waited since before `cutoff` (a timestamp), or
     /// the SED before it has landed (or was given up by an operator) since it began to wait.
     func conversationsToSettle(waitingSince cutoff: String) async throws(SedgateError) -> [String]
@@ -263,6 +267,27 @@ extension MessageStore {
         var found: [SEDID: MessageRecord] = [:]
         for sedId in Set(sedIds) {
             if let record = try await record(sedId, direction) { found[sedId] = record }
+        }
+        return found
+    }
+
+    /// One read per conversation: a store without a set lookup.
+    public func lastSequences(
+        _ direction: Direction, conversations: [String]
+    ) async throws(SedgateError) -> [String: Int] {
+        var found: [String: Int] = [:]
+        for conversation in Set(conversations) {
+            if let last = try await lastSequence(direction, conversation: conversation) { found[conversation] = last }
+        }
+        return found
+    }
+
+    /// One read per conversation: a store without a set lookup.
+    public func unlanded(conversations: [String]) async throws(SedgateError) -> [String: [MessageRecord]] {
+        var found: [String: [MessageRecord]] = [:]
+        for conversation in Set(conversations) {
+            let records = try await unlanded(conversation: conversation)
+            if !records.isEmpty { found[conversation] = records }
         }
         return found
     }

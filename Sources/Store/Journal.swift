@@ -435,11 +435,7 @@ public final class Journal: MessageStore {
         guard !unique.isEmpty else { return [:] }
         return try await read("read \(unique.count) SEDs") { db in
             var found: [SEDID: MessageRecord] = [:]
-            // In chunks well under SQLite's limit on bound parameters.
-            var start = 0
-            while start < unique.count {
-                let chunk = Array(unique[start..<min(unique.count, start + 500)])
-                start += chunk.count
+            for chunk in Self.chunks(unique) {
                 let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
                 for row in try Row.fetchAll(
                     db, sql: "SELECT * FROM message WHERE direction = ? AND sedId IN (\(marks))",
@@ -534,6 +530,55 @@ public final class Journal: MessageStore {
                 db.cachedStatement(sql: "SELECT last FROM conversation WHERE direction = ? AND key = ?"),
                 arguments: [direction.rawValue, conversation])
         }
+    }
+
+    public func lastSequences(
+        _ direction: Direction, conversations: [String]
+    ) async throws(SedgateError) -> [String: Int] {
+        let unique = Array(Set(conversations))
+        guard !unique.isEmpty else { return [:] }
+        return try await read("read the sequences of \(unique.count) conversations") { db in
+            var found: [String: Int] = [:]
+            for chunk in Self.chunks(unique) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                for row in try Row.fetchAll(
+                    db, sql: "SELECT key, last FROM conversation WHERE direction = ? AND key IN (\(marks))",
+                    arguments: StatementArguments([direction.rawValue] + chunk))
+                {
+                    found[row[0]] = row[1]
+                }
+            }
+            return found
+        }
+    }
+
+    public func unlanded(conversations: [String]) async throws(SedgateError) -> [String: [MessageRecord]] {
+        let unique = Array(Set(conversations))
+        guard !unique.isEmpty else { return [:] }
+        return try await read("list the SEDs of \(unique.count) conversations waiting to land") { db in
+            var found: [String: [MessageRecord]] = [:]
+            for chunk in Self.chunks(unique) {
+                let marks = Array(repeating: "?", count: chunk.count).joined(separator: ",")
+                let rows = try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT * FROM message WHERE direction = ? AND state IN (?, ?) AND conversation IN (\(marks))
+                        ORDER BY conversation, seqNo, seq
+                        """,
+                    arguments: StatementArguments(
+                        [Direction.inbound.rawValue, SEDState.received.rawValue, SEDState.waiting.rawValue] + chunk))
+                for row in rows {
+                    let conversation: String = row["conversation"]
+                    found[conversation, default: []].append(try Journal.message(row))
+                }
+            }
+            return found
+        }
+    }
+
+    /// `values` in chunks well under SQLite's limit on bound parameters.
+    static func chunks(_ values: [String]) -> [ArraySlice<String>] {
+        stride(from: 0, to: values.count, by: 500).map { values[$0..<min(values.count, $0 + 500)] }
     }
 
     public func unlanded(conversation: String) async throws(SedgateError) -> [MessageRecord] {

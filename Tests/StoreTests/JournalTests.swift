@@ -165,6 +165,12 @@ extension JournalTests {
             try await journal.transition(id, .inbound, to: .waiting, onlyFrom: [.received], file: nil, detail: nil)
         }
         #expect(try await journal.unlanded(conversation: conversation).compactMap(\.envelope.seqNo) == [2, 3])
+        // The batched reads a landing pass makes agree, and leave out what the node does not know.
+        let batched = try await journal.unlanded(conversations: [conversation, "unknown", conversation])
+        #expect(batched.keys.sorted() == [conversation])
+        #expect(batched[conversation]?.compactMap(\.envelope.seqNo) == [2, 3])
+        #expect(try await journal.lastSequences(.outbound, conversations: [conversation, "unknown"]) == [conversation: 3])
+        #expect(try await journal.lastSequences(.inbound, conversations: [conversation]).isEmpty)
         // Nothing may land yet: 1 is missing, and they have not waited since an hour ago.
         let anHourAgo = Timestamp.iso8601(start.addingTimeInterval(-3_600))
         #expect(try await journal.conversationsToSettle(waitingSince: anHourAgo).isEmpty)
@@ -182,7 +188,9 @@ extension JournalTests {
                     ids[seqNo]!, .inbound, to: .landed, onlyFrom: [.waiting], file: nil, detail: nil))
         }
         #expect(try await journal.lastSequence(.inbound, conversation: conversation) == 3)
+        #expect(try await journal.lastSequences(.inbound, conversations: [conversation]) == [conversation: 3])
         #expect(try await journal.unlanded(conversation: conversation).isEmpty)
+        #expect(try await journal.unlanded(conversations: [conversation]).isEmpty)
 
         // Forgotten when idle: inbound with the seen-set, the numbers given only with the later cutoff.
         try await journal.expire(finishedBefore: later)
