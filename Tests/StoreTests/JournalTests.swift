@@ -169,7 +169,8 @@ extension JournalTests {
         let batched = try await journal.unlanded(conversations: [conversation, "unknown", conversation])
         #expect(batched.keys.sorted() == [conversation])
         #expect(batched[conversation]?.compactMap(\.envelope.seqNo) == [2, 3])
-        #expect(try await journal.lastSequences(.outbound, conversations: [conversation, "unknown"]) == [conversation: 3])
+        #expect(
+            try await journal.lastSequences(.outbound, conversations: [conversation, "unknown"]) == [conversation: 3])
         #expect(try await journal.lastSequences(.inbound, conversations: [conversation]).isEmpty)
         // Nothing may land yet: 1 is missing, and they have not waited since an hour ago.
         let anHourAgo = Timestamp.iso8601(start.addingTimeInterval(-3_600))
