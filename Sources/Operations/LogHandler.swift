@@ -39,13 +39,15 @@ public struct SedgateLogHandler: LogHandler {
     /// The pipeline stage of the source file that logged (`AccessPoint/IntakeQueue.swift` → `intake`).
     static func stage(_ file: String) -> String {
         let base = String((file.split(separator: "/").last ?? "").split(separator: ".").first ?? "")
-        let stages = [
-            "IntakeQueue": "intake", "OutboundSender": "send", "InboundReceiver": "receive", "Forwarder": "forward",
-            "RelayHandler": "relay", "Resequencer": "order", "TakeUpWatcher": "take-up", "Puller": "pull",
-            "SeenSetExpiry": "expiry", "NodeCommands": "node", "AlertEngine": "alerts", "OperatorServer": "operator",
-        ]
         return stages[base] ?? base.lowercased()
     }
+
+    /// The stage of each source file that names one.
+    private static let stages = [
+        "IntakeQueue": "intake", "OutboundSender": "send", "InboundReceiver": "receive", "Forwarder": "forward",
+        "RelayHandler": "relay", "Resequencer": "order", "TakeUpWatcher": "take-up", "Puller": "pull",
+        "SeenSetExpiry": "expiry", "NodeCommands": "node", "AlertEngine": "alerts", "OperatorServer": "operator",
+    ]
 
     /// One formatted entry, without its line feed.
     static func line(

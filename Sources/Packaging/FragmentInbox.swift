@@ -79,7 +79,10 @@ public struct FragmentInbox: Sendable {
 
     /// Forgets the fragments of `payloadID` (after delivery, or when the SED failed).
     public func remove(_ payloadID: String) {
-        try? FileManager.default.removeItem(atPath: directory(for: payloadID))
+        let path = directory(for: payloadID)
+        // Most SEDs never had fragments here: checked first, as a failed removal costs an error object for nothing.
+        guard access(path, F_OK) == 0 else { return }
+        try? FileManager.default.removeItem(atPath: path)
     }
 
     /// The payload ids with fragments kept here.

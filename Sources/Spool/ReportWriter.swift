@@ -41,7 +41,7 @@ public struct ReportWriter: Sendable {
         let path = Syscall.join(directory, Self.fileName(for: report))
         // Durable: a batch job acts on a report (deletes its copy, tells a clerk), so a power cut must not take
         // back one it may have read, nor leave a renamed but empty file.
-        try SpoolFile.writeAtomically(try Self.bytes(report), to: path)
+        try SpoolFile.writeAtomically(Self.bytes(report), to: path)
         return path
     }
 
@@ -52,21 +52,101 @@ public struct ReportWriter: Sendable {
             if let report = reports.first { try write(report) }
             return
         }
-        let files = try reports.map { (report) throws(SedgateError) in
-            (path: Syscall.join(directory, Self.fileName(for: report)), bytes: try Self.bytes(report))
+        let files = reports.map { report in
+            (path: Syscall.join(directory, Self.fileName(for: report)), bytes: Self.bytes(report))
         }
         try SpoolFile.writeAllAtomically(files, in: directory)
     }
 
-    static func bytes(_ report: Report) throws(SedgateError) -> [UInt8] {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        do {
-            return Array(try encoder.encode(report)) + [UInt8(ascii: "\n")]
-        } catch {
-            throw SedgateError(
-                .io, "could not encode the report for \(report.file): \(error); this is a bug, report it",
-                cause: error)
+    /// `report` as JSON, byte for byte what `JSONEncoder` writes with `.prettyPrinted, .sortedKeys,
+    /// .withoutEscapingSlashes` (a test holds the two equal), plus a line feed; written directly, as a node writes
+    /// a report for every SED in every state and the encoder's general machinery cost more than the file.
+    static func bytes(_ report: Report) -> [UInt8] {
+        var fields: [(String, JSONText)] = [("at", .string(report.at)), ("file", .string(report.file))]
+        fields.append(("node", .string(report.node)))
+        fields.append(("state", .string(report.state.rawValue)))
+        if let value = report.sedId { fields.append(("sedId", .string(value))) }
+        if let value = report.ticket { fields.append(("ticket", .string(value))) }
+        if let value = report.code { fields.append(("code", .string(value))) }
+        if let value = report.reason { fields.append(("reason", .string(value))) }
+        if let location = report.location {
+            var inner: [(String, JSONText)] = []
+            if let value = location.file { inner.append(("file", .string(value))) }
+            if let value = location.line { inner.append(("line", .number(value))) }
+            if let value = location.column { inner.append(("column", .number(value))) }
+            if let value = location.record { inner.append(("record", .number(value))) }
+            if let value = location.field { inner.append(("field", .string(value))) }
+            fields.append(("location", .object(inner)))
         }
+        if let envelope = report.envelope {
+            fields.append(("envelope", .object(envelope.map { ($0.key, .string($0.value)) })))
+        }
+        var out: [UInt8] = []
+        out.reserveCapacity(1_024)
+        JSONText.object(fields).write(into: &out, depth: 0)
+        out.append(UInt8(ascii: "\n"))
+        return out
+    }
+}
+
+/// A JSON value as reports need it, written the way `JSONEncoder` pretty-prints with sorted keys.
+enum JSONText {
+    case string(String)
+    case number(Int)
+    case object([(String, JSONText)])
+
+    func write(into out: inout [UInt8], depth: Int) {
+        switch self {
+        case .string(let text): Self.quote(text, into: &out)
+        case .number(let value): out.append(contentsOf: String(value).utf8)
+        case .object(let members):
+            guard !members.isEmpty else {
+                out.append(contentsOf: "{\n\n".utf8)
+                Self.indent(depth, into: &out)
+                out.append(UInt8(ascii: "}"))
+                return
+            }
+            out.append(contentsOf: "{\n".utf8)
+            // The encoder's order: keys compared by their UTF-8 bytes.
+            let sorted = members.sorted { $0.0.utf8.lexicographicallyPrecedes($1.0.utf8) }
+            for (index, (key, value)) in sorted.enumerated() {
+                Self.indent(depth + 1, into: &out)
+                Self.quote(key, into: &out)
+                out.append(contentsOf: " : ".utf8)
+                value.write(into: &out, depth: depth + 1)
+                out.append(contentsOf: (index == sorted.count - 1 ? "\n" : ",\n").utf8)
+            }
+            Self.indent(depth, into: &out)
+            out.append(UInt8(ascii: "}"))
+        }
+    }
+
+    private static func indent(_ depth: Int, into out: inout [UInt8]) {
+        out.append(contentsOf: repeatElement(UInt8(ascii: " "), count: 2 * depth))
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    /// `text` in quotes, escaped as the encoder does: quote, backslash and control characters; `/` and everything
+    /// else as it is (UTF-8).
+    private static func quote(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+            case 0x08: out.append(contentsOf: "\\b".utf8)
+            case 0x0C: out.append(contentsOf: "\\f".utf8)
+            case 0x0A: out.append(contentsOf: "\\n".utf8)
+            case 0x0D: out.append(contentsOf: "\\r".utf8)
+            case 0x09: out.append(contentsOf: "\\t".utf8)
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
     }
 }

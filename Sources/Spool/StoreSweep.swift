@@ -9,7 +9,9 @@ extension SpoolLayout {
     public func dropPayload(_ relativePath: String) {
         // Only files of the node's own store, never a path that could leave it.
         guard relativePath.hasPrefix("var/store/"), !relativePath.contains("..") else { return }
-        try? FileManager.default.removeItem(atPath: root + "/" + relativePath)
+        let path = root + "/" + relativePath
+        // A plain file (the usual case) goes with one call; a folder (or an unlink refused) the long way.
+        if unlink(path) != 0, errno != ENOENT { try? FileManager.default.removeItem(atPath: path) }
     }
 
     /// Deletes every stored copy the journal no longer needs (those a crash left between a state change and

@@ -42,6 +42,39 @@ struct ReportAndRejectionTests {
         #expect(try names(in: folder.path) == ["claim.xml.T1.rejected.json"])
     }
 
+    @Test(
+        "a report's bytes are exactly what JSONEncoder writes (pretty, sorted keys, slashes as they are)",
+        arguments: Self.encodingSamples())
+    func reportBytesMatchTheEncoder(_ report: Report) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        let expected = Array(try encoder.encode(report)) + [UInt8(ascii: "\n")]
+        let folder = try TemporaryDirectory("encoding")
+        let written = try ReportWriter(directory: folder.path).write(report)
+        #expect(Array(try Data(contentsOf: URL(fileURLWithPath: written))) == expected)
+    }
+
+    /// Reports with every field present and absent, every envelope field, and text that needs escaping: control
+    /// characters, quotes, backslashes, slashes, non-ASCII letters and emoji.
+    static func encodingSamples() -> [Report] {
+        let awkward = "a \"quoted\" \\ back/slash\u{0}\u{1}\u{8}\u{9}\n\u{b}\u{c}\r\u{1f}\u{7f} Ærø ü € 𝄞 \u{2028}"
+        let fields = Dictionary(
+            uniqueKeysWithValues: EnvelopeField.allCases.enumerated().map { ($0.element.rawValue, "v\($0.offset)/x") })
+        let location = SedgateError.Location(file: "outbound/a b.xml", line: 12, column: 7, record: 3, field: "Amount")
+        return [
+            Report(file: "claim.xml", state: .accepted, at: "2026-12-07T18:00:00.000Z", node: "AP-BE"),
+            Report(
+                file: "profile/claim.xml", sedId: "0f8fad5b-d9cb-469f-a165-70867728950e", ticket: "T1",
+                state: .delivered, at: "2026-12-07T18:00:00.001Z", node: "AP-BE", envelope: fields),
+            Report(
+                file: awkward, ticket: awkward, state: .rejected, at: "t", node: awkward, code: "schema-violation",
+                reason: awkward, location: location, envelope: ["sedId": awkward, "receiver": "", "Zeta": "z"]),
+            Report(
+                file: "x", state: .failed, at: "t", node: "CN", code: "c", reason: "r",
+                location: .init(field: "f"), envelope: [:]),
+        ]
+    }
+
     @Test("rejecting a file moves its bytes to rejected/ beside an .error file, never overwriting an earlier one")
     func rejection() throws {
         let folder = try TemporaryDirectory("reject")
