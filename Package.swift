@@ -407,6 +407,7 @@ let package = Package(
             dependencies: [
                 "CoordinationNode", "SedgateCore", "SedgateTesting", "Spool", "Store", "Transport", "Documents",
                 "WSSecurity", .product(name: "Logging", package: "swift-log"),
+                .product(name: "GRDB", package: "GRDB.swift"),
             ],
             swiftSettings: strict),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "SedgateCore"], swiftSettings: strict),

@@ -60,7 +60,14 @@ struct ForwarderHop: DeliveryHop {
     func prepare(_ message: DeliveryPlan.Message, client: ProtocolClient) async -> DeliveryPreparation {
         var ready = DeliveryPreparation()
         // An operator may have held or expired one since the batch was read: look again, just before sending.
-        let current = (try? await journal.records(message.records.map(\.sedId), .relay)) ?? [:]
+        let current: [SEDID: MessageRecord]
+        do {
+            current = try await journal.records(message.records.map(\.sedId), .relay)
+        } catch {
+            // Not a reason to skip them (that would read and skip them again at once): the send backs off.
+            ready.retry = (message.records, "cannot read the journal before sending: \(error)")
+            return ready
+        }
         for record in message.records {
             guard current[record.sedId]?.state == .stored else { continue }
             do {

@@ -61,6 +61,16 @@ struct RelayNode {
         }
     }
 
+    /// A protocol client with the CN's certificate, for the forwarding hop (which uses it only for fragments).
+    func client() throws -> ProtocolClient {
+        let pki = folder.appending("pki")
+        try PKI.copyShared(into: pki, nodes: ["CN"])
+        return try ProtocolClient(
+            tls: TLSFiles(
+                certificatePath: pki + "/CN.crt", privateKeyPath: pki + "/CN.key", trustRootsPath: pki + "/ca.crt"),
+            logger: Logger(label: "test"))
+    }
+
     /// One SED sealed by AP-BE for AP-DK, delivered and stored here.
     func storedSED() async throws -> SealedSED {
         let seds = try seal(1)
