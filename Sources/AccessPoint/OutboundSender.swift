@@ -215,7 +215,8 @@ struct SenderHop: DeliveryHop {
         try await progress.upload(
             record.sedId, from: configuration.node, client: client, url: configuration.coordinationNodeURL)
         return try SealedSED.seal(
-            fragments: manifest, key: key, envelope: envelope, signer: codec.key, recipient: recipient)
+            fragments: manifest, key: key, envelope: envelope, signer: codec.key, recipient: recipient,
+            contentKeys: codec.contentKeys)
     }
 
     func giveUp(_ record: MessageRecord, _ error: SedgateError) async {

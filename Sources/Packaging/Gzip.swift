@@ -3,6 +3,7 @@
 
 public import Foundation
 public import SedgateCore
+import Synchronization
 
 /// Gzip compression of parts (`Content-Encoding: gzip`), with zlib in gzip format (windowBits 15 + 16).
 ///
@@ -17,18 +18,23 @@ public enum Gzip {
     public static func compress(_ data: Data, level: Int32 = defaultLevel) -> Data {
         var result = Data()
         do {
-            let stream = try ZStream(.compress(level: level))
+            let stream = try idleCompressors.take(level: level)
             try data.withBytes { (input) throws(SedgateError) in
                 _ = try stream.process(input, finish: true) { (chunk) throws(SedgateError) in
                     result.append(contentsOf: chunk)
                 }
             }
+            idleCompressors.give(stream)
         } catch {
             // Compressing in memory fails only when zlib cannot allocate its state: nothing sensible is left.
             fatalError("gzip compression failed: \(error)")
         }
         return result
     }
+
+    /// Compressors between two calls of `compress`: a SED of a few kilobytes compressed faster than zlib started
+    /// (allocated and zeroed) a compressor for it, so they are kept and reset instead.
+    private static let idleCompressors = IdleCompressors()
 
     /// The bytes `data` decompresses to, refusing more than `limit` bytes of output.
     ///
@@ -52,5 +58,35 @@ public enum Gzip {
         let inflater = try Inflater(limit: limit, source: source)
         try inflater.feed(input, sink: sink)
         try inflater.finish()
+    }
+}
+
+/// A few reset zlib compressors, each used by one thread at a time: taken out under the lock, given back after use.
+private final class IdleCompressors: Sendable {
+    /// A compressor held here; none is used while it is here.
+    private struct Idle: @unchecked Sendable {
+        let stream: ZStream
+    }
+
+    /// At most this many are kept (one per sealing thread covers a node; more are simply ended).
+    private static let capacity = 8
+    private let idle = Mutex<[Idle]>([])
+
+    /// A compressor at `level`, kept or new.
+    func take(level: Int32) throws(SedgateError) -> ZStream {
+        let kept = idle.withLock { idle in
+            idle.lastIndex { $0.stream.compressionLevel == level }.map { idle.remove(at: $0) }
+        }
+        if let kept { return kept.stream }
+        return try ZStream(.compress(level: level))
+    }
+
+    /// Takes back a compressor that finished its gzip member, reset for the next one.
+    func give(_ stream: ZStream) {
+        stream.resetCompressor()
+        let kept = Idle(stream: stream)
+        idle.withLock { idle in
+            if idle.count < Self.capacity { idle.append(kept) }
+        }
     }
 }

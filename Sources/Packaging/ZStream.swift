@@ -58,6 +58,18 @@ final class ZStream {
         if case .decompress = direction { inflateReset(stream) }
     }
 
+    /// Makes a compressor ready for a new gzip member at the same level, keeping its allocated state (starting
+    /// zlib's deflate state afresh allocates and zeroes about 256 KiB).
+    func resetCompressor() {
+        if case .compress = direction { deflateReset(stream) }
+    }
+
+    /// The level of a compressor; nil for a decompressor.
+    var compressionLevel: Int32? {
+        if case .compress(let level) = direction { return level }
+        return nil
+    }
+
     /// Feeds all of `input` (empty and `finish` to end a compression) and hands every output chunk to `sink`.
     ///
     /// Decompressing, stops at the end of a gzip member and reports the unconsumed input. Throws

@@ -21,30 +21,33 @@ public import SedgateCore
 public enum BodyEncryption {
     /// Encrypts `plaintext` for `recipient`; returns the UTF-8 bytes of one standalone `xenc:EncryptedData` element
     /// (its namespaces declared on itself, no XML declaration) with `Id`=`id` and
-    /// `MimeType="application/octet-stream"`. Each call uses a fresh random AES-256 key.
+    /// `MimeType="application/octet-stream"`. Each call uses a fresh random AES-256 key, or with `windows` the
+    /// content key of the recipient's current window (see `ContentKeyWindows`); every call uses a fresh random
+    /// 96-bit AES-GCM nonce either way.
     ///
     /// Throws `.protocolViolation` when `id` is not a plain XML id (letters, digits, ".", "_", "-"), and
     /// `.configuration` when OpenSSL cannot encrypt for the certificate (e.g. it is not an RSA certificate).
     public static func encrypt(
-        _ plaintext: Data, id: String, for recipient: PeerCertificate
+        _ plaintext: Data, id: String, for recipient: PeerCertificate, reusing windows: ContentKeyWindows? = nil
     ) throws(SedgateError)
         -> Data
     {
         try checkID(id)
         // Written from its template, not built by xmlsec: the content key goes to the recipient through OpenSSL,
         // the content through swift-crypto; XML Encryption 1.1 lays AES-GCM out as IV, ciphertext, tag.
-        let contentKey = SymmetricKey(size: .bits256)
-        let keyCipher = try KeyTransport.encrypt(contentKey.withUnsafeBytes { Data($0) }, for: recipient)
-        guard let sealed = try? AES.GCM.seal(plaintext, using: contentKey).combined else {
+        let window =
+            if let windows { try windows.window(for: recipient) } else { try ContentKeyWindows.single(for: recipient) }
+        guard let sealed = try? AES.GCM.seal(plaintext, using: window.key.symmetric).combined else {
             throw SedgateError(.configuration, "swift-crypto could not encrypt the payload \(id) with AES-256-GCM")
         }
-        let text =
+        var text =
             "<xenc:EncryptedData xmlns:xenc=\"\(Namespace.xenc)\" xmlns:ds=\"\(Namespace.ds)\" Id=\"\(id)\" "
             + "MimeType=\"\(SecurityURI.octetStream)\">"
             + "<xenc:EncryptionMethod Algorithm=\"\(SecurityURI.aes256GCM)\"/><ds:KeyInfo>"
-            + KeyTransport.element(id: nil, for: recipient, cipherValue: keyCipher, declaringNamespaces: false)
-            + "</ds:KeyInfo><xenc:CipherData><xenc:CipherValue>\(sealed.base64EncodedString())</xenc:CipherValue>"
-            + "</xenc:CipherData></xenc:EncryptedData>"
+        text += window.encryptedKey
+        text += "</ds:KeyInfo><xenc:CipherData><xenc:CipherValue>"
+        text += sealed.base64EncodedString()
+        text += "</xenc:CipherValue></xenc:CipherData></xenc:EncryptedData>"
         return Data(text.utf8)
     }
 

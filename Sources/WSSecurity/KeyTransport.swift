@@ -58,9 +58,13 @@ enum KeyTransport {
                     + "(\(key.commonName)); the sender used the wrong destination certificate. The payload was refused")
         }
         let cipherValue = encryptedKey.child("CipherData", Namespace.xenc)?.child("CipherValue", Namespace.xenc)
-        guard let cipher = cipherValue.flatMap({ decodeBase64($0.text) }),
-            let bytes = key.evpKey.oaepDecrypt(Array(cipher))
-        else {
+        // The cache (when the key has one) answers only for cipher values this key decrypted before.
+        let bytes = cipherValue.flatMap { decodeBase64($0.text) }.flatMap { (cipher: Data) -> [UInt8]? in
+            let unwrap = { (cipher: [UInt8]) in key.evpKey.oaepDecrypt(cipher) }
+            guard let cache = key.unwrappedKeys else { return unwrap(Array(cipher)) }
+            return cache.key(for: Array(cipher), unwrap: unwrap)
+        }
+        guard let bytes else {
             throw SedgateError(
                 .decryptionFailed,
                 "\(id) cannot be decrypted with the private key of \(key.commonName): it was encrypted for another "

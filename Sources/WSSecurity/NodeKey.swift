@@ -26,6 +26,10 @@ public struct NodeKey: Sendable {
     let evpKey: EVPKey
     /// The certificate's DER in base64 (no line breaks), as the BinarySecurityToken and X509Certificate carry it.
     let certificateBase64: String
+    /// The content keys this key has unwrapped (RSA-OAEP), remembered so that the payloads of one sender's key
+    /// window cost one decryption between them (see `UnwrappedKeyCache`); nil decrypts every EncryptedKey anew.
+    /// Shared by the copies of this value.
+    public var unwrappedKeys: UnwrappedKeyCache? = UnwrappedKeyCache()
 
     /// Reads the private key and certificate from PEM files (as named in the node's configuration).
     public init(privateKeyFile: String, certificateFile: String) throws(SedgateError) {

@@ -32,6 +32,10 @@ struct PackBench: AsyncParsableCommand {
     var serial = false
     @Option(help: "Messages packed or opened at the same time (as a node serves several connections).")
     var inFlight: Int = 2
+    @Flag(help: "Seal each SED with a content key of its own (one RSA-OAEP encryption each), as before key windows.")
+    var freshKeys = false
+    @Flag(help: "Decrypt each SED's content key with RSA-OAEP, without the destination's cache of unwrapped keys.")
+    var noKeyCache = false
 
     func run() async throws {
         let directory = try TemporaryDirectory("bench-pack")
@@ -41,13 +45,17 @@ struct PackBench: AsyncParsableCommand {
         let pool: SealingPool? = serial ? nil : SealingPool.shared
         let (signer, recipient, receiverKey, trust) = try exitOnError {
             () throws(SedgateError) -> (NodeKey, PeerCertificate, NodeKey, TrustStore) in
-            (
+            var receiverKey = try NodeKey(privateKeyFile: pki + "/AP-DK.key", certificateFile: pki + "/AP-DK.crt")
+            if noKeyCache { receiverKey.unwrappedKeys = nil }
+            return (
                 try NodeKey(privateKeyFile: pki + "/AP-BE.key", certificateFile: pki + "/AP-BE.crt"),
                 try PeerCertificate(file: pki + "/AP-DK.crt"),
-                try NodeKey(privateKeyFile: pki + "/AP-DK.key", certificateFile: pki + "/AP-DK.crt"),
+                receiverKey,
                 try TrustStore(caFile: pki + "/ca.crt")
             )
         }
+        // As a node seals (CompoundCodec): one content key per window of SEDs for a destination.
+        let contentKeys = freshKeys ? nil : ContentKeyWindows()
         var made: [[(envelope: Envelope, payload: [UInt8])]] = []
         var totalBytes = 0
         for batch in 0..<messages {
@@ -74,7 +82,9 @@ struct PackBench: AsyncParsableCommand {
         let packed = try await windowed(batches.count, width: inFlight) { index in
             let path = directory.appending("message-\(index).mime")
             let seal = { @Sendable (item: (envelope: Envelope, payload: [UInt8])) throws(SedgateError) in
-                try SealedSED.seal(item.payload, envelope: item.envelope, signer: signer, recipient: recipient)
+                try SealedSED.seal(
+                    item.payload, envelope: item.envelope, signer: signer, recipient: recipient,
+                    contentKeys: contentKeys)
             }
             let written = try await exitOnError { () async throws(SedgateError) in
                 var seds: [SealedSED] = []
@@ -148,6 +158,10 @@ struct PackBench: AsyncParsableCommand {
                     + "open %.0f SEDs/s (%.3f ms per SED)",
                 Double(opened) / packCPU, packCPU * 1000 / Double(opened), Double(opened) / openCPU,
                 openCPU * 1000 / Double(opened)))
+        print(
+            "content keys: \(contentKeys.map { "\($0.keysMade) made (RSA-OAEP encryptions)" } ?? "one per SED"), "
+                + (receiverKey.unwrappedKeys.map { "\($0.keysUnwrapped) unwrapped (RSA-OAEP decryptions)" }
+                    ?? "one unwrapped per SED"))
         print("peak RSS: \(ConversionBenchmark.peakRSS() >> 20) MiB")
     }
 }

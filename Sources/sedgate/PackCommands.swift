@@ -46,6 +46,8 @@ struct PackCommand: AsyncParsableCommand {
             () throws(SedgateError) -> (CompoundMessage, (contentType: String, size: Int64)) in
             let signer = try NodeKey(privateKeyFile: key, certificateFile: certificate)
             let recipientCertificate = try PeerCertificate(file: recipient)
+            // One content key for the file's SEDs (a window, see ContentKeyWindows): one RSA-OAEP operation.
+            let contentKeys = ContentKeyWindows()
             var sealed: [SealedSED] = []
             for path in seds {
                 let bytes = try SpoolFile.read(path, maxBytes: SealedSED.maximumBytes)
@@ -55,7 +57,7 @@ struct PackCommand: AsyncParsableCommand {
                 sealed.append(
                     try SealedSED.seal(
                         bytes, envelope: envelope, compress: !noCompression, signer: signer,
-                        recipient: recipientCertificate))
+                        recipient: recipientCertificate, contentKeys: contentKeys))
             }
             let message = CompoundMessage(from: sender, to: receiver, seds: sealed)
             return (message, try message.write(to: out, signer: signer))

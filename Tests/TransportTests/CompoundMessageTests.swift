@@ -22,6 +22,8 @@ private struct Network {
         try PKI.copyShared(into: directory.appending("pki"), nodes: ["CN", "AP-BE", "AP-DK"])
         var originals: [[UInt8]] = []
         var seds: [SealedSED] = []
+        // As a node seals: the SEDs for one destination share a content key window.
+        let contentKeys = ContentKeyWindows()
         for index in 0..<2 {
             let bytes = SampleSED.make(sedId: .random(), size: 5_000, index: index, sendingAP: "AP-BE")
             var envelope = try SEDReader.read(bytes, source: "sample").envelope
@@ -30,7 +32,8 @@ private struct Network {
             seds.append(
                 try SealedSED.seal(
                     bytes, envelope: envelope, signer: try Self.key("AP-BE", directory),
-                    recipient: try PeerCertificate(file: directory.appending("pki/AP-DK.crt"))))
+                    recipient: try PeerCertificate(file: directory.appending("pki/AP-DK.crt")),
+                    contentKeys: contentKeys))
         }
         self.originals = originals
         self.seds = seds
@@ -145,6 +148,17 @@ struct CompoundMessageTests {
         #expect(opened.status == 0, "xmlsec1 --decrypt: \(opened.output)")
         let body = try Gzip.decompress(try Data(contentsOf: URL(fileURLWithPath: decrypted)), limit: 1 << 20)
         #expect(Array(body) == network.originals[0], "the body xmlsec1 decrypted is the SED, byte for byte")
+        // The second SED shares the first one's content key window and still opens on its own.
+        let openedSecond = try await ChildProcess.run(
+            "/usr/bin/xmlsec1",
+            [
+                "--decrypt", "--privkey-pem", "\(network.path("pki/AP-DK.key")),\(network.path("pki/AP-DK.crt"))",
+                "--output", network.path("body-1.gz"), network.path("sealed-1.xml"),
+            ])
+        #expect(openedSecond.status == 0, "xmlsec1 --decrypt: \(openedSecond.output)")
+        let second = try Gzip.decompress(
+            try Data(contentsOf: URL(fileURLWithPath: network.path("body-1.gz"))), limit: 1 << 20)
+        #expect(Array(second) == network.originals[1], "the second SED, byte for byte")
     }
 
     @Test("the receiving AP reads, verifies and opens every SED, byte for byte, and the header lists their ids")

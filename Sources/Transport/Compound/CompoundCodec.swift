@@ -18,6 +18,9 @@ public struct CompoundCodec: Sendable {
     /// The signature methods accepted from signers: RSA-SHA256, and ECDSA-SHA256 too where the network agreed to
     /// it (a signature must use the method of its signer's certificate key either way).
     public var acceptedSignatures: Set<SignatureAlgorithm> = SignatureAlgorithm.standard
+    /// The content keys this node seals with, one window per destination certificate (see `ContentKeyWindows`);
+    /// nil seals every SED with a key of its own.
+    public var contentKeys: ContentKeyWindows? = ContentKeyWindows()
 
     /// Loads the keys named by `tls` (the node's TLS certificate, key and CA files serve for WS-Security too).
     public init(tls: TLSFiles, temporaryDirectory: String) throws(SedgateError) {
@@ -137,7 +140,7 @@ public struct CompoundCodec: Sendable {
     ) throws(SedgateError)
         -> SealedSED
     {
-        try SealedSED.seal(payload, envelope: envelope, signer: key, recipient: recipient)
+        try SealedSED.seal(payload, envelope: envelope, signer: key, recipient: recipient, contentKeys: contentKeys)
     }
 
     /// Seals each SED of `batch` (its bytes, its envelope with SedId and SendingAP, the receiving AP's certificate;

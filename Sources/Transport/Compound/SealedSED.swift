@@ -60,35 +60,37 @@ public struct SealedSED: Sendable, Equatable {
     static let signedIDs = ["sed", "body"]
 
     /// Seals `payload` with `envelope` (which must have its SedId and SendingAP): compresses it (gzip) unless
-    /// `compress` is false, encrypts it for `recipient`, and signs envelope and body with `signer`.
+    /// `compress` is false, encrypts it for `recipient` (with the content key of the recipient's current window in
+    /// `contentKeys`, or a key of its own), and signs envelope and body with `signer`.
     public static func seal(
-        _ payload: [UInt8], envelope: Envelope, compress: Bool = true, signer: NodeKey, recipient: PeerCertificate
+        _ payload: [UInt8], envelope: Envelope, compress: Bool = true, signer: NodeKey, recipient: PeerCertificate,
+        contentKeys: ContentKeyWindows? = nil
     ) throws(SedgateError) -> SealedSED {
         let plain = Data(payload)
         return try seal(
             body: compress ? Gzip.compress(plain) : plain, size: payload.count, compression: compress ? "gzip" : nil,
-            manifest: nil, envelope: envelope, signer: signer, recipient: recipient)
+            manifest: nil, envelope: envelope, signer: signer, recipient: recipient, contentKeys: contentKeys)
     }
 
     /// Seals a large payload that travels as `manifest`'s fragments: the manifest goes in the signed header, and
     /// the body holds the fragments' 32-byte AES-256-GCM `key`, encrypted for `recipient`.
     public static func seal(
         fragments manifest: FragmentManifest, key: Data, envelope: Envelope, signer: NodeKey,
-        recipient: PeerCertificate
+        recipient: PeerCertificate, contentKeys: ContentKeyWindows? = nil
     ) throws(SedgateError) -> SealedSED {
         try seal(
             body: key, size: Int(manifest.totalSize), compression: nil, manifest: manifest, envelope: envelope,
-            signer: signer, recipient: recipient)
+            signer: signer, recipient: recipient, contentKeys: contentKeys)
     }
 
     private static func seal(
         body: Data, size: Int, compression: String?, manifest: FragmentManifest?, envelope: Envelope,
-        signer: NodeKey, recipient: PeerCertificate
+        signer: NodeKey, recipient: PeerCertificate, contentKeys: ContentKeyWindows?
     ) throws(SedgateError) -> SealedSED {
         guard let sedId = envelope.sedId else {
             throw SedgateError(.invalidEnvelope, "a SED without a SedId cannot be sealed; the AP assigns one first")
         }
-        let encrypted = try BodyEncryption.encrypt(body, id: "ed", for: recipient)
+        let encrypted = try BodyEncryption.encrypt(body, id: "ed", for: recipient, reusing: contentKeys)
         let contentType = manifest?.contentType ?? envelope.contentType ?? "application/xml"
         let head = """
             <?xml version="1.0" encoding="UTF-8"?>
