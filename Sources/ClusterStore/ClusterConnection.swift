@@ -47,7 +47,7 @@ final class ClusterConnection: Sendable {
                 result.fail(self.lostError(statement))
                 return
             }
-            let timer = loop.scheduleTask(in: .nanoseconds(Int64(timeout.nanoseconds))) {
+            let timer = loop.scheduleTask(in: .nanoseconds(timeout.nanoseconds)) {
                 let error = ClusterDatabaseError.statementTimedOut(statement, endpoint, after: timeout)
                 // Marked closed before the caller hears of it (it gives the connection back at once), and failed
                 // before the channel closes (which fails the statement with a vaguer error).
