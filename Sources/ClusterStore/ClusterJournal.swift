@@ -154,7 +154,7 @@ public final class ClusterJournal: MessageStore {
     }
 
     private func insertRow(
-        _ item: NewSED, envelope: String, payload: [UInt8]?, at now: String, _ connection: PostgresConnection
+        _ item: NewSED, envelope: String, payload: [UInt8]?, at now: String, _ connection: ClusterConnection
     ) async throws -> Bool {
         let record = item.record
         let seqNo = record.envelope.seqNo
@@ -220,7 +220,7 @@ public final class ClusterJournal: MessageStore {
         return results
     }
 
-    private func apply(_ change: JournalChange, at now: String, _ connection: PostgresConnection) async throws -> Bool {
+    private func apply(_ change: JournalChange, at now: String, _ connection: ClusterConnection) async throws -> Bool {
         switch change {
         case .transition(let sedId, let direction, let state, let onlyFrom, let file, let detail):
             let rows = try await connection.query(
@@ -290,7 +290,7 @@ public final class ClusterJournal: MessageStore {
 
     /// Raises a conversation's last number to `seqNo` (never lowers it).
     func raise(
-        _ direction: Direction, _ conversation: String, to seqNo: Int, at now: String, _ connection: PostgresConnection
+        _ direction: Direction, _ conversation: String, to seqNo: Int, at now: String, _ connection: ClusterConnection
     ) async throws {
         try await connection.query(
             """
@@ -301,7 +301,7 @@ public final class ClusterJournal: MessageStore {
             """, logger: logger)
     }
 
-    func appendEvent(_ event: HistoryEvent, _ connection: PostgresConnection) async throws {
+    func appendEvent(_ event: HistoryEvent, _ connection: ClusterConnection) async throws {
         try await connection.query(
             """
             INSERT INTO cn_event (sed_id, direction, state, at, detail)
@@ -338,18 +338,24 @@ public final class ClusterJournal: MessageStore {
     }
 
     /// Runs `body` in one transaction, committed before it returns; any failure becomes a `.storage` error and
-    /// changes nothing.
+    /// changes nothing (unless the connection was lost during the COMMIT: then the error says the outcome is
+    /// unknown; every change the journal makes can be made again).
     @discardableResult
     func transaction<T: Sendable>(
-        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ what: String, _ body: @escaping @Sendable (ClusterConnection) async throws -> T
     ) async throws(SedgateError) -> T {
         IOCounters.noteCommit()
         do {
             return try await database.withConnection { connection in
-                try await connection.withTransaction(logger: self.logger) { connection in try await body(connection) }
+                try await connection.transaction(logger: self.logger) { connection in try await body(connection) }
             }
         } catch let error as SedgateError {
             throw error
+        } catch let error as ClusterDatabaseError where error.code == .commitOutcomeUnknown {
+            throw SedgateError(.storage, "the cluster database may or may not have recorded: \(what)", cause: error)
+        } catch let error as ClusterDatabaseError {
+            throw SedgateError(
+                .storage, "the cluster database could not \(what); the change was not made", cause: error)
         } catch {
             throw SedgateError(
                 .storage, "the cluster database could not \(what); the change was not made",
@@ -359,22 +365,18 @@ public final class ClusterJournal: MessageStore {
 
     /// Runs `body` on a connection (one statement or a few reads, no transaction needed).
     func read<T: Sendable>(
-        _ what: String, _ body: @escaping @Sendable (PostgresConnection) async throws -> T
+        _ what: String, _ body: @escaping @Sendable (ClusterConnection) async throws -> T
     ) async throws(SedgateError) -> T {
         do {
             return try await database.withConnection { connection in try await body(connection) }
         } catch let error as SedgateError {
             throw error
+        } catch let error as ClusterDatabaseError {
+            throw SedgateError(.storage, "the cluster database could not \(what)", cause: error)
         } catch {
             throw SedgateError(
                 .storage, "the cluster database could not \(what)",
                 cause: ClusterDatabaseError(String(reflecting: error)))
         }
     }
-}
-
-/// A database failure, as PostgresNIO described it (its errors hide their text from `description`).
-struct ClusterDatabaseError: Error, Sendable, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
 }

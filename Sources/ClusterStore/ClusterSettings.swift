@@ -42,12 +42,26 @@ public struct ClusterSettings: Sendable, Hashable {
     public var lease: Duration
     /// Connections this process keeps open to the database.
     public var connections: Int
+    /// How long one statement may take (sent, answered, its rows read) before its connection is closed as lost: the
+    /// longest a server that stops answering (a lost machine whose TCP stays up, a stopped process) holds a caller.
+    public var statementTimeout: Duration
+    /// How long opening a connection to one server (TCP and PostgreSQL's start-up) may take before the next is tried.
+    public var connectTimeout: Duration
+    /// How long a caller waits for a free connection while all are in use.
+    public var connectionWait: Duration
 
-    public init(endpoints: [Endpoint], holder: String? = nil, lease: Duration = .seconds(5), connections: Int = 4) {
+    public init(
+        endpoints: [Endpoint], holder: String? = nil, lease: Duration = .seconds(5), connections: Int = 4,
+        statementTimeout: Duration = .seconds(30), connectTimeout: Duration = .seconds(3),
+        connectionWait: Duration = .seconds(60)
+    ) {
         self.endpoints = endpoints
         self.holder =
             holder ?? "\(ProcessInfo.processInfo.hostName)-\(getpid())-\(UUID().uuidString.prefix(8).lowercased())"
         self.lease = lease
         self.connections = max(1, connections)
+        self.statementTimeout = statementTimeout
+        self.connectTimeout = connectTimeout
+        self.connectionWait = connectionWait
     }
 }

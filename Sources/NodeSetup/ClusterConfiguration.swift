@@ -8,12 +8,23 @@ import SedgateCore
 
 extension NodeConfiguration {
     /// A CN's `[cluster]`: `database` (one `postgres://` URL, or a list: the primary, then its standbys), `lease-ms`,
-    /// `holder` and `connections`. Nil without a `database`: the CN keeps its journal in SQLite.
+    /// `holder`, `connections`, and the database's timeouts `statement-timeout-ms`, `connect-timeout-ms` and
+    /// `connection-wait-ms`. Nil without a `database`: the CN keeps its journal in SQLite.
     static func cluster(_ file: ConfigFile) throws(SedgateError) -> ClusterSettings? {
         let urls = try Self.stringOrList(file, "cluster", "database")
         let leaseMilliseconds = try file.int("cluster", "lease-ms", default: 5_000)
         let holder = try file.string("cluster", "holder", default: "")
         let connections = try file.int("cluster", "connections", default: 4)
+        var timeouts: [Duration] = []
+        for (key, fallback) in [
+            ("statement-timeout-ms", 30_000), ("connect-timeout-ms", 3_000), ("connection-wait-ms", 60_000),
+        ] {
+            let milliseconds = try file.int("cluster", key, default: fallback)
+            guard milliseconds >= 100 else {
+                throw file.fail("cluster", key, "is \(milliseconds); it must be 100 or more")
+            }
+            timeouts.append(.milliseconds(milliseconds))
+        }
         guard !urls.isEmpty else { return nil }
         var endpoints: [ClusterSettings.Endpoint] = []
         for url in urls {
@@ -31,7 +42,8 @@ extension NodeConfiguration {
         }
         return ClusterSettings(
             endpoints: endpoints, holder: holder.isEmpty ? nil : holder, lease: .milliseconds(leaseMilliseconds),
-            connections: connections)
+            connections: connections, statementTimeout: timeouts[0], connectTimeout: timeouts[1],
+            connectionWait: timeouts[2])
     }
 
     /// An AP's `[cn] url`: one URL, or the URLs of a CN cluster's processes in the order to try them.

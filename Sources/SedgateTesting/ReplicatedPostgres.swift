@@ -97,6 +97,31 @@ public final class ReplicatedPostgres: @unchecked Sendable {
         }
     }
 
+    /// Sends `signal` to the primary and every process it started (its backends, WAL sender, ...): SIGSTOP is a
+    /// model of a machine lost while its TCP connections stay up (the kernel still accepts and acknowledges, nobody
+    /// answers), SIGCONT brings it back.
+    public func signalPrimary(_ signal: Int32) {
+        guard let server = lock.withLock({ servers[primaryPort] }) else { return }
+        let parent = server.processIdentifier
+        // The postmaster first, so that it starts no process once its children are listed.
+        kill(parent, signal)
+        for child in Self.children(of: parent) { kill(child, signal) }
+    }
+
+    /// The processes whose parent is `parent` (from /proc).
+    static func children(of parent: Int32) -> [Int32] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { name -> Int32? in
+            guard let pid = Int32(name),
+                let stat = try? String(contentsOfFile: "/proc/\(name)/stat", encoding: .utf8),
+                let end = stat.lastIndex(of: ")")
+            else { return nil }
+            // After "pid (comm)": state, then the parent's pid.
+            let fields = stat[stat.index(after: end)...].split(separator: " ")
+            return fields.count > 1 && Int32(fields[1]) == parent ? pid : nil
+        }
+    }
+
     /// Promotes the standby (`pg_ctl promote`) and waits until it accepts writes.
     public func promote() async throws {
         try await run([TestPostgres.programs + "/pg_ctl", "promote", "-w", "-D", directory + "/standby"])

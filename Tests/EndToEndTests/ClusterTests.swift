@@ -100,6 +100,54 @@ struct ClusterTests {
         await database.stop()
     }
 
+    @Test(
+        "two CN processes, the database primary stops answering mid-traffic (SIGSTOP: a lost machine whose TCP stays up) and the standby is promoted: 200 SEDs delivered once each, in order"
+    )
+    func stoppedPrimaryFailover() async throws {
+        let database = try await ReplicatedPostgres.start(synchronous: true)
+        do {
+            try await stoppedPrimary(database)
+        } catch {
+            database.signalPrimary(SIGCONT)
+            await database.stop()
+            throw error
+        }
+        database.signalPrimary(SIGCONT)
+        await database.stop()
+    }
+
+    private func stoppedPrimary(_ database: ReplicatedPostgres) async throws {
+        let directory = try TemporaryDirectory("e2e-cluster-stopped")
+        // Statements the stopped primary leaves unanswered fail after 3 s (the default is 30 s).
+        let topology = try Topology.cluster(
+            directory: directory.path, executable: try SedgateBinary.path(), database: database.urls, processes: 2,
+            coordinationNodeSettings: "statement-timeout-ms = 3000\nconnect-timeout-ms = 1000")
+        defer { topology.abandon() }
+        try await topology.startAll()
+        let sender = topology.node("AP-BE")
+        let receiver = topology.node("AP-DK")
+        var committed = try ExchangeTests.commit(100, to: sender, prefix: "a", round: 0)
+        try await Wait.progressing("30 sent reports", to: 30, interval: .milliseconds(5)) { Self.count(sender, "sent") }
+        database.signalPrimary(SIGSTOP)
+        let acknowledged = Self.count(sender, "sent")
+        print("primary stopped with \(acknowledged) SEDs acknowledged by the CN")
+        try await database.promote()
+        committed += try ExchangeTests.commit(100, to: sender, prefix: "b", round: 1)
+        try await Wait.progressing("every SED to be delivered", to: committed.count, interval: .milliseconds(100)) {
+            Self.count(sender, "delivered")
+        }
+        await topology.stopAll()
+        try ExchangeTests.verify(committed, sender: sender, receiver: receiver)
+        try await ExchangeTests.verifyOrder(receiver, conversations: 100)
+        #expect(Self.count(sender, "rejected") == 0)
+        #expect(Self.count(sender, "failed") == 0)
+        let logs = ["cn.log", "cn2.log"].map {
+            (try? String(contentsOfFile: topology.directory + "/" + $0, encoding: .utf8)) ?? ""
+        }
+        #expect(logs.contains { $0.contains("did not answer") }, "a statement to the stopped primary timed out")
+        #expect(logs.contains { $0.contains("the cluster database moved") }, "the processes found the new primary")
+    }
+
     private func exchange(_ database: ReplicatedPostgres, _ random: inout FaultInjectionTests.Seeded) async throws {
         let directory = try TemporaryDirectory("e2e-cluster")
         let topology = try Topology.cluster(

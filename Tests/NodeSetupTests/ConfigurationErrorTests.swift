@@ -191,6 +191,10 @@ struct ConfigurationErrorTests {
             adding("[cluster]\ndatabase = \"postgres://sedgate@db1/cn\"\nconnections = 0\n"),
             says: "[cluster] connections is 0; it must be 1 or more"),
         .coordinationNode(
+            "a statement timeout too short to answer anything",
+            adding("[cluster]\ndatabase = \"postgres://sedgate@db1/cn\"\nstatement-timeout-ms = 5\n"),
+            says: "[cluster] statement-timeout-ms is 5; it must be 100 or more"),
+        .coordinationNode(
             "a route to an access point that is not a peer", adding("[routes]\n\"FR\" = \"AP-FR\"\n"),
             says: "[routes] FR names 'AP-FR', which is not listed in [peers]"),
         .coordinationNode(

@@ -50,6 +50,9 @@ struct CoordinationNodeFileTests {
         lease-ms = 2000
         holder = "cn-a"
         connections = 8
+        statement-timeout-ms = 5000
+        connect-timeout-ms = 1500
+        connection-wait-ms = 20000
 
         """
 
@@ -79,6 +82,8 @@ struct CoordinationNodeFileTests {
             ])
         #expect(cluster.endpoints.first?.password == "secret")
         #expect(cluster.lease == .milliseconds(2_000) && cluster.holder == "cn-a" && cluster.connections == 8)
+        #expect(cluster.statementTimeout == .seconds(5) && cluster.connectTimeout == .milliseconds(1_500))
+        #expect(cluster.connectionWait == .seconds(20))
         #expect(directory.role == "cn" && directory.pollWait == .seconds(10))
         #expect(directory.coordinationNodeCertificate == "/pki/CN.crt", "the CN signs with its own certificate")
     }
@@ -101,5 +106,7 @@ struct CoordinationNodeFileTests {
         let cluster = try #require(cn.cluster)
         #expect(cluster.endpoints.map(\.description) == ["postgres://sedgate@db1:5432/cn"])
         #expect(cluster.lease == .seconds(5) && cluster.connections == 4 && !cluster.holder.isEmpty)
+        #expect(cluster.statementTimeout == .seconds(30) && cluster.connectTimeout == .seconds(3))
+        #expect(cluster.connectionWait == .seconds(60))
     }
 }
