@@ -233,7 +233,7 @@ extension ClusterJournal {
         let lastError = try cells["last_error"].decode(String?.self)
         let createdAt = try cells["created_at"].decode(String.self)
         let updatedAt = try cells["updated_at"].decode(String.self)
-        let envelope = try JSONDecoder().decode(Envelope.self, from: Data(envelopeText.utf8))
+        let envelope = try Envelope.decodingStored(envelopeText)
         guard let sedId = SEDID(id), let peer = NodeID(peer), let origin = NodeID(origin),
             let direction = Direction(rawValue: direction), let state = SEDState(rawValue: state)
         else {

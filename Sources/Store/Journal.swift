@@ -713,7 +713,7 @@ public final class Journal: MessageStore {
 
     static func message(_ row: Row) throws -> MessageRecord {
         let envelopeText: String = row["envelope"]
-        let envelope = try JSONDecoder().decode(Envelope.self, from: Data(envelopeText.utf8))
+        let envelope = try Envelope.decodingStored(envelopeText)
         guard let sedId = SEDID(row["sedId"]), let peer = NodeID(row["peer"]), let origin = NodeID(row["origin"]),
             let direction = Direction(rawValue: row["direction"]), let state = SEDState(rawValue: row["state"])
         else {

@@ -1,5 +1,6 @@
 // EnvelopeTests: the envelope accepts a producer's fields, fills defaults, and names the bad field otherwise.
 
+import Foundation
 import SedgateCore
 import Testing
 
@@ -18,6 +19,26 @@ struct EnvelopeTests {
         #expect(envelope.interaction == .async)
         #expect(envelope.receiver.country == "DK")
         #expect(envelope[.sector] == "PE")
+    }
+
+    @Test("an envelope stored as JSON reads back as itself, each text as its own envelope, however often it is read")
+    func storedText() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var envelopes: [Envelope] = []
+        for seqNo in 1...3 {
+            var fields = required
+            fields[.seqNo] = "\(seqNo)"
+            envelopes.append(try Envelope(fields: fields))
+        }
+        for _ in 0..<2 {
+            for envelope in envelopes {
+                let text = String(decoding: try encoder.encode(envelope), as: UTF8.self)
+                #expect(try Envelope.decodingStored(text) == envelope)
+            }
+        }
+        // Text that is not an envelope is refused every time, never remembered as one.
+        for _ in 0..<2 { #expect(throws: (any Error).self) { try Envelope.decodingStored("{\"sedType\":1}") } }
     }
 
     @Test("each missing required field is named in the error")
