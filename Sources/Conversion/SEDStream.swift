@@ -69,8 +69,30 @@ struct SEDValues {
 
 /// Reads SEDs with an `XMLStreamParser` into `SEDValues`, one document after another.
 final class SEDStreamReader: XMLStreamHandler {
+    private let parser = XMLStreamParser()
+    /// All that changes while reading, in one struct: one exclusivity check per event, not one per field.
+    private var walk: SEDWalk
+
+    init(plan: SEDReadPlan) {
+        walk = SEDWalk(plan: plan)
+    }
+
+    /// Parses `bytes` (named `source` in errors) and returns the values the plan asks for.
+    func read(_ bytes: [UInt8], source: String) throws(SedgateError) -> SEDValues {
+        walk.reset()
+        try parser.parse(bytes, source: source, into: self)
+        return walk.values
+    }
+
+    func startElement(_ element: XMLStreamElement) { walk.start(element) }
+    func endElement() { walk.end() }
+    func text(_ bytes: UnsafeBufferPointer<UInt8>) { walk.text(bytes) }
+}
+
+/// The walk of one SED's elements through the trie of the plan's paths.
+private struct SEDWalk {
     /// A trie node: an element reached by a path from the root.
-    private struct Node {
+    struct Node {
         let name: XMLStreamName
         /// Every matching child is taken (a repeated record's element), not only the first.
         let each: Bool
@@ -85,29 +107,27 @@ final class SEDStreamReader: XMLStreamHandler {
     }
 
     /// A binding's slot: a chain level's binding (`repeated` nil) or the current element's of a repeated record.
-    private struct Target {
+    struct Target {
         let repeated: Int?
         let level: Int
         let position: Int
     }
 
-    private let plan: SEDReadPlan
-    private var nodes: [Node] = []
-    private let parser = XMLStreamParser()
-    private static let root = 0
-    private static let content = 1
-    private static let base = 2
+    static let root = 0
+    static let content = 1
+    static let base = 2
 
-    // The state of the document being read.
-    private var values: SEDValues
+    let plan: SEDReadPlan
+    let nodes: [Node]
+    private(set) var values: SEDValues
     private var depth = 0
     /// The trie nodes the open elements reached, level by level (`levels` holds each level's start in `active`).
     private var active: [Int] = []
     private var levels: [Int] = []
     /// By node: whether its first-only element was taken under the current parent; its text's start; its line.
-    private var taken: [Bool] = []
-    private var textStart: [Int] = []
-    private var lines: [Int] = []
+    private var taken: [Bool]
+    private var textStart: [Int]
+    private var lines: [Int]
     /// The text of the open elements that collect text (a nested one's is a suffix of its parent's).
     private var text: [UInt8] = []
     private var collecting = 0
@@ -115,8 +135,30 @@ final class SEDStreamReader: XMLStreamHandler {
     init(plan: SEDReadPlan) {
         self.plan = plan
         values = SEDValues(plan: plan)
-        nodes.append(
-            Node(name: XMLStreamName(local: "SED", namespace: EnvelopeXML.namespace), each: false, path: "/SED"))
+        var nodes = [
+            Node(name: XMLStreamName(local: "SED", namespace: EnvelopeXML.namespace), each: false, path: "/SED")
+        ]
+        /// The child of `parent` named `name`: the existing first-only one, or a new one.
+        func child(of parent: Int, _ name: QName, each: Bool) -> Int {
+            let streamName = XMLStreamName(local: name.local, namespace: name.namespace)
+            if !each,
+                let found = nodes[parent].children.first(where: { !nodes[$0].each && nodes[$0].name == streamName })
+            {
+                return found
+            }
+            nodes.append(Node(name: streamName, each: each, path: nodes[parent].path + "/" + name.local))
+            nodes[parent].children.append(nodes.count - 1)
+            return nodes.count - 1
+        }
+        func bind(_ path: ElementPath, from start: Int, to target: Target) {
+            let node = path.steps.reduce(start) { child(of: $0, $1, each: false) }
+            if let attribute = path.attribute {
+                nodes[node].attributes.append(
+                    (XMLStreamName(local: attribute.local, namespace: attribute.namespace), target))
+            } else {
+                nodes[node].texts.append(target)
+            }
+        }
         _ = child(of: Self.root, QName(prefix: nil, local: "Content", namespace: EnvelopeXML.namespace), each: false)
         _ = child(of: Self.content, plan.contentRoot, each: false)
         for (level, paths) in plan.chain.enumerated() {
@@ -133,45 +175,23 @@ final class SEDStreamReader: XMLStreamHandler {
                 bind(path, from: element, to: Target(repeated: index, level: 0, position: position))
             }
         }
+        self.nodes = nodes
         taken = Array(repeating: false, count: nodes.count)
         textStart = Array(repeating: 0, count: nodes.count)
         lines = Array(repeating: 0, count: nodes.count)
     }
 
-    /// The child of `parent` named `name`: the existing first-only one, or a new one.
-    private func child(of parent: Int, _ name: QName, each: Bool) -> Int {
-        let streamName = XMLStreamName(local: name.local, namespace: name.namespace)
-        if !each, let found = nodes[parent].children.first(where: { !nodes[$0].each && nodes[$0].name == streamName }) {
-            return found
-        }
-        nodes.append(Node(name: streamName, each: each, path: nodes[parent].path + "/" + name.local))
-        nodes[parent].children.append(nodes.count - 1)
-        return nodes.count - 1
-    }
-
-    private func bind(_ path: ElementPath, from start: Int, to target: Target) {
-        let node = path.steps.reduce(start) { child(of: $0, $1, each: false) }
-        if let attribute = path.attribute {
-            nodes[node].attributes.append(
-                (XMLStreamName(local: attribute.local, namespace: attribute.namespace), target))
-        } else {
-            nodes[node].texts.append(target)
-        }
-    }
-
-    /// Parses `bytes` (named `source` in errors) and returns the values the plan asks for.
-    func read(_ bytes: [UInt8], source: String) throws(SedgateError) -> SEDValues {
+    /// Forgets the previous document.
+    mutating func reset() {
         values = SEDValues(plan: plan)
         depth = 0
         active.removeAll(keepingCapacity: true)
         levels.removeAll(keepingCapacity: true)
         text.removeAll(keepingCapacity: true)
         collecting = 0
-        try parser.parse(bytes, source: source, into: self)
-        return values
     }
 
-    func startElement(_ element: XMLStreamElement) {
+    mutating func start(_ element: XMLStreamElement) {
         depth += 1
         let start = active.count
         if depth == 1 {
@@ -193,7 +213,7 @@ final class SEDStreamReader: XMLStreamHandler {
     }
 
     /// An element reached trie node `node`.
-    private func enter(_ node: Int, _ element: XMLStreamElement) {
+    private mutating func enter(_ node: Int, _ element: XMLStreamElement) {
         active.append(node)
         for child in nodes[node].children { taken[child] = false }
         switch node {
@@ -217,7 +237,7 @@ final class SEDStreamReader: XMLStreamHandler {
         }
     }
 
-    func endElement() {
+    mutating func end() {
         guard let start = levels.popLast() else { return }
         for index in start..<active.count {
             let node = active[index]
@@ -233,11 +253,11 @@ final class SEDStreamReader: XMLStreamHandler {
         depth -= 1
     }
 
-    func text(_ bytes: UnsafeBufferPointer<UInt8>) {
+    mutating func text(_ bytes: UnsafeBufferPointer<UInt8>) {
         if collecting > 0 { text.append(contentsOf: bytes) }
     }
 
-    private func store(_ value: FoundValue, at target: Target) {
+    private mutating func store(_ value: FoundValue, at target: Target) {
         if let repeated = target.repeated {
             let last = values.repeated[repeated].count - 1
             values.repeated[repeated][last][target.position] = value

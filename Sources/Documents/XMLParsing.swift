@@ -119,11 +119,4 @@ class FirstError {
         self.error = error
         self.message = LibXML.message(error.message)
     }
-
-    /// Forgets what the previous parse reported, for a context used again.
-    func reset() {
-        error = nil
-        message = nil
-        sawDoctype = false
-    }
 }

@@ -121,7 +121,6 @@ package struct XMLStreamElement {
 package final class XMLStreamParser {
     private let limits: XMLLimits
     private var context: xmlParserCtxtPtr?
-    private let state = StreamState()
     /// A context whose name dictionary holds more entries is replaced before the next document.
     private static let dictionaryBound = 100_000
 
@@ -138,27 +137,22 @@ package final class XMLStreamParser {
     package func parse(_ bytes: [UInt8], source: String, into handler: some XMLStreamHandler) throws(SedgateError) {
         try XMLParsing.check(bytes, source: source, limits: limits)
         let context = try readyContext(source: source)
-        state.reset()
-        state.handler = handler
-        state.limit = limits.maxDepth
-        state.source = source
-        context.pointee._private = Unmanaged.passUnretained(state as FirstError).toOpaque()
-        defer {
-            context.pointee._private = nil
-            state.handler = nil
-        }
+        let state = StreamState(handler: handler, limit: limits.maxDepth, source: source)
+        context.pointee._private = Unmanaged.passUnretained(state).toOpaque()
+        defer { context.pointee._private = nil }
         let document = bytes.withUnsafeBufferPointer { buffer in
             buffer.baseAddress!.withMemoryRebound(to: CChar.self, capacity: buffer.count) { start in
                 xmlCtxtReadMemory(context, start, Int32(buffer.count), nil, nil, XMLParsing.options)
             }
         }
         if let document { xmlFreeDoc(document) }
-        if let error = state.depthError { throw error }
+        let progress = state.progress
+        if let error = progress.depthError { throw error }
         if state.sawDoctype || context.pointee.errNo == Int32(XML_ERR_USER_STOP.rawValue) {
             throw XMLParsing.doctypeError(context, source: source)
         }
         guard document != nil else { throw XMLParsing.parseError(context, first: state, source: source) }
-        guard state.sawRoot else {
+        guard progress.sawRoot else {
             throw SedgateError(.malformedXML, "the document has no root element", location: .init(file: source))
         }
     }
@@ -181,21 +175,25 @@ package final class XMLStreamParser {
     private static func route(_ context: xmlParserCtxtPtr) {
         guard let sax = context.pointee.sax else { return }
         sax.pointee.startElementNs = { userData, localName, prefix, uri, _, _, attributeCount, _, attributes in
-            guard let state = StreamState.of(userData), let localName else { return }
-            state.start(
-                XMLStreamElement(
-                    line: Int(state.context(userData).pointee.input?.pointee.line ?? 0), localName: localName,
-                    prefix: prefix, namespace: uri, attributes: attributes, attributeCount: Int(attributeCount)),
-                userData: userData)
+            guard let userData, let localName, let state = StreamState.of(userData) else { return }
+            let context = userData.assumingMemoryBound(to: xmlParserCtxt.self)
+            let element = XMLStreamElement(
+                line: Int(context.pointee.input?.pointee.line ?? 0), localName: localName, prefix: prefix,
+                namespace: uri, attributes: attributes, attributeCount: Int(attributeCount))
+            if state.progress.enter(element, limit: state.limit, source: state.source) {
+                state.handler.startElement(element)
+            } else {
+                xmlStopParser(context)
+            }
         }
         sax.pointee.endElementNs = { userData, _, _, _ in
             guard let state = StreamState.of(userData) else { return }
-            state.names.removeLast()
-            state.handler?.endElement()
+            state.progress.names.removeLast()
+            state.handler.endElement()
         }
         let text: charactersSAXFunc = { userData, characters, length in
             guard let state = StreamState.of(userData), let characters, length > 0 else { return }
-            state.handler?.text(UnsafeBufferPointer(start: characters, count: Int(length)))
+            state.handler.text(UnsafeBufferPointer(start: characters, count: Int(length)))
         }
         sax.pointee.characters = text
         sax.pointee.ignorableWhitespace = text
@@ -211,14 +209,42 @@ package final class XMLStreamParser {
 
 /// One parse's state behind the context's `_private`: the first error, the handler, the open elements' names.
 private final class StreamState: FirstError {
-    var handler: (any XMLStreamHandler)?
-    var limit = 0
-    var source = ""
-    /// The names of the open elements (libxml2's dictionary strings, alive for the parse), for messages.
-    var names: [(local: UnsafePointer<xmlChar>, prefix: UnsafePointer<xmlChar>?, namespace: UnsafePointer<xmlChar>?)] =
-        []
-    var sawRoot = false
-    var depthError: SedgateError?
+    let handler: any XMLStreamHandler
+    let limit: Int
+    let source: String
+    /// What the callbacks change, in one struct: one exclusivity check per event, not one per field.
+    var progress = Progress()
+
+    struct Progress {
+        /// The names of the open elements (libxml2's dictionary strings, alive for the parse), for messages.
+        var names:
+            [(local: UnsafePointer<xmlChar>, prefix: UnsafePointer<xmlChar>?, namespace: UnsafePointer<xmlChar>?)] =
+                []
+        var sawRoot = false
+        var depthError: SedgateError?
+
+        /// Opens `element`; false (the error kept) when it is nested deeper than `limit`.
+        mutating func enter(_ element: XMLStreamElement, limit: Int, source: String) -> Bool {
+            sawRoot = true
+            names.append((element.localName, element.prefix, element.namespace))
+            guard names.count > limit else { return true }
+            let path =
+                "/"
+                + names.map { XMLStreamElement.name($0.local, prefix: $0.prefix, namespace: $0.namespace) }
+                .joined(separator: "/")
+            depthError = SedgateError(
+                .hostileInput,
+                "elements are nested \(names.count) deep; at most \(limit) levels are accepted. Flatten the document",
+                location: .init(file: source, line: element.line, field: path))
+            return false
+        }
+    }
+
+    init(handler: any XMLStreamHandler, limit: Int, source: String) {
+        self.handler = handler
+        self.limit = limit
+        self.source = source
+    }
 
     static func of(_ userData: UnsafeMutableRawPointer?) -> StreamState? {
         guard let userData, let box = userData.assumingMemoryBound(to: xmlParserCtxt.self).pointee._private else {
@@ -226,34 +252,5 @@ private final class StreamState: FirstError {
         }
         // Only `XMLStreamParser.parse` sets `_private` on a context with these callbacks, always to a StreamState.
         return Unmanaged<StreamState>.fromOpaque(box).takeUnretainedValue()
-    }
-
-    func context(_ userData: UnsafeMutableRawPointer?) -> xmlParserCtxtPtr {
-        userData!.assumingMemoryBound(to: xmlParserCtxt.self)
-    }
-
-    func start(_ element: XMLStreamElement, userData: UnsafeMutableRawPointer?) {
-        sawRoot = true
-        names.append((element.localName, element.prefix, element.namespace))
-        if names.count > limit {
-            let path =
-                "/"
-                + names.map { XMLStreamElement.name($0.local, prefix: $0.prefix, namespace: $0.namespace) }.joined(
-                    separator: "/")
-            depthError = SedgateError(
-                .hostileInput,
-                "elements are nested \(names.count) deep; at most \(limit) levels are accepted. Flatten the document",
-                location: .init(file: source, line: element.line, field: path))
-            xmlStopParser(context(userData))
-            return
-        }
-        handler?.startElement(element)
-    }
-
-    override func reset() {
-        super.reset()
-        names.removeAll(keepingCapacity: true)
-        sawRoot = false
-        depthError = nil
     }
 }
