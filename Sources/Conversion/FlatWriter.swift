@@ -108,6 +108,8 @@ struct FlatEmitter {
     private let reads: [[WriteBinding]]
     /// Results of `code:` write functions by binding (layout, position in `reads`) and value.
     private var cache: [[[String: String]]]
+    /// The MTF record being encoded (its memory kept from record to record).
+    private var record: [UInt8] = []
     /// What is read from each SED, and the reader (nil: parse a tree and walk it).
     private let plan: SEDReadPlan
     private let stream: SEDStreamReader?
@@ -341,12 +343,13 @@ struct FlatEmitter {
         }
         switch profile {
         case .mtf:
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity((mapping.mtf?.recordLength ?? 0) + 2)
-            for (index, field) in layout.fields.enumerated() {
+            record.removeAll(keepingCapacity: true)
+            // By index: the field is passed where it lies, not copied (a FieldLayout holds many references).
+            for index in layout.fields.indices {
                 do {
-                    try codec!.encode(field, values[index], into: &bytes)
+                    try codec!.encode(layout.fields[index], values[index], into: &record)
                 } catch {
+                    let field = layout.fields[index]
                     let node = locate(index)
                     throw SedgateError(
                         .unsupportedInput,
@@ -356,8 +359,8 @@ struct FlatEmitter {
                             file: sed, line: node?.line, record: summary.records, field: node?.path ?? field.name))
                 }
             }
-            bytes += mapping.mtf?.separatorBytes ?? []
-            try sink.write(bytes)
+            record += mapping.mtf?.separatorBytes ?? []
+            try sink.write(record)
         case .cff:
             if summary.records == 1 {
                 try sink.write(CFFWriter.row(cffColumns.header, delimiter: mapping.cffDelimiter))

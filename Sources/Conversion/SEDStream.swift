@@ -70,8 +70,9 @@ struct SEDValues {
 /// Reads SEDs with an `XMLStreamParser` into `SEDValues`, one document after another.
 final class SEDStreamReader: XMLStreamHandler {
     private let parser = XMLStreamParser()
-    /// All that changes while reading, in one struct: one exclusivity check per event, not one per field.
-    private var walk: SEDWalk
+    /// All that changes while reading, in one struct. Only the parser's callbacks touch it, one at a time on the
+    /// reading thread, so the per-access exclusivity check (a thread-local look-up per event) is left out.
+    @exclusivity(unchecked) private var walk: SEDWalk
 
     init(plan: SEDReadPlan) {
         walk = SEDWalk(plan: plan)

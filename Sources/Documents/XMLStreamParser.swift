@@ -212,8 +212,9 @@ private final class StreamState: FirstError {
     let handler: any XMLStreamHandler
     let limit: Int
     let source: String
-    /// What the callbacks change, in one struct: one exclusivity check per event, not one per field.
-    var progress = Progress()
+    /// What the callbacks change, in one struct. Only libxml2's callbacks touch it, one at a time on the parsing
+    /// thread, so the per-access exclusivity check (a thread-local look-up per event) is left out.
+    @exclusivity(unchecked) var progress = Progress()
 
     struct Progress {
         /// The names of the open elements (libxml2's dictionary strings, alive for the parse), for messages.
