@@ -105,6 +105,16 @@ struct XMLStreamParserTests {
         }
     }
 
+    @Test("a parser whose name dictionary outgrew its bound (documents of ever new names) goes on with a fresh one")
+    func dictionaryBound() throws {
+        let parser = XMLStreamParser()
+        for round in 0..<3 {
+            let names = (0..<60_000).map { "<n\(round)x\($0)/>" }.joined()
+            #expect(try streamSeen("<r>\(names)</r>", parser: parser).count == 60_001)
+            #expect(try streamSeen(Self.documents[1], parser: parser) == treeSeen(Self.documents[1]))
+        }
+    }
+
     @Test("hostile and malformed input is refused as the tree parser refuses it, with the same message and place")
     func refusesAsTree() throws {
         var laughs = "<?xml version=\"1.0\"?>\n<!DOCTYPE lolz [\n <!ENTITY lol0 \"lol\">\n"
