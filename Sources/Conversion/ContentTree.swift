@@ -111,37 +111,43 @@ struct ContentTree {
         }
     }
 
-    /// The complete SED document: XML declaration, `<SED>`, the envelope, and this tree inside `<Content>`;
-    /// `declarations` are the namespace declarations of the content root (` xmlns:ae="…"`), as UTF-8.
-    func document(envelope: Envelope, declarations: [UInt8], names: ContentNames) -> [UInt8] {
+    /// The complete SED document: XML declaration, `<SED>`, the envelope's lines, and this tree inside
+    /// `<Content>`; `declarations` are the namespace declarations of the content root (` xmlns:ae="…"`), as UTF-8.
+    func document(envelope: EnvelopeLines, declarations: [UInt8], names: ContentNames) -> [UInt8] {
         var xml: [UInt8] = []
         xml.reserveCapacity(1024 + store.count + elements.count * 48)
         xml.append(contentsOf: Self.head)
-        // As `envelope.fields` lists them (every field set, in case order), with the tags made once.
-        for tags in Self.envelopeTags {
-            guard let value = envelope[tags.field] else { continue }
-            xml.append(contentsOf: tags.open)
-            xml.appendXMLEscaped(value)
-            xml.append(contentsOf: tags.close)
-        }
-        xml.append(contentsOf: "  </Envelope>\n  <Content>\n".utf8)
+        envelope.append(to: &xml)
+        xml.append(contentsOf: Self.envelopeEnd)
         render(0, depth: 2, extra: declarations, names: names, into: &xml)
-        xml.append(contentsOf: "  </Content>\n</SED>\n".utf8)
+        xml.append(contentsOf: Self.documentEnd)
         return xml
-    }
-
-    /// `    <SedId>` and `</SedId>\n` for each envelope field, in case order.
-    private static let envelopeTags = EnvelopeField.allCases.map { field in
-        (field: field, open: Array("    <\(field.xmlName)>".utf8), close: Array("</\(field.xmlName)>\n".utf8))
     }
 
     private static let head = Array(
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SED xmlns=\"\(EnvelopeXML.namespace)\">\n  <Envelope>\n".utf8)
+    private static let envelopeEnd = Array("  </Envelope>\n  <Content>\n".utf8)
+    private static let documentEnd = Array("  </Content>\n</SED>\n".utf8)
+    private static let equalsQuote = Array("=\"".utf8)
+    private static let endTagOpen = Array("</".utf8)
+    private static let tagCloseLine = Array(">\n".utf8)
+    private static let emptyTagClose = Array("/>\n".utf8)
+    private static let spaces = [UInt8](repeating: 0x20, count: 64)
+
+    /// Two spaces per level.
+    private static func indent(_ depth: Int, into xml: inout [UInt8]) {
+        var left = depth * 2
+        while left > 0 {
+            let count = min(left, spaces.count)
+            xml.append(contentsOf: spaces[..<count])
+            left -= count
+        }
+    }
 
     private func render(_ index: Int, depth: Int, extra: [UInt8], names: ContentNames, into xml: inout [UInt8]) {
         let element = elements[index]
         let name = names.qualified[element.name]
-        for _ in 0..<depth { xml.append(contentsOf: [0x20, 0x20]) }
+        Self.indent(depth, into: &xml)
         xml.append(UInt8(ascii: "<"))
         xml.append(contentsOf: name)
         xml.append(contentsOf: extra)
@@ -150,7 +156,7 @@ struct ContentTree {
             let current = attributes[attribute]
             xml.append(0x20)
             xml.append(contentsOf: names.qualified[current.name])
-            xml.append(contentsOf: "=\"".utf8)
+            xml.append(contentsOf: Self.equalsQuote)
             xml.append(contentsOf: store[current.value])
             xml.append(UInt8(ascii: "\""))
             attribute = current.next
@@ -159,24 +165,59 @@ struct ContentTree {
             if let text = element.text {
                 xml.append(UInt8(ascii: ">"))
                 xml.append(contentsOf: store[text])
-                xml.append(contentsOf: "</".utf8)
+                xml.append(contentsOf: Self.endTagOpen)
                 xml.append(contentsOf: name)
-                xml.append(contentsOf: ">\n".utf8)
+                xml.append(contentsOf: Self.tagCloseLine)
             } else {
-                xml.append(contentsOf: "/>\n".utf8)
+                xml.append(contentsOf: Self.emptyTagClose)
             }
             return
         }
-        xml.append(contentsOf: ">\n".utf8)
+        xml.append(contentsOf: Self.tagCloseLine)
         var child = element.firstChild
         while child >= 0 {
             render(child, depth: depth + 1, extra: [], names: names, into: &xml)
             child = elements[child].next
         }
-        for _ in 0..<depth { xml.append(contentsOf: [0x20, 0x20]) }
-        xml.append(contentsOf: "</".utf8)
+        Self.indent(depth, into: &xml)
+        xml.append(contentsOf: Self.endTagOpen)
         xml.append(contentsOf: name)
-        xml.append(contentsOf: ">\n".utf8)
+        xml.append(contentsOf: Self.tagCloseLine)
+    }
+}
+
+/// The `<Envelope>` lines of a SED, one per present field in case order (as `envelope.fields` lists them), each
+/// kept as bytes so that the next SED renders again only the fields that changed.
+struct EnvelopeLines {
+    /// By the field's position in `EnvelopeField.allCases`; empty for an absent field.
+    private var lines: [[UInt8]]
+
+    /// `    <SedId>` and `</SedId>\n` for each envelope field, in case order, with the field's position.
+    private static let tags = EnvelopeField.allCases.map { field in
+        (open: Array("    <\(field.xmlName)>".utf8), close: Array("</\(field.xmlName)>\n".utf8))
+    }
+
+    /// The lines of every field of `envelope`.
+    init(_ envelope: Envelope) {
+        lines = EnvelopeField.allCases.indices.map { Self.line(at: $0, of: envelope) }
+    }
+
+    /// Renders `field` again from `envelope`.
+    mutating func update(_ field: EnvelopeField, from envelope: Envelope) {
+        guard let position = EnvelopeField.allCases.firstIndex(of: field) else { return }
+        lines[position] = Self.line(at: position, of: envelope)
+    }
+
+    func append(to xml: inout [UInt8]) {
+        for line in lines { xml.append(contentsOf: line) }
+    }
+
+    private static func line(at position: Int, of envelope: Envelope) -> [UInt8] {
+        guard let value = envelope[EnvelopeField.allCases[position]] else { return [] }
+        var line = tags[position].open
+        line.appendXMLEscaped(value)
+        line.append(contentsOf: tags[position].close)
+        return line
     }
 }
 

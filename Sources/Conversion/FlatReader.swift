@@ -132,8 +132,8 @@ public struct FlatReader: Sendable {
         let structureIDs: [Int]
         /// Each layout's parent layout, if it has one.
         let parents: [Int?]
-        /// The previous SED's envelope and its field texts (in `envelope`'s order), to make the next from.
-        var previous: (texts: [String], envelope: Envelope)?
+        /// The previous SED's envelope, its field texts (in `envelope`'s order) and its XML, to make the next from.
+        var previous: (texts: [String], envelope: Envelope, lines: EnvelopeLines)?
 
         init(_ mapping: Mapping) {
             let names = mapping.records.map(\.name)
@@ -307,15 +307,21 @@ public struct FlatReader: Sendable {
             texts.append(text)
         }
         let envelope: Envelope
+        var lines: EnvelopeLines
         do {
             if let previous = plan.previous, let next = Self.envelope(previous, changedTo: texts, plan.envelope) {
                 envelope = next
+                lines = previous.lines
+                for index in texts.indices where texts[index] != previous.texts[index] {
+                    lines.update(plan.envelope[index].field, from: envelope)
+                }
             } else {
                 var fields: [EnvelopeField: String] = [:]
                 for (index, entry) in plan.envelope.enumerated() { fields[entry.field] = texts[index] }
                 envelope = try Envelope(fields: fields)
+                lines = EnvelopeLines(envelope)
             }
-            plan.previous = (texts, envelope)
+            plan.previous = (texts, envelope, lines)
         } catch {
             throw SedgateError(
                 .invalidEnvelope,
@@ -323,7 +329,7 @@ public struct FlatReader: Sendable {
                 location: .init(file: sourceName, record: unit.first, field: error.location?.field))
         }
         return ConvertedSED(
-            bytes: tree.document(envelope: envelope, declarations: plan.declarations, names: plan.names),
+            bytes: tree.document(envelope: lines, declarations: plan.declarations, names: plan.names),
             envelope: envelope, records: unit.first...unit.last)
     }
 
@@ -331,7 +337,7 @@ public struct FlatReader: Sendable {
     /// checks (present if required, at most its length) pass: the envelope `Envelope(fields:)` would make, without
     /// re-checking the addresses and codes that did not change. Nil when the full check must decide.
     private static func envelope(
-        _ previous: (texts: [String], envelope: Envelope), changedTo texts: [String],
+        _ previous: (texts: [String], envelope: Envelope, lines: EnvelopeLines), changedTo texts: [String],
         _ fields: [(field: EnvelopeField, parts: [(literal: String?, layout: Int, field: Int)])]
     ) -> Envelope? {
         var envelope = previous.envelope
@@ -350,6 +356,10 @@ public struct FlatReader: Sendable {
                 case .bucType: envelope.bucType = value
                 default: envelope.caseId = value
                 }
+            case .sender, .receiver:
+                // An address parses alone; the full check explains one that does not.
+                guard let address = Address(value) else { return nil }
+                if field == .sender { envelope.sender = address } else { envelope.receiver = address }
             case .senderFileNo: envelope.senderFileNo = optional
             case .receiverFileNo: envelope.receiverFileNo = optional
             case .createdAt: envelope.createdAt = optional

@@ -7,12 +7,23 @@ import ConversionFunctions
 import Documents
 public import SedgateCore
 
+/// How the flat writer reads a SED's XML.
+package enum SEDReading: Sendable {
+    /// libxml2's SAX2 stream, values taken as they pass (`SEDStreamReader`): no tree.
+    case streaming
+    /// A libxml2 tree (`XMLTree`), walked afterwards.
+    case tree
+}
+
 /// Converts SED documents into one flat file (MTF or CFF profile).
 public struct FlatWriter: Sendable {
     /// The mapping that describes the file.
     public let mapping: Mapping
     /// Which flat format to write.
     public let profile: FlatProfile
+    /// How SED documents are read: streamed (the default), or parsed into a tree first (the reference the
+    /// streaming reader is tested against).
+    package var reading: SEDReading = .streaming
 
     /// Makes a writer.
     public init(mapping: Mapping, profile: FlatProfile) {
@@ -44,7 +55,7 @@ public struct FlatWriter: Sendable {
     ) throws(SedgateError) -> ConversionSummary {
         let output = try DurableFile(path: path, mode: 0o644)
         var emitter = try FlatEmitter(
-            mapping: mapping, profile: profile, sink: ByteSink(fd: output.descriptor, name: path))
+            mapping: mapping, profile: profile, reading: reading, sink: ByteSink(fd: output.descriptor, name: path))
         try feed(&emitter)
         let summary = try emitter.finish().summary
         try output.commit()
@@ -56,7 +67,7 @@ public struct FlatWriter: Sendable {
         seds: some Sequence<[UInt8]>, fileDescriptor: Int32, name: String = "output"
     ) throws(SedgateError) -> ConversionSummary {
         var emitter = try FlatEmitter(
-            mapping: mapping, profile: profile, sink: ByteSink(fd: fileDescriptor, name: name))
+            mapping: mapping, profile: profile, reading: reading, sink: ByteSink(fd: fileDescriptor, name: name))
         for (index, sed) in seds.enumerated() { try emitter.add(sed, name: "SED #\(index + 1)") }
         return try emitter.finish().summary
     }
@@ -64,7 +75,8 @@ public struct FlatWriter: Sendable {
     /// Writes to memory and returns the flat file's bytes.
     public func write(seds: some Sequence<[UInt8]>) throws(SedgateError) -> (bytes: [UInt8], summary: ConversionSummary)
     {
-        var emitter = try FlatEmitter(mapping: mapping, profile: profile, sink: ByteSink(fd: nil, name: "output"))
+        var emitter = try FlatEmitter(
+            mapping: mapping, profile: profile, reading: reading, sink: ByteSink(fd: nil, name: "output"))
         for (index, sed) in seds.enumerated() { try emitter.add(sed, name: "SED #\(index + 1)") }
         return try emitter.finish()
     }
@@ -96,6 +108,11 @@ struct FlatEmitter {
     private let reads: [[WriteBinding]]
     /// Results of `code:` write functions by binding (layout, position in `reads`) and value.
     private var cache: [[[String: String]]]
+    /// The MTF record being encoded (its memory kept from record to record).
+    private var record: [UInt8] = []
+    /// What is read from each SED, and the reader (nil: parse a tree and walk it).
+    private let plan: SEDReadPlan
+    private let stream: SEDStreamReader?
 
     /// A binding read on the way to the flat file: the element path, the field it fills, the function on the way.
     private struct WriteBinding {
@@ -107,20 +124,22 @@ struct FlatEmitter {
         let pure: Bool
     }
 
-    init(mapping: Mapping, profile: FlatProfile, sink: ByteSink) throws(SedgateError) {
+    init(mapping: Mapping, profile: FlatProfile, reading: SEDReading, sink: ByteSink) throws(SedgateError) {
         self.mapping = mapping
         self.profile = profile
         self.sink = sink
         cursor = mapping.structure.begin
         structureIDs = mapping.records.map { mapping.structure.id(of: $0.name) ?? -1 }
-        chainLayouts = mapping.chain.map { mapping.recordIndex[$0]! }
-        repeated = mapping.records.indices.compactMap { index in
+        let chainLayouts = mapping.chain.map { mapping.recordIndex[$0]! }
+        self.chainLayouts = chainLayouts
+        let repeated: [(layout: Int, steps: [QName])] = mapping.records.indices.compactMap { index in
             let layout = mapping.records[index]
             guard mapping.descendants.contains(layout.name), let path = mapping.bindings[layout.name]?.repeatPath
             else { return nil }
             return (index, path.steps)
         }
-        reads = mapping.records.map { layout in
+        self.repeated = repeated
+        let reads = mapping.records.map { (layout) -> [WriteBinding] in
             (mapping.bindings[layout.name]?.entries ?? []).compactMap { entry in
                 guard let name = entry.field, let index = layout.fieldIndex[name], !entry.oneWay || entry.write != nil
                 else { return nil }
@@ -129,7 +148,12 @@ struct FlatEmitter {
                     pure: entry.write?.name.hasPrefix("code:") ?? false)
             }
         }
+        self.reads = reads
         cache = reads.map { Array(repeating: [:], count: $0.count) }
+        plan = SEDReadPlan(
+            contentRoot: mapping.sed.contentRoot, chain: chainLayouts.map { reads[$0].map { $0.path } },
+            repeated: repeated.map { ($0.steps, reads[$0.layout].map { $0.path }) })
+        stream = reading == .streaming ? SEDStreamReader(plan: plan) : nil
         derivations = Derivations(mapping: mapping)
         open = Array(repeating: nil, count: mapping.chain.count)
         cffColumns = CFFColumns(mapping: mapping)
@@ -164,20 +188,22 @@ struct FlatEmitter {
 
     /// Adds one SED document.
     mutating func add(_ bytes: [UInt8], name: String) throws(SedgateError) {
-        try add(root: try XMLTree.parse(bytes, source: name).root, name: name)
+        if let stream {
+            try add(try stream.read(bytes, source: name), name: name)
+        } else {
+            try add(SEDValues(tree: try XMLTree.parse(bytes, source: name).root, plan: plan), name: name)
+        }
     }
 
-    private static let content = QName(prefix: nil, local: "Content", namespace: EnvelopeXML.namespace)
-
-    /// Adds the SED whose root element is `root`.
-    private mutating func add<Element: SEDElement>(root: Element, name: String) throws(SedgateError) {
-        guard root.isNamed("SED", namespace: EnvelopeXML.namespace), let content = root.child(Self.content) else {
+    /// Adds the SED whose values (by binding) are `sed`.
+    private mutating func add(_ sed: SEDValues, name: String) throws(SedgateError) {
+        guard sed.root.isSED, let content = sed.content else {
             throw SedgateError(
                 .unsupportedInput, "\(name) is not a SED (root <SED> in \(EnvelopeXML.namespace) with a <Content>)",
-                location: .init(file: name, line: root.line, field: root.path))
+                location: .init(file: name, line: sed.root.line, field: sed.root.path))
         }
         let rootName = mapping.sed.contentRoot
-        guard let base = content.child(rootName) else {
+        guard sed.hasBase else {
             throw SedgateError(
                 .unsupportedInput,
                 "\(name) has no <\(rootName.qualified)> in its Content (namespace \(rootName.namespace ?? "none")); the mapping \(mapping.name) converts only such SEDs",
@@ -189,8 +215,10 @@ struct FlatEmitter {
             for index in leaders { try emit(index, values: nil, sed: name) }
         }
         // The unit's ancestors: a level whose data differs from the open record's starts a new group there.
-        var levels: [([String?], [Element?])] = []
-        for layout in chainLayouts { levels.append(try values(layout, at: base, sed: name)) }
+        var levels: [([String?], [FoundValue?])] = []
+        for (level, layout) in chainLayouts.enumerated() {
+            levels.append(try values(layout, found: sed.chain[level], sed: name))
+        }
         let unitLevel = mapping.chain.count - 1
         var changed = unitLevel
         for level in 0..<unitLevel where open[level] == nil || open[level]! != levels[level].0 {
@@ -202,10 +230,10 @@ struct FlatEmitter {
             try emit(chainLayouts[level], values: levels[level].0, sed: name, sources: levels[level].1)
             open[level] = levels[level].0
         }
-        for (index, steps) in repeated {
-            for element in base.all(steps) {
-                let (values, sources) = try self.values(index, at: element, sed: name)
-                try emit(index, values: values, sed: name, sources: sources)
+        for (position, entry) in repeated.enumerated() {
+            for found in sed.repeated[position] {
+                let (values, sources) = try self.values(entry.layout, found: found, sed: name)
+                try emit(entry.layout, values: values, sed: name, sources: sources)
             }
         }
     }
@@ -241,17 +269,18 @@ struct FlatEmitter {
         return (sink.collected, summary)
     }
 
-    /// The field values of `layout` from the XML under `base`, and the element each came from.
-    private mutating func values<Element: SEDElement>(
-        _ layoutIndex: Int, at base: Element, sed: String
-    ) throws(SedgateError) -> ([String?], [Element?]) {
+    /// The field values of `layout` from the values `found` for its bindings, and the value each field came from.
+    private mutating func values(
+        _ layoutIndex: Int, found: [FoundValue?], sed: String
+    ) throws(SedgateError) -> ([String?], [FoundValue?]) {
         let layout = mapping.records[layoutIndex]
         var values: [String?] = layout.fields.map { $0.constant ?? $0.defaultValue }
-        var sources = [Element?](repeating: nil, count: layout.fields.count)
+        var sources = [FoundValue?](repeating: nil, count: layout.fields.count)
         for (position, entry) in reads[layoutIndex].enumerated() {
             let index = entry.field
             let name = entry.name
-            guard sources[index] == nil, let (found, node) = base.value(at: entry.path) else { continue }
+            guard sources[index] == nil, let node = found[position] else { continue }
+            let found = node.text
             var value = found
             if let write = entry.write {
                 do {
@@ -278,8 +307,8 @@ struct FlatEmitter {
     }
 
     /// Writes one record whose fields come from the elements `sources` (by field index; errors point at them).
-    private mutating func emit<Element: SEDElement>(
-        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [Element?]
+    private mutating func emit(
+        _ layoutIndex: Int, values given: [String?]?, sed: String, sources: [FoundValue?]
     ) throws(SedgateError) {
         try emit(layoutIndex, values: given, sed: sed) { index in
             guard index < sources.count, let node = sources[index] else { return nil }
@@ -314,12 +343,13 @@ struct FlatEmitter {
         }
         switch profile {
         case .mtf:
-            var bytes: [UInt8] = []
-            bytes.reserveCapacity((mapping.mtf?.recordLength ?? 0) + 2)
-            for (index, field) in layout.fields.enumerated() {
+            record.removeAll(keepingCapacity: true)
+            // By index: the field is passed where it lies, not copied (a FieldLayout holds many references).
+            for index in layout.fields.indices {
                 do {
-                    try codec!.encode(field, values[index], into: &bytes)
+                    try codec!.encode(layout.fields[index], values[index], into: &record)
                 } catch {
+                    let field = layout.fields[index]
                     let node = locate(index)
                     throw SedgateError(
                         .unsupportedInput,
@@ -329,8 +359,8 @@ struct FlatEmitter {
                             file: sed, line: node?.line, record: summary.records, field: node?.path ?? field.name))
                 }
             }
-            bytes += mapping.mtf?.separatorBytes ?? []
-            try sink.write(bytes)
+            record += mapping.mtf?.separatorBytes ?? []
+            try sink.write(record)
         case .cff:
             if summary.records == 1 {
                 try sink.write(CFFWriter.row(cffColumns.header, delimiter: mapping.cffDelimiter))

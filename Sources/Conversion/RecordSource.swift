@@ -120,11 +120,14 @@ struct MTFRecordSource: RecordSource {
         let layout = mapping.records[layoutIndex]
         var values: [String?] = []
         values.reserveCapacity(layout.fields.count)
-        for field in layout.fields {
+        // By index: the field is passed where it lies, not copied (a FieldLayout holds many references).
+        for index in layout.fields.indices {
             do {
-                let start = bytes.startIndex + field.offset
-                values.append(try codec.decode(field, bytes[start..<(start + field.length)]))
+                let start = bytes.startIndex + layout.fields[index].offset
+                values.append(
+                    try codec.decode(layout.fields[index], bytes[start..<(start + layout.fields[index].length)]))
             } catch {
+                let field = layout.fields[index]
                 let column = field.offset + 1 + error.byteInField
                 throw mapping.fieldError(
                     file: file, record: number, layout: layout, field: field, column: column,
