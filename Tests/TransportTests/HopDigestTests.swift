@@ -1,0 +1,167 @@
+// HopDigestTests: the hop signature of a compound message checked on its root part as sent (xop:Include elements in
+// place, each attachment's base64 fed into the body's digest) agrees with the check over the inline form, whoever
+// signed it (this node's writer or xmlsec over the inline form); any attachment swapped, altered, missing, extra or
+// included twice is refused; an Include laid out otherwise is left to the inline form, which decides.
+
+import Documents
+import Foundation
+import Packaging
+import SedgateCore
+import SedgateTesting
+import Testing
+import Transport
+import WSSecurity
+
+/// Two nodes' keys and three SEDs sealed by AP-BE for AP-DK, packed in one hop from AP-BE.
+private struct Hop {
+    let directory: TemporaryDirectory
+    let seds: [SealedSED]
+    let trust: TrustStore
+
+    init() throws {
+        directory = try TemporaryDirectory("hop-digest")
+        try PKI.copyShared(into: directory.appending("pki"), nodes: ["AP-BE", "AP-DK"])
+        trust = try TrustStore(caFile: directory.appending("pki/ca.crt"))
+        let recipient = try PeerCertificate(file: directory.appending("pki/AP-DK.crt"))
+        var seds: [SealedSED] = []
+        let signer = try NodeKey(
+            privateKeyFile: directory.appending("pki/AP-BE.key"), certificateFile: directory.appending("pki/AP-BE.crt"))
+        for index in 0..<3 {
+            let bytes = SampleSED.make(sedId: .random(), size: 3_000, index: index, sendingAP: "AP-BE")
+            var envelope = try SEDReader.read(bytes, source: "sample").envelope
+            envelope.receivingAP = NodeID("AP-DK")
+            seds.append(try SealedSED.seal(bytes, envelope: envelope, signer: signer, recipient: recipient))
+        }
+        self.seds = seds
+    }
+
+    func key(_ node: String) throws -> NodeKey {
+        try NodeKey(
+            privateKeyFile: directory.appending("pki/\(node).key"),
+            certificateFile: directory.appending("pki/\(node).crt"))
+    }
+
+    /// The message as this node's writer makes it, or (`xmlsec`) signed by xmlsec over the inline form.
+    func encoded(xmlsec: Bool = false) throws -> MTOMMessage {
+        let message = CompoundMessage(from: NodeID("AP-BE")!, to: NodeID("AP-DK")!, seds: seds)
+        let (contentType, body) =
+            xmlsec
+            ? try message.encode(signer: try key("AP-BE"), editing: { $0 }) : try message.encode(signer: key("AP-BE"))
+        return try MTOMReader().read(data: Data(body), contentType: contentType)
+    }
+
+    /// `message` written again with `root` and `attachments` (by default its own).
+    func rewritten(
+        _ message: MTOMMessage, root: Data? = nil, attachments: [(id: String, bytes: Data)]? = nil
+    ) throws -> MTOMMessage {
+        let parts = try attachments ?? message.attachments.map { ($0.contentID, try message.bytes(of: $0)) }
+        let (contentType, body) = try MTOMWriter.encode(
+            root: root ?? message.rootBytes,
+            attachments: parts.map { MTOMAttachment(contentID: $0.id, body: .data($0.bytes)) })
+        return try MTOMReader().read(data: Data(body), contentType: contentType)
+    }
+
+    /// The direct check: nil when the root part is not laid out for it.
+    func direct(_ message: MTOMMessage) throws -> SignatureCheck? {
+        var references = XOPReferences(message)
+        return try MessageSignature.verifyAndRead(
+            message.rootBytes, including: { (href) throws(SedgateError) in try references.part(href: href) },
+            trusting: trust, source: "test")?.check
+    }
+
+    /// The check over the inline form, as any envelope is checked.
+    func inline(_ message: MTOMMessage) throws -> SignatureCheck {
+        try MessageSignature.verifyAndRead(try XOP.inline(message), trusting: trust, source: "test").check
+    }
+
+    func read(_ message: MTOMMessage) throws -> CompoundMessage {
+        try CompoundMessage.read(message, trusting: trust, source: "test")
+    }
+}
+
+@Suite("Hop signatures checked on the root part as sent")
+struct HopDigestTests {
+    @Test(
+        "the check on the root part as sent agrees with the check over the inline form, for this node's writer and xmlsec"
+    )
+    func agreesWithInlineForm() throws {
+        let hop = try Hop()
+        for xmlsec in [false, true] {
+            let message = try hop.encoded(xmlsec: xmlsec)
+            let direct = try #require(try hop.direct(message), "the root part as written is checked directly")
+            let inline = try hop.inline(message)
+            #expect(direct.signer == "AP-BE" && direct.signer == inline.signer)
+            #expect(direct.signedIDs == inline.signedIDs && direct.bodyIsSigned && inline.bodyIsSigned)
+            let read = try hop.read(message)
+            #expect(read.seds.map(\.bytes) == hop.seds.map(\.bytes) && read.refused.isEmpty)
+        }
+    }
+
+    @Test("attachments swapped between two Includes, or one byte of one changed, fail the body's digest either way")
+    func swappedOrAlteredAttachment() throws {
+        let hop = try Hop()
+        let message = try hop.encoded()
+        var parts = try message.attachments.map { ($0.contentID, try message.bytes(of: $0)) }
+        var swapped = parts
+        (swapped[0].1, swapped[1].1) = (parts[1].1, parts[0].1)
+        parts[2].1[100] ^= 0x01
+        for attachments in [swapped, parts] {
+            let tampered = try hop.rewritten(message, attachments: attachments.map { (id: $0.0, bytes: $0.1) })
+            let direct = #expect(throws: SedgateError.self) { try hop.direct(tampered) }
+            #expect(direct?.code == .signatureInvalid, "\(String(describing: direct))")
+            #expect(direct?.message.contains("#body") == true, "\(String(describing: direct))")
+            let inline = #expect(throws: SedgateError.self) { try hop.inline(tampered) }
+            #expect(inline?.code == .signatureInvalid)
+            let read = #expect(throws: SedgateError.self) { try hop.read(tampered) }
+            #expect(read?.code == .signatureInvalid && read?.message.contains("#body") == true)
+        }
+    }
+
+    @Test("an attachment missing, one no Include names, or one named twice refuses the message")
+    func attachmentsNotIncludedOnce() throws {
+        let hop = try Hop()
+        let message = try hop.encoded()
+        let parts = try message.attachments.map { (id: $0.contentID, bytes: try message.bytes(of: $0)) }
+        let root = String(decoding: message.rootBytes, as: UTF8.self)
+        // The writer's Content-IDs (part<n>.<token>@sedgate) need no percent-encoding in a cid: URL.
+        let hrefs = message.attachments.map { "cid:" + $0.contentID }
+        let cases: [(MTOMMessage, String)] = [
+            (try hop.rewritten(message, attachments: Array(parts.dropLast())), "has no part"),
+            (
+                try hop.rewritten(message, attachments: parts + [(id: "extra@sedgate", bytes: Data([1, 2, 3]))]),
+                "no xop:Include refers to"
+            ),
+            (
+                try hop.rewritten(
+                    message, root: Data(root.replacingOccurrences(of: hrefs[1], with: hrefs[0]).utf8)),
+                "two xop:Include elements refer to"
+            ),
+        ]
+        for (tampered, reason) in cases {
+            let error = #expect(throws: SedgateError.self) { try hop.read(tampered) }
+            #expect(error?.code == .protocolViolation, "\(String(describing: error))")
+            #expect(error?.message.contains(reason) == true, "\(String(describing: error))")
+        }
+    }
+
+    @Test("an Include laid out otherwise (an attribute more) is not checked directly: the inline form decides")
+    func otherLayoutFallsBack() throws {
+        let hop = try Hop()
+        let message = try hop.encoded()
+        let root = String(decoding: message.rootBytes, as: UTF8.self)
+        let edited = try hop.rewritten(
+            message, root: Data(root.replacingOccurrences(of: "<xop:Include ", with: "<xop:Include role=\"x\" ").utf8))
+        #expect(try hop.direct(edited) == nil)
+        // The inline form drops the whole Include, so the signature over it still holds.
+        #expect(try hop.read(edited).seds.map(\.bytes) == hop.seds.map(\.bytes))
+        // The same in the env:Header (outside the body) is never checked directly either.
+        let header = try hop.rewritten(
+            message,
+            root: Data(
+                root.replacingOccurrences(
+                    of: "</env:Header>",
+                    with: "<sg:X><xop:Include xmlns:xop=\"\(XOP.namespace)\" href=\"cid:a\"/></sg:X></env:Header>"
+                ).utf8))
+        #expect(try hop.direct(header) == nil)
+    }
+}
