@@ -42,6 +42,12 @@ public final class XMLTree: @unchecked Sendable {
         xmlCopyDoc(document, 1)
     }
 
+    /// The libxml2 document, for package code that only reads it (as any reader of the tree may, from any thread):
+    /// it must not be mutated or freed.
+    package var documentForReading: xmlDocPtr {
+        document
+    }
+
     /// A tree over a document that `parseDocument` made and the caller has since only read or had xmlsec verify
     /// (no mutation that changes what readers see); the tree owns it from now on.
     package static func adopting(_ document: xmlDocPtr, source: String) -> XMLTree {

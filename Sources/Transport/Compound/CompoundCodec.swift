@@ -1,7 +1,7 @@
 // CompoundCodec: a node's keys for compound messages on the wire: signs what it sends with its own key (the one
 // its TLS certificate is for), verifies what it receives against the network's CA. Messages are made in memory.
 
-import Documents
+public import Documents
 import Foundation
 import Packaging
 public import SedgateCore
@@ -120,10 +120,27 @@ public struct CompoundCodec: Sendable {
     /// Opens a sealed SED addressed to this node: its bytes in clear (see `SealedSED.open`). A SED read from a
     /// compound message by `decodeMessage` was verified there and is not verified twice.
     public func open(_ sealed: SealedSED, source: String) throws(SedgateError) -> [UInt8] {
-        if sealed.signer != nil { return try SealedSED.open(verified: sealed, key: key, source: source).payload }
-        return try SealedSED.open(
-            sealed.bytes, trusting: trust, accepting: acceptedSignatures, key: key, source: source
-        ).payload
+        try open(sealed, source: source, documentSource: nil).payload
+    }
+
+    /// Opens a sealed SED as `open(_:source:)` does, with the document read from it when it is an XML SED (read
+    /// under `source`; see `SealedSED.open(verified:key:source:documentSource:)`), so that it is not read twice.
+    public func openDocument(
+        _ sealed: SealedSED, source: String
+    ) throws(SedgateError) -> (payload: [UInt8], document: SEDDocument?) {
+        try open(sealed, source: source, documentSource: source)
+    }
+
+    private func open(
+        _ sealed: SealedSED, source: String, documentSource: String?
+    ) throws(SedgateError) -> (payload: [UInt8], document: SEDDocument?) {
+        let verified =
+            if sealed.signer != nil { sealed } else {
+                try SealedSED.verify(sealed.bytes, trusting: trust, accepting: acceptedSignatures, source: source)
+            }
+        let opened = try SealedSED.open(
+            verified: verified, key: key, source: source, documentSource: documentSource)
+        return (opened.payload, opened.document)
     }
 
     /// Opens sealed SEDs addressed to this node side by side on `pool` (see `open(_:source:)`); each SED's bytes in
