@@ -35,7 +35,7 @@ extension MessageSignature {
         _ soap: Data, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>
     ) throws(SedgateError) -> SignatureCheck {
         // Without parts to include, the verification always gives a result or throws.
-        try verified(soap, trusting: trust, accepting: algorithms)!.check
+        try verified(.bytes(soap), trusting: trust, accepting: algorithms)!.check
     }
 
     /// Verifies as `verify(_:trusting:accepting:)` does and returns the envelope, parsed once for both, to read
@@ -44,7 +44,7 @@ extension MessageSignature {
         _ soap: Data, trusting trust: TrustStore,
         accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String
     ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree) {
-        let (check, document) = try verified(soap, trusting: trust, accepting: algorithms)!
+        let (check, document) = try verified(.bytes(soap), trusting: trust, accepting: algorithms)!
         return (check, XMLTree.adopting(document.release(), source: source))
     }
 
@@ -61,20 +61,45 @@ extension MessageSignature {
         accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String
     ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree)? {
         let verified = try withoutActuallyEscaping(parts) { (parts) throws(SedgateError) in
-            try self.verified(soap, trusting: trust, accepting: algorithms, including: parts)
+            try self.verified(.bytes(soap), trusting: trust, accepting: algorithms, including: parts)
         }
         guard let (check, document) = verified else { return nil }
         return (check, XMLTree.adopting(document.release(), source: source))
     }
 
+    /// Verifies as `verifyAndRead(_:including:trusting:accepting:source:)` does the root part `tree` parsed already
+    /// (e.g. to read its wsa:Action first), taking its document over instead of parsing the bytes again: `tree` and
+    /// its nodes must not be read afterwards, whatever the outcome.
+    package static func verifyAndRead(
+        consuming tree: XMLTree, including parts: (_ href: String) throws(SedgateError) -> Data,
+        trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard,
+        source: String
+    ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree)? {
+        let verified = try withoutActuallyEscaping(parts) { (parts) throws(SedgateError) in
+            try self.verified(.tree(tree), trusting: trust, accepting: algorithms, including: parts)
+        }
+        guard let (check, document) = verified else { return nil }
+        return (check, XMLTree.adopting(document.release(), source: source))
+    }
+
+    /// What `verified` checks: bytes to parse, or a tree parsed already, whose document it takes over.
+    private enum Envelope {
+        case bytes(Data)
+        case tree(XMLTree)
+    }
+
     /// The verification itself, and the document it parsed; with `parts`, over the inline form of the document's
     /// xop:Include elements (nil when they are not laid out as `IncludedParts` takes them).
     private static func verified(
-        _ soap: Data, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>,
+        _ input: Envelope, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>,
         including parts: ((_ href: String) throws(SedgateError) -> Data)? = nil
     ) throws(SedgateError) -> (check: SignatureCheck, document: SecurityDocument)? {
         try XMLSecLibrary.run { reports throws(SedgateError) in
-            let document = try SecurityDocument(parsing: soap, source: "the received SOAP envelope")
+            let document =
+                switch input {
+                case .bytes(let soap): try SecurityDocument(parsing: soap, source: "the received SOAP envelope")
+                case .tree(let tree): SecurityDocument(adopting: tree.handOverDocument())
+                }
             let envelope = try SOAPEnvelope(document.root, purpose: "verify")
             let body = try envelope.body()
             var included: IncludedParts?

@@ -164,4 +164,36 @@ struct HopDigestTests {
                 ).utf8))
         #expect(try hop.direct(header) == nil)
     }
+
+    @Test("a node's codec reads the root part once for the action and the hop check, with the outcome of a fresh read")
+    func codecParsesRootOnce() async throws {
+        let hop = try Hop()
+        let pki = hop.directory.appending("pki")
+        let codec = try CompoundCodec(
+            tls: TLSFiles(
+                certificatePath: "\(pki)/AP-DK.crt", privateKeyPath: "\(pki)/AP-DK.key", trustRootsPath: "\(pki)/ca.crt"
+            ),
+            temporaryDirectory: hop.directory.path)
+        let message = try hop.encoded()
+        var parts = try message.attachments.map { (id: $0.contentID, bytes: try message.bytes(of: $0)) }
+        let pristine = try MTOMWriter.encode(
+            root: message.rootBytes, attachments: parts.map { MTOMAttachment(contentID: $0.id, body: .data($0.bytes)) })
+        let serial = try codec.decodeMessage(pristine.body, contentType: pristine.contentType, source: "m")
+        let pooled = try await codec.decodeMessage(
+            pristine.body, contentType: pristine.contentType, source: "m", on: SealingPool.shared)
+        let read = try hop.read(message)
+        #expect(serial.compound == read && pooled.compound == read && read.seds.count == 3)
+        parts[1].bytes[50] ^= 0x01
+        let altered = try MTOMWriter.encode(
+            root: message.rootBytes, attachments: parts.map { MTOMAttachment(contentID: $0.id, body: .data($0.bytes)) })
+        let error = #expect(throws: SedgateError.self) {
+            try codec.decodeMessage(altered.body, contentType: altered.contentType, source: "m")
+        }
+        #expect(error?.code == .signatureInvalid && error?.message.contains("#body") == true)
+        let pooledError = await #expect(throws: SedgateError.self) {
+            try await codec.decodeMessage(
+                altered.body, contentType: altered.contentType, source: "m", on: SealingPool.shared)
+        }
+        #expect(pooledError?.code == .signatureInvalid)
+    }
 }

@@ -72,10 +72,11 @@ public struct CompoundCodec: Sendable {
     ) throws(SedgateError)
         -> ProtocolMessage
     {
-        let (mime, fragment) = try readMessage(body, contentType: contentType, source: source)
+        let (mime, root, fragment) = try readMessage(body, contentType: contentType, source: source)
         if let fragment { return fragment }
         return Self.deliver(
-            try CompoundMessage.read(mime, trusting: trust, accepting: acceptedSignatures, source: source))
+            try CompoundMessage.read(
+                mime, parsedRoot: root, trusting: trust, accepting: acceptedSignatures, source: source))
     }
 
     /// Reads an MTOM request or reply as `decodeMessage(_:contentType:source:)` does, verifying the sealed SEDs of
@@ -83,17 +84,18 @@ public struct CompoundCodec: Sendable {
     public func decodeMessage(
         _ body: [UInt8], contentType: String, source: String, on pool: SealingPool
     ) async throws(SedgateError) -> ProtocolMessage {
-        let (mime, fragment) = try readMessage(body, contentType: contentType, source: source)
+        let (mime, root, fragment) = try readMessage(body, contentType: contentType, source: source)
         if let fragment { return fragment }
         return Self.deliver(
             try await CompoundMessage.read(
-                mime, trusting: trust, accepting: acceptedSignatures, source: source, on: pool))
+                mime, parsedRoot: root, trusting: trust, accepting: acceptedSignatures, source: source, on: pool))
     }
 
-    /// The MIME message, and the fragment it carries when its wsa:Action says so (nil: a compound delivery).
+    /// The MIME message, and the fragment it carries when its wsa:Action says so; for a compound delivery, no
+    /// fragment and the root part as parsed here, for the hop signature's check to take over (parsed once).
     private func readMessage(
         _ body: [UInt8], contentType: String, source: String
-    ) throws(SedgateError) -> (MTOMMessage, ProtocolMessage?) {
+    ) throws(SedgateError) -> (MTOMMessage, XMLTree?, ProtocolMessage?) {
         let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
         let root = try XMLTree.parse(Array(mime.rootBytes), source: source, limits: .init(maxBytes: 32 << 20))
         let header = root.root.firstChild("Header", namespace: SOAPNamespace.envelope)
@@ -101,10 +103,10 @@ public struct CompoundCodec: Sendable {
         if let header { _ = try ProtocolVersion.check(header, source: source) }
         let action = header?.firstChild("Action", namespace: SOAPNamespace.addressing)?.text
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard action == ProtocolMessage.Action.fragment.rawValue else { return (mime, nil) }
+        guard action == ProtocolMessage.Action.fragment.rawValue else { return (mime, root, nil) }
         let fragment = try FragmentMessage.read(mime, root: root, source: source)
         return (
-            mime,
+            mime, nil,
             ProtocolMessage(
                 messageID: fragment.messageID, action: .fragment, from: fragment.from, to: fragment.to,
                 fragment: fragment)

@@ -199,7 +199,17 @@ public struct CompoundMessage: Sendable, Equatable {
         _ message: MTOMMessage, trusting trust: TrustStore,
         accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String
     ) throws(SedgateError) -> CompoundMessage {
-        let hop = try Hop(message, trusting: trust, accepting: algorithms, source: source)
+        try read(message, parsedRoot: nil, trusting: trust, accepting: algorithms, source: source)
+    }
+
+    /// Reads a received compound message as `read(_:trusting:accepting:source:)` does; `parsedRoot` is its root part
+    /// parsed already (to read its wsa:Action), taken over instead of parsing the root part again: it must not be
+    /// read afterwards.
+    static func read(
+        _ message: MTOMMessage, parsedRoot: XMLTree?, trusting trust: TrustStore,
+        accepting algorithms: Set<SignatureAlgorithm>, source: String
+    ) throws(SedgateError) -> CompoundMessage {
+        let hop = try Hop(message, parsedRoot: parsedRoot, trusting: trust, accepting: algorithms, source: source)
         return try hop.message(seals: hop.carried.map { $0.verify(trusting: trust, accepting: algorithms) })
     }
 
@@ -210,13 +220,29 @@ public struct CompoundMessage: Sendable, Equatable {
         accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String,
         on pool: SealingPool
     ) async throws(SedgateError) -> CompoundMessage {
-        let hop = try await pool.map([message]) { (message) throws(SedgateError) in
-            try Hop(message, trusting: trust, accepting: algorithms, source: source)
+        try await read(message, parsedRoot: nil, trusting: trust, accepting: algorithms, source: source, on: pool)
+    }
+
+    /// Reads a received compound message as `read(_:trusting:accepting:source:on:)` does, taking over `parsedRoot`
+    /// (see `read(_:parsedRoot:trusting:accepting:source:)`).
+    static func read(
+        _ message: MTOMMessage, parsedRoot: XMLTree?, trusting trust: TrustStore,
+        accepting algorithms: Set<SignatureAlgorithm>, source: String, on pool: SealingPool
+    ) async throws(SedgateError) -> CompoundMessage {
+        let input = Unparsed(message: message, root: parsedRoot)
+        let hop = try await pool.map([input]) { (input) throws(SedgateError) in
+            try Hop(input.message, parsedRoot: input.root, trusting: trust, accepting: algorithms, source: source)
         }[0]
         let seals = await pool.results(hop.carried) { (item) throws(SedgateError) in
             try item.verify(trusting: trust, accepting: algorithms).get()
         }
         return try hop.message(seals: seals)
+    }
+
+    /// A received message and its root part if parsed already, on their way to `Hop`.
+    private struct Unparsed: Sendable {
+        let message: MTOMMessage
+        let root: XMLTree?
     }
 
     /// What the hop signature and the root part say: the message's addressing and the SEDs it carries, checked
@@ -228,11 +254,11 @@ public struct CompoundMessage: Sendable, Equatable {
         let carried: [Carried]
 
         init(
-            _ message: MTOMMessage, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>,
-            source: String
+            _ message: MTOMMessage, parsedRoot: XMLTree?, trusting trust: TrustStore,
+            accepting algorithms: Set<SignatureAlgorithm>, source: String
         ) throws(SedgateError) {
             let (check, tree, included) = try Self.verified(
-                message, trusting: trust, accepting: algorithms, source: source)
+                message, parsedRoot: parsedRoot, trusting: trust, accepting: algorithms, source: source)
             let missing = signedIDs.filter { !check.signedIDs.contains($0) }
             guard missing.isEmpty, check.bodyIsSigned else {
                 throw SedgateError(
@@ -326,14 +352,22 @@ public struct CompoundMessage: Sendable, Equatable {
         /// inline form nor its base64 is made or parsed. Otherwise, or when that check fails, the inline form is made
         /// and verified as any envelope, and that outcome decides. Either way every attachment must be named by
         /// exactly one Include.
+        /// `parsedRoot`, the root part parsed already, is taken over (and not read afterwards).
         static func verified(
-            _ message: MTOMMessage, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>,
-            source: String
+            _ message: MTOMMessage, parsedRoot: XMLTree?, trusting trust: TrustStore,
+            accepting algorithms: Set<SignatureAlgorithm>, source: String
         ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree, included: [String: Data]) {
             var references = XOPReferences(message, partLimit: maximumBytes)
-            let direct = try? MessageSignature.verifyAndRead(
-                message.rootBytes, including: { (href) throws(SedgateError) in try references.part(href: href) },
-                trusting: trust, accepting: algorithms, source: source)
+            let include = { (href: String) throws(SedgateError) in try references.part(href: href) }
+            let direct =
+                if let parsedRoot {
+                    try? MessageSignature.verifyAndRead(
+                        consuming: parsedRoot, including: include, trusting: trust, accepting: algorithms,
+                        source: source)
+                } else {
+                    try? MessageSignature.verifyAndRead(
+                        message.rootBytes, including: include, trusting: trust, accepting: algorithms, source: source)
+                }
             if let direct, includesAsWritten(direct.tree) {
                 try references.checkEveryAttachmentNamed()
                 return (direct.check, direct.tree, references.partsByHref)
