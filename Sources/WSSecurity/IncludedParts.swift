@@ -6,8 +6,8 @@
 // envelope, so no sender can write it), and a reference digest over an element holding markers is taken over
 // libxml2's canonical form of it with each marker replaced by the base64 of its part: the bytes the canonical form of
 // the inline document has there, since canonical text of base64 is the base64 itself. Takes only the layout MTOM
-// writers produce (an Include with an href alone and no content, the only node of its parent, inside the soap:Body);
-// for any other layout it swaps nothing and the caller verifies the inline form instead.
+// writers produce (a UTF-8 document; an Include with an href alone and no content, the only node of its parent, inside
+// the soap:Body); for any other layout it swaps nothing and the caller verifies the inline form instead.
 
 import CLibXML2
 import CXMLSec
@@ -45,6 +45,10 @@ final class IncludedParts {
         var random = SystemRandomNumberGenerator()
         let token = (0..<4).map { _ in String(random.next() as UInt64, radix: 16) }.joined(separator: "-")
         marker = Array("sedgate-xop-\(token)".utf8)
+        // The inline form is spliced in UTF-8 (XOP.inline): a document in another encoding is left to it.
+        if let encoding = document.document.pointee.encoding, String(cString: encoding).uppercased() != "UTF-8" {
+            return nil
+        }
         var includes: [(node: xmlNodePtr, href: String)] = []
         for element in document.root.descendantsAndSelf where element.isNamed("Include", Self.namespace) {
             guard let href = Self.plainHref(element), Self.isInside(element.node, body.node) else { return nil }

@@ -154,6 +154,12 @@ struct HopDigestTests {
         #expect(try hop.direct(edited) == nil)
         // The inline form drops the whole Include, so the signature over it still holds.
         #expect(try hop.read(edited).seds.map(\.bytes) == hop.seds.map(\.bytes))
+        // A root part in another encoding than UTF-8 neither (XOP.inline splices UTF-8).
+        let latin = try hop.rewritten(
+            message,
+            root: Data(root.replacingOccurrences(of: "encoding=\"UTF-8\"", with: "encoding=\"ISO-8859-1\"").utf8))
+        #expect(try hop.direct(latin) == nil)
+        #expect(try hop.read(latin).seds.map(\.bytes) == hop.seds.map(\.bytes))
         // The same in the env:Header (outside the body) is never checked directly either.
         let header = try hop.rewritten(
             message,
