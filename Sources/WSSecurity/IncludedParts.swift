@@ -25,8 +25,8 @@ final class IncludedParts {
     private struct Swap {
         let include: xmlNodePtr
         let marker: xmlNodePtr
-        /// The part's bytes in base64 (RFC 4648, no line breaks), as the inline form has them.
-        let base64: Data
+        /// The part's bytes (the inline form has their base64).
+        let part: Data
     }
 
     /// The document the swaps are made in, kept alive until they are undone.
@@ -55,15 +55,15 @@ final class IncludedParts {
             includes.append((element.node, href))
         }
         var parts: [Data] = []
-        for include in includes { parts.append(try resolve(include.href).base64EncodedData()) }
-        for (include, base64) in zip(includes, parts) {
+        for include in includes { parts.append(try resolve(include.href)) }
+        for (include, part) in zip(includes, parts) {
             let text = marker + [0]
             guard let node = xmlNewDocText(document.document, text) else {
                 restore()
                 throw SedgateError(.io, "libxml2 could not allocate a text node; the node is out of memory")
             }
             xmlReplaceNode(include.node, node)
-            swaps.append(Swap(include: include.node, marker: node, base64: base64))
+            swaps.append(Swap(include: include.node, marker: node, part: part))
         }
     }
 
@@ -76,25 +76,45 @@ final class IncludedParts {
         swaps = []
     }
 
-    /// The base64 of the parts whose markers lie in the subtree at `element`, in document order.
+    /// The parts whose markers lie in the subtree at `element`, in document order.
     func parts(below element: Element) -> [Data] {
-        swaps.filter { Self.isInside($0.marker, element.node) }.map(\.base64)
+        swaps.filter { Self.isInside($0.marker, element.node) }.map(\.part)
     }
 
-    /// The SHA-256 of `canonical` with the n-th marker replaced by `parts[n]`; nil when `canonical` does not hold
-    /// exactly `parts.count` markers.
+    /// The SHA-256 of `canonical` with the n-th marker replaced by the base64 of `parts[n]` (RFC 4648, padded, no line
+    /// breaks: what `XOP.inline` writes); nil when `canonical` does not hold exactly `parts.count` markers.
     func digest(ofCanonical canonical: UnsafeBufferPointer<UInt8>, parts: [Data]) -> [UInt8]? {
         var hash = SHA256()
         var rest = UnsafeRawBufferPointer(canonical)
         for part in parts {
             guard let found = find(in: rest) else { return nil }
             hash.update(bufferPointer: UnsafeRawBufferPointer(rebasing: rest[..<found]))
-            part.withUnsafeBytes { hash.update(bufferPointer: $0) }
+            Self.updateBase64(&hash, with: part)
             rest = UnsafeRawBufferPointer(rebasing: rest[(found + marker.count)...])
         }
         guard find(in: rest) == nil else { return nil }
         hash.update(bufferPointer: rest)
         return Array(hash.finalize())
+    }
+
+    /// Adds the base64 of `part` to `hash`, encoded by OpenSSL a slice at a time into one buffer (a slice is a
+    /// multiple of 3 bytes, so only the last one is padded): no copy of the whole base64 is made.
+    private static func updateBase64(_ hash: inout SHA256, with part: Data) {
+        let slice = 3 * 16_384
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: slice / 3 * 4 + 1) { text in
+            part.withUnsafeBytes { bytes in
+                var offset = 0
+                while offset < bytes.count {
+                    let count = min(slice, bytes.count - offset)
+                    let written = EVP_EncodeBlock(
+                        text.baseAddress!, bytes.baseAddress!.assumingMemoryBound(to: UInt8.self) + offset, Int32(count)
+                    )
+                    hash.update(
+                        bufferPointer: UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(text)[..<Int(written)]))
+                    offset += count
+                }
+            }
+        }
     }
 
     /// The offset of the first marker in `bytes`, or nil.

@@ -202,4 +202,38 @@ struct HopDigestTests {
         }
         #expect(pooledError?.code == .signatureInvalid)
     }
+
+    @Test("parts of every length, across the encoder's slices, are digested as the base64 the inline form has")
+    func partLengths() throws {
+        let hop = try Hop()
+        let sizes = [1, 2, 3, 4, 49_151, 49_152, 49_153, 98_305, 150_001]
+        var generator = SystemRandomNumberGenerator()
+        var body = ""
+        for (index, size) in sizes.enumerated() {
+            let bytes = Data((0..<size).map { _ in UInt8.random(in: 0...255, using: &generator) })
+            body += "<sg:SED sedId=\"\(index)\">\(bytes.base64EncodedString())</sg:SED>\n"
+        }
+        let envelope = """
+            <?xml version="1.0" encoding="UTF-8"?>
+            <env:Envelope xmlns:env="http://www.w3.org/2003/05/soap-envelope" \
+            xmlns:wsu="http://docs.oasis-open.org/wss/2004/01/oasis-200401-wss-wssecurity-utility-1.0.xsd" \
+            xmlns:sg="urn:eessi:sedgate:protocol:1"><env:Header/><env:Body wsu:Id="body">
+            \(body)</env:Body></env:Envelope>
+            """
+        // Signed by xmlsec over the inline form, then its base64 moved to parts.
+        let signed = try MessageSignature.sign(Data(envelope.utf8), ids: ["body"], with: try hop.key("AP-BE"))
+        let external = try XOP.externalize(
+            xml: signed, elements: .elements(named: "SED", namespace: "urn:eessi:sedgate:protocol:1"))
+        #expect(external.attachments.count == sizes.count)
+        let (contentType, mime) = try MTOMWriter.encode(root: external.xml, attachments: external.attachments)
+        let message = try MTOMReader().read(data: Data(mime), contentType: contentType)
+        let direct = try #require(try hop.direct(message))
+        #expect(direct.bodyIsSigned && direct.signer == "AP-BE")
+        var parts = try message.attachments.map { (id: $0.contentID, bytes: try message.bytes(of: $0)) }
+        parts[7].bytes[98_304] ^= 0x80
+        let error = #expect(throws: SedgateError.self) {
+            try hop.direct(try hop.rewritten(message, attachments: parts))
+        }
+        #expect(error?.code == .signatureInvalid)
+    }
 }
