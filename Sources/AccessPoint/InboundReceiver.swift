@@ -84,7 +84,7 @@ struct InboundReceiver: MessageHandler {
     /// landing decided) and returns what to store. Landing stays one rename: XML, a flat file written back by a
     /// profile, or, when the SED does not fit that profile's layout, the XML for manual/ with the reason beside it.
     private func prepare(
-        _ payload: [UInt8], envelope: Envelope, sedId: SEDID, from sender: NodeID
+        _ payload: [UInt8], document opened: SEDDocument?, envelope: Envelope, sedId: SEDID, from sender: NodeID
     ) throws(SedgateError) -> Arrival {
         if let refusal = configuration.capacity.refusal(
             queued: 0, freeBytes: FreeSpace.bytes(at: configuration.spool.root))
@@ -105,7 +105,13 @@ struct InboundReceiver: MessageHandler {
                     size: payload.count),
                 files: [(store + "/" + storeName, payload)])
         }
-        let document = try SEDReader.read(payload, source: "SED \(sedId) from \(sender)")
+        // Opening read the SED already (under the same name) when its seal says XML.
+        let document: SEDDocument
+        if let opened {
+            document = opened
+        } else {
+            document = try SEDReader.read(payload, source: "SED \(sedId) from \(sender)")
+        }
         // Inbound SEDs are always validated: one that breaks its rules is refused (a sender fault), never landed.
         if let validator = configuration.validator, let error = validator.validate(document).firstError() {
             throw error
@@ -191,8 +197,11 @@ struct InboundReceiver: MessageHandler {
         }
         let sender = message.from
         let outcomes = await SealingPool.shared.results(fresh) { [self] (sealed) throws(SedgateError) in
-            let payload = try codec.open(sealed, source: "SED \(sealed.sedId) from \(sender)")
-            return (payload, try prepare(payload, envelope: sealed.envelope, sedId: sealed.sedId, from: sender))
+            let (payload, document) = try codec.openDocument(sealed, source: "SED \(sealed.sedId) from \(sender)")
+            return (
+                payload,
+                try prepare(payload, document: document, envelope: sealed.envelope, sedId: sealed.sedId, from: sender)
+            )
         }
         var prepared: [SEDID: Result<([UInt8], Arrival), SedgateError>] = [:]
         for (sealed, outcome) in zip(fresh, outcomes) { prepared[sealed.sedId] = outcome }

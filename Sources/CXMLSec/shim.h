@@ -366,6 +366,22 @@ static inline int sedgate_c14n_sha256(
     return ok ? 1 : 0;
 }
 
+static int sedgate_c14n_append(void *context, const char *buffer, int length) {
+    return xmlBufferAdd((xmlBufferPtr)context, (const xmlChar *)buffer, length) == 0 ? length : -1;
+}
+
+/// Appends the canonical form of the subtree at `apex` (see sedgate_c14n_stream) to `into`. Returns 1 on success.
+static inline int sedgate_c14n_buffer(
+    xmlDocPtr document, xmlNodePtr apex, int exclusive, xmlChar **prefixes, xmlBufferPtr into) {
+    xmlOutputBufferPtr output = xmlOutputBufferCreateIO(sedgate_c14n_append, NULL, into, NULL);
+    if (output == NULL) return 0;
+    int ok = xmlC14NExecute(
+        document, sedgate_c14n_in_subtree, apex, exclusive ? XML_C14N_EXCLUSIVE_1_0 : XML_C14N_1_0, prefixes, 0,
+        output) >= 0;
+    if (xmlOutputBufferClose(output) < 0) ok = 0;
+    return ok ? 1 : 0;
+}
+
 /// Checks `signature` (RSA PKCS#1 v1.5, or ECDSA as r and s concatenated) over SHA-256 of the exclusive canonical
 /// form of the subtree at `apex` with the public key `key`: 1 it holds, 0 it does not, -1 the subtree could not be
 /// canonicalised.

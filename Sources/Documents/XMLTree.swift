@@ -42,6 +42,19 @@ public final class XMLTree: @unchecked Sendable {
         xmlCopyDoc(document, 1)
     }
 
+    /// The libxml2 document, for package code that only reads it (as any reader of the tree may, from any thread):
+    /// it must not be mutated or freed.
+    package var documentForReading: xmlDocPtr {
+        document
+    }
+
+    /// Hands the libxml2 document over to the caller (who frees it, and may mutate it): for a document read here
+    /// first and then verified, parsed once. Neither this tree nor any node of it may be read afterwards.
+    package func handOverDocument() -> xmlDocPtr {
+        handedOver = true
+        return document
+    }
+
     /// A tree over a document that `parseDocument` made and the caller has since only read or had xmlsec verify
     /// (no mutation that changes what readers see); the tree owns it from now on.
     package static func adopting(_ document: xmlDocPtr, source: String) -> XMLTree {

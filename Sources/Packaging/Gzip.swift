@@ -18,13 +18,13 @@ public enum Gzip {
     public static func compress(_ data: Data, level: Int32 = defaultLevel) -> Data {
         var result = Data()
         do {
-            let stream = try idleCompressors.take(level: level)
+            let stream = try idleStreams.take(.compress(level: level))
             try data.withBytes { (input) throws(SedgateError) in
                 _ = try stream.process(input, finish: true) { (chunk) throws(SedgateError) in
                     result.append(contentsOf: chunk)
                 }
             }
-            idleCompressors.give(stream)
+            idleStreams.give(stream)
         } catch {
             // Compressing in memory fails only when zlib cannot allocate its state: nothing sensible is left.
             fatalError("gzip compression failed: \(error)")
@@ -32,9 +32,10 @@ public enum Gzip {
         return result
     }
 
-    /// Compressors between two calls of `compress`: a SED of a few kilobytes compressed faster than zlib started
-    /// (allocated and zeroed) a compressor for it, so they are kept and reset instead.
-    private static let idleCompressors = IdleCompressors()
+    /// Compressors and decompressors between two calls: a SED of a few kilobytes is compressed faster than zlib
+    /// starts (allocates and zeroes) a compressor for it, and decompressed in about the time a decompressor takes to
+    /// start, so they are kept and reset instead.
+    private static let idleStreams = IdleStreams()
 
     /// The bytes `data` decompresses to, refusing more than `limit` bytes of output.
     ///
@@ -50,43 +51,62 @@ public enum Gzip {
         return result
     }
 
-    /// Decompresses all of `input` into `sink`, member after member, enforcing `limit` on the total output.
+    /// Decompresses all of `input` into `sink`, member after member, enforcing `limit` on the total output, with a
+    /// kept decompressor (given back, reset, only when the input decompressed completely).
     static func decompress(
         _ input: UnsafeRawBufferPointer, limit: Int64, source: String,
         sink: (UnsafeRawBufferPointer) throws(SedgateError) -> Void
     ) throws(SedgateError) {
-        let inflater = try Inflater(limit: limit, source: source)
+        let stream = try idleStreams.take(.decompress)
+        let inflater = Inflater(limit: limit, source: source, stream: stream)
         try inflater.feed(input, sink: sink)
         try inflater.finish()
+        idleStreams.give(stream)
     }
 }
 
-/// A few reset zlib compressors, each used by one thread at a time: taken out under the lock, given back after use.
-private final class IdleCompressors: Sendable {
-    /// A compressor held here; none is used while it is here.
+/// A few reset zlib streams (compressors and decompressors), each used by one thread at a time: taken out under the
+/// lock, given back after use.
+private final class IdleStreams: Sendable {
+    /// A stream held here; none is used while it is here.
     private struct Idle: @unchecked Sendable {
         let stream: ZStream
     }
 
-    /// At most this many are kept (one per sealing thread covers a node; more are simply ended).
+    /// At most this many of each direction are kept (one per sealing thread covers a node; more are simply ended).
     private static let capacity = 8
-    private let idle = Mutex<[Idle]>([])
+    private let compressors = Mutex<[Idle]>([])
+    private let decompressors = Mutex<[Idle]>([])
 
-    /// A compressor at `level`, kept or new.
-    func take(level: Int32) throws(SedgateError) -> ZStream {
-        let kept = idle.withLock { idle in
-            idle.lastIndex { $0.stream.compressionLevel == level }.map { idle.remove(at: $0) }
+    /// A stream going `direction` (a compressor at that level, or a decompressor), kept or new.
+    func take(_ direction: ZStream.Direction) throws(SedgateError) -> ZStream {
+        let kept: Idle?
+        switch direction {
+        case .compress(let level):
+            kept = compressors.withLock { idle in
+                idle.lastIndex { $0.stream.compressionLevel == level }.map { idle.remove(at: $0) }
+            }
+        case .decompress:
+            kept = decompressors.withLock { $0.popLast() }
         }
         if let kept { return kept.stream }
-        return try ZStream(.compress(level: level))
+        return try ZStream(direction)
     }
 
-    /// Takes back a compressor that finished its gzip member, reset for the next one.
+    /// Takes back a stream whose work ended well: a compressor that finished its gzip member, a decompressor at the
+    /// end of one; reset for the next.
     func give(_ stream: ZStream) {
-        stream.resetCompressor()
         let kept = Idle(stream: stream)
-        idle.withLock { idle in
-            if idle.count < Self.capacity { idle.append(kept) }
+        if stream.compressionLevel != nil {
+            stream.resetCompressor()
+            compressors.withLock { idle in
+                if idle.count < Self.capacity { idle.append(kept) }
+            }
+        } else {
+            stream.resetForNextMember()
+            decompressors.withLock { idle in
+                if idle.count < Self.capacity { idle.append(kept) }
+            }
         }
     }
 }

@@ -7,7 +7,7 @@ import SedgateCore
 final class Inflater {
     private let limit: Int64
     private let source: String
-    private var stream: ZStream
+    private let stream: ZStream
     private var produced: Int64 = 0
     private var consumed: Int64 = 0
     private var inMember = false
@@ -17,6 +17,13 @@ final class Inflater {
         self.limit = limit
         self.source = source
         stream = try ZStream(.decompress)
+    }
+
+    /// Decompresses with `stream`, a decompressor at the start of a gzip member (new, or reset after one ended).
+    init(limit: Int64, source: String, stream: ZStream) {
+        self.limit = limit
+        self.source = source
+        self.stream = stream
     }
 
     /// Decompresses `input`, handing each output chunk to `sink`. `.hostileInput` once over the limit.

@@ -10,6 +10,7 @@
 import CLibXML2
 import CXMLSec
 import Crypto
+public import Documents
 public import Foundation
 public import SedgateCore
 
@@ -73,6 +74,21 @@ public enum BodyEncryption {
             let document = try SecurityDocument(parsing: soap, source: "the envelope to decrypt")
             guard document.root.isNamed("Envelope", Namespace.soap12),
                 let body = document.root.child("Body", Namespace.soap12),
+                let element = body.child("EncryptedData", Namespace.xenc)
+            else { return nil }
+            return try decrypt(element, with: key)
+        }
+    }
+
+    /// Decrypts the first `xenc:EncryptedData` child of the `soap:Body` of a SOAP 1.2 envelope already parsed (e.g.
+    /// the tree `MessageSignature.verifyAndRead` returned), as `decrypt(bodyOf:with:)` does, without parsing it
+    /// again; the tree is only read. Nil when the envelope has no such element.
+    public static func decrypt(bodyOf tree: XMLTree, with key: NodeKey) throws(SedgateError) -> Data? {
+        try XMLSecLibrary.run { _ throws(SedgateError) in
+            guard let root = xmlDocGetRootElement(tree.documentForReading) else { return nil }
+            let envelope = Element(node: root)
+            guard envelope.isNamed("Envelope", Namespace.soap12),
+                let body = envelope.child("Body", Namespace.soap12),
                 let element = body.child("EncryptedData", Namespace.xenc)
             else { return nil }
             return try decrypt(element, with: key)

@@ -34,7 +34,8 @@ extension MessageSignature {
     public static func verify(
         _ soap: Data, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>
     ) throws(SedgateError) -> SignatureCheck {
-        try verified(soap, trusting: trust, accepting: algorithms).check
+        // Without parts to include, the verification always gives a result or throws.
+        try verified(.bytes(soap), trusting: trust, accepting: algorithms)!.check
     }
 
     /// Verifies as `verify(_:trusting:accepting:)` does and returns the envelope, parsed once for both, to read
@@ -43,18 +44,70 @@ extension MessageSignature {
         _ soap: Data, trusting trust: TrustStore,
         accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String
     ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree) {
-        let (check, document) = try verified(soap, trusting: trust, accepting: algorithms)
+        let (check, document) = try verified(.bytes(soap), trusting: trust, accepting: algorithms)!
         return (check, XMLTree.adopting(document.release(), source: source))
     }
 
-    /// The verification itself, and the document it parsed.
+    /// Verifies the root part of an MTOM message as `verifyAndRead(_:trusting:accepting:source:)` verifies its
+    /// inline (XOP-reconstituted) form, without making or parsing that form: each `xop:Include` in the soap:Body
+    /// stands for the part `parts` gives for its href (`parts` throws for an href naming none), and each digest over
+    /// it is taken as over the part's base64 there. The tree returned is the root part's, Includes in place.
+    ///
+    /// Returns nil when an Include lies outside the soap:Body or is laid out otherwise than MTOM writers lay it out
+    /// (an href alone, no content, the only node of its parent): then verify the inline form instead. Throws what
+    /// `verifyAndRead(_:trusting:accepting:source:)` throws.
+    public static func verifyAndRead(
+        _ soap: Data, including parts: (_ href: String) throws(SedgateError) -> Data, trusting trust: TrustStore,
+        accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String
+    ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree)? {
+        let verified = try withoutActuallyEscaping(parts) { (parts) throws(SedgateError) in
+            try self.verified(.bytes(soap), trusting: trust, accepting: algorithms, including: parts)
+        }
+        guard let (check, document) = verified else { return nil }
+        return (check, XMLTree.adopting(document.release(), source: source))
+    }
+
+    /// Verifies as `verifyAndRead(_:including:trusting:accepting:source:)` does the root part `tree` parsed already
+    /// (e.g. to read its wsa:Action first), taking its document over instead of parsing the bytes again: `tree` and
+    /// its nodes must not be read afterwards, whatever the outcome.
+    package static func verifyAndRead(
+        consuming tree: XMLTree, including parts: (_ href: String) throws(SedgateError) -> Data,
+        trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard,
+        source: String
+    ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree)? {
+        let verified = try withoutActuallyEscaping(parts) { (parts) throws(SedgateError) in
+            try self.verified(.tree(tree), trusting: trust, accepting: algorithms, including: parts)
+        }
+        guard let (check, document) = verified else { return nil }
+        return (check, XMLTree.adopting(document.release(), source: source))
+    }
+
+    /// What `verified` checks: bytes to parse, or a tree parsed already, whose document it takes over.
+    private enum Envelope {
+        case bytes(Data)
+        case tree(XMLTree)
+    }
+
+    /// The verification itself, and the document it parsed; with `parts`, over the inline form of the document's
+    /// xop:Include elements (nil when they are not laid out as `IncludedParts` takes them).
     private static func verified(
-        _ soap: Data, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>
-    ) throws(SedgateError) -> (check: SignatureCheck, document: SecurityDocument) {
+        _ input: Envelope, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>,
+        including parts: ((_ href: String) throws(SedgateError) -> Data)? = nil
+    ) throws(SedgateError) -> (check: SignatureCheck, document: SecurityDocument)? {
         try XMLSecLibrary.run { reports throws(SedgateError) in
-            let document = try SecurityDocument(parsing: soap, source: "the received SOAP envelope")
+            let document =
+                switch input {
+                case .bytes(let soap): try SecurityDocument(parsing: soap, source: "the received SOAP envelope")
+                case .tree(let tree): SecurityDocument(adopting: tree.handOverDocument())
+                }
             let envelope = try SOAPEnvelope(document.root, purpose: "verify")
             let body = try envelope.body()
+            var included: IncludedParts?
+            if let parts {
+                guard let swapped = try IncludedParts(in: document, body: body, resolve: parts) else { return nil }
+                included = swapped
+            }
+            defer { included?.restore() }
             let security = try envelope.securityHeaderForVerifying()
             let signatures = security.element.children("Signature", Namespace.ds)
             guard signatures.count == 1 else {
@@ -83,7 +136,8 @@ extension MessageSignature {
                         + "\(keyAlgorithm.rawValue); the message was refused")
             }
             try checkDigestsAndValue(
-                signature, in: document, key: signer.key, signer: signer.commonName, census: census)
+                signature, in: document, key: signer.key, signer: signer.commonName, census: census,
+                included: included)
             let bodyID = body.attribute("Id", namespace: Namespace.wsu)
             let check = SignatureCheck(
                 signer: signer.commonName, certificateDER: der, signedIDs: Set(signedIDs),
@@ -169,9 +223,11 @@ extension MessageSignature {
     /// Checks every reference digest and the SignatureValue with the signer's public key: each referenced element
     /// canonicalised by libxml2 as its transforms say (exclusive C14N, with their InclusiveNamespaces prefixes) into
     /// SHA-256, and the SignedInfo's canonical form checked against the SignatureValue through OpenSSL. The
-    /// algorithms and references were checked by `SignedInfoCheck`, the signer's key type against the method.
+    /// algorithms and references were checked by `SignedInfoCheck`, the signer's key type against the method. With
+    /// `included`, a referenced element holding swapped xop:Include elements is digested as its inline form.
     private static func checkDigestsAndValue(
-        _ signature: Element, in document: SecurityDocument, key: EVPKey, signer: String, census: IDCensus
+        _ signature: Element, in document: SecurityDocument, key: EVPKey, signer: String, census: IDCensus,
+        included: IncludedParts?
     ) throws(SedgateError) {
         guard let signedInfo = signature.child("SignedInfo", Namespace.ds),
             let value = signature.child("SignatureValue", Namespace.ds).flatMap({ decodeBase64($0.text) }),
@@ -191,8 +247,32 @@ extension MessageSignature {
                 throw SedgateError(.signatureInvalid, "the signature's reference \(uri) names no element")
             }
             var digest = [UInt8](repeating: 0, count: 32)
-            let made = withPrefixes(transforms.last) { prefixes in
-                sedgate_c14n_sha256(document.document, element.node, transforms.isEmpty ? 0 : 1, prefixes, &digest)
+            let exclusive: Int32 = transforms.isEmpty ? 0 : 1
+            let made: Int32
+            if let included, case let parts = included.parts(below: element), !parts.isEmpty {
+                // The canonical form holds no part (only markers): it is made in memory, then the parts go in.
+                let canonical = xmlBufferCreate()
+                defer { xmlBufferFree(canonical) }
+                let written = withPrefixes(transforms.last) { prefixes in
+                    sedgate_c14n_buffer(document.document, element.node, exclusive, prefixes, canonical)
+                }
+                let spliced = canonical.flatMap { canonical in
+                    xmlBufferContent(canonical).flatMap { content in
+                        included.digest(
+                            ofCanonical: UnsafeBufferPointer(start: content, count: Int(xmlBufferLength(canonical))),
+                            parts: parts)
+                    }
+                }
+                if written == 1, let spliced {
+                    digest = spliced
+                    made = 1
+                } else {
+                    made = 0
+                }
+            } else {
+                made = withPrefixes(transforms.last) { prefixes in
+                    sedgate_c14n_sha256(document.document, element.node, exclusive, prefixes, &digest)
+                }
             }
             guard made == 1 else {
                 throw SedgateError(

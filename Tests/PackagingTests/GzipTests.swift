@@ -66,4 +66,26 @@ struct GzipTests {
             #expect(error?.code == .protocolViolation)
         }
     }
+
+    @Test("kept decompressors give the same bytes after a refused input (truncated, a bomb) and side by side")
+    func keptDecompressors() async throws {
+        let inputs = (0..<6).map { TestBytes.random(20_000 + $0 * 1_000, seed: UInt64(20 + $0)) }
+        let compressed = inputs.map { Gzip.compress($0) }
+        for round in 0..<3 {
+            for (input, zipped) in zip(inputs, compressed) {
+                #expect(try Gzip.decompress(zipped, limit: input.count) == input)
+            }
+            // A refusal leaves no decompressor half-way for the next call.
+            #expect(throws: SedgateError.self) { try Gzip.decompress(compressed[round].prefix(5_000), limit: 1 << 20) }
+            #expect(throws: SedgateError.self) { try Gzip.decompress(compressed[round], limit: 10) }
+        }
+        try await withThrowingTaskGroup(of: Bool.self) { group in
+            for index in 0..<24 {
+                group.addTask {
+                    try Gzip.decompress(compressed[index % 6], limit: 1 << 20) == inputs[index % 6]
+                }
+            }
+            for try await same in group { #expect(same) }
+        }
+    }
 }

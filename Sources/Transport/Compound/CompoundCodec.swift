@@ -1,7 +1,7 @@
 // CompoundCodec: a node's keys for compound messages on the wire: signs what it sends with its own key (the one
 // its TLS certificate is for), verifies what it receives against the network's CA. Messages are made in memory.
 
-import Documents
+public import Documents
 import Foundation
 import Packaging
 public import SedgateCore
@@ -72,10 +72,11 @@ public struct CompoundCodec: Sendable {
     ) throws(SedgateError)
         -> ProtocolMessage
     {
-        let (mime, fragment) = try readMessage(body, contentType: contentType, source: source)
+        let (mime, root, fragment) = try readMessage(body, contentType: contentType, source: source)
         if let fragment { return fragment }
         return Self.deliver(
-            try CompoundMessage.read(mime, trusting: trust, accepting: acceptedSignatures, source: source))
+            try CompoundMessage.read(
+                mime, parsedRoot: root, trusting: trust, accepting: acceptedSignatures, source: source))
     }
 
     /// Reads an MTOM request or reply as `decodeMessage(_:contentType:source:)` does, verifying the sealed SEDs of
@@ -83,17 +84,18 @@ public struct CompoundCodec: Sendable {
     public func decodeMessage(
         _ body: [UInt8], contentType: String, source: String, on pool: SealingPool
     ) async throws(SedgateError) -> ProtocolMessage {
-        let (mime, fragment) = try readMessage(body, contentType: contentType, source: source)
+        let (mime, root, fragment) = try readMessage(body, contentType: contentType, source: source)
         if let fragment { return fragment }
         return Self.deliver(
             try await CompoundMessage.read(
-                mime, trusting: trust, accepting: acceptedSignatures, source: source, on: pool))
+                mime, parsedRoot: root, trusting: trust, accepting: acceptedSignatures, source: source, on: pool))
     }
 
-    /// The MIME message, and the fragment it carries when its wsa:Action says so (nil: a compound delivery).
+    /// The MIME message, and the fragment it carries when its wsa:Action says so; for a compound delivery, no
+    /// fragment and the root part as parsed here, for the hop signature's check to take over (parsed once).
     private func readMessage(
         _ body: [UInt8], contentType: String, source: String
-    ) throws(SedgateError) -> (MTOMMessage, ProtocolMessage?) {
+    ) throws(SedgateError) -> (MTOMMessage, XMLTree?, ProtocolMessage?) {
         let mime = try MTOMReader().read(data: Data(body), contentType: contentType)
         let root = try XMLTree.parse(Array(mime.rootBytes), source: source, limits: .init(maxBytes: 32 << 20))
         let header = root.root.firstChild("Header", namespace: SOAPNamespace.envelope)
@@ -101,10 +103,10 @@ public struct CompoundCodec: Sendable {
         if let header { _ = try ProtocolVersion.check(header, source: source) }
         let action = header?.firstChild("Action", namespace: SOAPNamespace.addressing)?.text
             .trimmingCharacters(in: .whitespacesAndNewlines)
-        guard action == ProtocolMessage.Action.fragment.rawValue else { return (mime, nil) }
+        guard action == ProtocolMessage.Action.fragment.rawValue else { return (mime, root, nil) }
         let fragment = try FragmentMessage.read(mime, root: root, source: source)
         return (
-            mime,
+            mime, nil,
             ProtocolMessage(
                 messageID: fragment.messageID, action: .fragment, from: fragment.from, to: fragment.to,
                 fragment: fragment)
@@ -120,10 +122,27 @@ public struct CompoundCodec: Sendable {
     /// Opens a sealed SED addressed to this node: its bytes in clear (see `SealedSED.open`). A SED read from a
     /// compound message by `decodeMessage` was verified there and is not verified twice.
     public func open(_ sealed: SealedSED, source: String) throws(SedgateError) -> [UInt8] {
-        if sealed.signer != nil { return try SealedSED.open(verified: sealed, key: key, source: source).payload }
-        return try SealedSED.open(
-            sealed.bytes, trusting: trust, accepting: acceptedSignatures, key: key, source: source
-        ).payload
+        try open(sealed, source: source, documentSource: nil).payload
+    }
+
+    /// Opens a sealed SED as `open(_:source:)` does, with the document read from it when it is an XML SED (read
+    /// under `source`; see `SealedSED.open(verified:key:source:documentSource:)`), so that it is not read twice.
+    public func openDocument(
+        _ sealed: SealedSED, source: String
+    ) throws(SedgateError) -> (payload: [UInt8], document: SEDDocument?) {
+        try open(sealed, source: source, documentSource: source)
+    }
+
+    private func open(
+        _ sealed: SealedSED, source: String, documentSource: String?
+    ) throws(SedgateError) -> (payload: [UInt8], document: SEDDocument?) {
+        let verified =
+            if sealed.signer != nil { sealed } else {
+                try SealedSED.verify(sealed.bytes, trusting: trust, accepting: acceptedSignatures, source: source)
+            }
+        let opened = try SealedSED.open(
+            verified: verified, key: key, source: source, documentSource: documentSource)
+        return (opened.payload, opened.document)
     }
 
     /// Opens sealed SEDs addressed to this node side by side on `pool` (see `open(_:source:)`); each SED's bytes in

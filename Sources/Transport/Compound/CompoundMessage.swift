@@ -199,7 +199,17 @@ public struct CompoundMessage: Sendable, Equatable {
         _ message: MTOMMessage, trusting trust: TrustStore,
         accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String
     ) throws(SedgateError) -> CompoundMessage {
-        let hop = try Hop(message, trusting: trust, accepting: algorithms, source: source)
+        try read(message, parsedRoot: nil, trusting: trust, accepting: algorithms, source: source)
+    }
+
+    /// Reads a received compound message as `read(_:trusting:accepting:source:)` does; `parsedRoot` is its root part
+    /// parsed already (to read its wsa:Action), taken over instead of parsing the root part again: it must not be
+    /// read afterwards.
+    static func read(
+        _ message: MTOMMessage, parsedRoot: XMLTree?, trusting trust: TrustStore,
+        accepting algorithms: Set<SignatureAlgorithm>, source: String
+    ) throws(SedgateError) -> CompoundMessage {
+        let hop = try Hop(message, parsedRoot: parsedRoot, trusting: trust, accepting: algorithms, source: source)
         return try hop.message(seals: hop.carried.map { $0.verify(trusting: trust, accepting: algorithms) })
     }
 
@@ -210,13 +220,29 @@ public struct CompoundMessage: Sendable, Equatable {
         accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, source: String,
         on pool: SealingPool
     ) async throws(SedgateError) -> CompoundMessage {
-        let hop = try await pool.map([message]) { (message) throws(SedgateError) in
-            try Hop(message, trusting: trust, accepting: algorithms, source: source)
+        try await read(message, parsedRoot: nil, trusting: trust, accepting: algorithms, source: source, on: pool)
+    }
+
+    /// Reads a received compound message as `read(_:trusting:accepting:source:on:)` does, taking over `parsedRoot`
+    /// (see `read(_:parsedRoot:trusting:accepting:source:)`).
+    static func read(
+        _ message: MTOMMessage, parsedRoot: XMLTree?, trusting trust: TrustStore,
+        accepting algorithms: Set<SignatureAlgorithm>, source: String, on pool: SealingPool
+    ) async throws(SedgateError) -> CompoundMessage {
+        let input = Unparsed(message: message, root: parsedRoot)
+        let hop = try await pool.map([input]) { (input) throws(SedgateError) in
+            try Hop(input.message, parsedRoot: input.root, trusting: trust, accepting: algorithms, source: source)
         }[0]
         let seals = await pool.results(hop.carried) { (item) throws(SedgateError) in
             try item.verify(trusting: trust, accepting: algorithms).get()
         }
         return try hop.message(seals: seals)
+    }
+
+    /// A received message and its root part if parsed already, on their way to `Hop`.
+    private struct Unparsed: Sendable {
+        let message: MTOMMessage
+        let root: XMLTree?
     }
 
     /// What the hop signature and the root part say: the message's addressing and the SEDs it carries, checked
@@ -228,13 +254,11 @@ public struct CompoundMessage: Sendable, Equatable {
         let carried: [Carried]
 
         init(
-            _ message: MTOMMessage, trusting trust: TrustStore, accepting algorithms: Set<SignatureAlgorithm>,
-            source: String
+            _ message: MTOMMessage, parsedRoot: XMLTree?, trusting trust: TrustStore,
+            accepting algorithms: Set<SignatureAlgorithm>, source: String
         ) throws(SedgateError) {
-            let xml = try XOP.inline(message, partLimit: maximumBytes)
-            // One parse serves the hop signature's check and the reading below.
-            let (check, tree) = try MessageSignature.verifyAndRead(
-                xml, trusting: trust, accepting: algorithms, source: source)
+            let (check, tree, included) = try Self.verified(
+                message, parsedRoot: parsedRoot, trusting: trust, accepting: algorithms, source: source)
             let missing = signedIDs.filter { !check.signedIDs.contains($0) }
             guard missing.isEmpty, check.bodyIsSigned else {
                 throw SedgateError(
@@ -296,9 +320,12 @@ public struct CompoundMessage: Sendable, Equatable {
             }
             var carried: [Carried] = []
             for (index, element) in elements.enumerated() {
+                // On the root part as sent, a SED is the part its one xop:Include names (its base64 in the inline
+                // form); on the inline form, the base64 text.
+                let part = element.children.first.flatMap { included[$0.attribute("href") ?? ""] }
                 guard element.localName == "SED", element.namespaceURI == SOAPNamespace.protocol_,
                     let rawID = element.attribute("sedId").map({ SEDID($0)?.rawValue ?? $0 }), rawID == listed[index],
-                    let bytes = Data(base64Encoded: element.text)
+                    let bytes = part ?? Data(base64Encoded: element.text)
                 else {
                     throw violation(
                         "body item \(index + 1) is not the base64 sealed SED \(listed[index]) the header lists there",
@@ -315,6 +342,58 @@ public struct CompoundMessage: Sendable, Equatable {
                     Carried(index: index, rawID: rawID, bytes: bytes, listed: listedEnvelope, source: source))
             }
             self.carried = carried
+        }
+
+        /// The hop signature checked and the root part read, with the parts its xop:Include elements name (by href).
+        ///
+        /// When the root part is laid out as compound messages are written (each body item holding base64 text or
+        /// one xop:Include alone), the signature is checked on it as sent, each Include digested as the base64 of
+        /// its part (see `MessageSignature.verifyAndRead(_:including:trusting:accepting:source:)`): neither the
+        /// inline form nor its base64 is made or parsed. Otherwise, or when that check fails, the inline form is made
+        /// and verified as any envelope, and that outcome decides. Either way every attachment must be named by
+        /// exactly one Include.
+        /// `parsedRoot`, the root part parsed already, is taken over (and not read afterwards).
+        static func verified(
+            _ message: MTOMMessage, parsedRoot: XMLTree?, trusting trust: TrustStore,
+            accepting algorithms: Set<SignatureAlgorithm>, source: String
+        ) throws(SedgateError) -> (check: SignatureCheck, tree: XMLTree, included: [String: Data]) {
+            var references = XOPReferences(message, partLimit: maximumBytes)
+            let include = { (href: String) throws(SedgateError) in try references.part(href: href) }
+            let direct =
+                if let parsedRoot {
+                    try? MessageSignature.verifyAndRead(
+                        consuming: parsedRoot, including: include, trusting: trust, accepting: algorithms,
+                        source: source)
+                } else {
+                    try? MessageSignature.verifyAndRead(
+                        message.rootBytes, including: include, trusting: trust, accepting: algorithms, source: source)
+                }
+            if let direct, includesAsWritten(direct.tree) {
+                try references.checkEveryAttachmentNamed()
+                return (direct.check, direct.tree, references.partsByHref)
+            }
+            var inlined = XOPReferences(message, partLimit: maximumBytes)
+            let xml = try XOP.inline(xml: message.rootBytes, source: "the root part of the MTOM message") { id in
+                try inlined.part(contentID: id)
+            }
+            try inlined.checkEveryAttachmentNamed()
+            // One parse serves the hop signature's check and the reading below.
+            let (check, tree) = try MessageSignature.verifyAndRead(
+                xml, trusting: trust, accepting: algorithms, source: source)
+            return (check, tree, [:])
+        }
+
+        /// Whether every item of the soap:Body holds text only or one xop:Include alone (which
+        /// `MessageSignature.verifyAndRead(_:including:…)` took as the only node there, empty).
+        private static func includesAsWritten(_ tree: XMLTree) -> Bool {
+            let bodies = tree.root.children("Body", namespace: SOAPNamespace.envelope)
+            return bodies.count == 1
+                && bodies[0].children.allSatisfy { item in
+                    let children = item.children
+                    return children.isEmpty
+                        || (children.count == 1 && children[0].localName == "Include"
+                            && children[0].namespaceURI == XOP.namespace)
+                }
         }
 
         /// The message, with each carried SED's verification outcome (in order).

@@ -2,7 +2,7 @@
 // receiving AP's certificate, the envelope in clear, both signed by the sender. The CN stores, forwards and
 // verifies sealed SEDs but cannot open them; only the receiving AP can. Works in memory (one SED).
 
-import Documents
+public import Documents
 public import Foundation
 public import Packaging
 public import SedgateCore
@@ -39,6 +39,16 @@ public struct SealedSED: Sendable, Equatable {
     /// For a large payload: the signed manifest of the fragments that carry it (sent ahead of this SED); the
     /// body then holds the fragments' AES-256-GCM key, encrypted for the receiving AP.
     public var manifest: FragmentManifest?
+    /// The document as `verify` parsed it, and the bytes it parsed: `open` decrypts the body there instead of
+    /// parsing the bytes again (only while they are still `bytes`).
+    private var parsed: (bytes: Data, tree: XMLTree)?
+
+    /// Whether the two hold the same sealed SED (the parsed tree one may hold is left out).
+    public static func == (lhs: SealedSED, rhs: SealedSED) -> Bool {
+        lhs.bytes == rhs.bytes && lhs.envelope == rhs.envelope && lhs.sedId == rhs.sedId && lhs.size == rhs.size
+            && lhs.contentType == rhs.contentType && lhs.compression == rhs.compression && lhs.signer == rhs.signer
+            && lhs.manifest == rhs.manifest
+    }
 
     /// Makes a value for sealed bytes already verified (e.g. read back from a node's store).
     public init(
@@ -156,16 +166,18 @@ public struct SealedSED: Sendable, Equatable {
                 location: .init(file: source))
         }
         sealed.signer = check.signer
+        sealed.parsed = (bytes, tree)
         return sealed
     }
 
     /// Verifies (see `verify`) and opens a sealed SED with the receiving AP's `key`: decrypts, decompresses, and
-    /// checks size and, for an XML SED, that its own SedId is the sealed one. Returns the SED's bytes.
+    /// checks size and, for an XML SED, that its own SedId is the sealed one. Returns the SED's bytes and, for an
+    /// XML SED, the document read from them (see `open(verified:key:source:documentSource:)`).
     public static func open(
         _ bytes: Data, trusting trust: TrustStore,
         accepting algorithms: Set<SignatureAlgorithm> = SignatureAlgorithm.standard, key: NodeKey, source: String
     )
-        throws(SedgateError) -> (sealed: SealedSED, payload: [UInt8])
+        throws(SedgateError) -> (sealed: SealedSED, payload: [UInt8], document: SEDDocument?)
     {
         try open(
             verified: try verify(bytes, trusting: trust, accepting: algorithms, source: source), key: key,
@@ -174,10 +186,14 @@ public struct SealedSED: Sendable, Equatable {
 
     /// Opens a sealed SED whose signature `verify` (or `CompoundMessage.read`) has just checked, without checking
     /// it again. Only for values those functions returned: it refuses one whose `signer` is unset.
+    ///
+    /// An XML SED is read (`SEDReader`, under `documentSource`, by default "`source` (SED <id>)") to check its
+    /// SedId; that document is returned, so that the caller need not read the bytes again. Nil for another content
+    /// type and for a large payload's fragment key.
     public static func open(
-        verified sealed: SealedSED, key: NodeKey, source: String
+        verified sealed: SealedSED, key: NodeKey, source: String, documentSource: String? = nil
     ) throws(SedgateError)
-        -> (sealed: SealedSED, payload: [UInt8])
+        -> (sealed: SealedSED, payload: [UInt8], document: SEDDocument?)
     {
         guard sealed.signer != nil else {
             throw SedgateError(.unauthorized, "SED \(sealed.sedId) was not verified", location: .init(file: source))
@@ -190,8 +206,15 @@ public struct SealedSED: Sendable, Equatable {
                     + "not for this access point (\(key.commonName))",
                 location: .init(file: source))
         }
-        // The envelope is parsed once; the EncryptedData is decrypted where it is.
-        guard var plain = try BodyEncryption.decrypt(bodyOf: bytes, with: key) else {
+        // The envelope is parsed once (by `verify`, when it still holds that tree); the EncryptedData is decrypted
+        // where it is.
+        let decrypted =
+            if let parsed = sealed.parsed, parsed.bytes == bytes {
+                try BodyEncryption.decrypt(bodyOf: parsed.tree, with: key)
+            } else {
+                try BodyEncryption.decrypt(bodyOf: bytes, with: key)
+            }
+        guard var plain = decrypted else {
             throw SedgateError(
                 .protocolViolation, "SED \(sealed.sedId) has no xenc:EncryptedData in its body",
                 location: .init(file: source))
@@ -211,7 +234,7 @@ public struct SealedSED: Sendable, Equatable {
                     .protocolViolation, "SED \(sealed.sedId) announces fragments but carries no valid fragment key",
                     location: .init(file: source))
             }
-            return (sealed, Array(plain))
+            return (sealed, Array(plain), nil)
         }
         guard plain.count == sealed.size else {
             throw SedgateError(
@@ -219,17 +242,16 @@ public struct SealedSED: Sendable, Equatable {
                 location: .init(file: source))
         }
         let payload = Array(plain)
-        if sealed.contentType.hasSuffix("xml") {
-            let document = try SEDReader.read(payload, source: "\(source) (SED \(sealed.sedId))")
-            guard document.envelope.sedId == sealed.sedId else {
-                throw SedgateError(
-                    .protocolViolation,
-                    "the seal names SED \(sealed.sedId) but the document inside is "
-                        + (document.envelope.sedId.map { "SED \($0)" } ?? "a SED without an id"),
-                    location: .init(file: source))
-            }
+        guard sealed.contentType.hasSuffix("xml") else { return (sealed, payload, nil) }
+        let document = try SEDReader.read(payload, source: documentSource ?? "\(source) (SED \(sealed.sedId))")
+        guard document.envelope.sedId == sealed.sedId else {
+            throw SedgateError(
+                .protocolViolation,
+                "the seal names SED \(sealed.sedId) but the document inside is "
+                    + (document.envelope.sedId.map { "SED \($0)" } ?? "a SED without an id"),
+                location: .init(file: source))
         }
-        return (sealed, payload)
+        return (sealed, payload, document)
     }
 
     /// Reads a sealed SED this node verified when it arrived (e.g. from its own store) without verifying it
