@@ -42,7 +42,7 @@ extension IntakeQueue {
         guard !files.isEmpty else { return }
         if files.count == 1, let file = files.first { return await take(file) }
         await waitForSpace()
-        let items = files.map { (file: $0, ticket: UUID().uuidString.lowercased()) }
+        let items = files.map { (file: $0, ticket: RandomID.uuid()) }
         let takenAt = Timestamp.now()
         do {
             try await journal.beginIntakes(

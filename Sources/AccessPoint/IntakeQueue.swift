@@ -38,7 +38,7 @@ struct IntakeQueue: Sendable {
         // A sidecar envelope waits in outbound/ for its payload, which takes it along (see processEnclosure).
         if file.relativePath.hasSuffix(Self.sidecarSuffix) { return }
         await waitForSpace()
-        let ticket = UUID().uuidString.lowercased()
+        let ticket = RandomID.uuid()
         do {
             try await journal.beginIntake(
                 IntakeRecord(ticket: ticket, name: file.relativePath, takenAt: Timestamp.now()))
@@ -77,7 +77,7 @@ struct IntakeQueue: Sendable {
 
     /// Refuses something dropped in outbound/ that is not a committable file (a symlink, a bad name, a directory).
     func refuse(path: String, relativePath: String, reason: SedgateError) async {
-        await reject(path: path, name: relativePath, ticket: UUID().uuidString.lowercased(), sedId: nil, error: reason)
+        await reject(path: path, name: relativePath, ticket: RandomID.uuid(), sedId: nil, error: reason)
     }
 
     /// Finishes what a crash interrupted: intake rows left open, files left in var/intake/.
@@ -421,12 +421,9 @@ enum AccessPointReports {
     /// receipt or a recovery rewriting it would move its `at` to a later, untrue time). A failure is logged.
     static func writeAll(_ writer: ReportWriter, _ reports: [Report], logger: Logger) {
         var names: Set<String> = []
-        let fresh = reports.filter {
-            let name = ReportWriter.fileName(for: $0)
-            return names.insert(name).inserted && !FileManager.default.fileExists(atPath: writer.directory + "/" + name)
-        }
+        let fresh = reports.filter { names.insert(ReportWriter.fileName(for: $0)).inserted }
         do {
-            try writer.writeAll(fresh)
+            try writer.writeAll(fresh, keepingExisting: true)
         } catch {
             logger.error("cannot write reports", metadata: ["count": "\(fresh.count)", "error": "\(error)"])
         }

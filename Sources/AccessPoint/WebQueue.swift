@@ -221,7 +221,7 @@ final class Locks: Sendable {
     func take(_ sedId: String, until: ContinuousClock.Instant, now: ContinuousClock.Instant) -> String? {
         leases.withLock { leases in
             if let lease = leases[sedId], lease.until > now { return nil }
-            let token = UUID().uuidString.lowercased()
+            let token = RandomID.uuid()
             leases[sedId] = (token, until)
             return token
         }

@@ -52,6 +52,19 @@
 #include <openssl/x509.h>
 #include <openssl/x509_vfy.h>
 
+#include <pthread.h>
+
+static EVP_MD *sedgate_sha256_fetched = NULL;
+static void sedgate_sha256_fetch(void) { sedgate_sha256_fetched = EVP_MD_fetch(NULL, "SHA256", NULL); }
+
+/// SHA-256 fetched from OpenSSL's default provider once per process (EVP_sha256() is fetched again by every
+/// EVP_DigestInit_ex, a lookup that cost more than hashing a small reference); EVP_sha256() if the fetch failed.
+static inline const EVP_MD *sedgate_sha256(void) {
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sedgate_sha256_fetch);
+    return sedgate_sha256_fetched != NULL ? sedgate_sha256_fetched : EVP_sha256();
+}
+
 /// A PEM password callback that gives no password, so an encrypted key fails instead of prompting on a terminal.
 static inline int sedgate_no_password(char *buffer, int size, int rwflag, void *user) {
     (void)buffer; (void)size; (void)rwflag; (void)user;
@@ -197,7 +210,7 @@ static inline int sedgate_sign_sha256(
     BIO_free(bio);
     if (key == NULL) { ERR_clear_error(); return 0; }
     EVP_MD_CTX *context = EVP_MD_CTX_new();
-    int ok = context != NULL && EVP_DigestSignInit(context, NULL, EVP_sha256(), NULL, key) == 1
+    int ok = context != NULL && EVP_DigestSignInit(context, NULL, sedgate_sha256(), NULL, key) == 1
         && EVP_DigestSign(context, signature, size, data, dataLength) == 1;
     EVP_MD_CTX_free(context);
     EVP_PKEY_free(key);
@@ -211,7 +224,7 @@ static inline int sedgate_verify_sha256(
     EVP_PKEY *key = X509_get_pubkey(certificate);
     if (key == NULL) { ERR_clear_error(); return 0; }
     EVP_MD_CTX *context = EVP_MD_CTX_new();
-    int ok = context != NULL && EVP_DigestVerifyInit(context, NULL, EVP_sha256(), NULL, key) == 1
+    int ok = context != NULL && EVP_DigestVerifyInit(context, NULL, sedgate_sha256(), NULL, key) == 1
         && EVP_DigestVerify(context, signature, size, data, dataLength) == 1;
     EVP_MD_CTX_free(context);
     EVP_PKEY_free(key);
@@ -280,7 +293,7 @@ static inline int sedgate_evp_sign_sha256(
     unsigned char der[256];
     size_t derSize = sizeof(der);
     int ec = sedgate_evp_is_ec(key);
-    int ok = context != NULL && EVP_DigestSignInit(context, NULL, EVP_sha256(), NULL, key) == 1;
+    int ok = context != NULL && EVP_DigestSignInit(context, NULL, sedgate_sha256(), NULL, key) == 1;
     if (ok && !ec) {
         ok = EVP_DigestSign(context, signature, size, data, length) == 1;
     } else if (ok) {
@@ -339,11 +352,11 @@ static int sedgate_c14n_verify(void *context, const char *buffer, int length) {
 }
 
 /// Writes the canonical form of the subtree at `apex` (exclusive C14N when `exclusive`, C14N 1.0 otherwise; no
-/// comments; `prefixes` the InclusiveNamespaces PrefixList, NULL-terminated, or NULL) to `write`. Returns 1 on
-/// success.
+/// comments; `prefixes` the InclusiveNamespaces PrefixList, NULL-terminated, or NULL) to `write`, which gets
+/// `context` with each piece. Returns 1 on success.
 static inline int sedgate_c14n_stream(
     xmlDocPtr document, xmlNodePtr apex, int exclusive, xmlChar **prefixes, xmlOutputWriteCallback write,
-    EVP_MD_CTX *context) {
+    void *context) {
     xmlOutputBufferPtr output = xmlOutputBufferCreateIO(write, NULL, context, NULL);
     if (output == NULL) return 0;
     int ok = xmlC14NExecute(
@@ -358,7 +371,7 @@ static inline int sedgate_c14n_sha256(
     xmlDocPtr document, xmlNodePtr apex, int exclusive, xmlChar **prefixes, unsigned char *digest) {
     EVP_MD_CTX *hash = EVP_MD_CTX_new();
     unsigned int size = 0;
-    int ok = hash != NULL && EVP_DigestInit_ex(hash, EVP_sha256(), NULL) == 1
+    int ok = hash != NULL && EVP_DigestInit_ex(hash, sedgate_sha256(), NULL) == 1
         && sedgate_c14n_stream(document, apex, exclusive, prefixes, sedgate_c14n_hash, hash) == 1
         && EVP_DigestFinal_ex(hash, digest, &size) == 1 && size == 32;
     EVP_MD_CTX_free(hash);
@@ -373,13 +386,7 @@ static int sedgate_c14n_append(void *context, const char *buffer, int length) {
 /// Appends the canonical form of the subtree at `apex` (see sedgate_c14n_stream) to `into`. Returns 1 on success.
 static inline int sedgate_c14n_buffer(
     xmlDocPtr document, xmlNodePtr apex, int exclusive, xmlChar **prefixes, xmlBufferPtr into) {
-    xmlOutputBufferPtr output = xmlOutputBufferCreateIO(sedgate_c14n_append, NULL, into, NULL);
-    if (output == NULL) return 0;
-    int ok = xmlC14NExecute(
-        document, sedgate_c14n_in_subtree, apex, exclusive ? XML_C14N_EXCLUSIVE_1_0 : XML_C14N_1_0, prefixes, 0,
-        output) >= 0;
-    if (xmlOutputBufferClose(output) < 0) ok = 0;
-    return ok ? 1 : 0;
+    return sedgate_c14n_stream(document, apex, exclusive, prefixes, sedgate_c14n_append, into);
 }
 
 /// Checks `signature` (RSA PKCS#1 v1.5, or ECDSA as r and s concatenated) over SHA-256 of the exclusive canonical
@@ -417,7 +424,7 @@ static inline int sedgate_c14n_verify_sha256(
     }
     EVP_MD_CTX *context = EVP_MD_CTX_new();
     int verdict = -1;
-    if (context != NULL && EVP_DigestVerifyInit(context, NULL, EVP_sha256(), NULL, key) == 1
+    if (context != NULL && EVP_DigestVerifyInit(context, NULL, sedgate_sha256(), NULL, key) == 1
         && sedgate_c14n_stream(document, apex, 1, prefixes, sedgate_c14n_verify, context) == 1) {
         verdict = EVP_DigestVerifyFinal(context, value, valueSize) == 1 ? 1 : 0;
     }

@@ -153,6 +153,22 @@ public final class DurableFile {
         placed = true
     }
 
+    /// Gives the sealed temporary file its final name unless a file already has it: true when placed; false when
+    /// `path` exists (it is left as it was, and the temporary file goes when this is dropped). The folder is not
+    /// synced. One rename that never replaces, so no check-then-write race and no `stat` before it.
+    public func placeUnlessTaken() throws(SedgateError) -> Bool {
+        precondition(descriptor < 0, "a DurableFile is placed only once sealed")
+        let code = Syscall.renameNoReplace(temporaryPath, path)
+        if code == EEXIST { return false }
+        guard code == 0 else {
+            throw Syscall.error(
+                "rename \(temporaryPath) to", path, errno: code,
+                remedy: "the temporary folder must be on the same file system as the target; check its permissions")
+        }
+        placed = true
+        return true
+    }
+
     private func flush() throws(SedgateError) {
         guard !buffer.isEmpty else { return }
         let code = buffer.withUnsafeBytes { Syscall.writeAll(descriptor, $0) }

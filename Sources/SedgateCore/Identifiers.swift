@@ -1,4 +1,4 @@
-// Identifiers: SED ids, node ids and institution addresses, validated at construction.
+// Identifiers: SED ids, node ids and institution addresses, validated at construction; random ids.
 
 /// The globally unique identity of one SED: a lowercase UUID, fixed before anything irreversible happens.
 public struct SEDID: Hashable, Sendable, Comparable, CustomStringConvertible, Codable {
@@ -21,18 +21,12 @@ public struct SEDID: Hashable, Sendable, Comparable, CustomStringConvertible, Co
 
     /// A fresh random (version 4) SED id.
     public static func random() -> SEDID {
-        var generator = SystemRandomNumberGenerator()
-        var bytes = (0..<16).map { _ in UInt8.random(in: 0...255, using: &generator) }
-        bytes[6] = (bytes[6] & 0x0F) | 0x40
-        bytes[8] = (bytes[8] & 0x3F) | 0x80
-        let hex = bytes.map { byte in
-            let digits = Array("0123456789abcdef")
-            return String([digits[Int(byte >> 4)], digits[Int(byte & 0x0F)]])
-        }
-        let text =
-            hex[0..<4].joined() + "-" + hex[4..<6].joined() + "-" + hex[6..<8].joined() + "-"
-            + hex[8..<10].joined() + "-" + hex[10..<16].joined()
-        return SEDID(text)!
+        SEDID(uncheckedLowercase: RandomID.uuid())
+    }
+
+    /// `text` as it is: only for a lowercase UUID made here.
+    private init(uncheckedLowercase text: String) {
+        rawValue = text
     }
 
     public var description: String { rawValue }
@@ -136,5 +130,36 @@ public struct Address: Hashable, Sendable, CustomStringConvertible, Codable {
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
+    }
+}
+
+/// Random identifiers: version 4 UUIDs as lowercase text, from the standard library's generator (`getrandom`);
+/// Foundation's `UUID()` opens, reads and closes /dev/urandom for every one, three system calls per SED and ticket.
+public enum RandomID {
+    /// A fresh random (version 4) UUID, lowercase, 36 characters.
+    public static func uuid() -> String {
+        var generator = SystemRandomNumberGenerator()
+        let bytes = (generator.next(), generator.next())
+        return withUnsafeBytes(of: bytes) { raw in
+            let digits: StaticString = "0123456789abcdef"
+            return String(unsafeUninitializedCapacity: 36) { out in
+                var position = 0
+                for index in 0..<16 {
+                    var byte = raw[index]
+                    if index == 6 { byte = (byte & 0x0F) | 0x40 }  // version 4
+                    if index == 8 { byte = (byte & 0x3F) | 0x80 }  // the RFC 4122 variant
+                    if index == 4 || index == 6 || index == 8 || index == 10 {
+                        out[position] = UInt8(ascii: "-")
+                        position += 1
+                    }
+                    digits.withUTF8Buffer { hex in
+                        out[position] = hex[Int(byte >> 4)]
+                        out[position + 1] = hex[Int(byte & 0x0F)]
+                    }
+                    position += 2
+                }
+                return position
+            }
+        }
     }
 }

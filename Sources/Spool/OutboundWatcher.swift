@@ -156,15 +156,30 @@ public struct OutboundWatcher: AsyncSequence, Sendable {
     }
 }
 
-/// Events the watcher thread found and the consumer has not taken yet.
+/// Events the watcher thread found and the consumer has not taken yet. Taking a group costs the group, not the
+/// backlog (a burst of 20,000 files is taken in hundreds of groups).
 final class PendingEvents: Sendable {
-    private let events = Mutex<[SpoolEvent]>([])
-    func append(_ event: SpoolEvent) { events.withLock { $0.append(event) } }
+    private struct Queue {
+        var events: [SpoolEvent] = []
+        /// The oldest event not taken.
+        var head = 0
+    }
+    private let queue = Mutex(Queue())
+    func append(_ event: SpoolEvent) { queue.withLock { $0.events.append(event) } }
     /// Removes and returns the oldest `limit` events.
     func take(_ limit: Int) -> [SpoolEvent] {
-        events.withLock { events in
-            let group = Array(events.prefix(limit))
-            events.removeFirst(group.count)
+        queue.withLock { queue in
+            let end = min(queue.events.count, queue.head + limit)
+            let group = Array(queue.events[queue.head..<end])
+            queue.head = end
+            if queue.head == queue.events.count {
+                queue.events.removeAll(keepingCapacity: queue.events.count <= 4_096)
+                queue.head = 0
+            } else if queue.head >= 1_024, queue.head * 2 >= queue.events.count {
+                // Taken events go once they are half the array: each moved event was preceded by one taken.
+                queue.events.removeFirst(queue.head)
+                queue.head = 0
+            }
             return group
         }
     }

@@ -47,15 +47,18 @@ public struct ReportWriter: Sendable {
 
     /// Writes many reports, each whole or not at all, with one sync of the folder for all of them (group commit):
     /// each file is synced under its temporary name, all are renamed into place, then the folder is synced once.
-    public func writeAll(_ reports: [Report]) throws(SedgateError) {
-        guard reports.count > 1 else {
+    /// With `keepingExisting`, a report whose file is already there is not written over (a repeated receipt, or a
+    /// recovery writing it again, would otherwise move its `at` to a later, untrue time).
+    public func writeAll(_ reports: [Report], keepingExisting: Bool = false) throws(SedgateError) {
+        guard reports.count > 1 || keepingExisting else {
             if let report = reports.first { try write(report) }
             return
         }
+        guard !reports.isEmpty else { return }
         let files = reports.map { report in
             (path: Syscall.join(directory, Self.fileName(for: report)), bytes: Self.bytes(report))
         }
-        try SpoolFile.writeAllAtomically(files, in: directory)
+        try SpoolFile.writeAllAtomically(files, in: directory, keepingExisting: keepingExisting)
     }
 
     /// `report` as JSON, byte for byte what `JSONEncoder` writes with `.prettyPrinted, .sortedKeys,

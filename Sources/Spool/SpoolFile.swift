@@ -27,8 +27,9 @@ public enum SpoolFile {
     /// Writes several files into one folder, each whole or not at all, with one folder sync for all (group commit):
     /// each is written and fsynced under a temporary name, then all are renamed into place, then `directory` is
     /// fsynced once. On failure the temporary files not yet renamed are removed; those renamed stay (each whole).
+    /// With `keepingExisting`, a file whose name is taken is not written over: the one there stays as it was.
     public static func writeAllAtomically(
-        _ files: [(path: String, bytes: [UInt8])], in directory: String
+        _ files: [(path: String, bytes: [UInt8])], in directory: String, keepingExisting: Bool = false
     ) throws(SedgateError) {
         // A larger group is written first and made durable with one syncfs (see `Syscall.syncFileSystem`).
         let together = files.count >= groupSyncThreshold
@@ -40,7 +41,9 @@ public enum SpoolFile {
             written.append(output)
         }
         if together { try Syscall.syncFileSystem(of: directory) }
-        for output in written { try output.place() }
+        for output in written {
+            if keepingExisting { _ = try output.placeUnlessTaken() } else { try output.place() }
+        }
         try Syscall.fsyncDirectory(directory)
     }
 

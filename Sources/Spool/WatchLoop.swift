@@ -52,6 +52,8 @@ final class WatchLoop {
 
     private static let second: Int64 = 1_000_000_000
     private static let tick: Int64 = 200_000_000
+    /// Nanoseconds to let events gather after a wake-up that found some.
+    private static let coalesce = 1_000_000
 
     init(
         root: String, settle: Duration, rescan: Duration = .zero, allowedProfiles: Set<String>, logger: Logger,
@@ -89,7 +91,14 @@ final class WatchLoop {
             // Round up: waking a little late is harmless, waking early would spin.
             let milliseconds = Int32((wait + 999_999) / 1_000_000)
             if let inotify, rootWatch != nil {
-                if inotify.wait(milliseconds: milliseconds) { handle(inotify.read()) }
+                if inotify.wait(milliseconds: milliseconds) {
+                    handle(inotify.read())
+                    // While files keep arriving, each wake-up takes what a millisecond brought instead of waking for
+                    // every event: a burst of thousands of renames costs a thousand wake-ups a second at most. The
+                    // events just read were already reported, so this delays no file that was waiting.
+                    var pause = timespec(tv_sec: 0, tv_nsec: Self.coalesce)
+                    nanosleep(&pause, nil)
+                }
             } else {
                 poll(nil, 0, milliseconds)
                 if now >= nextFallback {

@@ -48,8 +48,8 @@ public enum MessageSignature {
                     id, role: "the id to sign", missing: .protocolViolation, duplicated: .protocolViolation)
             }
             let security = try envelope.securityHeaderForSigning(in: document)
-            var tokenID = "X509-" + UUID().uuidString.lowercased()
-            while census.count(tokenID) > 0 { tokenID = "X509-" + UUID().uuidString.lowercased() }
+            var tokenID = "X509-" + RandomID.uuid()
+            while census.count(tokenID) > 0 { tokenID = "X509-" + RandomID.uuid() }
             let token = security.addToken(certificateDER: key.certificateDER, id: tokenID)
             let signature = try makeSignatureTemplate(
                 document, ids: ids, algorithm: key.signatureAlgorithm, after: token)

@@ -68,7 +68,7 @@ public enum OwnSignature {
         signedInfo += "</ds:SignedInfo>"
         let canonical = try OwnCanonicalForm(Array(signedInfo.utf8), namespaces: ["ds": Namespace.ds]).bytes
         let value = try key.evpKey.sign(canonical, signer: key.commonName)
-        let tokenID = "X509-" + UUID().uuidString.lowercased()
+        let tokenID = "X509-" + RandomID.uuid()
         let certificate = key.certificateBase64
         return "<wsse:Security xmlns:wsse=\"\(Namespace.wsse)\" \(soapPrefix):mustUnderstand=\"true\">"
             + "<wsse:BinarySecurityToken EncodingType=\"\(SecurityURI.base64Binary)\" "

@@ -17,6 +17,23 @@ struct IdentifierTests {
         #expect(fresh != SEDID.random())
     }
 
+    @Test("random ids are version 4 UUIDs in lowercase, each new, with every hex digit in use")
+    func randomIds() throws {
+        var seen = Set<String>()
+        var digits = Set<Character>()
+        for _ in 0..<5_000 {
+            let text = RandomID.uuid()
+            let parsed = try #require(SEDID(text), "'\(text)' is not a UUID")
+            #expect(parsed.rawValue == text, "not lowercase: \(text)")
+            let characters = Array(text)
+            #expect(characters[14] == "4", "version nibble of \(text)")
+            #expect("89ab".contains(characters[19]), "variant nibble of \(text)")
+            #expect(seen.insert(text).inserted, "repeated: \(text)")
+            digits.formUnion(text.filter { $0 != "-" })
+        }
+        #expect(digits == Set("0123456789abcdef"))
+    }
+
     @Test("a node id is safe as a file name and in a URL")
     func nodeIds() {
         #expect(NodeID("AP-BE") != nil)
