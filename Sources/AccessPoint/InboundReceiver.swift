@@ -372,9 +372,13 @@ struct InboundReceiver: MessageHandler {
                     detail: error.message))
             return Receipt(sedId: receipt.sedId, kind: .failed, node: configuration.node, at: Timestamp.now())
         }
-        // The states a receipt implies are reported too (a relayed receipt can overtake the CN's own answer).
+        // The states a receipt implies are reported too (a relayed receipt can overtake the CN's own answer), except
+        // earlier ones the journal already holds: each was reported before the journal took it. The receipt's own
+        // state is reported again even when repeated, in case its first report could not be written.
         let order: [SEDState] = [.sent, .delivered, .routed]
-        for implied in order.prefix(through: order.firstIndex(of: state)!) {
+        let journalled = order.firstIndex(of: record.state) ?? -1
+        for (index, implied) in order.prefix(through: order.firstIndex(of: state)!).enumerated()
+        where implied == state || index > journalled {
             written.append(
                 AccessPointReports.report(
                     implied, name: name, sedId: record.sedId, ticket: nil, node: configuration.node,
