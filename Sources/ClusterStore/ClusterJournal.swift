@@ -133,7 +133,7 @@ public final class ClusterJournal: MessageStore {
         var payloads: [SEDID: [UInt8]] = [:]
         var envelopes: [String] = []
         for item in batch {
-            envelopes.append(try Self.encode(item.record.envelope))
+            envelopes.append(Self.encode(item.record.envelope))
             if item.record.direction == .relay, item.record.state == .stored {
                 payloads[item.record.sedId] = try readPayload(item.record)
             }
@@ -327,14 +327,9 @@ public final class ClusterJournal: MessageStore {
         .increment()
     }
 
-    static func encode(_ envelope: Envelope) throws(SedgateError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        do {
-            return String(decoding: try encoder.encode(envelope), as: UTF8.self)
-        } catch {
-            throw SedgateError(.storage, "cannot encode the envelope for the cluster database", cause: error)
-        }
+    /// The envelope's JSON for its row (`Envelope.storedJSON`: what `JSONEncoder` with sorted keys writes).
+    static func encode(_ envelope: Envelope) -> String {
+        envelope.storedJSON
     }
 
     /// Runs `body` in one transaction, committed before it returns; any failure becomes a `.storage` error and

@@ -19,5 +19,93 @@ extension Envelope {
         return envelope
     }
 
-    private static let stored = Mutex<[String: Envelope]>([:])
+    fileprivate static let stored = Mutex<[String: Envelope]>([:])
+}
+
+extension Envelope {
+    /// The envelope as a journal stores it: byte for byte what `JSONEncoder` with `.sortedKeys` writes (compact, `/`
+    /// escaped, absent fields left out; a test holds the two equal), written directly, since every SED is journalled
+    /// on every node and the encoder's general machinery cost more than the row. The text is remembered for
+    /// `decodingStored`, so the row's first read back decodes nothing.
+    public var storedJSON: String {
+        var out: [UInt8] = []
+        out.reserveCapacity(512)
+        var first = true
+        func key(_ name: StaticString) {
+            out.append(first ? UInt8(ascii: "{") : UInt8(ascii: ","))
+            first = false
+            out.append(UInt8(ascii: "\""))
+            name.withUTF8Buffer { out.append(contentsOf: $0) }
+            out.append(contentsOf: "\":".utf8)
+        }
+        func string(_ name: StaticString, _ value: String?) {
+            guard let value else { return }
+            key(name)
+            Self.quote(value, into: &out)
+        }
+        func number(_ name: StaticString, _ value: Int?) {
+            guard let value else { return }
+            key(name)
+            out.append(contentsOf: String(value).utf8)
+        }
+        // The keys in the encoder's order (sorted by their UTF-8 bytes).
+        if let value = ackRequested {
+            key("ackRequested")
+            out.append(contentsOf: (value ? "true" : "false").utf8)
+        }
+        string("bucType", bucType)
+        string("caseId", caseId)
+        string("contentType", contentType)
+        string("createdAt", createdAt)
+        string("dueDate", dueDate)
+        string("inReplyTo", inReplyTo?.rawValue)
+        string("interaction", interaction.rawValue)
+        string("language", language)
+        number("payloadSize", payloadSize)
+        string("receiver", receiver.description)
+        string("receiverFileNo", receiverFileNo)
+        string("receivingAP", receivingAP?.rawValue)
+        string("sector", sector)
+        string("sedId", sedId?.rawValue)
+        string("sedType", sedType)
+        string("sedVersion", sedVersion)
+        string("sender", sender.description)
+        string("senderFileNo", senderFileNo)
+        string("sendingAP", sendingAP?.rawValue)
+        number("seqNo", seqNo)
+        // Never empty: sedType, interaction and the addresses are always there.
+        out.append(UInt8(ascii: "}"))
+        let text = String(decoding: out, as: UTF8.self)
+        Self.stored.withLock { known in
+            if known.count >= 4_096 { known.removeAll(keepingCapacity: true) }
+            known[text] = self
+        }
+        return text
+    }
+
+    private static let hex = Array("0123456789abcdef".utf8)
+
+    /// `text` in quotes, escaped as the encoder does: quote, backslash, slash and control characters; everything
+    /// else as it is (UTF-8).
+    private static func quote(_ text: String, into out: inout [UInt8]) {
+        out.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
+            case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
+            case UInt8(ascii: "/"): out.append(contentsOf: "\\/".utf8)
+            case 0x08: out.append(contentsOf: "\\b".utf8)
+            case 0x0C: out.append(contentsOf: "\\f".utf8)
+            case 0x0A: out.append(contentsOf: "\\n".utf8)
+            case 0x0D: out.append(contentsOf: "\\r".utf8)
+            case 0x09: out.append(contentsOf: "\\t".utf8)
+            case 0..<0x20:
+                out.append(contentsOf: "\\u00".utf8)
+                out.append(hex[Int(byte >> 4)])
+                out.append(hex[Int(byte & 0x0F)])
+            default: out.append(byte)
+            }
+        }
+        out.append(UInt8(ascii: "\""))
+    }
 }

@@ -257,7 +257,7 @@ public final class Journal: MessageStore {
 
     public func insert(batch: [NewSED]) async throws(SedgateError) -> [Bool] {
         guard !batch.isEmpty else { return [] }
-        let rows = try batch.map { (item) throws(SedgateError) in (item, try Journal.encode(item.record.envelope)) }
+        let rows = batch.map { item in (item, Journal.encode(item.record.envelope)) }
         let now = timestamp()
         let what = batch.count == 1 ? "journal SED \(batch[0].record.sedId)" : "journal \(batch.count) SEDs"
         let inserted = try await write(what) { db in
@@ -303,7 +303,7 @@ public final class Journal: MessageStore {
     @discardableResult
     public func insertAll(_ records: [MessageRecord], detail: String?) async throws(SedgateError) -> Int {
         let now = timestamp()
-        let rows = try records.map { (record) throws(SedgateError) in (record, try Journal.encode(record.envelope)) }
+        let rows = records.map { record in (record, Journal.encode(record.envelope)) }
         return try await write("journal \(records.count) SEDs") { db in
             var inserted = 0
             for (record, envelopeJSON) in rows {
@@ -356,26 +356,26 @@ public final class Journal: MessageStore {
     static func apply(_ change: JournalChange, at now: String, db: Database) throws -> Bool {
         switch change {
         case .transition(let sedId, let direction, let state, let onlyFrom, let file, let detail):
-            guard
-                let row = try Row.fetchOne(
-                    db.cachedStatement(
-                        sql: "SELECT state, conversation, seqNo FROM message WHERE sedId = ? AND direction = ?"),
-                    arguments: [sedId.rawValue, direction.rawValue])
-            else { return false }
-            let current: String = row["state"]
-            if let onlyFrom, !onlyFrom.contains(where: { $0.rawValue == current }) { return false }
+            // One statement: the update, only from the allowed states, answering what landing needs.
+            var sql = """
+                UPDATE message SET state = ?, file = COALESCE(?, file), updatedAt = ?, lastError = NULL
+                WHERE sedId = ? AND direction = ?
+                """
+            var arguments: StatementArguments = [state.rawValue, file, now, sedId.rawValue, direction.rawValue]
+            if let onlyFrom {
+                guard !onlyFrom.isEmpty else { return false }
+                let states = onlyFrom.map(\.rawValue).sorted()
+                sql += " AND state IN (" + Array(repeating: "?", count: states.count).joined(separator: ", ") + ")"
+                _ = arguments.append(contentsOf: StatementArguments(states))
+            }
+            sql += " RETURNING conversation, seqNo"
+            guard let row = try Row.fetchOne(db.cachedStatement(sql: sql), arguments: arguments) else { return false }
             // Landing moves its conversation on: the SED after it may land next.
             if direction == .inbound, state == .landed, let conversation: String = row["conversation"],
                 let seqNo: Int = row["seqNo"]
             {
                 try Journal.raise(.inbound, conversation, to: seqNo, at: now, db: db)
             }
-            try db.run(
-                sql: """
-                    UPDATE message SET state = ?, file = COALESCE(?, file), updatedAt = ?, lastError = NULL
-                    WHERE sedId = ? AND direction = ?
-                    """,
-                arguments: [state.rawValue, file, now, sedId.rawValue, direction.rawValue])
             try Journal.appendEvent(
                 HistoryEvent(sedId: sedId, direction: direction, state: state, at: now, detail: detail), db: db)
             return true
@@ -701,14 +701,9 @@ public final class Journal: MessageStore {
             arguments: [event.sedId.rawValue, event.direction.rawValue, event.state.rawValue, event.at, event.detail])
     }
 
-    static func encode(_ envelope: Envelope) throws(SedgateError) -> String {
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = .sortedKeys
-        do {
-            return String(decoding: try encoder.encode(envelope), as: UTF8.self)
-        } catch {
-            throw SedgateError(.storage, "cannot encode the envelope for the journal", cause: error)
-        }
+    /// The envelope's JSON for its row (`Envelope.storedJSON`: what `JSONEncoder` with sorted keys writes).
+    static func encode(_ envelope: Envelope) -> String {
+        envelope.storedJSON
     }
 
     static func message(_ row: Row) throws -> MessageRecord {

@@ -41,6 +41,38 @@ struct EnvelopeTests {
         for _ in 0..<2 { #expect(throws: (any Error).self) { try Envelope.decodingStored("{\"sedType\":1}") } }
     }
 
+    @Test("the journal's JSON of an envelope is byte for byte the encoder's, with every field, none, and odd text")
+    func storedJSONMatchesTheEncoder() throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = .sortedKeys
+        var every = required
+        every[.sedId] = "3b8f1d2c-5e6a-4f70-8a9b-1c2d3e4f5a6b"
+        every[.inReplyTo] = "0b8f1d2c-5e6a-4f70-8a9b-1c2d3e4f5a6c"
+        every[.senderFileNo] = "F/2026/001"
+        every[.receiverFileNo] = "R-17"
+        every[.sendingAP] = "AP-BE"
+        every[.receivingAP] = "AP-DK"
+        every[.seqNo] = "42"
+        every[.createdAt] = "2026-12-07T10:15:00Z"
+        every[.language] = "fr"
+        every[.ackRequested] = "true"
+        every[.interaction] = "SYNC"
+        every[.dueDate] = "2026-12-07T10:16:00Z"
+        every[.contentType] = "application/xml"
+        every[.payloadSize] = "5120"
+        var odd = try Envelope(fields: every)
+        odd.senderFileNo = "q\"b\\s/c\u{1}\u{8}\u{c}\n\r\t\u{1f}é€😀"
+        odd.ackRequested = false
+        odd.seqNo = -3
+        var sparse = try Envelope(fields: required)
+        sparse.receiver = try #require(Address("DK:0002:AAR"))
+        for envelope in [try Envelope(fields: required), try Envelope(fields: every), odd, sparse] {
+            let expected = String(decoding: try encoder.encode(envelope), as: UTF8.self)
+            #expect(envelope.storedJSON == expected)
+            #expect(try Envelope.decodingStored(envelope.storedJSON) == envelope)
+        }
+    }
+
     @Test("each missing required field is named in the error")
     func missing() {
         for field in EnvelopeField.required {
