@@ -41,7 +41,7 @@ extension Envelope {
         func string(_ name: StaticString, _ value: String?) {
             guard let value else { return }
             key(name)
-            Self.quote(value, into: &out)
+            JSONString.quote(value, escapingSlashes: true, into: &out)
         }
         func number(_ name: StaticString, _ value: Int?) {
             guard let value else { return }
@@ -82,18 +82,22 @@ extension Envelope {
         }
         return text
     }
+}
 
+/// JSON string literals written the way `JSONEncoder` writes them, for the few JSON texts written by hand.
+public enum JSONString {
     private static let hex = Array("0123456789abcdef".utf8)
 
-    /// `text` in quotes, escaped as the encoder does: quote, backslash, slash and control characters; everything
-    /// else as it is (UTF-8).
-    private static func quote(_ text: String, into out: inout [UInt8]) {
+    /// Appends `text` in quotes, escaped as the encoder does: quote, backslash and control characters (`\b`, `\f`,
+    /// `\n`, `\r`, `\t`, others as `\u00XX`), `/` as `\/` when `escapingSlashes` (the encoder's default), and
+    /// everything else as it is (UTF-8).
+    public static func quote(_ text: String, escapingSlashes: Bool, into out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): out.append(contentsOf: "\\\"".utf8)
             case UInt8(ascii: "\\"): out.append(contentsOf: "\\\\".utf8)
-            case UInt8(ascii: "/"): out.append(contentsOf: "\\/".utf8)
+            case UInt8(ascii: "/") where escapingSlashes: out.append(contentsOf: "\\/".utf8)
             case 0x08: out.append(contentsOf: "\\b".utf8)
             case 0x0C: out.append(contentsOf: "\\f".utf8)
             case 0x0A: out.append(contentsOf: "\\n".utf8)
