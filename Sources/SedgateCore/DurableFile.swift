@@ -136,37 +136,36 @@ public final class DurableFile {
     /// Gives the sealed temporary file its final name: one rename, over an older `path` when `replacing`, else
     /// never over anything (EEXIST leaves `path` as it was and this file unplaced). The folder is not synced.
     public func place(replacing: Bool = true) throws(SedgateError) {
-        precondition(descriptor < 0, "a DurableFile is placed only once sealed")
-        let code: Int32
-        if replacing {
-            code = rename(temporaryPath, path) == 0 ? 0 : errno
-        } else {
-            code = Syscall.renameNoReplace(temporaryPath, path)
-        }
-        guard code == 0 else {
-            throw Syscall.error(
-                "rename \(temporaryPath) to", path, errno: code,
-                remedy: code == EEXIST
-                    ? "another file has that name; it was left as it was"
-                    : "the temporary folder must be on the same file system as the target; check its permissions")
-        }
-        placed = true
+        let code = rename(replacing: replacing)
+        guard code == 0 else { throw placingError(code) }
     }
 
     /// Gives the sealed temporary file its final name unless a file already has it: true when placed; false when
     /// `path` exists (it is left as it was, and the temporary file goes when this is dropped). The folder is not
     /// synced. One rename that never replaces, so no check-then-write race and no `stat` before it.
     public func placeUnlessTaken() throws(SedgateError) -> Bool {
-        precondition(descriptor < 0, "a DurableFile is placed only once sealed")
-        let code = Syscall.renameNoReplace(temporaryPath, path)
+        let code = rename(replacing: false)
         if code == EEXIST { return false }
-        guard code == 0 else {
-            throw Syscall.error(
-                "rename \(temporaryPath) to", path, errno: code,
-                remedy: "the temporary folder must be on the same file system as the target; check its permissions")
-        }
-        placed = true
+        guard code == 0 else { throw placingError(code) }
         return true
+    }
+
+    /// The rename of `place`: 0 or its errno.
+    private func rename(replacing: Bool) -> Int32 {
+        precondition(descriptor < 0, "a DurableFile is placed only once sealed")
+        let code =
+            replacing
+            ? (Glibc.rename(temporaryPath, path) == 0 ? 0 : errno) : Syscall.renameNoReplace(temporaryPath, path)
+        if code == 0 { placed = true }
+        return code
+    }
+
+    private func placingError(_ code: Int32) -> SedgateError {
+        Syscall.error(
+            "rename \(temporaryPath) to", path, errno: code,
+            remedy: code == EEXIST
+                ? "another file has that name; it was left as it was"
+                : "the temporary folder must be on the same file system as the target; check its permissions")
     }
 
     private func flush() throws(SedgateError) {

@@ -12,14 +12,19 @@ extension Envelope {
     public static func decodingStored(_ text: String) throws -> Envelope {
         if let known = stored.withLock({ $0[text] }) { return known }
         let envelope = try JSONDecoder().decode(Envelope.self, from: Data(text.utf8))
+        remember(envelope, as: text)
+        return envelope
+    }
+
+    /// Remembers `envelope` as the decoding of `text` (at most 4,096, all forgotten when full).
+    fileprivate static func remember(_ envelope: Envelope, as text: String) {
         stored.withLock { known in
             if known.count >= 4_096 { known.removeAll(keepingCapacity: true) }
             known[text] = envelope
         }
-        return envelope
     }
 
-    fileprivate static let stored = Mutex<[String: Envelope]>([:])
+    private static let stored = Mutex<[String: Envelope]>([:])
 }
 
 extension Envelope {
@@ -76,10 +81,7 @@ extension Envelope {
         // Never empty: sedType, interaction and the addresses are always there.
         out.append(UInt8(ascii: "}"))
         let text = String(decoding: out, as: UTF8.self)
-        Self.stored.withLock { known in
-            if known.count >= 4_096 { known.removeAll(keepingCapacity: true) }
-            known[text] = self
-        }
+        Self.remember(self, as: text)
         return text
     }
 }

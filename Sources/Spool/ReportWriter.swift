@@ -50,11 +50,11 @@ public struct ReportWriter: Sendable {
     /// With `keepingExisting`, a report whose file is already there is not written over (a repeated receipt, or a
     /// recovery writing it again, would otherwise move its `at` to a later, untrue time).
     public func writeAll(_ reports: [Report], keepingExisting: Bool = false) throws(SedgateError) {
-        guard reports.count > 1 || keepingExisting else {
-            if let report = reports.first { try write(report) }
+        guard !reports.isEmpty else { return }
+        if reports.count == 1, !keepingExisting {
+            try write(reports[0])
             return
         }
-        guard !reports.isEmpty else { return }
         let files = reports.map { report in
             (path: Syscall.join(directory, Self.fileName(for: report)), bytes: Self.bytes(report))
         }
