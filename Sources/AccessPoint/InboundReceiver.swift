@@ -279,13 +279,18 @@ struct InboundReceiver: MessageHandler {
     private func receiveLarge(
         _ sealed: SealedSED, manifest: FragmentManifest, from sender: NodeID
     ) async throws(SedgateError) -> Receipt {
-        let key = FragmentCipher.key(Data(try codec.open(sealed, source: "SED \(sealed.sedId) from \(sender)")))
+        let keyBytes = Data(try codec.open(sealed, source: "SED \(sealed.sedId) from \(sender)"))
         let inbox = FragmentInbox(root: configuration.spool.store)
         let reassembler = try inbox.reassembler(for: manifest)
         let id = sealed.sedId.rawValue
         let storeName = "in-\(id).\(Self.fileExtension(manifest.fileName))"
-        try reassembler.assemble(to: configuration.spool.store + "/" + storeName) { index, fragment in
-            try FragmentCipher.open(index: index, sealed: fragment, key: key, payloadID: id)
+        // A pass over the whole payload (read, check, decrypt, write, sync): on the blocking pool.
+        let target = configuration.spool.store + "/" + storeName
+        try await Blocking.run { () throws(SedgateError) in
+            let key = FragmentCipher.key(keyBytes)
+            try reassembler.assemble(to: target) { index, fragment in
+                try FragmentCipher.open(index: index, sealed: fragment, key: key, payloadID: id)
+            }
         }
         let record = MessageRecord(
             sedId: sealed.sedId, direction: .inbound, state: .received, file: nil, peer: sender,

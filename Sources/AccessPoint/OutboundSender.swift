@@ -191,14 +191,21 @@ struct SenderHop: DeliveryHop {
             } catch {
                 throw SedgateError(.io, "cannot create \(folder)", cause: error)
             }
-            let symmetric = FragmentCipher.makeKey()
-            key = FragmentCipher.bytes(of: symmetric)
+            key = FragmentCipher.bytes(of: FragmentCipher.makeKey())
             let name = record.file.map { String($0.split(separator: "/").last ?? "") }
-            manifest = try Fragmenter.split(
-                file: payload, fragmentSize: configuration.packing.fragmentSize, payloadID: id,
-                contentType: envelope.contentType ?? "application/octet-stream", fileName: name, into: nil
-            ) { index, plain in
-                try FragmentCipher.seal(index: index, plaintext: plain, key: symmetric, payloadID: id)
+            let (fragmentSize, contentType) = (
+                configuration.packing.fragmentSize, envelope.contentType ?? "application/octet-stream"
+            )
+            // A pass over the whole payload (read, encrypt, two digests): on the blocking pool, not on one of the
+            // node's cooperative threads.
+            manifest = try await Blocking.run { [key] () throws(SedgateError) in
+                let symmetric = FragmentCipher.key(key)
+                return try Fragmenter.split(
+                    file: payload, fragmentSize: fragmentSize, payloadID: id, contentType: contentType,
+                    fileName: name, into: nil
+                ) { index, plain in
+                    try FragmentCipher.seal(index: index, plaintext: plain, key: symmetric, payloadID: id)
+                }
             }
             try SpoolFile.writeAtomically(Array(key), to: keyPath, tmpDirectory: configuration.spool.tmp)
             try SpoolFile.writeAtomically(

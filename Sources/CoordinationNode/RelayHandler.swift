@@ -99,7 +99,15 @@ struct RelayHandler: MessageHandler {
                         try inbox.accept(payloadID: sealed.sedId.rawValue, index: index, data: Data(data))
                     }
                 }
-                group.append(try prepare(sealed, from: message.from))
+                let prepared = try prepare(sealed, from: message.from)
+                if let manifest = sealed.manifest {
+                    // A large payload: its fragments came ahead; the CN takes the SED only if they are all here and
+                    // are the ones the sender signed (P-FRAG-8). It cannot decrypt them (the key in the seal is for
+                    // the destination). Reading them all back is a pass over the payload: on the blocking pool.
+                    let fragments = inbox
+                    try await Blocking.run { () throws(SedgateError) in try fragments.verify(manifest) }
+                }
+                group.append(prepared)
                 queued += 1
                 free -= Int64(group[group.count - 1].bytes.count)
             } catch  where error.code.isPermanent {
@@ -159,11 +167,6 @@ struct RelayHandler: MessageHandler {
                 .unknownRoute,
                 "SED \(sealed.sedId) is sealed for \(envelope.receivingAP?.rawValue ?? "no access point") but the CN "
                     + "routes \(envelope.receiver) to \(destination); align the sender's [routes] with the CN's")
-        }
-        if let manifest = sealed.manifest {
-            // A large payload: its fragments came ahead; the CN takes the SED only if they are all here and are
-            // the ones the sender signed. It cannot decrypt them (the key in the seal is for the destination).
-            try FragmentInbox(root: configuration.spool.store).verify(manifest)
         }
         let storeName = "\(StoreReconciliation.prefix)\(sealed.sedId)\(StoreReconciliation.suffix)"
         let record = MessageRecord(

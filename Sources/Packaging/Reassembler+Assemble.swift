@@ -9,9 +9,9 @@ public import SedgateCore
 extension Reassembler {
     /// Writes the original payload to `target`: each fragment in order is read, checked against its digest
     /// again, passed through `inverse` (identity by default; `FragmentCipher.open` for encrypted fragments) and
-    /// appended to the partial file in the fragments' folder, which is synced before the fragment's own file is
-    /// removed: the payload is never on disk twice, and an assembly cut short (a crash, a power cut) resumes after
-    /// the fragments already joined. The target appears (fsync + rename) only if the whole payload's SHA-256 matches.
+    /// appended to the partial file in the fragments' folder, which is synced (every 32 MiB) before the files of
+    /// the fragments it now holds are removed: the payload is never on disk twice (but for 32 MiB), and an assembly
+    /// cut short (a crash, a power cut) resumes after the fragments already joined. The target appears (fsync + rename) only if the whole payload's SHA-256 matches.
     ///
     /// Memory: one fragment. Throws `.protocolViolation` when fragments are missing (listing them), when a
     /// stored fragment no longer matches its digest (it is removed, so `missing` asks for it again), when
@@ -33,34 +33,51 @@ extension Reassembler {
         let joined = Self.joined(manifest, partial: partialPath)
         let partial = try PartialFile(path: partialPath, keeping: Int64(joined) * Int64(manifest.fragmentSize))
         var whole = try partial.digestOfKeptBytes()
-        for fragment in manifest.fragments where fragment.index >= joined {
-            let file = try ReadableFile(path: path(ofFragment: fragment.index))
-            let size = try file.size()
-            let sent = try file.read(count: Int(min(size, fragment.size)), at: 0)
-            do {
-                try checkSize(size, of: fragment)
-                try checkDigest(SHA256.hex(sent), of: fragment)
-            } catch {
-                discard(fragment.index)
-                throw error
+        // Fragments in the partial file whose own files stay until a sync covers their bytes: at first those an
+        // assembly cut short had joined but not yet synced.
+        var unsynced = Array(0..<joined)
+        /// Syncs the partial file, then removes the files of the fragments it now holds.
+        func settle() throws(SedgateError) {
+            try partial.sync()
+            for index in unsynced { discard(index) }
+            unsynced.removeAll()
+        }
+        do throws(SedgateError) {
+            try settle()
+            for fragment in manifest.fragments where fragment.index >= joined {
+                let file = try ReadableFile(path: path(ofFragment: fragment.index))
+                let size = try file.size()
+                let sent = try file.read(count: Int(min(size, fragment.size)), at: 0)
+                do {
+                    try checkSize(size, of: fragment)
+                    try checkDigest(SHA256.hex(sent), of: fragment)
+                } catch {
+                    discard(fragment.index)
+                    throw error
+                }
+                let plain = try FragmentTransform.apply(
+                    inverse, index: fragment.index, data: sent, payloadID: manifest.payloadID, purpose: "the inverse")
+                let expected = manifest.originalSize(ofFragment: fragment.index)
+                guard plain.count == expected else {
+                    throw SedgateError(
+                        .protocolViolation,
+                        "fragment \(fragment.index) of payload \(manifest.payloadID) gave \(plain.count) bytes after "
+                            + "the inverse transform, but the manifest implies \(expected)")
+                }
+                whole.update(data: plain)
+                try partial.append(plain)
+                unsynced.append(fragment.index)
+                if partial.unsyncedBytes >= Self.syncEvery { try settle() }
             }
-            let plain = try FragmentTransform.apply(
-                inverse, index: fragment.index, data: sent, payloadID: manifest.payloadID, purpose: "the inverse")
-            let expected = manifest.originalSize(ofFragment: fragment.index)
-            guard plain.count == expected else {
-                throw SedgateError(
-                    .protocolViolation,
-                    "fragment \(fragment.index) of payload \(manifest.payloadID) gave \(plain.count) bytes after the "
-                        + "inverse transform, but the manifest implies \(expected)")
-            }
-            whole.update(data: plain)
-            try partial.append(plain)
-            // Joined and synced: the fragment's own file is no longer needed.
-            discard(fragment.index)
+        } catch {
+            // What was joined stays joined: an assembly started again resumes after it.
+            try? settle()
+            throw error
         }
         let digest = whole.finalize().hex
         guard digest == manifest.sha256, partial.size == manifest.totalSize else {
             try? Syscall.remove(partialPath)
+            for index in unsynced { discard(index) }
             throw SedgateError(
                 .protocolViolation,
                 "the reassembled payload \(manifest.payloadID) (\(partial.size) bytes) has SHA-256 \(digest), but "
@@ -68,12 +85,18 @@ extension Reassembler {
                     + "written. The sender's manifest or fragments are wrong: ask for the payload again",
                 location: .init(file: target))
         }
+        try settle()
         try partial.move(to: target)
     }
+
+    /// The partial file is synced (and the fragments joined since the last sync removed) once this many bytes were
+    /// appended: one fsync per 32 MiB instead of one per fragment. A crash before a sync leaves those fragments'
+    /// files in place, so nothing acknowledged is ever held only in unsynced bytes.
+    static let syncEvery = 32 << 20
 }
 
 /// The partial file of an assembly: opened keeping its first `keeping` bytes (a torn tail is cut), appended to
-/// and synced fragment by fragment, then renamed to its target.
+/// and synced every 32 MiB, then renamed to its target.
 private final class PartialFile {
     let path: String
     private(set) var size: Int64
@@ -94,6 +117,8 @@ private final class PartialFile {
         self.path = path
         self.descriptor = descriptor
         self.size = keeping
+        // The bytes kept may not be on disk yet (the assembly before was cut short between two syncs).
+        self.unsyncedBytes = Int(keeping)
     }
 
     deinit { close(descriptor) }
@@ -113,7 +138,10 @@ private final class PartialFile {
         return hash
     }
 
-    /// Appends `data` and syncs it.
+    /// Bytes appended since the last `sync`.
+    private(set) var unsyncedBytes = 0
+
+    /// Appends `data`, unsynced until `sync`.
     func append(_ data: Data) throws(SedgateError) {
         var written = 0
         while written < data.count {
@@ -130,10 +158,17 @@ private final class PartialFile {
             written += result
         }
         size += Int64(data.count)
+        unsyncedBytes += data.count
+    }
+
+    /// Makes what was appended durable.
+    func sync() throws(SedgateError) {
+        guard unsyncedBytes > 0 else { return }
         IOCounters.noteFsync()
         guard fsync(descriptor) == 0 else {
             throw Syscall.error("fsync the partial payload", path, errno: errno, remedy: "check the disk's health")
         }
+        unsyncedBytes = 0
     }
 
     /// Renames the (synced) file to `target` and makes the rename durable.

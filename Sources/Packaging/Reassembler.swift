@@ -44,7 +44,8 @@ public struct Reassembler: Sendable {
     }
 
     /// The file the payload is joined into, inside the folder; it holds the leading fragments already joined (their
-    /// own files are then gone), so an assembly cut short resumes and the payload is never on disk twice.
+    /// own files are then gone, once synced), so an assembly cut short resumes and the payload is never on disk twice
+    /// (but for 32 MiB).
     var partialPath: String {
         Syscall.join(directory, "\(manifest.payloadID).partial")
     }

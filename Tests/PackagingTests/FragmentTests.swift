@@ -139,6 +139,24 @@ struct FragmentTests {
         #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty)
     }
 
+    @Test("a process killed between two syncs of the assembly leaves its fragments' files; the next one resumes")
+    func assemblyKilledBetweenSyncs() throws {
+        let folder = try TemporaryDirectory("fragments-killed")
+        let (manifest, out) = try smallSplit(folder)
+        let original = try Data(contentsOf: URL(fileURLWithPath: folder.appending("small.bin")))
+        // The state a kill leaves after fragments 0 and 1 were appended but before the sync that removes their
+        // files: both in the partial file and still in their own files.
+        try original.prefix(6_000).write(to: URL(fileURLWithPath: out + "/small.partial"))
+        #expect(LargePayloadBytes.total(in: out) == 16_000)
+
+        let target = folder.appending("payload.bin")
+        let again = try Reassembler(manifest: manifest, directory: out)
+        #expect(again.missing.isEmpty)
+        try again.assemble(to: target)
+        #expect(try Data(contentsOf: URL(fileURLWithPath: target)) == original)
+        #expect(try FileManager.default.contentsOfDirectory(atPath: out).isEmpty, "no fragment file is left behind")
+    }
+
     @Test("a tampered fragment is refused, naming its index; on disk, it is found at assembly and asked for again")
     func tampered() throws {
         let folder = try TemporaryDirectory("fragments-tampered")

@@ -57,6 +57,24 @@ public struct FragmentMessage: Sendable, Equatable {
         self.data = data
     }
 
+    /// Makes a fragment message whose digest is already known: checked against the received bytes, or the signed
+    /// manifest's for a fragment made again from the payload or read from the store (a 2 MiB fragment costs a
+    /// millisecond of SHA-256 each time it is hashed; a stored file that no longer matches is refused by the
+    /// receiver, P-FRAG-4, as it would have been at assembly).
+    public init(
+        messageID: String = ProtocolMessage.newMessageID(), from: NodeID, to: NodeID, sedId: SEDID, index: Int,
+        count: Int, data: Data, sha256: String
+    ) {
+        self.messageID = messageID
+        self.from = from
+        self.to = to
+        self.sedId = sedId
+        self.index = index
+        self.count = count
+        self.sha256 = sha256
+        self.data = data
+    }
+
     static let partID = "fragment@sedgate"
 
     /// The SOAP root with its xop:Include, and the fragment as its attachment.
@@ -119,6 +137,7 @@ public struct FragmentMessage: Sendable, Equatable {
         }
         let messageID = header.firstChild("MessageID", namespace: SOAPNamespace.addressing)?.text ?? ""
         return FragmentMessage(
-            messageID: messageID, from: from, to: to, sedId: sedId, index: index, count: count, data: data)
+            messageID: messageID, from: from, to: to, sedId: sedId, index: index, count: count, data: data,
+            sha256: actual)
     }
 }

@@ -56,16 +56,27 @@ public struct FragmentProgress: Sendable {
             }
             data = stored
         }
+        // Its digest is the signed manifest's: a fragment made again was just checked against it, and a stored one
+        // was checked before its SED was taken (P-FRAG-8); a file altered since is refused by the peer (P-FRAG-4).
         return FragmentMessage(
-            from: from, to: peer, sedId: sedId, index: index, count: manifest.fragmentCount, data: data)
+            from: from, to: peer, sedId: sedId, index: index, count: manifest.fragmentCount, data: data,
+            sha256: manifest.fragments[index].sha256)
     }
 
     /// Sends the fragments the peer has not acknowledged, in order, through `client` to `url`. Throws at the first
     /// fragment that is not acknowledged: an error with a permanent code when the peer refused it for good (a sender
     /// fault: give the SED up), else a passing one (`.peerUnavailable`, back-pressure...: send it again later).
+    ///
+    /// Each fragment is made (read, and with a `source` encrypted and checked against the manifest) on the blocking
+    /// pool while the one before it is on its way: P-FRAG-7 has a fragment wait for the receipt before it is sent,
+    /// not before it is made. Memory: two fragments.
     public func upload(_ sedId: SEDID, from: NodeID, client: ProtocolClient, url: String) async throws(SedgateError) {
-        for index in acknowledged..<manifest.fragmentCount {
-            let fragment = try message(index, of: sedId, from: from)
+        let first = acknowledged
+        guard first < manifest.fragmentCount else { return }
+        var made = make(first, of: sedId, from: from)
+        for index in first..<manifest.fragmentCount {
+            let fragment = try await made.value.get()
+            if index + 1 < manifest.fragmentCount { made = make(index + 1, of: sedId, from: from) }
             let reply = try await client.send(
                 ProtocolMessage(
                     messageID: fragment.messageID, action: .fragment, from: from, to: peer, fragment: fragment),
@@ -81,6 +92,20 @@ public struct FragmentProgress: Sendable {
             acknowledge(index)
             Counter(label: "sedgate_fragment_bytes_total", dimensions: [("direction", "sent")])
                 .increment(by: fragment.data.count)
+        }
+    }
+
+    /// Fragment `index` as a message, made on the blocking pool (reading and encrypting 2 MiB takes milliseconds).
+    private func make(
+        _ index: Int, of sedId: SEDID, from: NodeID
+    ) -> Task<Result<FragmentMessage, SedgateError>, Never> {
+        Task {
+            do throws(SedgateError) {
+                return .success(
+                    try await Blocking.run { () throws(SedgateError) in try message(index, of: sedId, from: from) })
+            } catch {
+                return .failure(error)
+            }
         }
     }
 }
