@@ -9,15 +9,19 @@ import SedgateCore
 struct ContentNames {
     private(set) var ids: [QName: Int] = [:]
     private(set) var names: [QName] = []
-    /// `ae:Amount` as UTF-8, by id.
-    private(set) var qualified: [[UInt8]] = []
+    /// Every name's `ae:Amount` as UTF-8, one after the other (one buffer, so rendering retains nothing per name).
+    private(set) var bytes: [UInt8] = []
+    /// Where each name's bytes are in `bytes`, by id.
+    private(set) var spans: [Range<Int>] = []
 
     /// The id of `name`, made on first use.
     mutating func id(_ name: QName) -> Int {
         if let id = ids[name] { return id }
         ids[name] = names.count
         names.append(name)
-        qualified.append(Array(name.qualified.utf8))
+        let start = bytes.count
+        bytes.append(contentsOf: name.qualified.utf8)
+        spans.append(start..<bytes.count)
         return names.count - 1
     }
 }
@@ -119,7 +123,22 @@ struct ContentTree {
         xml.append(contentsOf: Self.head)
         envelope.append(to: &xml)
         xml.append(contentsOf: Self.envelopeEnd)
-        render(0, depth: 2, extra: declarations, names: names, into: &xml)
+        elements.withUnsafeBufferPointer { elements in
+            attributes.withUnsafeBufferPointer { attributes in
+                store.withUnsafeBufferPointer { store in
+                    names.bytes.withUnsafeBufferPointer { nameBytes in
+                        names.spans.withUnsafeBufferPointer { spans in
+                            declarations.withUnsafeBufferPointer { declarations in
+                                let renderer = Renderer(
+                                    elements: elements, attributes: attributes, store: store, names: nameBytes,
+                                    spans: spans)
+                                renderer.render(0, depth: 2, extra: declarations, into: &xml)
+                            }
+                        }
+                    }
+                }
+            }
+        }
         xml.append(contentsOf: Self.documentEnd)
         return xml
     }
@@ -128,61 +147,72 @@ struct ContentTree {
         "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<SED xmlns=\"\(EnvelopeXML.namespace)\">\n  <Envelope>\n".utf8)
     private static let envelopeEnd = Array("  </Envelope>\n  <Content>\n".utf8)
     private static let documentEnd = Array("  </Content>\n</SED>\n".utf8)
-    private static let equalsQuote = Array("=\"".utf8)
-    private static let endTagOpen = Array("</".utf8)
-    private static let tagCloseLine = Array(">\n".utf8)
-    private static let emptyTagClose = Array("/>\n".utf8)
-    private static let spaces = [UInt8](repeating: 0x20, count: 64)
 
-    /// Two spaces per level.
-    private static func indent(_ depth: Int, into xml: inout [UInt8]) {
-        var left = depth * 2
-        while left > 0 {
-            let count = min(left, spaces.count)
-            xml.append(contentsOf: spaces[..<count])
-            left -= count
-        }
-    }
+    /// The tree's arrays seen through buffers for one rendering: appending from them retains and releases nothing.
+    private struct Renderer {
+        let elements: UnsafeBufferPointer<Element>
+        let attributes: UnsafeBufferPointer<Attribute>
+        let store: UnsafeBufferPointer<UInt8>
+        let names: UnsafeBufferPointer<UInt8>
+        let spans: UnsafeBufferPointer<Range<Int>>
 
-    private func render(_ index: Int, depth: Int, extra: [UInt8], names: ContentNames, into xml: inout [UInt8]) {
-        let element = elements[index]
-        let name = names.qualified[element.name]
-        Self.indent(depth, into: &xml)
-        xml.append(UInt8(ascii: "<"))
-        xml.append(contentsOf: name)
-        xml.append(contentsOf: extra)
-        var attribute = element.firstAttribute
-        while attribute >= 0 {
-            let current = attributes[attribute]
-            xml.append(0x20)
-            xml.append(contentsOf: names.qualified[current.name])
-            xml.append(contentsOf: Self.equalsQuote)
-            xml.append(contentsOf: store[current.value])
-            xml.append(UInt8(ascii: "\""))
-            attribute = current.next
+        private func name(_ id: Int) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: names[spans[id]])
         }
-        if element.firstChild < 0 {
-            if let text = element.text {
-                xml.append(UInt8(ascii: ">"))
-                xml.append(contentsOf: store[text])
-                xml.append(contentsOf: Self.endTagOpen)
-                xml.append(contentsOf: name)
-                xml.append(contentsOf: Self.tagCloseLine)
-            } else {
-                xml.append(contentsOf: Self.emptyTagClose)
+
+        private func value(_ range: Range<Int>) -> UnsafeBufferPointer<UInt8> {
+            UnsafeBufferPointer(rebasing: store[range])
+        }
+
+        /// Two spaces per level.
+        private static func indent(_ depth: Int, into xml: inout [UInt8]) {
+            for _ in 0..<(depth * 2) { xml.append(0x20) }
+        }
+
+        private static func append(_ text: StaticString, into xml: inout [UInt8]) {
+            xml.append(contentsOf: UnsafeBufferPointer(start: text.utf8Start, count: text.utf8CodeUnitCount))
+        }
+
+        func render(_ index: Int, depth: Int, extra: UnsafeBufferPointer<UInt8>, into xml: inout [UInt8]) {
+            let element = elements[index]
+            let name = name(element.name)
+            Self.indent(depth, into: &xml)
+            xml.append(UInt8(ascii: "<"))
+            xml.append(contentsOf: name)
+            xml.append(contentsOf: extra)
+            var attribute = element.firstAttribute
+            while attribute >= 0 {
+                let current = attributes[attribute]
+                xml.append(0x20)
+                xml.append(contentsOf: self.name(current.name))
+                Self.append("=\"", into: &xml)
+                xml.append(contentsOf: value(current.value))
+                xml.append(UInt8(ascii: "\""))
+                attribute = current.next
             }
-            return
+            if element.firstChild < 0 {
+                if let text = element.text {
+                    xml.append(UInt8(ascii: ">"))
+                    xml.append(contentsOf: value(text))
+                    Self.append("</", into: &xml)
+                    xml.append(contentsOf: name)
+                    Self.append(">\n", into: &xml)
+                } else {
+                    Self.append("/>\n", into: &xml)
+                }
+                return
+            }
+            Self.append(">\n", into: &xml)
+            var child = element.firstChild
+            while child >= 0 {
+                render(child, depth: depth + 1, extra: UnsafeBufferPointer(start: nil, count: 0), into: &xml)
+                child = elements[child].next
+            }
+            Self.indent(depth, into: &xml)
+            Self.append("</", into: &xml)
+            xml.append(contentsOf: name)
+            Self.append(">\n", into: &xml)
         }
-        xml.append(contentsOf: Self.tagCloseLine)
-        var child = element.firstChild
-        while child >= 0 {
-            render(child, depth: depth + 1, extra: [], names: names, into: &xml)
-            child = elements[child].next
-        }
-        Self.indent(depth, into: &xml)
-        xml.append(contentsOf: Self.endTagOpen)
-        xml.append(contentsOf: name)
-        xml.append(contentsOf: Self.tagCloseLine)
     }
 }
 
