@@ -17,6 +17,8 @@ struct LargeBench: AsyncParsableCommand {
         abstract: "A large enclosure AP → CN → AP in fragments: time, MB/s, SHA-256, and each node's peak RSS.")
     @Option(help: "Size of the enclosure in MB.")
     var megabytes: Int = 2_048
+    @Option(help: "The access points' fragment size in KiB ([pack] fragment-kb; default: the node's default, 2048).")
+    var fragmentKb: Int?
     @Flag(help: "Kill the CN in the middle of each leg and restart it.")
     var restart = false
     @Option(help: "Where to build the topology (default: a fresh temporary folder, removed afterwards).")
@@ -24,7 +26,9 @@ struct LargeBench: AsyncParsableCommand {
 
     func run() async throws {
         let root = directory ?? NSTemporaryDirectory() + "sedgate-large-\(UUID().uuidString.prefix(8))"
-        let topology = try Topology(directory: root, executable: try nodeExecutable())
+        let topology = try Topology(
+            directory: root, executable: try nodeExecutable(),
+            accessPointSettings: fragmentKb.map { "[pack]\nfragment-kb = \($0)\n" } ?? "")
         defer {
             topology.abandon()
             if directory == nil { try? FileManager.default.removeItem(atPath: root) }
