@@ -10,7 +10,7 @@ import SedgateCore
 import SedgateTesting
 import Spool
 
-/// `sedgate bench large [--megabytes 2048] [--restart]`.
+/// `sedgate bench large [--megabytes 2048] [--fragment-kb N] [--restart]`.
 struct LargeBench: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "large",
