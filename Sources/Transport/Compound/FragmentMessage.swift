@@ -47,14 +47,9 @@ public struct FragmentMessage: Sendable, Equatable {
         messageID: String = ProtocolMessage.newMessageID(), from: NodeID, to: NodeID, sedId: SEDID, index: Int,
         count: Int, data: Data
     ) {
-        self.messageID = messageID
-        self.from = from
-        self.to = to
-        self.sedId = sedId
-        self.index = index
-        self.count = count
-        self.sha256 = PayloadDigest.sha256(data)
-        self.data = data
+        self.init(
+            messageID: messageID, from: from, to: to, sedId: sedId, index: index, count: count, data: data,
+            sha256: PayloadDigest.sha256(data))
     }
 
     /// Makes a fragment message whose digest is already known: checked against the received bytes, or the signed
