@@ -11,7 +11,8 @@ extension Reassembler {
     /// again, passed through `inverse` (identity by default; `FragmentCipher.open` for encrypted fragments) and
     /// appended to the partial file in the fragments' folder, which is synced (every 32 MiB) before the files of
     /// the fragments it now holds are removed: the payload is never on disk twice (but for 32 MiB), and an assembly
-    /// cut short (a crash, a power cut) resumes after the fragments already joined. The target appears (fsync + rename) only if the whole payload's SHA-256 matches.
+    /// cut short (a crash, a power cut) resumes after the fragments already joined. The target appears (fsync +
+    /// rename) only if the whole payload's SHA-256 matches.
     ///
     /// Memory: one fragment. Throws `.protocolViolation` when fragments are missing (listing them), when a
     /// stored fragment no longer matches its digest (it is removed, so `missing` asks for it again), when
